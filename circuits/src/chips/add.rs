@@ -1,0 +1,116 @@
+//! Add chip: `out = ca·a + cb·b + c` with per-row fixed coefficients.
+//!
+//! Covers a bias or constant add (`cb = 0`) and the sum of two activations whose
+//! scales are aligned by power-of-two coefficients.
+
+use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector};
+use halo2_proofs::poly::Rotation;
+
+use crate::field::fr_from_i64;
+
+/// Columns of the add chip.
+#[derive(Debug, Clone)]
+pub struct AddConfig {
+    /// Enables `out = ca·a + cb·b + c`.
+    pub q_add: Selector,
+    /// Advice: first operand (pool column 0).
+    pub a: Column<Advice>,
+    /// Advice: second operand, 0 when absent (pool column 1).
+    pub b: Column<Advice>,
+    /// Advice: the sum (pool column 2).
+    pub out: Column<Advice>,
+    /// Fixed: coefficient of `a`.
+    pub ca: Column<Fixed>,
+    /// Fixed: coefficient of `b`.
+    pub cb: Column<Fixed>,
+    /// Fixed: the constant term.
+    pub c: Column<Fixed>,
+}
+
+/// Cells of one assigned add row.
+#[derive(Debug, Clone, Copy)]
+pub struct AddCells {
+    /// First operand.
+    pub a: Cell,
+    /// Second operand.
+    pub b: Cell,
+    /// Output.
+    pub out: Cell,
+}
+
+/// Fixed coefficients of one add row.
+#[derive(Debug, Clone, Copy)]
+pub struct AddCoefs {
+    /// Coefficient of `a`.
+    pub ca: i64,
+    /// Coefficient of `b`.
+    pub cb: i64,
+    /// Constant term.
+    pub c: i64,
+}
+
+impl AddConfig {
+    /// Creates the gate.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, b: Column<Advice>, out: Column<Advice>) -> Self {
+        let q_add = meta.selector();
+        let (ca, cb, c) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
+        meta.create_gate("add", |meta| {
+            let q = meta.query_selector(q_add);
+            let a = meta.query_advice(a, Rotation::cur());
+            let b = meta.query_advice(b, Rotation::cur());
+            let out = meta.query_advice(out, Rotation::cur());
+            let ca = meta.query_fixed(ca, Rotation::cur());
+            let cb = meta.query_fixed(cb, Rotation::cur());
+            let c = meta.query_fixed(c, Rotation::cur());
+            vec![("out = ca a + cb b + c", q * (out - ca * a - cb * b - c))]
+        });
+        AddConfig { q_add, a, b, out, ca, cb, c }
+    }
+
+    /// Assigns one add row with witnesses `(a, b, out)`.
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        coefs: AddCoefs,
+        witness: Option<(i64, i64, i64)>,
+    ) -> Result<AddCells, Error> {
+        self.q_add.enable(region, row)?;
+        region.assign_fixed(self.ca, row, fr_from_i64(coefs.ca));
+        region.assign_fixed(self.cb, row, fr_from_i64(coefs.cb));
+        region.assign_fixed(self.c, row, fr_from_i64(coefs.c));
+        let val = |f: fn((i64, i64, i64)) -> i64| witness.map_or(Value::unknown(), |w| Value::known(fr_from_i64(f(w))));
+        let a = region.assign_advice(self.a, row, val(|w| w.0)).cell();
+        let b = region.assign_advice(self.b, row, val(|w| w.1)).cell();
+        let out = region.assign_advice(self.out, row, val(|w| w.2)).cell();
+        Ok(AddCells { a, b, out })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use zkinfer_models::QOp;
+
+    use crate::corrupt::{Corruption, CorruptionKind};
+    use crate::testing::*;
+
+    #[test]
+    fn constant_and_elementwise_add_pass() {
+        let constant = random_ints(6, 100, 1);
+        let op = QOp::Add { coef_a: 1, coef_b: 0, constant };
+        fixture_of(single_op(op, 6, 50, 6, 150, 1), random_ints(6, 50, 2)).mock(None).expect("add const");
+        let op = QOp::Add { coef_a: 4, coef_b: 1, constant: Vec::new() };
+        fixture_of(single_op(op, 6, 50, 6, 250, 2), random_ints(6, 50, 3)).mock(None).expect("a + b");
+    }
+
+    #[test]
+    fn wrong_sum_fails_the_add_gate() {
+        let op = QOp::Add { coef_a: 4, coef_b: 1, constant: Vec::new() };
+        let f = fixture_of(single_op(op, 6, 50, 6, 250, 2), random_ints(6, 50, 3));
+        let c = Corruption { node: 0, element: 2, kind: CorruptionKind::AddOutput(-1) };
+        let result = f.mock_with_output(Some(c), &output_with(&f, 2, -1));
+        assert_constraint_failure(result, "add", "out = ca a + cb b + c", 2);
+    }
+}

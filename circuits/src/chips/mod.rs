@@ -1,0 +1,8 @@
+//! One chip per op. Each has a `Config` (its columns and selectors), `configure` and
+//! `assign`; the layout in [`crate::layout`] drives them from a `Trace`.
+
+pub mod add;
+pub mod linear;
+pub mod range;
+pub mod relu;
+pub mod rescale;

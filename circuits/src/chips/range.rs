@@ -1,0 +1,161 @@
+//! Range check: proves `value + offset ∈ [0, 2^bits)` by decomposing it into limbs.
+//!
+//! Each limb column `l_i` is looked up, together with its per-row fixed tag `τ_i`, in a
+//! table of pairs `(t, v)` with `0 ≤ v < 2^t`, `t ∈ 0..=L`. A row checking `bits` bits sets
+//! the tags to `L, L, …, top, 0, …`, so unused limbs are forced to 0 and the top limb to
+//! its exact width. Limb columns are dedicated (never shared), so the lookups need no
+//! selector: on rows without a check every tag is 0 and every limb 0.
+
+use halo2_proofs::circuit::{Cell, Layouter, Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, TableColumn};
+use halo2_proofs::poly::Rotation;
+
+use crate::field::{fr_from_i128, pow2};
+
+/// Columns of the range-check chip.
+#[derive(Debug, Clone)]
+pub struct RangeConfig {
+    /// Enables `value + offset = Σ 2^(iL) · l_i` on a row.
+    pub q_range: Selector,
+    /// Advice: the value being checked (shared pool column 0, equality enabled).
+    pub value: Column<Advice>,
+    /// Fixed: per-row offset added before the check (e.g. the bound for signed values).
+    pub offset: Column<Fixed>,
+    /// Advice: the limbs, little-endian, `limb_bits` bits each (dedicated columns).
+    pub limbs: Vec<Column<Advice>>,
+    /// Fixed: per-row, per-limb width tag (0 forces the limb to 0).
+    pub tags: Vec<Column<Fixed>>,
+    /// Lookup table: width tag `t`.
+    pub table_tag: TableColumn,
+    /// Lookup table: a value `v < 2^t`.
+    pub table_value: TableColumn,
+    /// Bits per limb `L`.
+    pub limb_bits: u32,
+}
+
+/// The limbs and tags for checking `shifted ∈ [0, 2^bits)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeWitness {
+    /// `value + offset` split into limbs (may be out of range if the value is).
+    pub limbs: Vec<i128>,
+    /// Width tag of each limb.
+    pub tags: Vec<u32>,
+}
+
+impl RangeConfig {
+    /// Creates the gate and the `limbs.len()` lookups.
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        value: Column<Advice>,
+        n_limbs: usize,
+        limb_bits: u32,
+    ) -> Self {
+        let q_range = meta.selector();
+        let offset = meta.fixed_column();
+        let limbs: Vec<_> = (0..n_limbs).map(|_| meta.advice_column()).collect();
+        let tags: Vec<_> = (0..n_limbs).map(|_| meta.fixed_column()).collect();
+        let table_tag = meta.lookup_table_column();
+        let table_value = meta.lookup_table_column();
+        meta.create_gate("range decomposition", |meta| {
+            let q = meta.query_selector(q_range);
+            let v = meta.query_advice(value, Rotation::cur());
+            let off = meta.query_fixed(offset, Rotation::cur());
+            let sum = limbs.iter().enumerate().fold(Expression::Constant(Fr::zero()), |acc, (i, l)| {
+                acc + meta.query_advice(*l, Rotation::cur()) * Expression::Constant(pow2(limb_bits * i as u32))
+            });
+            vec![("value + offset = sum of limbs", q * (v + off - sum))]
+        });
+        for (i, (l, t)) in limbs.iter().zip(&tags).enumerate() {
+            meta.lookup(format!("limb {i} in range"), |meta| {
+                let l = meta.query_advice(*l, Rotation::cur());
+                let t = meta.query_fixed(*t, Rotation::cur());
+                vec![(t, table_tag), (l, table_value)]
+            });
+        }
+        RangeConfig { q_range, value, offset, limbs, tags, table_tag, table_value, limb_bits }
+    }
+
+    /// Fills the `(tag, value)` table: every `v < 2^t` for `t = 0..=L`.
+    pub fn load_table(&self, layouter: &mut impl Layouter<Fr>) -> Result<(), Error> {
+        layouter.assign_table(
+            || "range table",
+            |mut table| {
+                let mut row = 0;
+                for t in 0..=self.limb_bits {
+                    for v in 0..(1u64 << t) {
+                        table.assign_cell(|| "tag", self.table_tag, row, || Value::known(Fr::from(u64::from(t))))?;
+                        table.assign_cell(|| "value", self.table_value, row, || Value::known(Fr::from(v)))?;
+                        row += 1;
+                    }
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Number of table rows for `limb_bits`.
+    pub fn table_rows(limb_bits: u32) -> usize {
+        (1usize << (limb_bits + 1)) - 1
+    }
+
+    /// Splits `shifted` (= value + offset) into limbs and tags for a `bits`-bit check.
+    pub fn witness(&self, shifted: i128, bits: u32) -> RangeWitness {
+        range_witness(shifted, bits, self.limb_bits, self.limbs.len())
+    }
+
+    /// Assigns one range-check row at `row`, and returns the value cell (to be copied).
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        value: Value<Fr>,
+        offset: i128,
+        bits: u32,
+        witness: Option<&RangeWitness>,
+    ) -> Result<Cell, Error> {
+        self.q_range.enable(region, row)?;
+        region.assign_fixed(self.offset, row, fr_from_i128(offset));
+        let cell = region.assign_advice(self.value, row, value).cell();
+        let tags = range_witness(0, bits, self.limb_bits, self.limbs.len()).tags;
+        for (i, (col, tag)) in self.limbs.iter().zip(&self.tags).enumerate() {
+            region.assign_fixed(*tag, row, Fr::from(u64::from(tags.get(i).copied().unwrap_or(0))));
+            let limb = witness.and_then(|w| w.limbs.get(i).copied()).unwrap_or(0);
+            let v = match witness {
+                Some(_) => Value::known(fr_from_i128(limb)),
+                None => Value::unknown(),
+            };
+            region.assign_advice(*col, row, v);
+        }
+        Ok(cell)
+    }
+}
+
+/// Limbs and tags for checking `shifted ∈ [0, 2^bits)` with `n` limbs of `limb_bits` bits.
+/// Values outside the range are still split (the top limb then overflows its tag), so a
+/// dishonest witness reaches the circuit and is rejected there.
+pub fn range_witness(shifted: i128, bits: u32, limb_bits: u32, n: usize) -> RangeWitness {
+    let mut limbs = Vec::with_capacity(n);
+    let mut tags = Vec::with_capacity(n);
+    let mut rest = shifted;
+    let mut left = bits;
+    let mask = (1i128 << limb_bits) - 1;
+    for i in 0..n {
+        let t = left.min(limb_bits);
+        left -= t;
+        tags.push(t);
+        if i + 1 == n || t < limb_bits {
+            limbs.push(rest);
+            rest = 0;
+        } else {
+            limbs.push(rest & mask);
+            rest >>= limb_bits;
+        }
+    }
+    RangeWitness { limbs, tags }
+}
+
+/// Limbs needed for a `bits`-bit check.
+pub fn limbs_needed(bits: u32, limb_bits: u32) -> usize {
+    bits.div_ceil(limb_bits.max(1)) as usize
+}

@@ -1,0 +1,169 @@
+//! The model circuit: all chips over one shared advice pool, inputs and outputs public.
+
+use std::sync::Arc;
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
+use zkinfer_models::{QGraph, Trace};
+
+use crate::chips::add::AddConfig;
+use crate::chips::linear::LinearConfig;
+use crate::chips::range::RangeConfig;
+use crate::chips::relu::ReluConfig;
+use crate::chips::rescale::RescaleConfig;
+use crate::corrupt::Corruption;
+use crate::field::fr_from_i64;
+use crate::layout::lay_out;
+use crate::plan::CircuitParams;
+
+/// Every column and chip of the model circuit.
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// Advice: the shared pool every chip lays its cells in (equality enabled).
+    pub pool: Vec<Column<Advice>>,
+    /// Instance: the input values, then the output values.
+    pub instance: Column<Instance>,
+    /// Dot products against fixed weights.
+    pub linear: LinearConfig,
+    /// Round-half-up rescale.
+    pub rescale: RescaleConfig,
+    /// ReLU.
+    pub relu: ReluConfig,
+    /// Constant and elementwise add.
+    pub add: AddConfig,
+    /// Range checks.
+    pub range: RangeConfig,
+}
+
+impl ModelConfig {
+    /// Creates every column, gate and lookup for `params`.
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, params: &CircuitParams) -> Self {
+        let width = params.pool_width();
+        let pool: Vec<Column<Advice>> = (0..width).map(|_| meta.advice_column()).collect();
+        for c in &pool {
+            meta.enable_equality(*c);
+        }
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        let lanes = params.lanes.clamp(1, width - 1);
+        let linear = LinearConfig::configure(meta, &pool[..lanes], pool[lanes]);
+        let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2]);
+        let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
+        let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
+        let range = RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
+        ModelConfig { pool, instance, linear, rescale, relu, add, range }
+    }
+}
+
+/// The circuit proving `graph(input) = output`. Without a trace it is the key-generation
+/// shape: same fixed cells, unknown witnesses.
+#[derive(Debug, Clone)]
+pub struct ModelCircuit {
+    /// The compiled model.
+    pub graph: Arc<QGraph>,
+    /// Layout parameters.
+    pub params: CircuitParams,
+    /// Every tensor of the execution being proven (None for key generation).
+    pub trace: Option<Arc<Trace>>,
+    /// Test-only: a deliberately wrong witness cell (never set outside tests).
+    #[doc(hidden)]
+    pub corruption: Option<Corruption>,
+}
+
+impl ModelCircuit {
+    /// A circuit for key generation.
+    pub fn keygen(graph: Arc<QGraph>, params: CircuitParams) -> Self {
+        ModelCircuit { graph, params, trace: None, corruption: None }
+    }
+
+    /// A circuit proving one execution.
+    pub fn with_trace(graph: Arc<QGraph>, params: CircuitParams, trace: Arc<Trace>) -> Self {
+        ModelCircuit { graph, params, trace: Some(trace), corruption: None }
+    }
+}
+
+/// The public values of an execution: input then output, embedded in the field.
+pub fn public_values(input: &[i64], output: &[i64]) -> Vec<Fr> {
+    input.iter().chain(output).map(|&v| fr_from_i64(v)).collect()
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitParams;
+
+    fn without_witnesses(&self) -> Self {
+        ModelCircuit { trace: None, corruption: None, ..self.clone() }
+    }
+
+    fn params(&self) -> CircuitParams {
+        self.params.clone()
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> ModelConfig {
+        ModelConfig::configure(meta, &params)
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        ModelConfig::configure(meta, &CircuitParams { k: 8, lanes: 1, limb_bits: 4, limbs: 1 })
+    }
+
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+        config.range.load_table(&mut layouter)?;
+        let trace = self.trace.as_deref();
+        let bindings = layouter.assign_region(
+            || "model",
+            |mut region| lay_out(&config, &mut region, &self.graph, trace, self.corruption.as_ref()),
+        )?;
+        for (cell, row) in bindings.instance_copies {
+            layouter.constrain_instance(cell, config.instance, row);
+        }
+        let offset = self.graph.input.numel();
+        for (i, cell) in bindings.outputs.into_iter().enumerate() {
+            layouter.constrain_instance(cell, config.instance, offset + i);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use halo2_proofs::dev::VerifyFailure;
+
+    use crate::testing::*;
+
+    fn mlp() -> Fixture {
+        let g = graph(12, &[Layer::Linear(8), Layer::Relu, Layer::AddConst, Layer::AddSelf, Layer::Linear(3)], 11);
+        fixture(&g, 12)
+    }
+
+    #[test]
+    fn whole_model_passes() {
+        let f = mlp();
+        f.mock(None).expect("honest model proof");
+        // The planner's row accounting matches the layout: the last node ends inside the plan.
+        let last = f.graph.nodes.len() - 1;
+        let end = f.node_start(last) + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).0;
+        assert_eq!(end, crate::plan::plan(&f.graph).expect("plan").rows);
+    }
+
+    #[test]
+    fn wrong_public_output_is_rejected() {
+        let f = mlp();
+        let failures = f.mock_with_output(None, &output_with(&f, 1, 1)).expect_err("a wrong output must fail");
+        assert!(!failures.is_empty());
+        assert!(
+            failures.iter().all(|e| matches!(e, VerifyFailure::Permutation { .. })),
+            "only the copy to the instance column can fail: {failures:#?}"
+        );
+    }
+
+    #[test]
+    fn wrong_public_input_is_rejected() {
+        let mut f = mlp();
+        f.input[3] += 1;
+        let failures = f.mock(None).expect_err("a wrong input must fail");
+        assert!(failures.iter().all(|e| matches!(e, VerifyFailure::Permutation { .. })), "{failures:#?}");
+    }
+}

@@ -1,0 +1,39 @@
+//! Deliberately wrong witnesses, for the negative tests that prove each constraint bites.
+//! The layout applies a [`Corruption`] to exactly one node element; nothing outside tests
+//! sets one.
+
+/// One wrong witness cell (or a consistent set of wrong cells that keeps the gate happy
+/// so that only the range check can catch it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Corruption {
+    /// Index of the node (in `QGraph::nodes`).
+    pub node: usize,
+    /// Flat element index within the node's output.
+    pub element: usize,
+    /// What to change.
+    pub kind: CorruptionKind,
+}
+
+/// The kinds of corruption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorruptionKind {
+    /// Add `delta` to the final accumulator of a dot product.
+    LinearAcc(i64),
+    /// Add `delta` to a rescale output (the copy in its range row follows).
+    RescaleOutput(i64),
+    /// Use `r + 2^k` and `y - 1`: the rescale gate holds, the remainder range check fails.
+    RescaleRemainder,
+    /// Flip the ReLU sign bit and recompute `out` and `d`: the gate holds, `d`'s range check fails.
+    ReluSign,
+    /// Add `delta` to a ReLU output.
+    ReluOutput(i64),
+    /// Add `delta` to an add output.
+    AddOutput(i64),
+}
+
+impl Corruption {
+    /// The corruption's kind if it targets `node`/`element`.
+    pub fn at(this: Option<&Corruption>, node: usize, element: usize) -> Option<CorruptionKind> {
+        this.filter(|c| c.node == node && c.element == element).map(|c| c.kind)
+    }
+}

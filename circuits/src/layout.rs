@@ -1,0 +1,222 @@
+//! Lays the whole graph out in one region, node by node, and wires tensors together with
+//! copy constraints. Row order is the node order; [`crate::plan::node_rows`] gives each
+//! node's row count.
+
+use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::Error;
+use zkinfer_models::semantics::rescale_remainder;
+use zkinfer_models::{QGraph, QOp, Trace};
+
+use crate::chips::add::AddCoefs;
+use crate::chips::linear::running_sums;
+use crate::chips::relu::ReluWitness;
+use crate::circuit::ModelConfig;
+use crate::corrupt::{Corruption, CorruptionKind};
+use crate::field::fr_from_i64;
+use crate::plan::{bits, signed_bits};
+
+/// Where a tensor element lives.
+#[derive(Debug, Clone, Copy)]
+enum Src {
+    /// Row of the instance column.
+    Instance(usize),
+    /// An advice cell.
+    Cell(Cell),
+}
+
+/// Cells to bind to the instance column once the region is closed.
+#[derive(Debug, Default)]
+pub struct Bindings {
+    /// `(advice cell, instance row)` pairs that must be equal.
+    pub instance_copies: Vec<(Cell, usize)>,
+    /// The output cells, in order.
+    pub outputs: Vec<Cell>,
+}
+
+struct Walk<'a, 'r> {
+    region: &'a mut Region<'r, Fr>,
+    bindings: Bindings,
+    row: usize,
+}
+
+impl Walk<'_, '_> {
+    fn bind(&mut self, src: Src, dst: Cell) {
+        match src {
+            Src::Cell(c) => self.region.constrain_equal(c, dst),
+            Src::Instance(row) => self.bindings.instance_copies.push((dst, row)),
+        }
+    }
+}
+
+fn known(trace: Option<&Trace>, id: usize) -> Result<Option<&[i64]>, Error> {
+    match trace {
+        None => Ok(None),
+        Some(t) => t.get(id).map(Some).ok_or(Error::Synthesis),
+    }
+}
+
+fn value(v: Option<i64>) -> Value<Fr> {
+    v.map_or(Value::unknown(), |v| Value::known(fr_from_i64(v)))
+}
+
+/// Assigns every node of `graph`; returns the instance bindings and output cells.
+pub fn lay_out(
+    config: &ModelConfig,
+    region: &mut Region<'_, Fr>,
+    graph: &QGraph,
+    trace: Option<&Trace>,
+    corruption: Option<&Corruption>,
+) -> Result<Bindings, Error> {
+    // Pin the region's extent to row 0 so failure locations are absolute rows.
+    region.assign_fixed(config.range.offset, 0, Fr::zero());
+    let mut walk = Walk { region, bindings: Bindings::default(), row: 0 };
+    let mut tensors: Vec<Vec<Src>> = Vec::with_capacity(graph.nodes.len() + 1);
+    tensors.push((0..graph.input.numel()).map(Src::Instance).collect());
+    for (ni, node) in graph.nodes.iter().enumerate() {
+        let input_id = *node.inputs.first().ok_or(Error::Synthesis)?;
+        let x_src = tensors.get(input_id).ok_or(Error::Synthesis)?.clone();
+        let x_val = known(trace, input_id)?;
+        let y_val = known(trace, ni + 1)?;
+        let at = |vals: Option<&[i64]>, i: usize| -> Result<Option<i64>, Error> {
+            match vals {
+                None => Ok(None),
+                Some(v) => v.get(i).copied().map(Some).ok_or(Error::Synthesis),
+            }
+        };
+        let numel = node.out.numel();
+        let mut out: Vec<Src> = Vec::with_capacity(numel);
+        match &node.op {
+            QOp::Linear { weight, bias, n_in, n_out } => {
+                let rows_in = x_src.len() / (*n_in).max(1);
+                for r in 0..rows_in {
+                    let xs = x_src.get(r * n_in..(r + 1) * n_in).ok_or(Error::Synthesis)?;
+                    let xv: Option<&[i64]> = match x_val {
+                        Some(v) => Some(v.get(r * n_in..(r + 1) * n_in).ok_or(Error::Synthesis)?),
+                        None => None,
+                    };
+                    let lane_values: Vec<Value<Fr>> =
+                        (0..*n_in).map(|i| value(xv.and_then(|v| v.get(i).copied()))).collect();
+                    for j in 0..*n_out {
+                        let w = weight.get(j * n_in..(j + 1) * n_in).ok_or(Error::Synthesis)?;
+                        let b = *bias.get(j).ok_or(Error::Synthesis)?;
+                        let lanes = config.linear.lanes();
+                        let mut sums = xv.map(|xv| running_sums(xv, w, b, lanes));
+                        if let (Some(CorruptionKind::LinearAcc(d)), Some(s)) =
+                            (Corruption::at(corruption, ni, r * n_out + j), sums.as_mut())
+                        {
+                            if let Some(last) = s.last_mut() {
+                                *last += d;
+                            }
+                        }
+                        let (lane_cells, acc) =
+                            config.linear.assign_dot(walk.region, walk.row, &lane_values, w, b, sums.as_deref())?;
+                        walk.row += crate::chips::linear::LinearConfig::rows_per_dot(*n_in, lanes);
+                        for (src, cell) in xs.iter().zip(lane_cells) {
+                            walk.bind(*src, cell);
+                        }
+                        out.push(Src::Cell(acc));
+                    }
+                }
+            }
+            QOp::Rescale { shift } => {
+                let y_bits = signed_bits(node.out.bound);
+                let y_off = i128::from(node.out.bound);
+                for (i, src) in x_src.iter().enumerate() {
+                    let mut w = match (at(x_val, i)?, at(y_val, i)?) {
+                        (Some(v), Some(y)) => Some((v, y, rescale_remainder(v, *shift))),
+                        _ => None,
+                    };
+                    match (Corruption::at(corruption, ni, i), w.as_mut()) {
+                        (Some(CorruptionKind::RescaleOutput(d)), Some(w)) => w.1 += d,
+                        (Some(CorruptionKind::RescaleRemainder), Some(w)) => {
+                            w.1 -= 1;
+                            w.2 += 1i64 << shift;
+                        }
+                        _ => {}
+                    }
+                    let cells = config.rescale.assign(walk.region, walk.row, *shift, w)?;
+                    walk.row += 1;
+                    walk.bind(*src, cells.v);
+                    let r_cell = range_row(config, &mut walk, w.map(|w| w.2), 0, *shift)?;
+                    walk.region.constrain_equal(cells.r, r_cell);
+                    let y_cell = range_row(config, &mut walk, w.map(|w| w.1), y_off, y_bits)?;
+                    walk.region.constrain_equal(cells.y, y_cell);
+                    out.push(Src::Cell(cells.y));
+                }
+            }
+            QOp::Relu => {
+                let d_bits = bits(graph.tensor(input_id).map_or(node.out.bound, |t| t.bound));
+                for (i, src) in x_src.iter().enumerate() {
+                    let mut w = at(x_val, i)?.map(ReluWitness::new);
+                    match (Corruption::at(corruption, ni, i), w.as_mut()) {
+                        (Some(CorruptionKind::ReluSign), Some(w)) => {
+                            w.s = 1 - w.s;
+                            w.out = w.s * w.x;
+                            w.d = (2 * w.s - 1) * w.x + w.s - 1;
+                        }
+                        (Some(CorruptionKind::ReluOutput(d)), Some(w)) => w.out += d,
+                        _ => {}
+                    }
+                    let cells = config.relu.assign(walk.region, walk.row, w)?;
+                    walk.bind(*src, cells.x);
+                    walk.row += 1;
+                    let d_cell = range_row(config, &mut walk, w.map(|w| w.d), 0, d_bits)?;
+                    walk.region.constrain_equal(cells.d, d_cell);
+                    out.push(Src::Cell(cells.out));
+                }
+            }
+            QOp::Add { coef_a, coef_b, constant } => {
+                let second = node.inputs.get(1).copied();
+                let b_src = match second {
+                    Some(id) => Some(tensors.get(id).ok_or(Error::Synthesis)?.clone()),
+                    None => None,
+                };
+                let b_val = match second {
+                    Some(id) => known(trace, id)?,
+                    None => None,
+                };
+                for (i, src) in x_src.iter().enumerate() {
+                    let c = if constant.is_empty() { 0 } else { *constant.get(i).ok_or(Error::Synthesis)? };
+                    let bv = if second.is_some() { at(b_val, i)? } else { at(x_val, i)?.map(|_| 0) };
+                    let mut w = match (at(x_val, i)?, bv, at(y_val, i)?) {
+                        (Some(a), Some(b), Some(y)) => Some((a, b, y)),
+                        _ => None,
+                    };
+                    if let (Some(CorruptionKind::AddOutput(d)), Some(w)) = (Corruption::at(corruption, ni, i), w.as_mut()) {
+                        w.2 += d;
+                    }
+                    let coefs = AddCoefs { ca: *coef_a, cb: *coef_b, c };
+                    let cells = config.add.assign(walk.region, walk.row, coefs, w)?;
+                    walk.row += 1;
+                    walk.bind(*src, cells.a);
+                    if let Some(bs) = &b_src {
+                        walk.bind(*bs.get(i).ok_or(Error::Synthesis)?, cells.b);
+                    }
+                    out.push(Src::Cell(cells.out));
+                }
+            }
+            QOp::Reshape => out = x_src,
+        }
+        if out.len() != numel {
+            return Err(Error::Synthesis);
+        }
+        tensors.push(out);
+    }
+    let outputs = tensors.get(graph.output).ok_or(Error::Synthesis)?;
+    for src in outputs {
+        match src {
+            Src::Cell(c) => walk.bindings.outputs.push(*c),
+            Src::Instance(_) => return Err(Error::Synthesis),
+        }
+    }
+    Ok(walk.bindings)
+}
+
+/// Assigns one range-check row for `value + offset ∈ [0, 2^bits)` and advances.
+fn range_row(config: &ModelConfig, walk: &mut Walk<'_, '_>, v: Option<i64>, offset: i128, bits: u32) -> Result<Cell, Error> {
+    let at = walk.row;
+    walk.row += 1;
+    let witness = v.map(|v| config.range.witness(i128::from(v) + offset, bits));
+    config.range.assign(walk.region, at, value(v), offset, bits, witness.as_ref())
+}

@@ -1,0 +1,140 @@
+//! Layout planner: chooses `k`, the number of dot-product lanes and the limb width.
+//!
+//! Cost model: proving work grows with `2^k` times the number of committed columns
+//! (advice columns, plus three polynomials per lookup, plus the permutation's share).
+//! The planner tries every lane count and keeps the cheapest plan that fits.
+
+use serde::{Deserialize, Serialize};
+use zkinfer_models::{QGraph, QNode, QOp};
+
+use crate::chips::linear::LinearConfig;
+use crate::chips::range::{limbs_needed, RangeConfig};
+use crate::error::CircuitError;
+
+/// Runtime parameters of the model circuit (what `configure` needs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitParams {
+    /// log2 of the number of rows.
+    pub k: u32,
+    /// Dot-product lanes per row.
+    pub lanes: usize,
+    /// Bits per range-check limb.
+    pub limb_bits: u32,
+    /// Limb columns per range-check row.
+    pub limbs: usize,
+}
+
+impl CircuitParams {
+    /// Width of the shared advice pool: the lanes plus the accumulator, and at least the
+    /// four columns the ReLU row needs.
+    pub fn pool_width(&self) -> usize {
+        (self.lanes + 1).max(4)
+    }
+}
+
+/// Rows reserved at the end of the domain for blinding.
+pub const RESERVED_ROWS: usize = 16;
+/// Largest `k` the planner will choose.
+pub const MAX_K: u32 = 24;
+const LANE_CHOICES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
+
+/// Rows used by one node, and the widest range check it needs (bits).
+pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
+    let numel = node.out.numel();
+    match &node.op {
+        QOp::Linear { n_in, n_out, .. } => {
+            let dots = numel / (*n_out).max(1) * n_out;
+            (dots * LinearConfig::rows_per_dot(*n_in, lanes), 0)
+        }
+        QOp::Rescale { shift } => (3 * numel, (*shift).max(signed_bits(node.out.bound))),
+        QOp::Relu => {
+            let bound = node.inputs.first().and_then(|&t| graph.tensor(t)).map_or(node.out.bound, |t| t.bound);
+            (2 * numel, bits(bound))
+        }
+        QOp::Add { .. } => (numel, 0),
+        QOp::Reshape => (0, 0),
+    }
+}
+
+/// Bits of `bound`: the smallest `b` with `bound < 2^b`.
+pub fn bits(bound: u64) -> u32 {
+    u64::BITS - bound.leading_zeros()
+}
+
+/// Bits needed to check `y + bound ∈ [0, 2^b)` for `|y| <= bound`.
+pub fn signed_bits(bound: u64) -> u32 {
+    bits(bound.saturating_mul(2))
+}
+
+/// A chosen layout with its row accounting.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// The circuit parameters.
+    pub params: CircuitParams,
+    /// Rows used by the model (excluding the lookup table).
+    pub rows: usize,
+    /// Rows per node, in node order.
+    pub node_rows: Vec<(String, usize)>,
+    /// Rows of the range table.
+    pub table_rows: usize,
+    /// Public values (inputs then outputs).
+    pub instances: usize,
+    /// Advice columns.
+    pub advice_columns: usize,
+    /// Fixed columns (weights, coefficients, tags; selectors excluded).
+    pub fixed_columns: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Relative cost (column-rows), used to compare plans.
+    pub cost: u64,
+}
+
+/// Chooses the cheapest plan for `graph`.
+pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
+    let instances = graph.input.numel() + graph.output_tensor().map_or(0, |t| t.numel());
+    if graph.output == 0 {
+        return Err(CircuitError::NothingToProve);
+    }
+    let mut best: Option<Plan> = None;
+    for lanes in LANE_CHOICES {
+        let mut rows = 0usize;
+        let mut max_bits = 1u32;
+        let mut per_node = Vec::with_capacity(graph.nodes.len());
+        for node in &graph.nodes {
+            let (r, b) = node_rows(graph, node, lanes);
+            rows += r;
+            max_bits = max_bits.max(b);
+            per_node.push((node.name.clone(), r));
+        }
+        for k in 4..=MAX_K {
+            let usable = (1usize << k).saturating_sub(RESERVED_ROWS);
+            let limb_bits = (k - 2).min(16);
+            let table_rows = RangeConfig::table_rows(limb_bits);
+            if rows.max(instances).max(table_rows) > usable {
+                continue;
+            }
+            let limbs = limbs_needed(max_bits, limb_bits).max(1);
+            let params = CircuitParams { k, lanes, limb_bits, limbs };
+            let advice = params.pool_width() + limbs;
+            let fixed = lanes + 1 + 2 + 3 + 1 + limbs + 2;
+            let perm = params.pool_width() + 1;
+            let cost = (1u64 << k) * (advice as u64 + 3 * limbs as u64 + perm.div_ceil(2) as u64);
+            let candidate = Plan {
+                params,
+                rows,
+                node_rows: per_node.clone(),
+                table_rows,
+                instances,
+                advice_columns: advice,
+                fixed_columns: fixed,
+                lookups: limbs,
+                cost,
+            };
+            if best.as_ref().is_none_or(|b| candidate.cost < b.cost) {
+                best = Some(candidate);
+            }
+            break;
+        }
+    }
+    best.ok_or(CircuitError::TooLarge { max_k: MAX_K })
+}

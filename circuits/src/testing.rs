@@ -1,0 +1,193 @@
+//! Test support: small quantized graphs built through the real quantizer, and a
+//! MockProver runner. Used by every chip's positive and negative tests.
+
+use std::sync::Arc;
+
+use halo2_proofs::dev::{FailureLocation, MockProver, VerifyFailure};
+use halo2_proofs::halo2curves::bn256::Fr;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use zkinfer_models::graph::{Graph, Node, Op};
+use zkinfer_models::input::quantize_values;
+use zkinfer_models::{quantize, QGraph, QNode, QOp, QTensor, QuantizeConfig, Trace};
+
+use crate::circuit::{public_values, ModelCircuit};
+use crate::corrupt::Corruption;
+use crate::plan::{plan, CircuitParams};
+
+/// A float layer description for [`graph`].
+#[derive(Debug, Clone, Copy)]
+pub enum Layer {
+    /// Linear `n_in -> n_out` with random weights.
+    Linear(usize),
+    /// ReLU.
+    Relu,
+    /// Add a random constant.
+    AddConst,
+    /// Add the tensor to itself (two-operand add).
+    AddSelf,
+}
+
+/// Builds a float graph of `layers` on an input of `n` values with seeded random weights.
+pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut nodes = Vec::new();
+    let mut width = n;
+    for (i, layer) in layers.iter().enumerate() {
+        let (op, inputs, w) = match *layer {
+            Layer::Linear(n_out) => {
+                let weight = (0..n_out * width).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+                let bias = (0..n_out).map(|_| rng.gen_range(-0.5f32..0.5)).collect();
+                (Op::Linear { weight, bias, n_in: width, n_out }, vec![i], n_out)
+            }
+            Layer::Relu => (Op::Relu, vec![i], width),
+            Layer::AddConst => {
+                let constant = (0..width).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+                (Op::AddConst { constant }, vec![i], width)
+            }
+            Layer::AddSelf => (Op::Add, vec![i, i], width),
+        };
+        width = w;
+        nodes.push(Node { name: format!("n{i}"), op, inputs, shape: vec![1, width] });
+    }
+    Graph {
+        input_name: "input".into(),
+        input_shape: vec![1, n],
+        output: nodes.len(),
+        output_name: "output".into(),
+        nodes,
+    }
+}
+
+/// A random input in `[-1, 1)`.
+pub fn random_input(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
+}
+
+/// A compiled graph, its plan and one honest trace.
+#[derive(Debug, Clone)]
+pub struct Fixture {
+    /// The compiled graph.
+    pub graph: Arc<QGraph>,
+    /// Its plan's parameters.
+    pub params: CircuitParams,
+    /// The trace of `input`.
+    pub trace: Arc<Trace>,
+    /// The quantized input.
+    pub input: Vec<i64>,
+}
+
+/// Compiles `float` at small scales (so tests stay fast) and runs it on a random input.
+pub fn fixture(float: &Graph, seed: u64) -> Fixture {
+    let config = QuantizeConfig { scale: 6, weight_scale: 6, headroom_bits: 1 };
+    let n = float.input_numel();
+    let calib = vec![vec![1.0; n]];
+    let q = quantize(float, &calib, config, "test").expect("quantize");
+    let input = quantize_values(&random_input(n, seed), config.scale);
+    let trace = q.graph.eval(&input).expect("eval");
+    let params = plan(&q.graph).expect("plan").params;
+    Fixture { graph: Arc::new(q.graph), params, trace: Arc::new(trace), input }
+}
+
+impl Fixture {
+    /// Runs MockProver with an optional corruption and the honest public values.
+    pub fn mock(&self, corruption: Option<Corruption>) -> Result<(), Vec<VerifyFailure>> {
+        let out = self.trace.get(self.graph.output).expect("output").to_vec();
+        self.mock_with_output(corruption, &out)
+    }
+
+    /// Runs MockProver claiming `output` as the public output.
+    pub fn mock_with_output(&self, corruption: Option<Corruption>, output: &[i64]) -> Result<(), Vec<VerifyFailure>> {
+        let mut circuit = ModelCircuit::with_trace(self.graph.clone(), self.params.clone(), self.trace.clone());
+        circuit.corruption = corruption;
+        let instances: Vec<Fr> = public_values(&self.input, output);
+        let prover = MockProver::run(self.params.k, &circuit, vec![instances]).expect("mock run");
+        prover.verify()
+    }
+
+    /// First row of node `index`, from the planner's row accounting.
+    pub fn node_start(&self, index: usize) -> usize {
+        self.graph.nodes[..index]
+            .iter()
+            .map(|n| crate::plan::node_rows(&self.graph, n, self.params.lanes).0)
+            .sum()
+    }
+}
+
+/// Asserts exactly one failure: constraint `constraint` of gate `gate` at `row` of the model region.
+pub fn assert_constraint_failure(result: Result<(), Vec<VerifyFailure>>, gate: &str, constraint: &str, row: usize) {
+    let failures = result.expect_err("the corrupted witness must be rejected");
+    assert_eq!(failures.len(), 1, "expected one failure, got {failures:#?}");
+    match &failures[0] {
+        VerifyFailure::ConstraintNotSatisfied { constraint: c, location, .. } => {
+            let text = format!("{c}");
+            assert!(text.contains(&format!("('{gate}')")) && text.contains(&format!("('{constraint}')")), "{text}");
+            assert_eq!(absolute_row(location), row, "{location:?}");
+        }
+        other => panic!("expected gate `{gate}` to fail, got {other:?}"),
+    }
+}
+
+/// Asserts exactly one failure: lookup `name` at `row` of the model region.
+pub fn assert_lookup_failure(result: Result<(), Vec<VerifyFailure>>, name: &str, row: usize) {
+    let failures = result.expect_err("the corrupted witness must be rejected");
+    assert_eq!(failures.len(), 1, "expected one failure, got {failures:#?}");
+    match &failures[0] {
+        VerifyFailure::Lookup { name: n, location, .. } => {
+            assert_eq!(n, name);
+            assert_eq!(absolute_row(location), row, "{location:?}");
+        }
+        other => panic!("expected lookup `{name}` to fail, got {other:?}"),
+    }
+}
+
+/// The absolute row of a failure. The model region starts at row 0 (the layout pins it),
+/// and MockProver reports rows of gates without fixed columns as outside any region.
+pub fn absolute_row(location: &FailureLocation) -> usize {
+    match location {
+        FailureLocation::InRegion { region, offset } => {
+            assert!(format!("{region}").contains("model"), "{region}");
+            *offset
+        }
+        FailureLocation::OutsideRegion { row } => *row,
+    }
+}
+
+/// A graph with one op on an input of `n` values in `[-in_bound, in_bound]`.
+pub fn single_op(op: QOp, n: usize, in_bound: u64, out_numel: usize, out_bound: u64, operands: usize) -> QGraph {
+    QGraph {
+        input_name: "input".into(),
+        input: QTensor { shape: vec![1, n], scale: 4, bound: in_bound },
+        nodes: vec![QNode {
+            name: "op".into(),
+            op,
+            inputs: vec![0; operands],
+            out: QTensor { shape: vec![1, out_numel], scale: 4, bound: out_bound },
+        }],
+        output: 1,
+        output_name: "output".into(),
+        source_sha256: String::new(),
+        weights_sha256: String::new(),
+    }
+}
+
+/// Wraps a hand-built graph and input into a fixture.
+pub fn fixture_of(graph: QGraph, input: Vec<i64>) -> Fixture {
+    let trace = graph.eval(&input).expect("eval");
+    let params = plan(&graph).expect("plan").params;
+    Fixture { graph: Arc::new(graph), params, trace: Arc::new(trace), input }
+}
+
+/// Seeded random integers in `[-bound, bound]`.
+pub fn random_ints(n: usize, bound: i64, seed: u64) -> Vec<i64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen_range(-bound..=bound)).collect()
+}
+
+/// The honest output with element `i` changed by `delta`.
+pub fn output_with(f: &Fixture, i: usize, delta: i64) -> Vec<i64> {
+    let mut out = f.trace.get(f.graph.output).expect("output").to_vec();
+    out[i] += delta;
+    out
+}

@@ -1,0 +1,169 @@
+//! Error types of the models crate.
+
+use std::path::PathBuf;
+
+/// Errors while evaluating a quantized graph with the reference semantics.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EvalError {
+    /// The input has the wrong number of elements.
+    #[error("input has {got} values, the model expects {expected}")]
+    InputLength {
+        /// Elements the model expects.
+        expected: usize,
+        /// Elements given.
+        got: usize,
+    },
+    /// An input element is outside the range the model was compiled (calibrated) for.
+    #[error(
+        "input `{name}`[{index}] = {value} (real {real}) is outside the compiled range |q| <= {bound} (scale 2^{scale}); recompile with a calibration set that covers this input",
+        real = *value as f64 / f64::from(1u32 << (*scale).min(31))
+    )]
+    InputOutOfRange {
+        /// Input name.
+        name: String,
+        /// Flat element index.
+        index: usize,
+        /// Quantized value.
+        value: i64,
+        /// Compiled bound.
+        bound: u64,
+        /// Input scale.
+        scale: u32,
+    },
+    /// A node produced a value beyond its static bound (a compiler bug; never proven).
+    #[error("node `{node}`[{index}] = {value} exceeds its static bound {bound}")]
+    BoundViolated {
+        /// Node name.
+        node: String,
+        /// Flat element index.
+        index: usize,
+        /// Value produced.
+        value: i64,
+        /// Static bound.
+        bound: u64,
+    },
+    /// The graph is inconsistent (operand missing or shapes disagree).
+    #[error("node `{node}` is malformed: operands missing or of the wrong size")]
+    Malformed {
+        /// Node name.
+        node: String,
+    },
+}
+
+/// Errors while quantizing a float graph.
+#[derive(Debug, thiserror::Error)]
+pub enum QuantizeError {
+    /// No calibration rows were given.
+    #[error("the calibration set is empty")]
+    EmptyCalibration,
+    /// A calibration row has the wrong length.
+    #[error("calibration row {row} has {got} values, the model input `{input}` needs {expected}")]
+    CalibrationLength {
+        /// Row index.
+        row: usize,
+        /// Input name.
+        input: String,
+        /// Expected element count.
+        expected: usize,
+        /// Given element count.
+        got: usize,
+    },
+    /// A value is NaN or infinite.
+    #[error("{what} contains a non-finite value at index {index}")]
+    NonFinite {
+        /// Where it was found.
+        what: String,
+        /// Flat index.
+        index: usize,
+    },
+    /// A static bound would exceed what the runtime and circuit support.
+    #[error("node `{node}`: its values could reach 2^{bits}, over the supported 2^{max_bits}; lower --scale or --weight-scale")]
+    Overflow {
+        /// Node name.
+        node: String,
+        /// Bits of the bound.
+        bits: u32,
+        /// Supported maximum.
+        max_bits: u32,
+    },
+    /// A scale setting is out of range.
+    #[error("{what} = {value} is out of range ({range})")]
+    BadSetting {
+        /// Setting name.
+        what: &'static str,
+        /// Given value.
+        value: String,
+        /// Allowed range.
+        range: &'static str,
+    },
+    /// The float graph is inconsistent.
+    #[error("node `{node}` is malformed: {detail}")]
+    Malformed {
+        /// Node name.
+        node: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Evaluating the quantized graph on calibration data failed.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+/// Errors reading or writing artifact files and input JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Not a zkinfer artifact of the expected kind.
+    #[error("{path}: not a zkinfer {expected} file (bad magic tag)")]
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// The expected kind.
+        expected: &'static str,
+    },
+    /// Written by an incompatible version.
+    #[error("{path}: format version {found}, this build reads version {supported}")]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// Version found.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+    /// The file is cut short or its checksum does not match.
+    #[error("{path}: {detail}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Two artifacts belong to different compiled models.
+    #[error("{path} belongs to model {found}, but {other} belongs to model {expected}")]
+    ModelMismatch {
+        /// The file that does not match.
+        path: PathBuf,
+        /// Its model hash.
+        found: String,
+        /// The file it was compared with.
+        other: String,
+        /// That file's model hash.
+        expected: String,
+    },
+    /// JSON that does not have the expected structure.
+    #[error("{path}: {detail}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        detail: String,
+    },
+}

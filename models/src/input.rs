@@ -1,0 +1,70 @@
+//! Input files in EZKL's format: `{"input_data": [[...floats...], ...]}`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::ArtifactError;
+
+#[derive(Deserialize)]
+struct InputFile {
+    input_data: Vec<Vec<f64>>,
+}
+
+/// Reads every row of an EZKL-style input JSON. Each row is one flattened model input.
+pub fn read_input_rows(path: &Path) -> Result<Vec<Vec<f64>>, ArtifactError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ArtifactError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_input_rows(&text, path)
+}
+
+/// Parses EZKL-style input JSON text; `path` is only used in error messages.
+pub fn parse_input_rows(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, ArtifactError> {
+    let file: InputFile = serde_json::from_str(text).map_err(|e| ArtifactError::Json {
+        path: path.to_path_buf(),
+        detail: format!("expected {{\"input_data\": [[numbers...]]}}: {e}"),
+    })?;
+    if file.input_data.is_empty() {
+        return Err(ArtifactError::Json {
+            path: path.to_path_buf(),
+            detail: "`input_data` holds no rows".into(),
+        });
+    }
+    Ok(file.input_data)
+}
+
+/// Quantizes real values to `round(x * 2^scale)` (half away from zero).
+pub fn quantize_values(values: &[f64], scale: u32) -> Vec<i64> {
+    let factor = f64::from(scale).exp2();
+    values.iter().map(|v| (v * factor).round() as i64).collect()
+}
+
+/// Real value of a quantized integer.
+pub fn dequantize(q: i64, scale: u32) -> f64 {
+    q as f64 / f64::from(scale).exp2()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rows_and_rejects_bad_json() {
+        let p = Path::new("in.json");
+        let rows = parse_input_rows(r#"{"input_data": [[0.5, -1.0], [2, 3]]}"#, p).expect("valid");
+        assert_eq!(rows, vec![vec![0.5, -1.0], vec![2.0, 3.0]]);
+        let err = parse_input_rows(r#"{"input": [[1]]}"#, p).expect_err("wrong key");
+        assert!(err.to_string().contains("input_data"), "{err}");
+        let err = parse_input_rows(r#"{"input_data": []}"#, p).expect_err("empty");
+        assert!(err.to_string().contains("no rows"), "{err}");
+        assert!(parse_input_rows(r#"{"input_data": [["a"]]}"#, p).is_err());
+    }
+
+    #[test]
+    fn quantize_round_trip() {
+        assert_eq!(quantize_values(&[0.5, -0.25, 1.0 / 3.0], 4), vec![8, -4, 5]);
+        assert_eq!(dequantize(8, 4), 0.5);
+    }
+}

@@ -1,0 +1,17 @@
+//! zkinfer models: the IR, ONNX import, quantization, artifact formats and the
+//! reference integer semantics every other crate is tested against.
+
+pub mod artifact;
+pub mod error;
+pub mod graph;
+pub mod input;
+pub mod onnx;
+pub mod qgraph;
+pub mod quantize;
+pub mod semantics;
+
+pub use error::{ArtifactError, EvalError, QuantizeError};
+pub use graph::{Graph, Node, Op, TensorId};
+pub use qgraph::{QGraph, QNode, QOp, QTensor};
+pub use quantize::{quantize, QuantizeConfig, Quantized};
+pub use semantics::Trace;

@@ -1,0 +1,137 @@
+//! The quantized graph: integer ops with power-of-two scales and static bounds.
+//!
+//! A tensor's real value is `q / 2^scale`; the compiler guarantees `|q| <= bound`
+//! for every element of every tensor (DESIGN.md section 3).
+
+use serde::{Deserialize, Serialize};
+
+use crate::graph::TensorId;
+
+/// Static description of one quantized tensor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QTensor {
+    /// Shape (row-major).
+    pub shape: Vec<usize>,
+    /// Power-of-two scale: real value = `q / 2^scale`.
+    pub scale: u32,
+    /// Proven static bound: `|q| <= bound` for every element.
+    pub bound: u64,
+}
+
+impl QTensor {
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Bits needed for the magnitude: the smallest `b` with `bound < 2^b`.
+    pub fn bound_bits(&self) -> u32 {
+        u64::BITS - self.bound.leading_zeros()
+    }
+}
+
+/// Integer operations. Their exact meaning is in [`crate::semantics`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QOp {
+    /// `acc[.., j] = bias[j] + Σ_i weight[j * n_in + i] * x[.., i]`, exact, no rescale.
+    Linear {
+        /// Row-major `[n_out, n_in]` integer weights at the weight scale.
+        weight: Vec<i64>,
+        /// `n_out` biases at scale `weight scale + input scale`.
+        bias: Vec<i64>,
+        /// Length of the input's last axis.
+        n_in: usize,
+        /// Length of the output's last axis.
+        n_out: usize,
+    },
+    /// `y = floor((v + 2^(shift-1)) / 2^shift)`: drop `shift` bits, rounding half up.
+    Rescale {
+        /// Number of bits dropped (at least 1).
+        shift: u32,
+    },
+    /// `y = max(x, 0)`.
+    Relu,
+    /// `y[i] = coef_a * a[i] + coef_b * b[i] + constant[i]`. With one input, `coef_b` is 0.
+    Add {
+        /// Multiplier of the first operand (a power of two aligning scales).
+        coef_a: i64,
+        /// Multiplier of the second operand (0 when there is none).
+        coef_b: i64,
+        /// Per-element constant at the output scale (empty means all zero).
+        constant: Vec<i64>,
+    },
+    /// Same elements, new shape.
+    Reshape,
+}
+
+impl QOp {
+    /// Short op name used in reports and errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            QOp::Linear { .. } => "Linear",
+            QOp::Rescale { .. } => "Rescale",
+            QOp::Relu => "Relu",
+            QOp::Add { .. } => "Add",
+            QOp::Reshape => "Reshape",
+        }
+    }
+}
+
+/// One quantized node; it produces tensor `index + 1`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QNode {
+    /// Name, derived from the ONNX node name.
+    pub name: String,
+    /// The integer op.
+    pub op: QOp,
+    /// Tensor ids read, in operand order.
+    pub inputs: Vec<TensorId>,
+    /// The tensor produced.
+    pub out: QTensor,
+}
+
+/// A compiled model: the quantized graph plus what ties it to its source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QGraph {
+    /// ONNX name of the input.
+    pub input_name: String,
+    /// The input tensor (tensor id 0).
+    pub input: QTensor,
+    /// Nodes in execution order.
+    pub nodes: Vec<QNode>,
+    /// Tensor id of the output.
+    pub output: TensorId,
+    /// ONNX name of the output.
+    pub output_name: String,
+    /// SHA-256 (hex) of the source model file.
+    pub source_sha256: String,
+    /// SHA-256 (hex) of the quantized weights and constants.
+    pub weights_sha256: String,
+}
+
+impl QGraph {
+    /// Static description of tensor `id`, if it exists.
+    pub fn tensor(&self, id: TensorId) -> Option<&QTensor> {
+        if id == 0 {
+            Some(&self.input)
+        } else {
+            self.nodes.get(id - 1).map(|n| &n.out)
+        }
+    }
+
+    /// The output tensor's description.
+    pub fn output_tensor(&self) -> Option<&QTensor> {
+        self.tensor(self.output)
+    }
+
+    /// Number of multiply-accumulates of the linear layers.
+    pub fn macs(&self) -> usize {
+        self.nodes
+            .iter()
+            .map(|n| match &n.op {
+                QOp::Linear { n_in, .. } => n.out.numel() * n_in,
+                _ => 0,
+            })
+            .sum()
+    }
+}

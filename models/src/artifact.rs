@@ -201,8 +201,35 @@ pub fn ensure_same_model(
     })
 }
 
+/// Prefixes `body` with a length-prefixed JSON header: `len (u32 LE) | header | body`.
+pub fn join_header(header: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + header.len() + body.len());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(header);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Splits what [`join_header`] built; `None` if the bytes are cut short.
+pub fn split_header(payload: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut len = [0u8; 4];
+    len.copy_from_slice(payload.get(..4)?);
+    let len = u32::from_le_bytes(len) as usize;
+    let header = payload.get(4..4usize.checked_add(len)?)?;
+    let body = payload.get(4 + len..)?;
+    Some((header, body))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn header_split_round_trips_and_rejects_truncation() {
+        let joined = join_header(b"{}", b"body");
+        assert_eq!(split_header(&joined), Some((&b"{}"[..], &b"body"[..])));
+        assert_eq!(split_header(&joined[..5]), None);
+        assert_eq!(split_header(&[255, 255, 255, 255]), None);
+    }
+
     use super::*;
 
     #[test]

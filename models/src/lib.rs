@@ -6,6 +6,7 @@ pub mod error;
 pub mod graph;
 pub mod input;
 pub mod onnx;
+pub mod proof_file;
 pub mod qgraph;
 pub mod quantize;
 pub mod semantics;

@@ -1,0 +1,287 @@
+//! The import driver: graph input/output handling, name binding and op dispatch.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::error::ImportError;
+use super::node::NodeCtx;
+use super::proto::tensor_shape_proto::dimension;
+use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
+use super::shape::checked_numel;
+use super::tensor::{decode, Const};
+use super::{linear, reshape};
+use crate::graph::{Graph, Node, Op, TensorId};
+
+/// What an ONNX value name refers to during import.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    /// A tensor computed from the graph input.
+    Tensor(TensorId),
+    /// A constant known at import time.
+    Const(Rc<Const>),
+}
+
+/// Import state: the nodes emitted so far and what each ONNX name is bound to.
+#[derive(Debug)]
+pub(crate) struct Importer<'g> {
+    /// Emitted nodes; node `i` produces tensor `i + 1`.
+    pub nodes: Vec<Node>,
+    input_shape: Vec<usize>,
+    values: HashMap<&'g str, Value>,
+    inits: HashMap<&'g str, &'g TensorProto>,
+    /// How many node inputs (plus the graph output) read each ONNX name.
+    name_uses: HashMap<&'g str, usize>,
+    /// How many remaining readers each tensor id has, over all names bound to it.
+    uses: Vec<usize>,
+}
+
+impl<'g> Importer<'g> {
+    /// Shape of tensor `id`.
+    pub fn shape(&self, id: TensorId) -> &[usize] {
+        match id.checked_sub(1) {
+            None => &self.input_shape,
+            Some(i) => self.nodes.get(i).map_or(&[], |n| n.shape.as_slice()),
+        }
+    }
+
+    /// Number of readers of tensor `id` (over every name bound to it).
+    pub fn uses(&self, id: TensorId) -> usize {
+        self.uses.get(id).copied().unwrap_or(0)
+    }
+
+    /// Appends a node and returns the tensor id it produces.
+    pub fn push(
+        &mut self,
+        ctx: &NodeCtx<'_>,
+        name: String,
+        op: Op,
+        inputs: Vec<TensorId>,
+        shape: Vec<usize>,
+    ) -> Result<TensorId, ImportError> {
+        if checked_numel(&shape).is_none() {
+            return Err(ctx.shape_err(format!("output shape {shape:?} is too large")));
+        }
+        self.nodes.push(Node {
+            name,
+            op,
+            inputs,
+            shape,
+        });
+        self.uses.push(0);
+        Ok(self.nodes.len())
+    }
+
+    /// Binds ONNX name `name` to `value`.
+    pub fn bind(&mut self, name: &'g str, value: Value) {
+        if let Value::Tensor(t) = value {
+            let n = self.name_uses.get(name).copied().unwrap_or(0);
+            if let Some(u) = self.uses.get_mut(t) {
+                *u += n;
+            }
+        }
+        self.values.insert(name, value);
+    }
+
+    /// Binds `name` to tensor `t`, which a pass-through node (Identity, a folded Add) just read.
+    pub fn alias(&mut self, name: &'g str, t: TensorId) {
+        if let Some(u) = self.uses.get_mut(t) {
+            *u = u.saturating_sub(1);
+        }
+        self.bind(name, Value::Tensor(t));
+    }
+
+    /// Looks up an ONNX name (decoding an initializer on first use).
+    fn lookup(&mut self, ctx: &NodeCtx<'_>, name: &'g str) -> Result<Value, ImportError> {
+        if let Some(v) = self.values.get(name) {
+            return Ok(v.clone());
+        }
+        let t = self.inits.get(name).ok_or_else(|| ctx.missing(name))?;
+        let v = Value::Const(Rc::new(decode(t, name)?));
+        self.values.insert(name, v.clone());
+        Ok(v)
+    }
+
+    /// Optional input `k` (absent or empty name gives `None`).
+    pub fn input_opt(&mut self, ctx: &NodeCtx<'g>, k: usize) -> Result<Option<Value>, ImportError> {
+        match ctx.input_name(k) {
+            None => Ok(None),
+            Some(name) => self.lookup(ctx, name).map(Some),
+        }
+    }
+
+    /// Required input `k`.
+    pub fn input(&mut self, ctx: &NodeCtx<'g>, k: usize) -> Result<Value, ImportError> {
+        self.input_opt(ctx, k)?
+            .ok_or_else(|| ctx.bad_node(format!("input #{k} is missing")))
+    }
+
+    /// Required input `k`, which must be a constant.
+    pub fn const_input(&mut self, ctx: &NodeCtx<'g>, k: usize) -> Result<Rc<Const>, ImportError> {
+        match self.input(ctx, k)? {
+            Value::Const(c) => Ok(c),
+            Value::Tensor(_) => Err(ctx.not_constant(ctx.input_name(k).unwrap_or_default())),
+        }
+    }
+}
+
+/// Converts a decoded ONNX model into a float [`Graph`].
+pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
+    let g = model.graph.as_ref().ok_or(ImportError::MissingGraph)?;
+    let inits: HashMap<&str, &TensorProto> = g
+        .initializer
+        .iter()
+        .filter(|t| !t.name.is_empty())
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let real: Vec<&ValueInfoProto> = g
+        .input
+        .iter()
+        .filter(|v| !inits.contains_key(v.name.as_str()))
+        .collect();
+    let input = match real.as_slice() {
+        [] => return Err(ImportError::NoInput),
+        [one] => *one,
+        many => {
+            let names = many.iter().map(|v| v.name.clone()).collect();
+            return Err(ImportError::MultipleInputs { names });
+        }
+    };
+    let output = match g.output.as_slice() {
+        [] => return Err(ImportError::NoOutput),
+        [one] => one,
+        many => {
+            let names = many.iter().map(|v| v.name.clone()).collect();
+            return Err(ImportError::MultipleOutputs { names });
+        }
+    };
+    let bad_input = |reason: String| ImportError::BadInput {
+        name: input.name.clone(),
+        reason,
+    };
+    let input_shape: Vec<usize> = declared_shape(input)
+        .map_err(bad_input)?
+        .ok_or_else(|| bad_input("has no shape".into()))?
+        .into_iter()
+        .map(|d| d.unwrap_or(1))
+        .collect();
+    if checked_numel(&input_shape).is_none() {
+        return Err(bad_input(format!("shape {input_shape:?} is too large")));
+    }
+
+    let mut name_uses: HashMap<&str, usize> = HashMap::new();
+    let names = g
+        .node
+        .iter()
+        .flat_map(|n| n.input.iter())
+        .chain(std::iter::once(&output.name));
+    for name in names.filter(|s| !s.is_empty()) {
+        *name_uses.entry(name.as_str()).or_default() += 1;
+    }
+    let mut imp = Importer {
+        nodes: Vec::new(),
+        input_shape: input_shape.clone(),
+        values: HashMap::new(),
+        inits,
+        name_uses,
+        uses: vec![0],
+    };
+    imp.bind(&input.name, Value::Tensor(0));
+    for (index, proto) in g.node.iter().enumerate() {
+        import_node(&mut imp, &NodeCtx::new(proto, index))?;
+    }
+
+    let bad_output = |reason: &str| ImportError::BadOutput {
+        name: output.name.clone(),
+        reason: reason.to_string(),
+    };
+    let out_id = match imp.values.get(output.name.as_str()) {
+        Some(Value::Tensor(t)) => *t,
+        Some(Value::Const(_)) => {
+            return Err(bad_output("is a constant, not computed from the input"))
+        }
+        None if imp.inits.contains_key(output.name.as_str()) => {
+            return Err(bad_output("is an initializer, not computed from the input"))
+        }
+        None => return Err(bad_output("is not produced by any node")),
+    };
+    if let Ok(Some(declared)) = declared_shape(output) {
+        let computed = imp.shape(out_id);
+        let fits = |(d, c): (&Option<usize>, &usize)| d.is_none_or(|d| d == *c);
+        if declared.len() != computed.len() || !declared.iter().zip(computed).all(fits) {
+            let declared: Vec<String> = declared
+                .iter()
+                .map(|d| d.map_or("?".into(), |d| d.to_string()))
+                .collect();
+            let reason = format!(
+                "declared shape [{}] but import computed {computed:?}",
+                declared.join(", ")
+            );
+            return Err(ImportError::BadOutput {
+                name: output.name.clone(),
+                reason,
+            });
+        }
+    }
+    Ok(Graph {
+        input_name: input.name.clone(),
+        input_shape,
+        nodes: imp.nodes,
+        output: out_id,
+        output_name: output.name.clone(),
+    })
+}
+
+/// Shape declared by a graph input/output (`None` for a symbolic dim), `None` if it has none.
+fn declared_shape(v: &ValueInfoProto) -> Result<Option<Vec<Option<usize>>>, String> {
+    let Some(type_proto::Value::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref())
+    else {
+        return Err("is not a tensor".into());
+    };
+    // UNDEFINED, FLOAT, FLOAT16, DOUBLE, BFLOAT16: the importer evaluates in floating point.
+    if ![0, 1, 10, 11, 16].contains(&t.elem_type) {
+        return Err(format!(
+            "element type {} is not a floating-point type",
+            t.elem_type
+        ));
+    }
+    let Some(shape) = t.shape.as_ref() else {
+        return Ok(None);
+    };
+    let mut dims = Vec::with_capacity(shape.dim.len());
+    for d in &shape.dim {
+        dims.push(match d.value {
+            Some(dimension::Value::DimValue(n)) if n < 0 => {
+                return Err(format!("negative dimension {n}"))
+            }
+            Some(dimension::Value::DimValue(n)) if n > 0 => {
+                Some(usize::try_from(n).map_err(|_| format!("dimension {n} is too large"))?)
+            }
+            _ => None,
+        });
+    }
+    Ok(Some(dims))
+}
+
+/// Imports one node: checks its domain and dispatches on the op type.
+fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let domain = ctx.proto.domain.as_str();
+    if !domain.is_empty() && domain != "ai.onnx" {
+        return Err(ImportError::UnsupportedOp {
+            op_type: format!("{domain}.{}", ctx.op()),
+            node: ctx.name.clone(),
+        });
+    }
+    match ctx.op() {
+        "Gemm" => linear::gemm(imp, ctx),
+        "MatMul" => linear::matmul(imp, ctx),
+        "Add" => linear::add(imp, ctx),
+        "Relu" => reshape::relu(imp, ctx),
+        "Constant" => reshape::constant(imp, ctx),
+        "Identity" => reshape::identity(imp, ctx),
+        "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => reshape::reshape_like(imp, ctx),
+        other => Err(ImportError::UnsupportedOp {
+            op_type: other.to_string(),
+            node: ctx.name.clone(),
+        }),
+    }
+}

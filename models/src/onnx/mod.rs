@@ -1,0 +1,43 @@
+//! ONNX import: decodes an `.onnx` file (pure-Rust protobuf, no `protoc`) into a float [`Graph`].
+//!
+//! Supported ops: `Gemm`, `MatMul` (by a constant), `Add`, `Relu`, `Flatten`, `Reshape`,
+//! `Identity`, `Squeeze`, `Unsqueeze` and `Constant`. Anything else is an
+//! [`ImportError::UnsupportedOp`] naming the op and the node.
+
+pub mod encode;
+mod error;
+mod import;
+mod linear;
+mod node;
+pub mod proto;
+mod reshape;
+mod shape;
+mod tensor;
+
+#[cfg(test)]
+mod tests_errors;
+#[cfg(test)]
+mod tests_import;
+
+use std::path::Path;
+
+use prost::Message;
+
+pub use error::ImportError;
+
+use crate::graph::Graph;
+
+/// Reads and imports an ONNX model file.
+pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    import_bytes(&bytes)
+}
+
+/// Imports an ONNX model from its serialized bytes.
+pub fn import_bytes(bytes: &[u8]) -> Result<Graph, ImportError> {
+    let model = proto::ModelProto::decode(bytes)?;
+    import::import_model(&model)
+}

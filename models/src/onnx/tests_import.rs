@@ -1,0 +1,350 @@
+//! Import of well-formed models: MLP round trip, bias folding, AddConst, shape ops.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use super::encode::*;
+use super::import_bytes;
+use crate::graph::{Graph, Op};
+
+/// A model with one input `x` of shape `in_dims` and one output `y`.
+fn one_io(
+    nodes: Vec<super::proto::NodeProto>,
+    inits: Vec<super::proto::TensorProto>,
+    in_dims: &[usize],
+) -> Vec<u8> {
+    model_bytes(graph(
+        nodes,
+        inits,
+        value_info_fixed("x", in_dims),
+        value_info_unshaped("y"),
+    ))
+}
+
+fn linear_parts(g: &Graph, node: usize) -> (&[f32], &[f32], usize, usize) {
+    match &g.nodes[node].op {
+        Op::Linear {
+            weight,
+            bias,
+            n_in,
+            n_out,
+        } => (weight, bias, *n_in, *n_out),
+        other => panic!("node {node} is {other:?}, not Linear"),
+    }
+}
+
+fn assert_close(got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() < 1e-5, "{got:?} vs {want:?}");
+    }
+}
+
+fn output(g: &Graph, x: &[f64]) -> Vec<f64> {
+    g.eval_f64(x)[g.output].clone()
+}
+
+#[test]
+fn mlp_round_trip() {
+    let l1 = LayerSpec {
+        weight: vec![1., 2., 3., -1., 0., 1.],
+        bias: vec![0.5, -4.],
+        relu: true,
+    };
+    let l2 = LayerSpec {
+        weight: vec![1., 1., 2., -1.],
+        bias: vec![0., 1.],
+        relu: false,
+    };
+    let g = import_bytes(&mlp_model(3, &[l1.clone(), l2.clone()])).unwrap();
+    assert_eq!(g.input_name, "input");
+    assert_eq!(g.output_name, "output");
+    assert_eq!(g.input_shape, vec![1, 3]);
+    assert_eq!(g.nodes.len(), 3);
+    assert_eq!(g.output, 3);
+    assert_eq!(g.nodes[0].name, "/fc1/Gemm");
+    assert_eq!(g.nodes[1].name, "/Relu");
+    assert_eq!(g.nodes[1].op, Op::Relu);
+    assert_eq!(g.nodes[1].inputs, vec![1]);
+    assert_eq!(g.nodes[2].inputs, vec![2]);
+    assert_eq!(
+        (g.nodes[0].shape.clone(), g.nodes[2].shape.clone()),
+        (vec![1, 2], vec![1, 2])
+    );
+    assert_eq!(linear_parts(&g, 0), (&l1.weight[..], &l1.bias[..], 3, 2));
+    assert_eq!(linear_parts(&g, 2), (&l2.weight[..], &l2.bias[..], 2, 2));
+    // h = relu([1+4+9+0.5, -1+0+3-4]) = [14.5, 0]; y = [14.5, 29 + 1].
+    assert_close(&output(&g, &[1., 2., 3.]), &[14.5, 30.]);
+}
+
+#[test]
+fn empty_mlp_is_identity() {
+    let g = import_bytes(&mlp_model(4, &[])).unwrap();
+    assert!(g.nodes.is_empty());
+    assert_eq!(g.output, 0);
+}
+
+#[test]
+fn gemm_without_trans_b_folds_alpha_beta() {
+    // B is [n_in=2, n_out=3]; C is [1, 3].
+    let b = float_tensor("B", &[2, 3], &[1., 2., 3., 4., 5., 6.]);
+    let c = float_tensor("C", &[1, 3], &[1., 1., 1.]);
+    let attrs = vec![attr_float("alpha", 2.0), attr_float("beta", 0.5)];
+    let gemm = node("Gemm", "g", &["x", "B", "C"], &["y"], attrs);
+    let g = import_bytes(&one_io(vec![gemm], vec![b, c], &[1, 2])).unwrap();
+    let (w, bias, n_in, n_out) = linear_parts(&g, 0);
+    assert_eq!((n_in, n_out), (2, 3));
+    assert_eq!(w, &[2., 8., 4., 10., 6., 12.]);
+    assert_eq!(bias, &[0.5, 0.5, 0.5]);
+    assert_close(&output(&g, &[1., 1.]), &[10.5, 14.5, 18.5]);
+}
+
+#[test]
+fn gemm_with_per_row_bias_adds_a_constant() {
+    let b = float_tensor("B", &[1, 2], &[1., 1.]);
+    let c = float_tensor("C", &[2, 1], &[10., 20.]);
+    let gemm = node(
+        "Gemm",
+        "g",
+        &["x", "B", "C"],
+        &["y"],
+        vec![attr_int("transB", 1)],
+    );
+    let g = import_bytes(&one_io(vec![gemm], vec![b, c], &[2, 2])).unwrap();
+    assert_eq!(g.nodes.len(), 2);
+    assert_eq!(g.nodes[1].name, "g/bias");
+    assert_eq!(
+        g.nodes[1].op,
+        Op::AddConst {
+            constant: vec![10., 20.]
+        }
+    );
+    assert_close(&output(&g, &[1., 2., 3., 4.]), &[13., 27.]);
+}
+
+#[test]
+fn matmul_add_folds_into_bias() {
+    // x: [1, 2, 3] @ W [3, 2] + b (bias listed first, as PyTorch exports it).
+    let w = float_tensor("W", &[3, 2], &[1., 0., 0., 1., 1., 1.]);
+    let b = float_tensor("b", &[2], &[0.25, -0.25]);
+    let nodes = vec![
+        node("MatMul", "/fc/MatMul", &["x", "W"], &["m"], vec![]),
+        node("Add", "/fc/Add", &["b", "m"], &["y"], vec![]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![w, b], &[1, 2, 3])).unwrap();
+    assert_eq!(g.nodes.len(), 1);
+    assert_eq!(g.output, 1);
+    assert_eq!(g.nodes[0].shape, vec![1, 2, 2]);
+    let (w, bias, n_in, n_out) = linear_parts(&g, 0);
+    assert_eq!((n_in, n_out), (3, 2));
+    assert_eq!(w, &[1., 0., 1., 0., 1., 1.]);
+    assert_eq!(bias, &[0.25, -0.25]);
+    assert_close(
+        &output(&g, &[1., 2., 3., 4., 5., 6.]),
+        &[4.25, 4.75, 10.25, 10.75],
+    );
+}
+
+#[test]
+fn add_with_second_reader_becomes_add_const_and_add() {
+    let w = float_tensor("W", &[2, 2], &[1., 0., 0., 1.]);
+    let b = float_tensor("b", &[1, 2], &[1., 2.]);
+    let nodes = vec![
+        node("MatMul", "mm", &["x", "W"], &["m"], vec![]),
+        node("Add", "bias", &["m", "b"], &["z"], vec![]),
+        node("Add", "sum", &["z", "m"], &["y"], vec![]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![w, b], &[1, 2])).unwrap();
+    assert_eq!(g.nodes.len(), 3);
+    assert_eq!(
+        g.nodes[1].op,
+        Op::AddConst {
+            constant: vec![1., 2.]
+        }
+    );
+    assert_eq!(g.nodes[2].op, Op::Add);
+    assert_eq!(g.nodes[2].inputs, vec![2, 1]);
+    assert_close(&output(&g, &[3., 4.]), &[7., 10.]);
+}
+
+#[test]
+fn add_along_other_axis_is_not_folded() {
+    let w = float_tensor("W", &[2, 3], &[1., 0., 0., 0., 1., 0.]);
+    let c = float_tensor("c", &[2, 1], &[100., 200.]);
+    let nodes = vec![
+        node("MatMul", "mm", &["x", "W"], &["m"], vec![]),
+        node("Add", "add", &["m", "c"], &["y"], vec![]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![w, c], &[2, 2])).unwrap();
+    assert_eq!(
+        g.nodes[1].op,
+        Op::AddConst {
+            constant: vec![100., 100., 100., 200., 200., 200.]
+        }
+    );
+    assert_close(
+        &output(&g, &[1., 2., 3., 4.]),
+        &[101., 102., 100., 203., 204., 200.],
+    );
+}
+
+#[test]
+fn add_after_relu_and_constant_nodes() {
+    let nodes = vec![
+        node("Relu", "", &["x"], &["r"], vec![]),
+        node(
+            "Constant",
+            "k",
+            &[],
+            &["c"],
+            vec![attr_floats("value_floats", &[1., -1.])],
+        ),
+        node("Add", "", &["r", "c"], &["y"], vec![]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![], &[1, 2])).unwrap();
+    assert_eq!(g.nodes[0].name, "Relu#0");
+    assert_eq!(g.nodes[1].name, "Add#2");
+    assert_eq!(
+        g.nodes[1].op,
+        Op::AddConst {
+            constant: vec![1., -1.]
+        }
+    );
+    assert_close(&output(&g, &[-5., 5.]), &[1., 4.]);
+}
+
+#[test]
+fn flatten_reshape_squeeze_unsqueeze_shapes() {
+    let shape = int64_tensor("shape", &[3], &[0, -1, 3]);
+    let shape_const = int64_tensor("", &[2], &[6, -1]);
+    let axes = int64_tensor("axes", &[1], &[0]);
+    let nodes = vec![
+        node("Flatten", "f1", &["x"], &["a"], vec![]), // [1,2,3,4] -> [1,24]
+        node("Flatten", "f2", &["x"], &["b"], vec![attr_int("axis", 2)]), // -> [2,12]
+        node(
+            "Constant",
+            "c",
+            &[],
+            &["s2"],
+            vec![attr_tensor("value", shape_const)],
+        ),
+        node("Reshape", "r1", &["b", "shape"], &["c1"], vec![]), // [2,12] -> [2,4,3]
+        node("Reshape", "r2", &["c1", "s2"], &["d"], vec![]),    // -> [6,4]
+        node("Unsqueeze", "u1", &["d", "axes"], &["e"], vec![]), // -> [1,6,4]
+        node(
+            "Unsqueeze",
+            "u2",
+            &["e"],
+            &["f"],
+            vec![attr_ints("axes", &[-1])],
+        ), // -> [1,6,4,1]
+        node(
+            "Squeeze",
+            "s1",
+            &["f"],
+            &["g"],
+            vec![attr_ints("axes", &[0, -1])],
+        ), // -> [6,4]
+        node("Squeeze", "s3", &["a", "axes"], &["h"], vec![]),   // [1,24] -> [24]
+        node("Identity", "id", &["h"], &["y"], vec![]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![shape, axes], &[1, 2, 3, 4])).unwrap();
+    let shapes: Vec<Vec<usize>> = g.nodes.iter().map(|n| n.shape.clone()).collect();
+    let want: Vec<Vec<usize>> = vec![
+        vec![1, 24],
+        vec![2, 12],
+        vec![2, 4, 3],
+        vec![6, 4],
+        vec![1, 6, 4],
+        vec![1, 6, 4, 1],
+    ];
+    assert_eq!(shapes[..6], want[..]);
+    assert_eq!(shapes[6..], [vec![6, 4], vec![24]]);
+    assert!(g.nodes.iter().all(|n| n.op == Op::Reshape));
+    assert_eq!(g.output, 8, "Identity adds no node");
+    let x: Vec<f64> = (0..24).map(f64::from).collect();
+    assert_eq!(output(&g, &x), x);
+}
+
+#[test]
+fn flatten_axis_zero_and_squeeze_all() {
+    let nodes = vec![
+        node("Squeeze", "sq", &["x"], &["s"], vec![]),
+        node("Flatten", "fl", &["s"], &["y"], vec![attr_int("axis", 0)]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![], &[1, 3, 1, 2])).unwrap();
+    assert_eq!(g.nodes[0].shape, vec![3, 2]);
+    assert_eq!(g.nodes[1].shape, vec![1, 6]);
+}
+
+#[test]
+fn symbolic_batch_becomes_one() {
+    let input = value_info(
+        "x",
+        &[
+            Dim::Param("batch_size".into()),
+            Dim::Value(0),
+            Dim::Value(3),
+        ],
+    );
+    let relu = node("Relu", "r", &["x"], &["y"], vec![]);
+    let out = value_info(
+        "y",
+        &[
+            Dim::Param("batch_size".into()),
+            Dim::Value(1),
+            Dim::Value(3),
+        ],
+    );
+    let g = import_bytes(&model_bytes(graph(vec![relu], vec![], input, out))).unwrap();
+    assert_eq!(g.input_shape, vec![1, 1, 3]);
+}
+
+#[test]
+fn initializer_listed_as_input_is_not_an_input() {
+    let l = LayerSpec {
+        weight: vec![2.],
+        bias: vec![1.],
+        relu: false,
+    };
+    let bytes = mlp_model(1, &[l]);
+    let mut m: super::proto::ModelProto = prost::Message::decode(bytes.as_slice()).unwrap();
+    let gp = m.graph.as_mut().unwrap();
+    gp.input.push(value_info_fixed("fc1.weight", &[1, 1]));
+    gp.input.push(value_info_fixed("fc1.bias", &[1]));
+    let g = import_bytes(&prost::Message::encode_to_vec(&m)).unwrap();
+    assert_close(&output(&g, &[3.]), &[7.]);
+}
+
+#[test]
+fn typed_data_fields_decode() {
+    // Float weights in float_data, bias as DOUBLE, reshape target as INT32.
+    use super::proto::tensor_proto::DataType;
+    use super::proto::TensorProto;
+    let w = TensorProto {
+        name: "W".into(),
+        dims: vec![2, 1],
+        data_type: DataType::Float as i32,
+        float_data: vec![3., 4.],
+        ..Default::default()
+    };
+    let b = TensorProto {
+        name: "b".into(),
+        dims: vec![1],
+        data_type: DataType::Double as i32,
+        double_data: vec![0.5],
+        ..Default::default()
+    };
+    let s = TensorProto {
+        name: "s".into(),
+        dims: vec![1],
+        data_type: DataType::Int32 as i32,
+        int32_data: vec![-1],
+        ..Default::default()
+    };
+    let nodes = vec![
+        node("Gemm", "g", &["x", "W", "b"], &["h"], vec![]),
+        node("Reshape", "r", &["h", "s"], &["y"], vec![]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![w, b, s], &[1, 2])).unwrap();
+    assert_eq!(g.nodes[1].shape, vec![1]);
+    assert_close(&output(&g, &[1., 1.]), &[7.5]);
+}

@@ -1,0 +1,92 @@
+//! `proof.json`: the public claim (input and output) and the proof bytes, as JSON with hex.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ArtifactError;
+
+/// Value of the `format` field.
+pub const PROOF_FORMAT: &str = "zkinfer-proof";
+/// Version of the proof JSON layout.
+pub const PROOF_VERSION: u32 = 1;
+
+/// A tensor as integers (what the proof is about) and the floats they stand for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorValues {
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Power-of-two scale: `float = int / 2^scale`.
+    pub scale: u32,
+    /// The quantized values (the public instances).
+    pub ints: Vec<i64>,
+    /// `ints[i] / 2^scale`, for reading.
+    pub floats: Vec<f64>,
+}
+
+impl TensorValues {
+    /// Builds the pair from integers.
+    pub fn from_ints(shape: Vec<usize>, scale: u32, ints: Vec<i64>) -> Self {
+        let floats = ints.iter().map(|&q| crate::input::dequantize(q, scale)).collect();
+        TensorValues { shape, scale, ints, floats }
+    }
+
+    /// Index of the first float that is not exactly `int / 2^scale`.
+    pub fn first_inconsistent_float(&self) -> Option<usize> {
+        if self.floats.len() != self.ints.len() {
+            return Some(self.floats.len().min(self.ints.len()));
+        }
+        self.ints
+            .iter()
+            .zip(&self.floats)
+            .position(|(&q, &f)| crate::input::dequantize(q, self.scale).to_bits() != f.to_bits())
+    }
+}
+
+/// The contents of `proof.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProofFile {
+    /// Always [`PROOF_FORMAT`].
+    pub format: String,
+    /// Layout version, [`PROOF_VERSION`].
+    pub version: u32,
+    /// Hex SHA-256 of the compiled model this proof is for.
+    pub model_hash: String,
+    /// The public input.
+    pub input: TensorValues,
+    /// The public output.
+    pub output: TensorValues,
+    /// The public instances: input then output, as 32-byte big-endian field elements in hex.
+    pub instances: Vec<String>,
+    /// The proof bytes (SHPLONK, Keccak transcript), hex.
+    pub proof: String,
+    /// `"insecure-test"` when the SRS came from `--insecure-test-srs`.
+    pub srs: String,
+}
+
+impl ProofFile {
+    /// Parses proof JSON; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ArtifactError> {
+        let file: ProofFile = serde_json::from_str(text)
+            .map_err(|e| ArtifactError::Json { path: path.to_path_buf(), detail: e.to_string() })?;
+        if file.format != PROOF_FORMAT {
+            return Err(ArtifactError::BadMagic { path: path.to_path_buf(), expected: "proof (.json)" });
+        }
+        if file.version != PROOF_VERSION {
+            return Err(ArtifactError::Version { path: path.to_path_buf(), found: file.version, supported: PROOF_VERSION });
+        }
+        Ok(file)
+    }
+
+    /// Reads and parses a proof file.
+    pub fn read(path: &Path) -> Result<Self, ArtifactError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ArtifactError::Io { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// Pretty JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}

@@ -1,1 +1,157 @@
-fn main() {}
+//! The `zkinfer` command line.
+
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Verifiable inference: prove that an output is exactly what a model computes on an input.
+///
+/// Typical flow:
+///   zkinfer compile model.onnx --calibration input.json --out build/
+///   zkinfer setup build/ --insecure-test-srs
+///   zkinfer prove build/ --input input.json --out proof.json
+///   zkinfer verify build/vk.bin proof.json
+#[derive(Debug, Parser)]
+#[command(name = "zkinfer", version, verbatim_doc_comment)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import an ONNX model, quantize it and lay out its circuit.
+    ///
+    /// Writes DIR/model.zkm (the compiled model) and DIR/report.json (scales, bounds,
+    /// per-node error against the float model on the calibration data, circuit plan).
+    Compile {
+        /// The ONNX model file.
+        model: PathBuf,
+        /// Calibration inputs in EZKL's format, {"input_data": [[...], ...]}: one or more rows.
+        #[arg(long)]
+        calibration: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Fixed-point scale of activations, in bits (value = q / 2^scale).
+        #[arg(long, default_value_t = 13)]
+        scale: u32,
+        /// Fixed-point scale of weights, in bits.
+        #[arg(long, default_value_t = 16)]
+        weight_scale: u32,
+        /// Extra bits of input range above the calibrated maximum.
+        #[arg(long, default_value_t = 1)]
+        headroom_bits: u32,
+    },
+    /// Print the circuit plan of a compiled model: k, columns, rows per node, cost.
+    Plan {
+        /// Directory written by `compile`.
+        dir: PathBuf,
+    },
+    /// Generate the proving and verifying keys (DIR/pk.bin, DIR/vk.bin).
+    Setup {
+        /// Directory written by `compile`.
+        dir: PathBuf,
+        /// Generate a fresh test SRS (DIR/srs.bin). INSECURE: whoever ran it could forge proofs.
+        #[arg(long, conflicts_with = "srs")]
+        insecure_test_srs: bool,
+        /// Use an existing SRS file (from `zkinfer srs gen`) instead.
+        #[arg(long)]
+        srs: Option<PathBuf>,
+    },
+    /// Run the model on an input and prove the output (writes a proof JSON).
+    Prove {
+        /// Directory with model.zkm, pk.bin and srs.bin.
+        dir: PathBuf,
+        /// Input in EZKL's format.
+        #[arg(long)]
+        input: PathBuf,
+        /// Which row of the input file to prove.
+        #[arg(long, default_value_t = 0)]
+        row: usize,
+        /// Where to write the proof JSON.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a proof offline. Exits 0 and prints "verified" on success.
+    Verify {
+        /// The verifying key (DIR/vk.bin).
+        vk: PathBuf,
+        /// The proof JSON.
+        proof: PathBuf,
+    },
+    /// Run inference only and print the output (no proof).
+    Run {
+        /// Directory with model.zkm.
+        dir: PathBuf,
+        /// Input in EZKL's format.
+        #[arg(long)]
+        input: PathBuf,
+        /// Which row of the input file to run.
+        #[arg(long, default_value_t = 0)]
+        row: usize,
+    },
+    /// Measure setup, prove and verify time, peak memory and proof size.
+    Bench {
+        /// Directory written by `compile`.
+        dir: PathBuf,
+        /// Input in EZKL's format.
+        #[arg(long)]
+        input: PathBuf,
+        /// Repetitions of prove and verify (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Structured reference strings.
+    Srs {
+        #[command(subcommand)]
+        command: SrsCommand,
+    },
+    /// Run compile → setup → prove → verify on the bundled example model.
+    Demo {
+        /// Working directory for the artifacts.
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SrsCommand {
+    /// Generate an INSECURE test SRS of size 2^k.
+    Gen {
+        /// log2 of the SRS size.
+        #[arg(long)]
+        k: u32,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Compile { model, calibration, out, scale, weight_scale, headroom_bits } => {
+            let config = zkinfer::models::QuantizeConfig { scale, weight_scale, headroom_bits };
+            cmd::compile::run(&model, &calibration, &out, config)
+        }
+        Command::Plan { dir } => cmd::plan::run(&dir),
+        Command::Setup { dir, insecure_test_srs, srs } => cmd::setup::run(&dir, insecure_test_srs, srs.as_deref()).map(|_| ()),
+        Command::Prove { dir, input, row, out } => cmd::prove::run(&dir, &input, row, &out).map(|_| ()),
+        Command::Verify { vk, proof } => cmd::verify::run(&vk, &proof).map(|_| ()),
+        Command::Run { dir, input, row } => cmd::run::run(&dir, &input, row),
+        Command::Bench { dir, input, runs } => cmd::bench::run(&dir, &input, runs),
+        Command::Srs { command: SrsCommand::Gen { k, out } } => cmd::setup::srs_gen(k, &out),
+        Command::Demo { out } => cmd::demo::run(&out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

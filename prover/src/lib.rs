@@ -1,1 +1,10 @@
-//! placeholder
+//! zkinfer prover: SRS handling, key generation and proving.
+
+pub mod error;
+pub mod keys;
+pub mod prove;
+pub mod srs;
+
+pub use error::ProverError;
+pub use keys::{setup, Keys};
+pub use prove::{prove, run_checked};

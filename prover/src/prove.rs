@@ -1,0 +1,75 @@
+//! Proving one inference: run, check against the reference, build the witness, prove.
+
+use std::sync::Arc;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::ff::PrimeField;
+use halo2_proofs::plonk::{create_proof, ProvingKey};
+use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
+use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
+use halo2_proofs::transcript::{Challenge255, Keccak256Write, TranscriptWriterBuffer};
+use zkinfer_circuits::{public_values, CircuitParams, ModelCircuit};
+use zkinfer_models::proof_file::{ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
+use zkinfer_models::{QGraph, Trace};
+
+use crate::error::ProverError;
+use crate::srs::LoadedSrs;
+
+/// Runs the model in the runtime and checks the trace against the reference semantics,
+/// so a runtime bug can never turn into a proof of a wrong output.
+pub fn run_checked(graph: &QGraph, input: &[i64]) -> Result<Trace, ProverError> {
+    let device = zkinfer_runtime::best_device();
+    let trace = zkinfer_runtime::run(graph, input, &device).map_err(|e| ProverError::Runtime(e.to_string()))?;
+    let reference = graph.eval(input)?;
+    if let Some(tensor) = trace.tensors.iter().zip(&reference.tensors).position(|(a, b)| a != b) {
+        return Err(ProverError::RuntimeMismatch { tensor });
+    }
+    if trace.tensors.len() != reference.tensors.len() {
+        return Err(ProverError::RuntimeMismatch { tensor: trace.tensors.len().min(reference.tensors.len()) });
+    }
+    Ok(trace)
+}
+
+/// Hex of a field element as 32 bytes big-endian (the EVM's word order).
+pub fn fr_to_hex_be(f: &Fr) -> String {
+    let mut bytes = f.to_repr().as_ref().to_vec();
+    bytes.reverse();
+    hex::encode(bytes)
+}
+
+/// Proves `trace` (of `graph`) and returns the proof file.
+pub fn prove(
+    graph: Arc<QGraph>,
+    params: &CircuitParams,
+    pk: &ProvingKey<G1Affine>,
+    srs: &LoadedSrs,
+    trace: Trace,
+    model_hash_hex: &str,
+) -> Result<ProofFile, ProverError> {
+    let input = trace.get(0).unwrap_or(&[]).to_vec();
+    let output = trace.get(graph.output).unwrap_or(&[]).to_vec();
+    let instances = public_values(&input, &output);
+    let out_t = graph.output_tensor().cloned().unwrap_or_else(|| graph.input.clone());
+    let circuit = ModelCircuit::with_trace(graph.clone(), params.clone(), Arc::new(trace));
+    let mut transcript = Keccak256Write::<Vec<u8>, G1Affine, Challenge255<G1Affine>>::init(vec![]);
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, _, _>(
+        &srs.params,
+        pk,
+        &[circuit],
+        &[&[&instances]],
+        rand::rngs::OsRng,
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::Halo2 { stage: "proving", detail: e.to_string() })?;
+    let proof = transcript.finalize();
+    Ok(ProofFile {
+        format: PROOF_FORMAT.into(),
+        version: PROOF_VERSION,
+        model_hash: model_hash_hex.to_string(),
+        input: TensorValues::from_ints(graph.input.shape.clone(), graph.input.scale, input),
+        output: TensorValues::from_ints(out_t.shape.clone(), out_t.scale, output),
+        instances: instances.iter().map(fr_to_hex_be).collect(),
+        proof: hex::encode(proof),
+        srs: if srs.insecure { "insecure-test".into() } else { "imported".into() },
+    })
+}

@@ -1,0 +1,28 @@
+//! `zkinfer demo`: the whole flow on the bundled example model.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use zkinfer::example;
+use zkinfer::models::QuantizeConfig;
+
+/// Writes the example model and input into `out`, then compiles, sets up, proves and verifies.
+pub fn run(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let model = out.join("example.onnx");
+    let input = out.join("input.json");
+    super::write(&model, &example::model_bytes())?;
+    super::write(&input, example::input_json().as_bytes())?;
+    let build = out.join("build");
+    let proof = out.join("proof.json");
+    let show = |cmd: String| eprintln!("\n$ {cmd}");
+    show(format!("zkinfer compile {} --calibration {} --out {}", model.display(), input.display(), build.display()));
+    super::compile::run(&model, &input, &build, QuantizeConfig::default())?;
+    show(format!("zkinfer setup {} --insecure-test-srs", build.display()));
+    super::setup::run(&build, true, None)?;
+    show(format!("zkinfer prove {} --input {} --out {}", build.display(), input.display(), proof.display()));
+    super::prove::run(&build, &input, 0, &proof)?;
+    show(format!("zkinfer verify {} {}", build.join("vk.bin").display(), proof.display()));
+    super::verify::run(&build.join("vk.bin"), &proof)?;
+    Ok(())
+}

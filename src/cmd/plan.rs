@@ -1,0 +1,27 @@
+//! `zkinfer plan`: print the circuit plan without proving.
+
+use std::path::Path;
+
+use anyhow::Result;
+use zkinfer::circuits::plan;
+use zkinfer::layout::ModelDir;
+use zkinfer::models::artifact::read_model;
+
+/// Prints the plan of the model in `dir`.
+pub fn run(dir: &Path) -> Result<()> {
+    let (graph, _) = read_model(&ModelDir::new(dir).model())?;
+    let plan = plan(&graph)?;
+    let p = &plan.params;
+    println!("k = {} ({} rows, {} used by the model, {} by the range table)", p.k, 1u64 << p.k, plan.rows, plan.table_rows);
+    println!("dot-product lanes: {}; range limbs: {} x {} bits", p.lanes, p.limbs, p.limb_bits);
+    println!("columns: {} advice, {} fixed; {} lookups; {} public values", plan.advice_columns, plan.fixed_columns, plan.lookups, plan.instances);
+    println!("rows per node:");
+    for (name, rows) in &plan.node_rows {
+        println!("  {name:<40} {rows:>8}");
+    }
+    // Proving-key size is dominated by the fixed and permutation polynomials on the extended domain.
+    let polys = (plan.fixed_columns + p.lanes + 8 + plan.advice_columns) as u64;
+    let est_pk = polys * (1u64 << p.k) * 32 * 5;
+    println!("estimated proving key: {}", super::human_bytes(est_pk));
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! `zkinfer run`: inference only.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use zkinfer::layout::ModelDir;
+use zkinfer::models::artifact::read_model;
+use zkinfer::models::proof_file::TensorValues;
+use zkinfer::prover::run_checked;
+
+use super::read_input;
+
+/// Runs row `row` of `input` through the model in `dir` and prints the output as JSON.
+pub fn run(dir: &Path, input: &Path, row: usize) -> Result<()> {
+    let (graph, _) = read_model(&ModelDir::new(dir).model())?;
+    let x = read_input(&graph, input, row)?;
+    let trace = run_checked(&graph, &x).with_context(|| format!("running the model on {}", input.display()))?;
+    let out_t = graph.output_tensor().cloned().unwrap_or_else(|| graph.input.clone());
+    let ints = trace.get(graph.output).unwrap_or(&[]).to_vec();
+    let values = TensorValues::from_ints(out_t.shape, out_t.scale, ints);
+    println!("{}", serde_json::to_string_pretty(&values)?);
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! zkinfer: verifiable inference. A thin facade over the workspace crates plus the
+//! pieces the CLI shares (bundled example model, directory layout, progress).
+
+pub mod example;
+pub mod layout;
+pub mod progress;
+
+pub use zkinfer_circuits as circuits;
+pub use zkinfer_models as models;
+pub use zkinfer_prover as prover;
+pub use zkinfer_runtime as runtime;
+pub use zkinfer_verifier as verifier;

@@ -1,0 +1,95 @@
+//! Reading a self-contained verifying key (`vk.bin`).
+
+use std::path::Path;
+
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine, G2Affine};
+use halo2_proofs::halo2curves::group::GroupEncoding;
+use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+use halo2_proofs::SerdeFormat;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkinfer_circuits::vk_header::VkHeader;
+use zkinfer_circuits::ModelCircuit;
+use zkinfer_models::artifact::{self, ArtifactKind, ModelHash};
+
+use crate::error::VerifyError;
+
+/// Largest circuit parameters a key may declare (guards against hostile files).
+const MAX_K: u32 = 26;
+const MAX_LANES: usize = 256;
+const MAX_LIMBS: usize = 32;
+const MAX_LIMB_BITS: u32 = 24;
+
+/// A verifying key with its header and KZG verifier parameters.
+#[derive(Debug)]
+pub struct VerifierKey {
+    /// Circuit parameters, public layout and SRS description.
+    pub header: VkHeader,
+    /// The compiled model this key belongs to.
+    pub model_hash: ModelHash,
+    pub(crate) vk: VerifyingKey<G1Affine>,
+    pub(crate) params: ParamsKZG<Bn256>,
+}
+
+fn bad(path: &Path, detail: impl Into<String>) -> VerifyError {
+    VerifyError::BadKey { path: path.display().to_string(), detail: detail.into() }
+}
+
+fn point<P: GroupEncoding>(hex_str: &str, path: &Path, what: &str) -> Result<P, VerifyError> {
+    let bytes = hex::decode(hex_str).map_err(|_| bad(path, format!("{what} is not hex")))?;
+    let mut repr = P::Repr::default();
+    if repr.as_ref().len() != bytes.len() {
+        return Err(bad(path, format!("{what} has the wrong length")));
+    }
+    repr.as_mut().copy_from_slice(&bytes);
+    Option::from(P::from_bytes(&repr)).ok_or_else(|| bad(path, format!("{what} is not a curve point")))
+}
+
+impl VerifierKey {
+    /// Reads and checks `vk.bin`.
+    pub fn read(path: &Path) -> Result<Self, VerifyError> {
+        Self::from_bytes(&artifact::read_file(path)?, path)
+    }
+
+    /// Parses `vk.bin` bytes; `path` names the file in errors.
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, VerifyError> {
+        let (model_hash, payload) = artifact::decode(ArtifactKind::VerifyingKey, bytes, path)?;
+        let (head, mut body) = artifact::split_header(payload).ok_or_else(|| bad(path, "header cut short"))?;
+        let header: VkHeader =
+            serde_json::from_slice(head).map_err(|e| bad(path, format!("bad header: {e}")))?;
+        let c = &header.circuit;
+        if !(4..=MAX_K).contains(&c.k)
+            || !(1..=MAX_LANES).contains(&c.lanes)
+            || !(1..=MAX_LIMBS).contains(&c.limbs)
+            || !(1..=MAX_LIMB_BITS).contains(&c.limb_bits)
+            || header.srs.k != c.k
+        {
+            return Err(bad(path, format!("unsupported circuit parameters {c:?}")));
+        }
+        // halo2's VK starts with a version byte and k; check k before it sizes anything.
+        let k_bytes: Option<[u8; 4]> = body.get(1..5).and_then(|s| s.try_into().ok());
+        if k_bytes.map(u32::from_le_bytes) != Some(c.k) {
+            return Err(bad(path, "the key's k does not match its header"));
+        }
+        let params = {
+            let g1: G1Affine = point(&header.srs.g1, path, "srs.g1")?;
+            let g2: G2Affine = point(&header.srs.g2, path, "srs.g2")?;
+            let s_g2: G2Affine = point(&header.srs.s_g2, path, "srs.s_g2")?;
+            let base = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::seed_from_u64(0));
+            base.from_parts(c.k, vec![g1], Some(Vec::new()), g2, s_g2)
+        };
+        let circuit_params = c.clone();
+        let vk = std::panic::catch_unwind(move || {
+            VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(&mut body, SerdeFormat::RawBytes, circuit_params)
+        })
+        .map_err(|_| bad(path, "malformed verifying key"))?
+        .map_err(|e| bad(path, format!("malformed verifying key: {e}")))?;
+        Ok(VerifierKey { header, model_hash, vk, params })
+    }
+
+    /// True when the key was made from a locally generated test SRS.
+    pub fn insecure_srs(&self) -> bool {
+        self.header.srs.insecure
+    }
+}

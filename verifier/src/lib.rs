@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod key;
+pub mod transcript;
 pub mod verify;
 
 pub use error::VerifyError;

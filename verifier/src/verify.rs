@@ -6,13 +6,14 @@ use halo2_proofs::plonk::verify_proof;
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_proofs::transcript::{Challenge255, Keccak256Read, TranscriptReadBuffer};
+use halo2_proofs::transcript::Challenge255;
 use zkinfer_circuits::public_values;
 use zkinfer_models::artifact::hash_hex;
 use zkinfer_models::proof_file::{ProofFile, TensorValues};
 
 use crate::error::VerifyError;
 use crate::key::VerifierKey;
+use crate::transcript::CanonicalRead;
 
 /// What a successful verification establishes.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,24 +84,22 @@ pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyEr
 
 /// Runs the SHPLONK/Keccak check of raw proof bytes against public values.
 pub fn check_proof(key: &VerifierKey, instances: &[Fr], proof: &[u8]) -> Result<(), VerifyError> {
-    let mut rest: &[u8] = proof;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut transcript = Keccak256Read::<_, G1Affine, Challenge255<G1Affine>>::init(&mut rest);
+        let mut transcript = CanonicalRead::new(proof);
         let strategy = SingleStrategy::new(&key.params);
-        verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, _, _, _>(
+        let result = verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, _>(
             &key.params,
             &key.vk,
             strategy,
             &[&[instances]],
             &mut transcript,
-        )
+        );
+        (result, transcript.remaining())
     }));
     match outcome {
         Err(_) => Err(VerifyError::Malformed("the verifier could not parse the proof".into())),
-        Ok(Err(e)) => Err(VerifyError::ProofRejected(e.to_string())),
-        Ok(Ok(())) if !rest.is_empty() => {
-            Err(VerifyError::Malformed(format!("{} trailing bytes after the proof", rest.len())))
-        }
-        Ok(Ok(())) => Ok(()),
+        Ok((Err(e), _)) => Err(VerifyError::ProofRejected(e.to_string())),
+        Ok((Ok(()), 0)) => Ok(()),
+        Ok((Ok(()), rest)) => Err(VerifyError::Malformed(format!("{rest} trailing bytes after the proof"))),
     }
 }

@@ -1,0 +1,184 @@
+//! Graph builders and the conformance check shared by the integration tests.
+#![allow(dead_code)]
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use zkinfer_models::semantics::{self, Trace};
+use zkinfer_models::{QGraph, QNode, QOp, QTensor};
+use zkinfer_runtime::Device;
+
+/// Random inputs per conformance case (the extremes come on top).
+pub const RANDOM_INPUTS: usize = 50;
+
+pub fn qtensor(shape: &[usize], scale: u32, bound: u64) -> QTensor {
+    QTensor {
+        shape: shape.to_vec(),
+        scale,
+        bound,
+    }
+}
+
+pub fn node(name: &str, op: QOp, inputs: &[usize], out: QTensor) -> QNode {
+    QNode {
+        name: name.to_string(),
+        op,
+        inputs: inputs.to_vec(),
+        out,
+    }
+}
+
+/// A graph whose output is its last tensor.
+pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
+    QGraph {
+        input_name: "x".to_string(),
+        input,
+        output: nodes.len(),
+        nodes,
+        output_name: "y".to_string(),
+        source_sha256: String::new(),
+        weights_sha256: String::new(),
+    }
+}
+
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// Uniform in `[-bound, bound]`, clipped to the i64 range.
+pub fn sample(rng: &mut ChaCha8Rng, bound: u64) -> i64 {
+    let b = i128::from(bound);
+    let v = rng.gen_range(-b..=b);
+    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+pub fn random_vec(rng: &mut ChaCha8Rng, len: usize, bound: u64) -> Vec<i64> {
+    (0..len).map(|_| sample(rng, bound)).collect()
+}
+
+/// `+bound` and `-bound` as i64 (clipped to the i64 range).
+pub fn extremes(bound: u64) -> (i64, i64) {
+    let hi = i64::try_from(bound).unwrap_or(i64::MAX);
+    let lo = i64::try_from(-i128::from(bound)).unwrap_or(i64::MIN);
+    (hi, lo)
+}
+
+/// Worst case of `|acc|` of a linear layer, as the compiler would bound it.
+pub fn linear_bound(weight: &[i64], bias: &[i64], n_in: usize, in_bound: u64) -> u64 {
+    let worst = weight
+        .chunks_exact(n_in)
+        .zip(bias)
+        .map(|(row, b)| {
+            row.iter().fold(i128::from(b.unsigned_abs()), |acc, w| {
+                acc + i128::from(w.unsigned_abs()) * i128::from(in_bound)
+            })
+        })
+        .max()
+        .unwrap_or(0);
+    u64::try_from(worst).expect("linear bound fits in u64")
+}
+
+/// Worst case of a rescale: it is monotone, so it is reached at `±in_bound`.
+pub fn rescale_bound(in_bound: u64, shift: u32) -> u64 {
+    let (hi, lo) = extremes(in_bound);
+    semantics::rescale(hi, shift)
+        .unsigned_abs()
+        .max(semantics::rescale(lo, shift).unsigned_abs())
+}
+
+/// A linear node reading tensor `input` with random weights and biases.
+pub fn linear_node(
+    rng: &mut ChaCha8Rng,
+    name: &str,
+    input: (usize, &QTensor),
+    (n_out, w_bound, b_bound): (usize, u64, u64),
+) -> QNode {
+    let (id, x) = input;
+    let n_in = *x.shape.last().expect("input has an axis");
+    let weight = random_vec(rng, n_in * n_out, w_bound);
+    let bias = random_vec(rng, n_out, b_bound);
+    let bound = linear_bound(&weight, &bias, n_in, x.bound);
+    let mut shape = x.shape.clone();
+    *shape.last_mut().expect("input has an axis") = n_out;
+    let out = qtensor(&shape, x.scale + 8, bound);
+    let op = QOp::Linear {
+        weight,
+        bias,
+        n_in,
+        n_out,
+    };
+    node(name, op, &[id], out)
+}
+
+/// A rescale node reading tensor `input`.
+pub fn rescale_node(name: &str, input: (usize, &QTensor), shift: u32) -> QNode {
+    let (id, x) = input;
+    let out = qtensor(
+        &x.shape,
+        x.scale.saturating_sub(shift),
+        rescale_bound(x.bound, shift),
+    );
+    node(name, QOp::Rescale { shift }, &[id], out)
+}
+
+/// The seeded random inputs plus the all-`+bound`, all-`-bound` and alternating inputs.
+pub fn inputs(graph: &QGraph, seed: u64) -> Vec<Vec<i64>> {
+    let n = graph.input.numel();
+    let bound = graph.input.bound;
+    let mut rng = rng(seed);
+    let mut out: Vec<Vec<i64>> = (0..RANDOM_INPUTS)
+        .map(|_| random_vec(&mut rng, n, bound))
+        .collect();
+    let (hi, lo) = extremes(bound);
+    out.push(vec![hi; n]);
+    out.push(vec![lo; n]);
+    out.push((0..n).map(|i| if i % 2 == 0 { hi } else { lo }).collect());
+    out
+}
+
+/// Values `k * 2^shift - 2^(shift-1) + d` (the exact half-way points, `d = 0`, and their
+/// neighbours) within `bound`, packed into inputs of `n` values.
+pub fn halfway_inputs(shift: u32, bound: u64, n: usize) -> Vec<Vec<i64>> {
+    let step = 1i128 << shift;
+    let half = 1i128 << (shift - 1);
+    let b = i128::from(bound);
+    let mut values = Vec::new();
+    let k_max = (b / step + 1).min(4);
+    for k in -k_max..=k_max {
+        let edge = b / step * step;
+        for base in [k * step - half, edge - half, edge + half, half - edge] {
+            for d in -1..=1 {
+                let v = base + d;
+                if v.abs() <= b {
+                    values.push(v as i64);
+                }
+            }
+        }
+    }
+    values
+        .chunks(n)
+        .map(|c| {
+            let mut v = c.to_vec();
+            v.resize(n, 0);
+            v
+        })
+        .collect()
+}
+
+/// Asserts that the candle runtime reproduces `graph.eval` bit for bit on every input.
+pub fn assert_conforms(graph: &QGraph, inputs: &[Vec<i64>], device: &Device) {
+    assert!(!inputs.is_empty());
+    for (i, input) in inputs.iter().enumerate() {
+        let want: Trace = graph.eval(input).expect("reference evaluation");
+        let got = zkinfer_runtime::run(graph, input, device)
+            .unwrap_or_else(|e| panic!("input #{i} on {device:?}: {e}"));
+        assert_eq!(got.tensors.len(), graph.nodes.len() + 1);
+        assert_eq!(got, want, "input #{i} on {device:?}: {input:?}");
+    }
+}
+
+/// Stable seed from a test name.
+pub fn seed_of(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}

@@ -12,7 +12,9 @@ pub struct ModelDir {
 impl ModelDir {
     /// Wraps a directory path.
     pub fn new(dir: &Path) -> Self {
-        ModelDir { dir: dir.to_path_buf() }
+        ModelDir {
+            dir: dir.to_path_buf(),
+        }
     }
     /// `model.zkm`, the compiled model.
     pub fn model(&self) -> PathBuf {

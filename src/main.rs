@@ -134,17 +134,39 @@ enum SrsCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compile { model, calibration, out, scale, weight_scale, headroom_bits } => {
-            let config = zkinfer::models::QuantizeConfig { scale, weight_scale, headroom_bits };
+        Command::Compile {
+            model,
+            calibration,
+            out,
+            scale,
+            weight_scale,
+            headroom_bits,
+        } => {
+            let config = zkinfer::models::QuantizeConfig {
+                scale,
+                weight_scale,
+                headroom_bits,
+            };
             cmd::compile::run(&model, &calibration, &out, config)
         }
         Command::Plan { dir } => cmd::plan::run(&dir),
-        Command::Setup { dir, insecure_test_srs, srs } => cmd::setup::run(&dir, insecure_test_srs, srs.as_deref()).map(|_| ()),
-        Command::Prove { dir, input, row, out } => cmd::prove::run(&dir, &input, row, &out).map(|_| ()),
+        Command::Setup {
+            dir,
+            insecure_test_srs,
+            srs,
+        } => cmd::setup::run(&dir, insecure_test_srs, srs.as_deref()).map(|_| ()),
+        Command::Prove {
+            dir,
+            input,
+            row,
+            out,
+        } => cmd::prove::run(&dir, &input, row, &out).map(|_| ()),
         Command::Verify { vk, proof } => cmd::verify::run(&vk, &proof).map(|_| ()),
         Command::Run { dir, input, row } => cmd::run::run(&dir, &input, row),
         Command::Bench { dir, input, runs } => cmd::bench::run(&dir, &input, runs),
-        Command::Srs { command: SrsCommand::Gen { k, out } } => cmd::setup::srs_gen(k, &out),
+        Command::Srs {
+            command: SrsCommand::Gen { k, out },
+        } => cmd::setup::srs_gen(k, &out),
         Command::Demo { out } => cmd::demo::run(&out),
     };
     match result {

@@ -7,7 +7,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// Runs `f` under a spinner labelled `label`, then prints how long it took.
 pub fn step<T>(label: &str, f: impl FnOnce() -> T) -> (T, Duration) {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_message(label.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
     let start = Instant::now();

@@ -1,6 +1,8 @@
 //! End to end: the example model proves and verifies, and every tampering is rejected
 //! with a clear error (never a panic).
 
+#![allow(clippy::panic, clippy::unwrap_used)]
+
 mod common;
 
 use std::path::Path;
@@ -53,15 +55,26 @@ fn changed_public_values_are_rejected() {
     for i in 0..proof.output.ints.len() {
         let mut p = proof.clone();
         p.output.ints[i] += 1;
-        p.output = zkinfer::models::proof_file::TensorValues::from_ints(p.output.shape.clone(), p.output.scale, p.output.ints.clone());
+        p.output = zkinfer::models::proof_file::TensorValues::from_ints(
+            p.output.shape.clone(),
+            p.output.scale,
+            p.output.ints.clone(),
+        );
         let n_in = p.input.ints.len();
-        p.instances[n_in + i] = zkinfer::prover::prove::fr_to_hex_be(&zkinfer::circuits::field::fr_from_i64(p.output.ints[i]));
-        assert!(matches!(verify(&vk, &p), Err(VerifyError::ProofRejected(_))), "output {i}");
+        p.instances[n_in + i] = zkinfer::prover::prove::fr_to_hex_be(
+            &zkinfer::circuits::field::fr_from_i64(p.output.ints[i]),
+        );
+        assert!(
+            matches!(verify(&vk, &p), Err(VerifyError::ProofRejected(_))),
+            "output {i}"
+        );
     }
     // Only the float changed: caught before cryptography.
     let mut p = proof.clone();
     p.output.floats[0] += 0.5;
-    assert!(matches!(verify(&vk, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.floats[0]"));
+    assert!(
+        matches!(verify(&vk, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.floats[0]")
+    );
     // Only the integer changed: the instances no longer match.
     let mut p = proof.clone();
     p.output.ints[1] -= 1;
@@ -74,7 +87,10 @@ fn changed_public_values_are_rejected() {
     // Another model's proof.
     let mut p = proof.clone();
     p.model_hash = "00".repeat(32);
-    assert!(matches!(verify(&vk, &p), Err(VerifyError::ModelMismatch { .. })));
+    assert!(matches!(
+        verify(&vk, &p),
+        Err(VerifyError::ModelMismatch { .. })
+    ));
 }
 
 #[test]
@@ -82,15 +98,21 @@ fn verifying_key_is_pinned() {
     // An accidental change to the circuit (gates, layout, fixed columns) changes this key.
     let built = common::build_example();
     let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/example_vk.bin");
-    let proof_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/tests/fixtures/example_proof.json");
+    let proof_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier/tests/fixtures/example_proof.json");
     if std::env::var_os("ZKINFER_BLESS").is_some() {
         std::fs::write(&pinned, &built.vk_bytes).expect("write pinned key");
         std::fs::create_dir_all(proof_path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(proof_path.with_file_name("example_vk.bin"), &built.vk_bytes).expect("write key");
+        std::fs::write(proof_path.with_file_name("example_vk.bin"), &built.vk_bytes)
+            .expect("write key");
         std::fs::write(&proof_path, built.prove().to_json()).expect("write proof");
     }
-    let expected = std::fs::read(&pinned).expect("tests/fixtures/example_vk.bin (regenerate with ZKINFER_BLESS=1)");
-    assert!(expected == built.vk_bytes, "the example's verifying key changed; if intended, regenerate with ZKINFER_BLESS=1");
+    let expected = std::fs::read(&pinned)
+        .expect("tests/fixtures/example_vk.bin (regenerate with ZKINFER_BLESS=1)");
+    assert!(
+        expected == built.vk_bytes,
+        "the example's verifying key changed; if intended, regenerate with ZKINFER_BLESS=1"
+    );
     let proof = ProofFile::read(&proof_path).expect("pinned proof");
     verify(&key(&expected), &proof).expect("the pinned proof still verifies");
 }

@@ -51,8 +51,17 @@ impl ModelConfig {
         let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2]);
         let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
-        let range = RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
-        ModelConfig { pool, instance, linear, rescale, relu, add, range }
+        let range =
+            RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
+        ModelConfig {
+            pool,
+            instance,
+            linear,
+            rescale,
+            relu,
+            add,
+            range,
+        }
     }
 }
 
@@ -74,18 +83,32 @@ pub struct ModelCircuit {
 impl ModelCircuit {
     /// A circuit for key generation.
     pub fn keygen(graph: Arc<QGraph>, params: CircuitParams) -> Self {
-        ModelCircuit { graph, params, trace: None, corruption: None }
+        ModelCircuit {
+            graph,
+            params,
+            trace: None,
+            corruption: None,
+        }
     }
 
     /// A circuit proving one execution.
     pub fn with_trace(graph: Arc<QGraph>, params: CircuitParams, trace: Arc<Trace>) -> Self {
-        ModelCircuit { graph, params, trace: Some(trace), corruption: None }
+        ModelCircuit {
+            graph,
+            params,
+            trace: Some(trace),
+            corruption: None,
+        }
     }
 }
 
 /// The public values of an execution: input then output, embedded in the field.
 pub fn public_values(input: &[i64], output: &[i64]) -> Vec<Fr> {
-    input.iter().chain(output).map(|&v| fr_from_i64(v)).collect()
+    input
+        .iter()
+        .chain(output)
+        .map(|&v| fr_from_i64(v))
+        .collect()
 }
 
 impl Circuit<Fr> for ModelCircuit {
@@ -94,27 +117,54 @@ impl Circuit<Fr> for ModelCircuit {
     type Params = CircuitParams;
 
     fn without_witnesses(&self) -> Self {
-        ModelCircuit { trace: None, corruption: None, ..self.clone() }
+        ModelCircuit {
+            trace: None,
+            corruption: None,
+            ..self.clone()
+        }
     }
 
     fn params(&self) -> CircuitParams {
         self.params.clone()
     }
 
-    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, params: CircuitParams) -> ModelConfig {
+    fn configure_with_params(
+        meta: &mut ConstraintSystem<Fr>,
+        params: CircuitParams,
+    ) -> ModelConfig {
         ModelConfig::configure(meta, &params)
     }
 
     fn configure(meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
-        ModelConfig::configure(meta, &CircuitParams { k: 8, lanes: 1, limb_bits: 4, limbs: 1 })
+        ModelConfig::configure(
+            meta,
+            &CircuitParams {
+                k: 8,
+                lanes: 1,
+                limb_bits: 4,
+                limbs: 1,
+            },
+        )
     }
 
-    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), Error> {
+    fn synthesize(
+        &self,
+        config: ModelConfig,
+        mut layouter: impl Layouter<Fr>,
+    ) -> Result<(), Error> {
         config.range.load_table(&mut layouter)?;
         let trace = self.trace.as_deref();
         let bindings = layouter.assign_region(
             || "model",
-            |mut region| lay_out(&config, &mut region, &self.graph, trace, self.corruption.as_ref()),
+            |mut region| {
+                lay_out(
+                    &config,
+                    &mut region,
+                    &self.graph,
+                    trace,
+                    self.corruption.as_ref(),
+                )
+            },
         )?;
         for (cell, row) in bindings.instance_copies {
             layouter.constrain_instance(cell, config.instance, row);
@@ -134,7 +184,17 @@ mod tests {
     use crate::testing::*;
 
     fn mlp() -> Fixture {
-        let g = graph(12, &[Layer::Linear(8), Layer::Relu, Layer::AddConst, Layer::AddSelf, Layer::Linear(3)], 11);
+        let g = graph(
+            12,
+            &[
+                Layer::Linear(8),
+                Layer::Relu,
+                Layer::AddConst,
+                Layer::AddSelf,
+                Layer::Linear(3),
+            ],
+            11,
+        );
         fixture(&g, 12)
     }
 
@@ -144,17 +204,22 @@ mod tests {
         f.mock(None).expect("honest model proof");
         // The planner's row accounting matches the layout: the last node ends inside the plan.
         let last = f.graph.nodes.len() - 1;
-        let end = f.node_start(last) + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).0;
+        let end = f.node_start(last)
+            + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).0;
         assert_eq!(end, crate::plan::plan(&f.graph).expect("plan").rows);
     }
 
     #[test]
     fn wrong_public_output_is_rejected() {
         let f = mlp();
-        let failures = f.mock_with_output(None, &output_with(&f, 1, 1)).expect_err("a wrong output must fail");
+        let failures = f
+            .mock_with_output(None, &output_with(&f, 1, 1))
+            .expect_err("a wrong output must fail");
         assert!(!failures.is_empty());
         assert!(
-            failures.iter().all(|e| matches!(e, VerifyFailure::Permutation { .. })),
+            failures
+                .iter()
+                .all(|e| matches!(e, VerifyFailure::Permutation { .. })),
             "only the copy to the instance column can fail: {failures:#?}"
         );
     }
@@ -164,6 +229,11 @@ mod tests {
         let mut f = mlp();
         f.input[3] += 1;
         let failures = f.mock(None).expect_err("a wrong input must fail");
-        assert!(failures.iter().all(|e| matches!(e, VerifyFailure::Permutation { .. })), "{failures:#?}");
+        assert!(
+            failures
+                .iter()
+                .all(|e| matches!(e, VerifyFailure::Permutation { .. })),
+            "{failures:#?}"
+        );
     }
 }

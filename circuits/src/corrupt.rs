@@ -34,6 +34,7 @@ pub enum CorruptionKind {
 impl Corruption {
     /// The corruption's kind if it targets `node`/`element`.
     pub fn at(this: Option<&Corruption>, node: usize, element: usize) -> Option<CorruptionKind> {
-        this.filter(|c| c.node == node && c.element == element).map(|c| c.kind)
+        this.filter(|c| c.node == node && c.element == element)
+            .map(|c| c.kind)
     }
 }

@@ -70,7 +70,11 @@ pub fn lay_out(
 ) -> Result<Bindings, Error> {
     // Pin the region's extent to row 0 so failure locations are absolute rows.
     region.assign_fixed(config.range.offset, 0, Fr::zero());
-    let mut walk = Walk { region, bindings: Bindings::default(), row: 0 };
+    let mut walk = Walk {
+        region,
+        bindings: Bindings::default(),
+        row: 0,
+    };
     let mut tensors: Vec<Vec<Src>> = Vec::with_capacity(graph.nodes.len() + 1);
     tensors.push((0..graph.input.numel()).map(Src::Instance).collect());
     for (ni, node) in graph.nodes.iter().enumerate() {
@@ -87,18 +91,28 @@ pub fn lay_out(
         let numel = node.out.numel();
         let mut out: Vec<Src> = Vec::with_capacity(numel);
         match &node.op {
-            QOp::Linear { weight, bias, n_in, n_out } => {
+            QOp::Linear {
+                weight,
+                bias,
+                n_in,
+                n_out,
+            } => {
                 let rows_in = x_src.len() / (*n_in).max(1);
                 for r in 0..rows_in {
-                    let xs = x_src.get(r * n_in..(r + 1) * n_in).ok_or(Error::Synthesis)?;
+                    let xs = x_src
+                        .get(r * n_in..(r + 1) * n_in)
+                        .ok_or(Error::Synthesis)?;
                     let xv: Option<&[i64]> = match x_val {
                         Some(v) => Some(v.get(r * n_in..(r + 1) * n_in).ok_or(Error::Synthesis)?),
                         None => None,
                     };
-                    let lane_values: Vec<Value<Fr>> =
-                        (0..*n_in).map(|i| value(xv.and_then(|v| v.get(i).copied()))).collect();
+                    let lane_values: Vec<Value<Fr>> = (0..*n_in)
+                        .map(|i| value(xv.and_then(|v| v.get(i).copied())))
+                        .collect();
                     for j in 0..*n_out {
-                        let w = weight.get(j * n_in..(j + 1) * n_in).ok_or(Error::Synthesis)?;
+                        let w = weight
+                            .get(j * n_in..(j + 1) * n_in)
+                            .ok_or(Error::Synthesis)?;
                         let b = *bias.get(j).ok_or(Error::Synthesis)?;
                         let lanes = config.linear.lanes();
                         let mut sums = xv.map(|xv| running_sums(xv, w, b, lanes));
@@ -109,8 +123,14 @@ pub fn lay_out(
                                 *last += d;
                             }
                         }
-                        let (lane_cells, acc) =
-                            config.linear.assign_dot(walk.region, walk.row, &lane_values, w, b, sums.as_deref())?;
+                        let (lane_cells, acc) = config.linear.assign_dot(
+                            walk.region,
+                            walk.row,
+                            &lane_values,
+                            w,
+                            b,
+                            sums.as_deref(),
+                        )?;
                         walk.row += crate::chips::linear::LinearConfig::rows_per_dot(*n_in, lanes);
                         for (src, cell) in xs.iter().zip(lane_cells) {
                             walk.bind(*src, cell);
@@ -166,7 +186,11 @@ pub fn lay_out(
                     out.push(Src::Cell(cells.out));
                 }
             }
-            QOp::Add { coef_a, coef_b, constant } => {
+            QOp::Add {
+                coef_a,
+                coef_b,
+                constant,
+            } => {
                 let second = node.inputs.get(1).copied();
                 let b_src = match second {
                     Some(id) => Some(tensors.get(id).ok_or(Error::Synthesis)?.clone()),
@@ -177,16 +201,30 @@ pub fn lay_out(
                     None => None,
                 };
                 for (i, src) in x_src.iter().enumerate() {
-                    let c = if constant.is_empty() { 0 } else { *constant.get(i).ok_or(Error::Synthesis)? };
-                    let bv = if second.is_some() { at(b_val, i)? } else { at(x_val, i)?.map(|_| 0) };
+                    let c = if constant.is_empty() {
+                        0
+                    } else {
+                        *constant.get(i).ok_or(Error::Synthesis)?
+                    };
+                    let bv = if second.is_some() {
+                        at(b_val, i)?
+                    } else {
+                        at(x_val, i)?.map(|_| 0)
+                    };
                     let mut w = match (at(x_val, i)?, bv, at(y_val, i)?) {
                         (Some(a), Some(b), Some(y)) => Some((a, b, y)),
                         _ => None,
                     };
-                    if let (Some(CorruptionKind::AddOutput(d)), Some(w)) = (Corruption::at(corruption, ni, i), w.as_mut()) {
+                    if let (Some(CorruptionKind::AddOutput(d)), Some(w)) =
+                        (Corruption::at(corruption, ni, i), w.as_mut())
+                    {
                         w.2 += d;
                     }
-                    let coefs = AddCoefs { ca: *coef_a, cb: *coef_b, c };
+                    let coefs = AddCoefs {
+                        ca: *coef_a,
+                        cb: *coef_b,
+                        c,
+                    };
                     let cells = config.add.assign(walk.region, walk.row, coefs, w)?;
                     walk.row += 1;
                     walk.bind(*src, cells.a);
@@ -214,9 +252,17 @@ pub fn lay_out(
 }
 
 /// Assigns one range-check row for `value + offset ∈ [0, 2^bits)` and advances.
-fn range_row(config: &ModelConfig, walk: &mut Walk<'_, '_>, v: Option<i64>, offset: i128, bits: u32) -> Result<Cell, Error> {
+fn range_row(
+    config: &ModelConfig,
+    walk: &mut Walk<'_, '_>,
+    v: Option<i64>,
+    offset: i128,
+    bits: u32,
+) -> Result<Cell, Error> {
     let at = walk.row;
     walk.row += 1;
     let witness = v.map(|v| config.range.witness(i128::from(v) + offset, bits));
-    config.range.assign(walk.region, at, value(v), offset, bits, witness.as_ref())
+    config
+        .range
+        .assign(walk.region, at, value(v), offset, bits, witness.as_ref())
 }

@@ -48,7 +48,11 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
         }
         QOp::Rescale { shift } => (3 * numel, (*shift).max(signed_bits(node.out.bound))),
         QOp::Relu => {
-            let bound = node.inputs.first().and_then(|&t| graph.tensor(t)).map_or(node.out.bound, |t| t.bound);
+            let bound = node
+                .inputs
+                .first()
+                .and_then(|&t| graph.tensor(t))
+                .map_or(node.out.bound, |t| t.bound);
             (2 * numel, bits(bound))
         }
         QOp::Add { .. } => (numel, 0),
@@ -114,7 +118,12 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
                 continue;
             }
             let limbs = limbs_needed(max_bits, limb_bits).max(1);
-            let params = CircuitParams { k, lanes, limb_bits, limbs };
+            let params = CircuitParams {
+                k,
+                lanes,
+                limb_bits,
+                limbs,
+            };
             let advice = params.pool_width() + limbs;
             let fixed = lanes + 1 + 2 + 3 + 1 + limbs + 2;
             let perm = params.pool_width() + 1;

@@ -1,6 +1,8 @@
 //! Test support: small quantized graphs built through the real quantizer, and a
 //! MockProver runner. Used by every chip's positive and negative tests.
 
+#![allow(clippy::panic)]
+
 use std::sync::Arc;
 
 use halo2_proofs::dev::{FailureLocation, MockProver, VerifyFailure};
@@ -36,9 +38,20 @@ pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
     for (i, layer) in layers.iter().enumerate() {
         let (op, inputs, w) = match *layer {
             Layer::Linear(n_out) => {
-                let weight = (0..n_out * width).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+                let weight = (0..n_out * width)
+                    .map(|_| rng.gen_range(-1.0f32..1.0))
+                    .collect();
                 let bias = (0..n_out).map(|_| rng.gen_range(-0.5f32..0.5)).collect();
-                (Op::Linear { weight, bias, n_in: width, n_out }, vec![i], n_out)
+                (
+                    Op::Linear {
+                        weight,
+                        bias,
+                        n_in: width,
+                        n_out,
+                    },
+                    vec![i],
+                    n_out,
+                )
             }
             Layer::Relu => (Op::Relu, vec![i], width),
             Layer::AddConst => {
@@ -48,7 +61,12 @@ pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
             Layer::AddSelf => (Op::Add, vec![i, i], width),
         };
         width = w;
-        nodes.push(Node { name: format!("n{i}"), op, inputs, shape: vec![1, width] });
+        nodes.push(Node {
+            name: format!("n{i}"),
+            op,
+            inputs,
+            shape: vec![1, width],
+        });
     }
     Graph {
         input_name: "input".into(),
@@ -80,14 +98,23 @@ pub struct Fixture {
 
 /// Compiles `float` at small scales (so tests stay fast) and runs it on a random input.
 pub fn fixture(float: &Graph, seed: u64) -> Fixture {
-    let config = QuantizeConfig { scale: 6, weight_scale: 6, headroom_bits: 1 };
+    let config = QuantizeConfig {
+        scale: 6,
+        weight_scale: 6,
+        headroom_bits: 1,
+    };
     let n = float.input_numel();
     let calib = vec![vec![1.0; n]];
     let q = quantize(float, &calib, config, "test").expect("quantize");
     let input = quantize_values(&random_input(n, seed), config.scale);
     let trace = q.graph.eval(&input).expect("eval");
     let params = plan(&q.graph).expect("plan").params;
-    Fixture { graph: Arc::new(q.graph), params, trace: Arc::new(trace), input }
+    Fixture {
+        graph: Arc::new(q.graph),
+        params,
+        trace: Arc::new(trace),
+        input,
+    }
 }
 
 impl Fixture {
@@ -98,8 +125,13 @@ impl Fixture {
     }
 
     /// Runs MockProver claiming `output` as the public output.
-    pub fn mock_with_output(&self, corruption: Option<Corruption>, output: &[i64]) -> Result<(), Vec<VerifyFailure>> {
-        let mut circuit = ModelCircuit::with_trace(self.graph.clone(), self.params.clone(), self.trace.clone());
+    pub fn mock_with_output(
+        &self,
+        corruption: Option<Corruption>,
+        output: &[i64],
+    ) -> Result<(), Vec<VerifyFailure>> {
+        let mut circuit =
+            ModelCircuit::with_trace(self.graph.clone(), self.params.clone(), self.trace.clone());
         circuit.corruption = corruption;
         let instances: Vec<Fr> = public_values(&self.input, output);
         let prover = MockProver::run(self.params.k, &circuit, vec![instances]).expect("mock run");
@@ -116,13 +148,26 @@ impl Fixture {
 }
 
 /// Asserts exactly one failure: constraint `constraint` of gate `gate` at `row` of the model region.
-pub fn assert_constraint_failure(result: Result<(), Vec<VerifyFailure>>, gate: &str, constraint: &str, row: usize) {
+pub fn assert_constraint_failure(
+    result: Result<(), Vec<VerifyFailure>>,
+    gate: &str,
+    constraint: &str,
+    row: usize,
+) {
     let failures = result.expect_err("the corrupted witness must be rejected");
     assert_eq!(failures.len(), 1, "expected one failure, got {failures:#?}");
     match &failures[0] {
-        VerifyFailure::ConstraintNotSatisfied { constraint: c, location, .. } => {
+        VerifyFailure::ConstraintNotSatisfied {
+            constraint: c,
+            location,
+            ..
+        } => {
             let text = format!("{c}");
-            assert!(text.contains(&format!("('{gate}')")) && text.contains(&format!("('{constraint}')")), "{text}");
+            assert!(
+                text.contains(&format!("('{gate}')"))
+                    && text.contains(&format!("('{constraint}')")),
+                "{text}"
+            );
             assert_eq!(absolute_row(location), row, "{location:?}");
         }
         other => panic!("expected gate `{gate}` to fail, got {other:?}"),
@@ -134,7 +179,9 @@ pub fn assert_lookup_failure(result: Result<(), Vec<VerifyFailure>>, name: &str,
     let failures = result.expect_err("the corrupted witness must be rejected");
     assert_eq!(failures.len(), 1, "expected one failure, got {failures:#?}");
     match &failures[0] {
-        VerifyFailure::Lookup { name: n, location, .. } => {
+        VerifyFailure::Lookup {
+            name: n, location, ..
+        } => {
             assert_eq!(n, name);
             assert_eq!(absolute_row(location), row, "{location:?}");
         }
@@ -155,15 +202,30 @@ pub fn absolute_row(location: &FailureLocation) -> usize {
 }
 
 /// A graph with one op on an input of `n` values in `[-in_bound, in_bound]`.
-pub fn single_op(op: QOp, n: usize, in_bound: u64, out_numel: usize, out_bound: u64, operands: usize) -> QGraph {
+pub fn single_op(
+    op: QOp,
+    n: usize,
+    in_bound: u64,
+    out_numel: usize,
+    out_bound: u64,
+    operands: usize,
+) -> QGraph {
     QGraph {
         input_name: "input".into(),
-        input: QTensor { shape: vec![1, n], scale: 4, bound: in_bound },
+        input: QTensor {
+            shape: vec![1, n],
+            scale: 4,
+            bound: in_bound,
+        },
         nodes: vec![QNode {
             name: "op".into(),
             op,
             inputs: vec![0; operands],
-            out: QTensor { shape: vec![1, out_numel], scale: 4, bound: out_bound },
+            out: QTensor {
+                shape: vec![1, out_numel],
+                scale: 4,
+                bound: out_bound,
+            },
         }],
         output: 1,
         output_name: "output".into(),
@@ -176,7 +238,12 @@ pub fn single_op(op: QOp, n: usize, in_bound: u64, out_numel: usize, out_bound: 
 pub fn fixture_of(graph: QGraph, input: Vec<i64>) -> Fixture {
     let trace = graph.eval(&input).expect("eval");
     let params = plan(&graph).expect("plan").params;
-    Fixture { graph: Arc::new(graph), params, trace: Arc::new(trace), input }
+    Fixture {
+        graph: Arc::new(graph),
+        params,
+        trace: Arc::new(trace),
+        input,
+    }
 }
 
 /// Seeded random integers in `[-bound, bound]`.

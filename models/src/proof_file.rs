@@ -27,8 +27,16 @@ pub struct TensorValues {
 impl TensorValues {
     /// Builds the pair from integers.
     pub fn from_ints(shape: Vec<usize>, scale: u32, ints: Vec<i64>) -> Self {
-        let floats = ints.iter().map(|&q| crate::input::dequantize(q, scale)).collect();
-        TensorValues { shape, scale, ints, floats }
+        let floats = ints
+            .iter()
+            .map(|&q| crate::input::dequantize(q, scale))
+            .collect();
+        TensorValues {
+            shape,
+            scale,
+            ints,
+            floats,
+        }
     }
 
     /// Index of the first float that is not exactly `int / 2^scale`.
@@ -67,21 +75,32 @@ pub struct ProofFile {
 impl ProofFile {
     /// Parses proof JSON; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ArtifactError> {
-        let file: ProofFile = serde_json::from_str(text)
-            .map_err(|e| ArtifactError::Json { path: path.to_path_buf(), detail: e.to_string() })?;
+        let file: ProofFile = serde_json::from_str(text).map_err(|e| ArtifactError::Json {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
         if file.format != PROOF_FORMAT {
-            return Err(ArtifactError::BadMagic { path: path.to_path_buf(), expected: "proof (.json)" });
+            return Err(ArtifactError::BadMagic {
+                path: path.to_path_buf(),
+                expected: "proof (.json)",
+            });
         }
         if file.version != PROOF_VERSION {
-            return Err(ArtifactError::Version { path: path.to_path_buf(), found: file.version, supported: PROOF_VERSION });
+            return Err(ArtifactError::Version {
+                path: path.to_path_buf(),
+                found: file.version,
+                supported: PROOF_VERSION,
+            });
         }
         Ok(file)
     }
 
     /// Reads and parses a proof file.
     pub fn read(path: &Path) -> Result<Self, ArtifactError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ArtifactError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ArtifactError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::parse(&text, path)
     }
 

@@ -19,7 +19,9 @@ pub enum ProverError {
     #[error("inference failed: {0}")]
     Runtime(String),
     /// The runtime and the reference semantics disagree (a bug; nothing is proven).
-    #[error("runtime output differs from the reference semantics at tensor {tensor}; refusing to prove")]
+    #[error(
+        "runtime output differs from the reference semantics at tensor {tensor}; refusing to prove"
+    )]
     RuntimeMismatch {
         /// The first tensor that differs.
         tensor: usize,

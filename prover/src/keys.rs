@@ -31,7 +31,12 @@ pub struct Keys {
 /// Builds the verifier-facing header.
 pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkHeader {
     use halo2_proofs::poly::commitment::ParamsProver;
-    let g1 = srs.params.get_g().first().map(|g| hex::encode(g.to_bytes())).unwrap_or_default();
+    let g1 = srs
+        .params
+        .get_g()
+        .first()
+        .map(|g| hex::encode(g.to_bytes()))
+        .unwrap_or_default();
     let out = graph.output_tensor();
     VkHeader {
         circuit: params.clone(),
@@ -53,53 +58,97 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
 }
 
 /// Generates the keys for `graph` laid out with `params`. The SRS must already be sized to `params.k`.
-pub fn setup(graph: Arc<QGraph>, params: &CircuitParams, srs: &LoadedSrs) -> Result<Keys, ProverError> {
+pub fn setup(
+    graph: Arc<QGraph>,
+    params: &CircuitParams,
+    srs: &LoadedSrs,
+) -> Result<Keys, ProverError> {
     use halo2_proofs::poly::commitment::Params;
     if srs.params.k() != params.k {
         return Err(ProverError::Halo2 {
             stage: "key generation",
-            detail: format!("SRS k = {} but the circuit uses k = {}", srs.params.k(), params.k),
+            detail: format!(
+                "SRS k = {} but the circuit uses k = {}",
+                srs.params.k(),
+                params.k
+            ),
         });
     }
     let header = vk_header(&graph, params, srs);
     let circuit = ModelCircuit::keygen(graph, params.clone());
-    let halo2 = |e: halo2_proofs::plonk::Error| ProverError::Halo2 { stage: "key generation", detail: e.to_string() };
+    let halo2 = |e: halo2_proofs::plonk::Error| ProverError::Halo2 {
+        stage: "key generation",
+        detail: e.to_string(),
+    };
     let vk = keygen_vk(&srs.params, &circuit).map_err(halo2)?;
     let pk = keygen_pk(&srs.params, vk, &circuit).map_err(halo2)?;
     Ok(Keys { pk, header })
 }
 
 /// Serializes the verifying key file.
-pub fn encode_vk(vk: &VerifyingKey<G1Affine>, header: &VkHeader, model_hash: &ModelHash) -> Vec<u8> {
+pub fn encode_vk(
+    vk: &VerifyingKey<G1Affine>,
+    header: &VkHeader,
+    model_hash: &ModelHash,
+) -> Vec<u8> {
     let mut body = Vec::new();
     let _ = vk.write(&mut body, SerdeFormat::RawBytes);
     let head = serde_json::to_vec(header).unwrap_or_default();
-    artifact::encode(ArtifactKind::VerifyingKey, model_hash, &artifact::join_header(&head, &body))
+    artifact::encode(
+        ArtifactKind::VerifyingKey,
+        model_hash,
+        &artifact::join_header(&head, &body),
+    )
 }
 
 /// Serializes the proving key file.
-pub fn encode_pk(pk: &ProvingKey<G1Affine>, params: &CircuitParams, model_hash: &ModelHash) -> Vec<u8> {
+pub fn encode_pk(
+    pk: &ProvingKey<G1Affine>,
+    params: &CircuitParams,
+    model_hash: &ModelHash,
+) -> Vec<u8> {
     let mut key = Vec::new();
     let _ = pk.write(&mut key, SerdeFormat::RawBytesUnchecked);
     let mut body = artifact::sha256(&key).to_vec();
     body.extend_from_slice(&key);
     let head = serde_json::to_vec(params).unwrap_or_default();
-    artifact::encode(ArtifactKind::ProvingKey, model_hash, &artifact::join_header(&head, &body))
+    artifact::encode(
+        ArtifactKind::ProvingKey,
+        model_hash,
+        &artifact::join_header(&head, &body),
+    )
 }
 
 /// Reads `pk.bin`, checking that it belongs to `expected` (the model hash).
-pub fn read_pk(path: &Path, expected: &ModelHash, model_path: &Path) -> Result<(ProvingKey<G1Affine>, CircuitParams), ArtifactError> {
+pub fn read_pk(
+    path: &Path,
+    expected: &ModelHash,
+    model_path: &Path,
+) -> Result<(ProvingKey<G1Affine>, CircuitParams), ArtifactError> {
     let bytes = artifact::read_file(path)?;
     let (hash, payload) = artifact::decode(ArtifactKind::ProvingKey, &bytes, path)?;
     artifact::ensure_same_model(path, &hash, model_path, expected)?;
-    let corrupt = |detail: &str| ArtifactError::Corrupt { path: path.to_path_buf(), detail: detail.to_string() };
-    let (head, body) = artifact::split_header(payload).ok_or_else(|| corrupt("header cut short"))?;
+    let corrupt = |detail: &str| ArtifactError::Corrupt {
+        path: path.to_path_buf(),
+        detail: detail.to_string(),
+    };
+    let (head, body) =
+        artifact::split_header(payload).ok_or_else(|| corrupt("header cut short"))?;
     let params: CircuitParams = serde_json::from_slice(head).map_err(|_| corrupt("bad header"))?;
-    let (digest, mut key) = (body.get(..32).ok_or_else(|| corrupt("cut short"))?, body.get(32..).unwrap_or(&[]));
+    let (digest, mut key) = (
+        body.get(..32).ok_or_else(|| corrupt("cut short"))?,
+        body.get(32..).unwrap_or(&[]),
+    );
     if artifact::sha256(key) != digest {
-        return Err(corrupt("checksum mismatch: the proving key was modified or damaged"));
+        return Err(corrupt(
+            "checksum mismatch: the proving key was modified or damaged",
+        ));
     }
-    let pk = ProvingKey::read::<_, ModelCircuit>(&mut key, SerdeFormat::RawBytesUnchecked, params.clone())
-        .map_err(|e| corrupt(&format!("bad proving key: {e}")))?;
+    let pk = ProvingKey::read::<_, ModelCircuit>(
+        &mut key,
+        SerdeFormat::RawBytesUnchecked,
+        params.clone(),
+    )
+    .map_err(|e| corrupt(&format!("bad proving key: {e}")))?;
     Ok((pk, params))
 }

@@ -19,13 +19,21 @@ use crate::srs::LoadedSrs;
 /// so a runtime bug can never turn into a proof of a wrong output.
 pub fn run_checked(graph: &QGraph, input: &[i64]) -> Result<Trace, ProverError> {
     let device = zkinfer_runtime::best_device();
-    let trace = zkinfer_runtime::run(graph, input, &device).map_err(|e| ProverError::Runtime(e.to_string()))?;
+    let trace = zkinfer_runtime::run(graph, input, &device)
+        .map_err(|e| ProverError::Runtime(e.to_string()))?;
     let reference = graph.eval(input)?;
-    if let Some(tensor) = trace.tensors.iter().zip(&reference.tensors).position(|(a, b)| a != b) {
+    if let Some(tensor) = trace
+        .tensors
+        .iter()
+        .zip(&reference.tensors)
+        .position(|(a, b)| a != b)
+    {
         return Err(ProverError::RuntimeMismatch { tensor });
     }
     if trace.tensors.len() != reference.tensors.len() {
-        return Err(ProverError::RuntimeMismatch { tensor: trace.tensors.len().min(reference.tensors.len()) });
+        return Err(ProverError::RuntimeMismatch {
+            tensor: trace.tensors.len().min(reference.tensors.len()),
+        });
     }
     Ok(trace)
 }
@@ -49,10 +57,20 @@ pub fn prove(
     let input = trace.get(0).unwrap_or(&[]).to_vec();
     let output = trace.get(graph.output).unwrap_or(&[]).to_vec();
     let instances = public_values(&input, &output);
-    let out_t = graph.output_tensor().cloned().unwrap_or_else(|| graph.input.clone());
+    let out_t = graph
+        .output_tensor()
+        .cloned()
+        .unwrap_or_else(|| graph.input.clone());
     let circuit = ModelCircuit::with_trace(graph.clone(), params.clone(), Arc::new(trace));
     let mut transcript = Keccak256Write::<Vec<u8>, G1Affine, Challenge255<G1Affine>>::init(vec![]);
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, _, _>(
+    create_proof::<
+        KZGCommitmentScheme<Bn256>,
+        ProverSHPLONK<'_, Bn256>,
+        Challenge255<G1Affine>,
+        _,
+        _,
+        _,
+    >(
         &srs.params,
         pk,
         &[circuit],
@@ -60,7 +78,10 @@ pub fn prove(
         rand::rngs::OsRng,
         &mut transcript,
     )
-    .map_err(|e| ProverError::Halo2 { stage: "proving", detail: e.to_string() })?;
+    .map_err(|e| ProverError::Halo2 {
+        stage: "proving",
+        detail: e.to_string(),
+    })?;
     let proof = transcript.finalize();
     Ok(ProofFile {
         format: PROOF_FORMAT.into(),
@@ -70,6 +91,10 @@ pub fn prove(
         output: TensorValues::from_ints(out_t.shape.clone(), out_t.scale, output),
         instances: instances.iter().map(fr_to_hex_be).collect(),
         proof: hex::encode(proof),
-        srs: if srs.insecure { "insecure-test".into() } else { "imported".into() },
+        srs: if srs.insecure {
+            "insecure-test".into()
+        } else {
+            "imported".into()
+        },
     })
 }

@@ -40,7 +40,10 @@ pub fn generate_insecure(k: u32) -> LoadedSrs {
 
 /// Like [`generate_insecure`] with a caller-chosen RNG (deterministic test fixtures).
 pub fn generate_insecure_seeded(k: u32, rng: ChaCha20Rng) -> LoadedSrs {
-    LoadedSrs { params: ParamsKZG::<Bn256>::setup(k, rng), insecure: true }
+    LoadedSrs {
+        params: ParamsKZG::<Bn256>::setup(k, rng),
+        insecure: true,
+    }
 }
 
 /// Serializes an SRS for `srs.bin`.
@@ -55,11 +58,19 @@ pub fn encode(srs: &LoadedSrs) -> Vec<u8> {
 pub fn read(path: &Path) -> Result<LoadedSrs, ArtifactError> {
     let bytes = artifact::read_file(path)?;
     let (_, payload) = artifact::decode(ArtifactKind::Srs, &bytes, path)?;
-    let corrupt = |detail: String| ArtifactError::Corrupt { path: path.to_path_buf(), detail };
-    let (&flags, mut rest) = payload.split_first().ok_or_else(|| corrupt("empty SRS".into()))?;
+    let corrupt = |detail: String| ArtifactError::Corrupt {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let (&flags, mut rest) = payload
+        .split_first()
+        .ok_or_else(|| corrupt("empty SRS".into()))?;
     let params = ParamsKZG::<Bn256>::read_custom(&mut rest, SerdeFormat::RawBytes)
         .map_err(|e| corrupt(format!("bad SRS data: {e}")))?;
-    Ok(LoadedSrs { params, insecure: flags & 1 == 1 })
+    Ok(LoadedSrs {
+        params,
+        insecure: flags & 1 == 1,
+    })
 }
 
 /// Shrinks an SRS to `k` if it is larger.

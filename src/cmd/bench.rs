@@ -30,7 +30,12 @@ pub fn run(dir: &Path, input: &Path, runs: usize) -> Result<()> {
     println!("setup_s: {setup_s:.3}");
     println!("prove_s (median of {runs}): {:.3}", median(prove_s));
     println!("verify_s (median of {runs}): {:.4}", median(verify_s));
-    println!("peak_rss: {}", peak_rss_bytes().map(super::human_bytes).unwrap_or_else(|| "unknown".into()));
+    println!(
+        "peak_rss: {}",
+        peak_rss_bytes()
+            .map(super::human_bytes)
+            .unwrap_or_else(|| "unknown".into())
+    );
     println!("proof_bytes: {}", proof.proof.len() / 2);
     println!("pk_bytes: {pk_size}");
     Ok(())

@@ -18,12 +18,22 @@ pub fn run(model: &Path, calibration: &Path, out: &Path, config: QuantizeConfig)
     let bytes = std::fs::read(model).with_context(|| format!("cannot read {}", model.display()))?;
     let graph = onnx::import_bytes(&bytes).with_context(|| format!("{}", model.display()))?;
     let rows = read_input_rows(calibration)?;
-    let q = quantize(&graph, &rows, config, &hash_hex(&sha256(&bytes)))
-        .with_context(|| format!("quantizing {} with calibration {}", model.display(), calibration.display()))?;
-    let acc = accuracy(&graph, &q, &rows).context("evaluating the compiled model on the calibration data")?;
+    let q = quantize(&graph, &rows, config, &hash_hex(&sha256(&bytes))).with_context(|| {
+        format!(
+            "quantizing {} with calibration {}",
+            model.display(),
+            calibration.display()
+        )
+    })?;
+    let acc = accuracy(&graph, &q, &rows)
+        .context("evaluating the compiled model on the calibration data")?;
     let plan = plan(&q.graph)?;
     let (zkm, hash) = encode_model(&q.graph);
-    let out_t = q.graph.output_tensor().cloned().unwrap_or_else(|| q.graph.input.clone());
+    let out_t = q
+        .graph
+        .output_tensor()
+        .cloned()
+        .unwrap_or_else(|| q.graph.input.clone());
     let report = json!({
         "model": model.display().to_string(),
         "model_hash": hash_hex(&hash),
@@ -41,20 +51,43 @@ pub fn run(model: &Path, calibration: &Path, out: &Path, config: QuantizeConfig)
     let dir = ModelDir::new(out);
     for stale in [dir.pk(), dir.vk()] {
         if stale.exists() {
-            eprintln!("note: {} belongs to the previous compile; run `zkinfer setup` again", stale.display());
+            eprintln!(
+                "note: {} belongs to the previous compile; run `zkinfer setup` again",
+                stale.display()
+            );
         }
     }
     write(&dir.model(), &zkm)?;
-    write(&dir.report(), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    write(
+        &dir.report(),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
 
-    println!("compiled {} ({} nodes, {} MACs)", model.display(), q.graph.nodes.len(), q.graph.macs());
-    println!("  {:<32} {:>8} {:>6} {:>6} {:>12}", "node", "op", "scale", "bits", "max |err|");
+    println!(
+        "compiled {} ({} nodes, {} MACs)",
+        model.display(),
+        q.graph.nodes.len(),
+        q.graph.macs()
+    );
+    println!(
+        "  {:<32} {:>8} {:>6} {:>6} {:>12}",
+        "node", "op", "scale", "bits", "max |err|"
+    );
     for n in &acc.nodes {
-        println!("  {:<32} {:>8} {:>6} {:>6} {:>12.3e}", n.name, n.op, n.scale, n.bound_bits, n.max_abs_error);
+        println!(
+            "  {:<32} {:>8} {:>6} {:>6} {:>12.3e}",
+            n.name, n.op, n.scale, n.bound_bits, n.max_abs_error
+        );
     }
-    println!("  output max |error| vs float model: {:.3e} over {} calibration row(s)", acc.output_max_abs_error, acc.rows);
+    println!(
+        "  output max |error| vs float model: {:.3e} over {} calibration row(s)",
+        acc.output_max_abs_error, acc.rows
+    );
     if out_t.numel() > 1 {
-        println!("  argmax agrees on {}/{} row(s)", acc.argmax_agree, acc.rows);
+        println!(
+            "  argmax agrees on {}/{} row(s)",
+            acc.argmax_agree, acc.rows
+        );
     }
     let p = &plan.params;
     println!(

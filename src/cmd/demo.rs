@@ -16,13 +16,30 @@ pub fn run(out: &Path) -> Result<()> {
     let build = out.join("build");
     let proof = out.join("proof.json");
     let show = |cmd: String| eprintln!("\n$ {cmd}");
-    show(format!("zkinfer compile {} --calibration {} --out {}", model.display(), input.display(), build.display()));
+    show(format!(
+        "zkinfer compile {} --calibration {} --out {}",
+        model.display(),
+        input.display(),
+        build.display()
+    ));
     super::compile::run(&model, &input, &build, QuantizeConfig::default())?;
-    show(format!("zkinfer setup {} --insecure-test-srs", build.display()));
+    show(format!(
+        "zkinfer setup {} --insecure-test-srs",
+        build.display()
+    ));
     super::setup::run(&build, true, None)?;
-    show(format!("zkinfer prove {} --input {} --out {}", build.display(), input.display(), proof.display()));
+    show(format!(
+        "zkinfer prove {} --input {} --out {}",
+        build.display(),
+        input.display(),
+        proof.display()
+    ));
     super::prove::run(&build, &input, 0, &proof)?;
-    show(format!("zkinfer verify {} {}", build.join("vk.bin").display(), proof.display()));
+    show(format!(
+        "zkinfer verify {} {}",
+        build.join("vk.bin").display(),
+        proof.display()
+    ));
     super::verify::run(&build.join("vk.bin"), &proof)?;
     Ok(())
 }

@@ -20,16 +20,26 @@ use zkinfer::models::QGraph;
 pub fn read_input(graph: &QGraph, path: &Path, row: usize) -> Result<Vec<i64>> {
     let rows = read_input_rows(path)?;
     let count = rows.len();
-    let values = rows
-        .into_iter()
-        .nth(row)
-        .with_context(|| format!("{}: row {row} requested but the file has {count} row(s)", path.display()))?;
+    let values = rows.into_iter().nth(row).with_context(|| {
+        format!(
+            "{}: row {row} requested but the file has {count} row(s)",
+            path.display()
+        )
+    })?;
     let n = graph.input.numel();
     if values.len() != n {
-        anyhow::bail!("{}: row {row} has {} values, the model input `{}` needs {n}", path.display(), values.len(), graph.input_name);
+        anyhow::bail!(
+            "{}: row {row} has {} values, the model input `{}` needs {n}",
+            path.display(),
+            values.len(),
+            graph.input_name
+        );
     }
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
-        anyhow::bail!("{}: row {row} value {i} is not a finite number", path.display());
+        anyhow::bail!(
+            "{}: row {row} value {i} is not a finite number",
+            path.display()
+        );
     }
     Ok(quantize_values(&values, graph.input.scale))
 }
@@ -37,7 +47,11 @@ pub fn read_input(graph: &QGraph, path: &Path, row: usize) -> Result<Vec<i64>> {
 /// Writes a file atomically and says so.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     artifact::write_atomic(path, bytes)?;
-    eprintln!("wrote {} ({})", path.display(), human_bytes(bytes.len() as u64));
+    eprintln!(
+        "wrote {} ({})",
+        path.display(),
+        human_bytes(bytes.len() as u64)
+    );
     Ok(())
 }
 

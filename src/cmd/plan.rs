@@ -12,9 +12,21 @@ pub fn run(dir: &Path) -> Result<()> {
     let (graph, _) = read_model(&ModelDir::new(dir).model())?;
     let plan = plan(&graph)?;
     let p = &plan.params;
-    println!("k = {} ({} rows, {} used by the model, {} by the range table)", p.k, 1u64 << p.k, plan.rows, plan.table_rows);
-    println!("dot-product lanes: {}; range limbs: {} x {} bits", p.lanes, p.limbs, p.limb_bits);
-    println!("columns: {} advice, {} fixed; {} lookups; {} public values", plan.advice_columns, plan.fixed_columns, plan.lookups, plan.instances);
+    println!(
+        "k = {} ({} rows, {} used by the model, {} by the range table)",
+        p.k,
+        1u64 << p.k,
+        plan.rows,
+        plan.table_rows
+    );
+    println!(
+        "dot-product lanes: {}; range limbs: {} x {} bits",
+        p.lanes, p.limbs, p.limb_bits
+    );
+    println!(
+        "columns: {} advice, {} fixed; {} lookups; {} public values",
+        plan.advice_columns, plan.fixed_columns, plan.lookups, plan.instances
+    );
     println!("rows per node:");
     for (name, rows) in &plan.node_rows {
         println!("  {name:<40} {rows:>8}");

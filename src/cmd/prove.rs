@@ -16,14 +16,25 @@ pub fn run(dir: &Path, input: &Path, row: usize, out: &Path) -> Result<f64> {
     let d = ModelDir::new(dir);
     let (graph, hash) = read_model(&d.model())?;
     let x = read_input(&graph, input, row)?;
-    let trace = run_checked(&graph, &x).with_context(|| format!("running the model on {}", input.display()))?;
-    let (pk, params) = step("loading proving key", || keys::read_pk(&d.pk(), &hash, &d.model())).0?;
+    let trace = run_checked(&graph, &x)
+        .with_context(|| format!("running the model on {}", input.display()))?;
+    let (pk, params) = step("loading proving key", || {
+        keys::read_pk(&d.pk(), &hash, &d.model())
+    })
+    .0?;
     let loaded = srs::read(&d.srs())?;
     if loaded.k() != params.k {
-        anyhow::bail!("{}: SRS has k = {}, the proving key needs k = {}; run `zkinfer setup` again", d.srs().display(), loaded.k(), params.k);
+        anyhow::bail!(
+            "{}: SRS has k = {}, the proving key needs k = {}; run `zkinfer setup` again",
+            d.srs().display(),
+            loaded.k(),
+            params.k
+        );
     }
     let graph = Arc::new(graph);
-    let (proof, took) = step("proving", || prove(graph, &params, &pk, &loaded, trace, &hash_hex(&hash)));
+    let (proof, took) = step("proving", || {
+        prove(graph, &params, &pk, &loaded, trace, &hash_hex(&hash))
+    });
     let proof = proof?;
     write(out, proof.to_json().as_bytes())?;
     println!("output: {:?}", proof.output.floats);

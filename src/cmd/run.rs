@@ -14,8 +14,12 @@ use super::read_input;
 pub fn run(dir: &Path, input: &Path, row: usize) -> Result<()> {
     let (graph, _) = read_model(&ModelDir::new(dir).model())?;
     let x = read_input(&graph, input, row)?;
-    let trace = run_checked(&graph, &x).with_context(|| format!("running the model on {}", input.display()))?;
-    let out_t = graph.output_tensor().cloned().unwrap_or_else(|| graph.input.clone());
+    let trace = run_checked(&graph, &x)
+        .with_context(|| format!("running the model on {}", input.display()))?;
+    let out_t = graph
+        .output_tensor()
+        .cloned()
+        .unwrap_or_else(|| graph.input.clone());
     let ints = trace.get(graph.output).unwrap_or(&[]).to_vec();
     let values = TensorValues::from_ints(out_t.shape, out_t.scale, ints);
     println!("{}", serde_json::to_string_pretty(&values)?);

@@ -22,7 +22,13 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<f64> {
     let (mut loaded, generated) = match (insecure, srs_path) {
         (true, _) => {
             eprintln!("WARNING: generating an INSECURE test SRS; proofs made with it are for testing only");
-            (step(&format!("generating test SRS (k = {k})"), || srs::generate_insecure(k)).0, true)
+            (
+                step(&format!("generating test SRS (k = {k})"), || {
+                    srs::generate_insecure(k)
+                })
+                .0,
+                true,
+            )
         }
         (false, Some(p)) => (srs::read(p)?, false),
         (false, None) => bail!("choose an SRS: --insecure-test-srs for testing, or --srs FILE"),
@@ -30,12 +36,19 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<f64> {
     {
         let have = loaded.k();
         if have < k {
-            bail!("{}: the SRS has k = {have}, the circuit needs k = {k}", srs_path.map(|p| p.display().to_string()).unwrap_or_default());
+            bail!(
+                "{}: the SRS has k = {have}, the circuit needs k = {k}",
+                srs_path
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
         }
     }
     srs::downsize(&mut loaded, k);
     let graph = Arc::new(graph);
-    let (keys, took) = step("generating keys", || zkinfer::prover::setup(graph, &plan.params, &loaded));
+    let (keys, took) = step("generating keys", || {
+        zkinfer::prover::setup(graph, &plan.params, &loaded)
+    });
     let keys = keys?;
     let vk_bytes = encode_vk(keys.pk.get_vk(), &keys.header, &hash);
     let pk_bytes = encode_pk(&keys.pk, &plan.params, &hash);
@@ -53,6 +66,8 @@ pub fn srs_gen(k: u32, out: &Path) -> Result<()> {
         bail!("--k {k} is out of range (4..=26)");
     }
     eprintln!("WARNING: generating an INSECURE test SRS; proofs made with it are for testing only");
-    let (loaded, _) = step(&format!("generating test SRS (k = {k})"), || srs::generate_insecure(k));
+    let (loaded, _) = step(&format!("generating test SRS (k = {k})"), || {
+        srs::generate_insecure(k)
+    });
     write(out, &srs::encode(&loaded))
 }

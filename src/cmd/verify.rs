@@ -11,7 +11,13 @@ pub fn run(vk: &Path, proof: &Path) -> Result<f64> {
     let start = std::time::Instant::now();
     let key = VerifierKey::read(vk)?;
     let file = ProofFile::read(proof)?;
-    let verified = verify(&key, &file).with_context(|| format!("{} does not verify against {}", proof.display(), vk.display()))?;
+    let verified = verify(&key, &file).with_context(|| {
+        format!(
+            "{} does not verify against {}",
+            proof.display(),
+            vk.display()
+        )
+    })?;
     let took = start.elapsed().as_secs_f64();
     println!("verified");
     println!("output: {:?}", verified.output.floats);

@@ -30,8 +30,18 @@ pub struct Built {
 pub fn build_example() -> Built {
     let bytes = zkinfer::example::model_bytes();
     let graph = onnx::import_bytes(&bytes).unwrap();
-    let rows = parse_input_rows(&zkinfer::example::input_json(), std::path::Path::new("input.json")).unwrap();
-    let q = quantize(&graph, &rows, QuantizeConfig::default(), &hash_hex(&sha256(&bytes))).unwrap();
+    let rows = parse_input_rows(
+        &zkinfer::example::input_json(),
+        std::path::Path::new("input.json"),
+    )
+    .unwrap();
+    let q = quantize(
+        &graph,
+        &rows,
+        QuantizeConfig::default(),
+        &hash_hex(&sha256(&bytes)),
+    )
+    .unwrap();
     let (_, hash) = encode_model(&q.graph);
     let p = plan(&q.graph).unwrap();
     let srs = generate_insecure_seeded(p.params.k, ChaCha20Rng::seed_from_u64(42));
@@ -39,13 +49,28 @@ pub fn build_example() -> Built {
     let graph = Arc::new(q.graph);
     let keys = setup(graph.clone(), &p.params, &srs).unwrap();
     let vk_bytes = encode_vk(keys.pk.get_vk(), &keys.header, &hash);
-    Built { graph, hash, keys, srs, vk_bytes, input }
+    Built {
+        graph,
+        hash,
+        keys,
+        srs,
+        vk_bytes,
+        input,
+    }
 }
 
 impl Built {
     /// A fresh proof of the example input.
     pub fn prove(&self) -> ProofFile {
         let trace = run_checked(&self.graph, &self.input).unwrap();
-        prove(self.graph.clone(), &self.keys.header.circuit, &self.keys.pk, &self.srs, trace, &hash_hex(&self.hash)).unwrap()
+        prove(
+            self.graph.clone(),
+            &self.keys.header.circuit,
+            &self.keys.pk,
+            &self.srs,
+            trace,
+            &hash_hex(&self.hash),
+        )
+        .unwrap()
     }
 }

@@ -18,7 +18,9 @@ pub enum VerifyError {
         detail: String,
     },
     /// The proof is for a different compiled model than the key.
-    #[error("the proof is for model {proof_model}, but the verifying key is for model {key_model}")]
+    #[error(
+        "the proof is for model {proof_model}, but the verifying key is for model {key_model}"
+    )]
     ModelMismatch {
         /// Model hash in the proof.
         proof_model: String,

@@ -33,7 +33,10 @@ pub struct VerifierKey {
 }
 
 fn bad(path: &Path, detail: impl Into<String>) -> VerifyError {
-    VerifyError::BadKey { path: path.display().to_string(), detail: detail.into() }
+    VerifyError::BadKey {
+        path: path.display().to_string(),
+        detail: detail.into(),
+    }
 }
 
 fn point<P: GroupEncoding>(hex_str: &str, path: &Path, what: &str) -> Result<P, VerifyError> {
@@ -43,7 +46,8 @@ fn point<P: GroupEncoding>(hex_str: &str, path: &Path, what: &str) -> Result<P, 
         return Err(bad(path, format!("{what} has the wrong length")));
     }
     repr.as_mut().copy_from_slice(&bytes);
-    Option::from(P::from_bytes(&repr)).ok_or_else(|| bad(path, format!("{what} is not a curve point")))
+    Option::from(P::from_bytes(&repr))
+        .ok_or_else(|| bad(path, format!("{what} is not a curve point")))
 }
 
 impl VerifierKey {
@@ -55,7 +59,8 @@ impl VerifierKey {
     /// Parses `vk.bin` bytes; `path` names the file in errors.
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, VerifyError> {
         let (model_hash, payload) = artifact::decode(ArtifactKind::VerifyingKey, bytes, path)?;
-        let (head, mut body) = artifact::split_header(payload).ok_or_else(|| bad(path, "header cut short"))?;
+        let (head, mut body) =
+            artifact::split_header(payload).ok_or_else(|| bad(path, "header cut short"))?;
         let header: VkHeader =
             serde_json::from_slice(head).map_err(|e| bad(path, format!("bad header: {e}")))?;
         let c = &header.circuit;
@@ -81,11 +86,20 @@ impl VerifierKey {
         };
         let circuit_params = c.clone();
         let vk = std::panic::catch_unwind(move || {
-            VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(&mut body, SerdeFormat::RawBytes, circuit_params)
+            VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
+                &mut body,
+                SerdeFormat::RawBytes,
+                circuit_params,
+            )
         })
         .map_err(|_| bad(path, "malformed verifying key"))?
         .map_err(|e| bad(path, format!("malformed verifying key: {e}")))?;
-        Ok(VerifierKey { header, model_hash, vk, params })
+        Ok(VerifierKey {
+            header,
+            model_hash,
+            vk,
+            params,
+        })
     }
 
     /// True when the key was made from a locally generated test SRS.

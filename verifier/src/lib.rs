@@ -1,7 +1,12 @@
 //! zkinfer verifier: checks a proof offline from a self-contained verifying key.
 //! It needs neither the ONNX file, nor the runtime, nor the prover.
 #![forbid(unsafe_code)]
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 pub mod error;
 pub mod key;

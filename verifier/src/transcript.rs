@@ -10,7 +10,9 @@ use std::rc::Rc;
 
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::halo2curves::group::GroupEncoding;
-use halo2_proofs::transcript::{Challenge255, Keccak256Read, Transcript, TranscriptRead, TranscriptReadBuffer};
+use halo2_proofs::transcript::{
+    Challenge255, Keccak256Read, Transcript, TranscriptRead, TranscriptReadBuffer,
+};
 
 /// Reads from a byte slice and publishes how far it got.
 #[derive(Debug)]
@@ -43,8 +45,15 @@ impl<'a> CanonicalRead<'a> {
     /// Starts reading `proof`.
     pub fn new(proof: &'a [u8]) -> Self {
         let pos = Rc::new(Cell::new(0));
-        let inner = Keccak256Read::init(Tracked { data: proof, pos: pos.clone() });
-        CanonicalRead { inner, data: proof, pos }
+        let inner = Keccak256Read::init(Tracked {
+            data: proof,
+            pos: pos.clone(),
+        });
+        CanonicalRead {
+            inner,
+            data: proof,
+            pos,
+        }
     }
 
     /// Bytes not consumed so far.
@@ -73,7 +82,10 @@ impl TranscriptRead<G1Affine, Challenge255<G1Affine>> for CanonicalRead<'_> {
         let point = self.inner.read_point()?;
         let raw = self.data.get(before..self.pos.get());
         if raw != Some(point.to_bytes().as_ref()) {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "non-canonical point encoding"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "non-canonical point encoding",
+            ));
         }
         Ok(point)
     }

@@ -25,22 +25,42 @@ pub struct Verified {
 }
 
 fn mismatch(field: &str, detail: String) -> VerifyError {
-    VerifyError::Mismatch { field: field.to_string(), detail }
+    VerifyError::Mismatch {
+        field: field.to_string(),
+        detail,
+    }
 }
 
-fn check_tensor(field: &str, t: &TensorValues, shape: &[usize], scale: u32) -> Result<(), VerifyError> {
+fn check_tensor(
+    field: &str,
+    t: &TensorValues,
+    shape: &[usize],
+    scale: u32,
+) -> Result<(), VerifyError> {
     if t.shape != shape {
-        return Err(mismatch(&format!("{field}.shape"), format!("{:?}, the key expects {shape:?}", t.shape)));
+        return Err(mismatch(
+            &format!("{field}.shape"),
+            format!("{:?}, the key expects {shape:?}", t.shape),
+        ));
     }
     if t.scale != scale {
-        return Err(mismatch(&format!("{field}.scale"), format!("{}, the key expects {scale}", t.scale)));
+        return Err(mismatch(
+            &format!("{field}.scale"),
+            format!("{}, the key expects {scale}", t.scale),
+        ));
     }
     let n: usize = shape.iter().product();
     if t.ints.len() != n {
-        return Err(mismatch(&format!("{field}.ints"), format!("{} values, the key expects {n}", t.ints.len())));
+        return Err(mismatch(
+            &format!("{field}.ints"),
+            format!("{} values, the key expects {n}", t.ints.len()),
+        ));
     }
     if let Some(i) = t.first_inconsistent_float() {
-        return Err(mismatch(&format!("{field}.floats[{i}]"), "does not equal ints / 2^scale".into()));
+        return Err(mismatch(
+            &format!("{field}.floats[{i}]"),
+            "does not equal ints / 2^scale".into(),
+        ));
     }
     Ok(())
 }
@@ -60,26 +80,53 @@ fn fr_from_hex_be(s: &str) -> Option<Fr> {
 pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyError> {
     let key_model = hash_hex(&key.model_hash);
     if proof.model_hash != key_model {
-        return Err(VerifyError::ModelMismatch { proof_model: proof.model_hash.clone(), key_model });
+        return Err(VerifyError::ModelMismatch {
+            proof_model: proof.model_hash.clone(),
+            key_model,
+        });
     }
     let h = &key.header;
     check_tensor("input", &proof.input, &h.input_shape, h.input_scale)?;
     check_tensor("output", &proof.output, &h.output_shape, h.output_scale)?;
-    if let Some((index, &value)) = proof.input.ints.iter().enumerate().find(|(_, v)| v.unsigned_abs() > h.input_bound) {
-        return Err(VerifyError::InputOutOfRange { index, value, bound: h.input_bound });
+    if let Some((index, &value)) = proof
+        .input
+        .ints
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.unsigned_abs() > h.input_bound)
+    {
+        return Err(VerifyError::InputOutOfRange {
+            index,
+            value,
+            bound: h.input_bound,
+        });
     }
     let instances = public_values(&proof.input.ints, &proof.output.ints);
     if proof.instances.len() != instances.len() {
-        return Err(mismatch("instances", format!("{} values, expected {}", proof.instances.len(), instances.len())));
+        return Err(mismatch(
+            "instances",
+            format!(
+                "{} values, expected {}",
+                proof.instances.len(),
+                instances.len()
+            ),
+        ));
     }
     for (i, (text, expected)) in proof.instances.iter().zip(&instances).enumerate() {
         if fr_from_hex_be(text) != Some(*expected) {
-            return Err(mismatch(&format!("instances[{i}]"), "does not match the input and output values".into()));
+            return Err(mismatch(
+                &format!("instances[{i}]"),
+                "does not match the input and output values".into(),
+            ));
         }
     }
-    let bytes = hex::decode(&proof.proof).map_err(|e| VerifyError::Malformed(format!("not hex: {e}")))?;
+    let bytes =
+        hex::decode(&proof.proof).map_err(|e| VerifyError::Malformed(format!("not hex: {e}")))?;
     check_proof(key, &instances, &bytes)?;
-    Ok(Verified { output: proof.output.clone(), insecure_srs: key.insecure_srs() })
+    Ok(Verified {
+        output: proof.output.clone(),
+        insecure_srs: key.insecure_srs(),
+    })
 }
 
 /// Runs the SHPLONK/Keccak check of raw proof bytes against public values.
@@ -87,7 +134,13 @@ pub fn check_proof(key: &VerifierKey, instances: &[Fr], proof: &[u8]) -> Result<
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut transcript = CanonicalRead::new(proof);
         let strategy = SingleStrategy::new(&key.params);
-        let result = verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, Challenge255<G1Affine>, _, _>(
+        let result = verify_proof::<
+            KZGCommitmentScheme<Bn256>,
+            VerifierSHPLONK<'_, Bn256>,
+            Challenge255<G1Affine>,
+            _,
+            _,
+        >(
             &key.params,
             &key.vk,
             strategy,
@@ -97,9 +150,13 @@ pub fn check_proof(key: &VerifierKey, instances: &[Fr], proof: &[u8]) -> Result<
         (result, transcript.remaining())
     }));
     match outcome {
-        Err(_) => Err(VerifyError::Malformed("the verifier could not parse the proof".into())),
+        Err(_) => Err(VerifyError::Malformed(
+            "the verifier could not parse the proof".into(),
+        )),
         Ok((Err(e), _)) => Err(VerifyError::ProofRejected(e.to_string())),
         Ok((Ok(()), 0)) => Ok(()),
-        Ok((Ok(()), rest)) => Err(VerifyError::Malformed(format!("{rest} trailing bytes after the proof"))),
+        Ok((Ok(()), rest)) => Err(VerifyError::Malformed(format!(
+            "{rest} trailing bytes after the proof"
+        ))),
     }
 }

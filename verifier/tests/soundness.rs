@@ -2,7 +2,12 @@
 //! model: the honest proof passes; tampered proofs, keys and public values are rejected
 //! with an error, never a panic.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 
@@ -12,7 +17,9 @@ use zkinfer_models::proof_file::ProofFile;
 use zkinfer_verifier::{verify, VerifierKey, VerifyError};
 
 fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn load() -> (Vec<u8>, ProofFile) {
@@ -43,7 +50,13 @@ fn flipped_proof_bytes_are_rejected() {
             let mut p = proof.clone();
             p.proof = hex::encode(&t);
             let r = verify(&key, &p);
-            assert!(matches!(r, Err(VerifyError::ProofRejected(_) | VerifyError::Malformed(_))), "byte {i}: {r:?}");
+            assert!(
+                matches!(
+                    r,
+                    Err(VerifyError::ProofRejected(_) | VerifyError::Malformed(_))
+                ),
+                "byte {i}: {r:?}"
+            );
         }
     }
 }
@@ -76,7 +89,10 @@ fn tampered_keys_are_rejected_without_panic() {
         }
     }
     for cut in [0, 7, 44, 60, vk.len() / 2, vk.len() - 1] {
-        assert!(VerifierKey::from_bytes(&vk[..cut], path).is_err(), "cut at {cut}");
+        assert!(
+            VerifierKey::from_bytes(&vk[..cut], path).is_err(),
+            "cut at {cut}"
+        );
     }
 }
 
@@ -112,14 +128,23 @@ fn public_value_mismatches_are_named() {
     let key = VerifierKey::from_bytes(&vk, Path::new("vk.bin")).unwrap();
     let mut p = proof.clone();
     p.instances[3] = "00".repeat(32);
-    assert!(matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "instances[3]"));
+    assert!(
+        matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "instances[3]")
+    );
     let mut p = proof.clone();
     p.output.ints.pop();
-    assert!(matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.ints"));
+    assert!(
+        matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.ints")
+    );
     let mut p = proof.clone();
     p.input.ints[0] = i64::MAX;
-    assert!(matches!(verify(&key, &p), Err(VerifyError::Mismatch { .. } | VerifyError::InputOutOfRange { .. })));
+    assert!(matches!(
+        verify(&key, &p),
+        Err(VerifyError::Mismatch { .. } | VerifyError::InputOutOfRange { .. })
+    ));
     let mut p = proof.clone();
     p.output.scale += 1;
-    assert!(matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.scale"));
+    assert!(
+        matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.scale")
+    );
 }

@@ -53,9 +53,18 @@ pub struct AddCoefs {
 
 impl AddConfig {
     /// Creates the gate.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, a: Column<Advice>, b: Column<Advice>, out: Column<Advice>) -> Self {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        a: Column<Advice>,
+        b: Column<Advice>,
+        out: Column<Advice>,
+    ) -> Self {
         let q_add = meta.selector();
-        let (ca, cb, c) = (meta.fixed_column(), meta.fixed_column(), meta.fixed_column());
+        let (ca, cb, c) = (
+            meta.fixed_column(),
+            meta.fixed_column(),
+            meta.fixed_column(),
+        );
         meta.create_gate("add", |meta| {
             let q = meta.query_selector(q_add);
             let a = meta.query_advice(a, Rotation::cur());
@@ -66,7 +75,15 @@ impl AddConfig {
             let c = meta.query_fixed(c, Rotation::cur());
             vec![("out = ca a + cb b + c", q * (out - ca * a - cb * b - c))]
         });
-        AddConfig { q_add, a, b, out, ca, cb, c }
+        AddConfig {
+            q_add,
+            a,
+            b,
+            out,
+            ca,
+            cb,
+            c,
+        }
     }
 
     /// Assigns one add row with witnesses `(a, b, out)`.
@@ -81,7 +98,9 @@ impl AddConfig {
         region.assign_fixed(self.ca, row, fr_from_i64(coefs.ca));
         region.assign_fixed(self.cb, row, fr_from_i64(coefs.cb));
         region.assign_fixed(self.c, row, fr_from_i64(coefs.c));
-        let val = |f: fn((i64, i64, i64)) -> i64| witness.map_or(Value::unknown(), |w| Value::known(fr_from_i64(f(w))));
+        let val = |f: fn((i64, i64, i64)) -> i64| {
+            witness.map_or(Value::unknown(), |w| Value::known(fr_from_i64(f(w))))
+        };
         let a = region.assign_advice(self.a, row, val(|w| w.0)).cell();
         let b = region.assign_advice(self.b, row, val(|w| w.1)).cell();
         let out = region.assign_advice(self.out, row, val(|w| w.2)).cell();
@@ -99,17 +118,37 @@ mod tests {
     #[test]
     fn constant_and_elementwise_add_pass() {
         let constant = random_ints(6, 100, 1);
-        let op = QOp::Add { coef_a: 1, coef_b: 0, constant };
-        fixture_of(single_op(op, 6, 50, 6, 150, 1), random_ints(6, 50, 2)).mock(None).expect("add const");
-        let op = QOp::Add { coef_a: 4, coef_b: 1, constant: Vec::new() };
-        fixture_of(single_op(op, 6, 50, 6, 250, 2), random_ints(6, 50, 3)).mock(None).expect("a + b");
+        let op = QOp::Add {
+            coef_a: 1,
+            coef_b: 0,
+            constant,
+        };
+        fixture_of(single_op(op, 6, 50, 6, 150, 1), random_ints(6, 50, 2))
+            .mock(None)
+            .expect("add const");
+        let op = QOp::Add {
+            coef_a: 4,
+            coef_b: 1,
+            constant: Vec::new(),
+        };
+        fixture_of(single_op(op, 6, 50, 6, 250, 2), random_ints(6, 50, 3))
+            .mock(None)
+            .expect("a + b");
     }
 
     #[test]
     fn wrong_sum_fails_the_add_gate() {
-        let op = QOp::Add { coef_a: 4, coef_b: 1, constant: Vec::new() };
+        let op = QOp::Add {
+            coef_a: 4,
+            coef_b: 1,
+            constant: Vec::new(),
+        };
         let f = fixture_of(single_op(op, 6, 50, 6, 250, 2), random_ints(6, 50, 3));
-        let c = Corruption { node: 0, element: 2, kind: CorruptionKind::AddOutput(-1) };
+        let c = Corruption {
+            node: 0,
+            element: 2,
+            kind: CorruptionKind::AddOutput(-1),
+        };
         let result = f.mock_with_output(Some(c), &output_with(&f, 2, -1));
         assert_constraint_failure(result, "add", "out = ca a + cb b + c", 2);
     }

@@ -31,15 +31,22 @@ pub struct LinearConfig {
 
 impl LinearConfig {
     /// Creates both gates over `x` lanes and the `acc` column.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, x: &[Column<Advice>], acc: Column<Advice>) -> Self {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        x: &[Column<Advice>],
+        acc: Column<Advice>,
+    ) -> Self {
         let q_first = meta.selector();
         let q_next = meta.selector();
         let w: Vec<_> = x.iter().map(|_| meta.fixed_column()).collect();
         let bias = meta.fixed_column();
         let dot = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
-            x.iter().zip(&w).fold(Expression::Constant(Fr::zero()), |s, (xc, wc)| {
-                s + meta.query_advice(*xc, Rotation::cur()) * meta.query_fixed(*wc, Rotation::cur())
-            })
+            x.iter()
+                .zip(&w)
+                .fold(Expression::Constant(Fr::zero()), |s, (xc, wc)| {
+                    s + meta.query_advice(*xc, Rotation::cur())
+                        * meta.query_fixed(*wc, Rotation::cur())
+                })
         };
         meta.create_gate("linear first row", |meta| {
             let q = meta.query_selector(q_first);
@@ -55,7 +62,14 @@ impl LinearConfig {
             let s = dot(meta);
             vec![("acc = acc[-1] + x·w", q * (acc_cur - acc_prev - s))]
         });
-        LinearConfig { q_first, q_next, x: x.to_vec(), acc, w, bias }
+        LinearConfig {
+            q_first,
+            q_next,
+            x: x.to_vec(),
+            acc,
+            w,
+            bias,
+        }
     }
 
     /// Lanes per row.
@@ -122,7 +136,11 @@ pub fn running_sums(x: &[i64], w: &[i64], bias: i64, lanes: usize) -> Vec<i64> {
     let mut acc = i128::from(bias);
     let mut out = Vec::with_capacity(LinearConfig::rows_per_dot(w.len(), lanes));
     for (xs, ws) in x.chunks(lanes.max(1)).zip(w.chunks(lanes.max(1))) {
-        acc += xs.iter().zip(ws).map(|(a, b)| i128::from(*a) * i128::from(*b)).sum::<i128>();
+        acc += xs
+            .iter()
+            .zip(ws)
+            .map(|(a, b)| i128::from(*a) * i128::from(*b))
+            .sum::<i128>();
         out.push(acc as i64);
     }
     if out.is_empty() {
@@ -142,14 +160,24 @@ mod tests {
         let weight = random_ints(n_in * n_out, 50, seed);
         let bias = random_ints(n_out, 500, seed + 1);
         let bound = 50 * 20 * n_in as u64 + 500;
-        let op = QOp::Linear { weight, bias, n_in, n_out };
-        fixture_of(single_op(op, n_in, 20, n_out, bound, 1), random_ints(n_in, 20, seed + 2))
+        let op = QOp::Linear {
+            weight,
+            bias,
+            n_in,
+            n_out,
+        };
+        fixture_of(
+            single_op(op, n_in, 20, n_out, bound, 1),
+            random_ints(n_in, 20, seed + 2),
+        )
     }
 
     #[test]
     fn dot_products_pass() {
         for (n_in, n_out) in [(1, 1), (5, 3), (37, 4)] {
-            linear_fixture(n_in, n_out, 7).mock(None).expect("honest witness");
+            linear_fixture(n_in, n_out, 7)
+                .mock(None)
+                .expect("honest witness");
         }
     }
 
@@ -157,16 +185,31 @@ mod tests {
     fn wrong_accumulator_fails_the_linear_gate() {
         let f = linear_fixture(37, 4, 9);
         let rows = super::LinearConfig::rows_per_dot(37, f.params.lanes);
-        let corruption = Corruption { node: 0, element: 2, kind: CorruptionKind::LinearAcc(1) };
+        let corruption = Corruption {
+            node: 0,
+            element: 2,
+            kind: CorruptionKind::LinearAcc(1),
+        };
         let result = f.mock_with_output(Some(corruption), &output_with(&f, 2, 1));
-        let gate = if rows == 1 { "linear first row" } else { "linear next row" };
-        let constraint = if rows == 1 { "acc = bias + x·w" } else { "acc = acc[-1] + x·w" };
+        let gate = if rows == 1 {
+            "linear first row"
+        } else {
+            "linear next row"
+        };
+        let constraint = if rows == 1 {
+            "acc = bias + x·w"
+        } else {
+            "acc = acc[-1] + x·w"
+        };
         assert_constraint_failure(result, gate, constraint, 3 * rows - 1);
     }
 
     #[test]
     fn running_sums_follow_the_lanes() {
-        assert_eq!(super::running_sums(&[1, 2, 3], &[4, 5, 6], 10, 2), vec![24, 42]);
+        assert_eq!(
+            super::running_sums(&[1, 2, 3], &[4, 5, 6], 10, 2),
+            vec![24, 42]
+        );
         assert_eq!(super::running_sums(&[], &[], 7, 4), vec![7]);
     }
 }

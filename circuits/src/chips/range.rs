@@ -8,7 +8,9 @@
 
 use halo2_proofs::circuit::{Cell, Layouter, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, TableColumn};
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, TableColumn,
+};
 use halo2_proofs::poly::Rotation;
 
 use crate::field::{fr_from_i128, pow2};
@@ -61,9 +63,14 @@ impl RangeConfig {
             let q = meta.query_selector(q_range);
             let v = meta.query_advice(value, Rotation::cur());
             let off = meta.query_fixed(offset, Rotation::cur());
-            let sum = limbs.iter().enumerate().fold(Expression::Constant(Fr::zero()), |acc, (i, l)| {
-                acc + meta.query_advice(*l, Rotation::cur()) * Expression::Constant(pow2(limb_bits * i as u32))
-            });
+            let sum =
+                limbs
+                    .iter()
+                    .enumerate()
+                    .fold(Expression::Constant(Fr::zero()), |acc, (i, l)| {
+                        acc + meta.query_advice(*l, Rotation::cur())
+                            * Expression::Constant(pow2(limb_bits * i as u32))
+                    });
             vec![("value + offset = sum of limbs", q * (v + off - sum))]
         });
         for (i, (l, t)) in limbs.iter().zip(&tags).enumerate() {
@@ -73,7 +80,16 @@ impl RangeConfig {
                 vec![(t, table_tag), (l, table_value)]
             });
         }
-        RangeConfig { q_range, value, offset, limbs, tags, table_tag, table_value, limb_bits }
+        RangeConfig {
+            q_range,
+            value,
+            offset,
+            limbs,
+            tags,
+            table_tag,
+            table_value,
+            limb_bits,
+        }
     }
 
     /// Fills the `(tag, value)` table: every `v < 2^t` for `t = 0..=L`.
@@ -84,8 +100,18 @@ impl RangeConfig {
                 let mut row = 0;
                 for t in 0..=self.limb_bits {
                     for v in 0..(1u64 << t) {
-                        table.assign_cell(|| "tag", self.table_tag, row, || Value::known(Fr::from(u64::from(t))))?;
-                        table.assign_cell(|| "value", self.table_value, row, || Value::known(Fr::from(v)))?;
+                        table.assign_cell(
+                            || "tag",
+                            self.table_tag,
+                            row,
+                            || Value::known(Fr::from(u64::from(t))),
+                        )?;
+                        table.assign_cell(
+                            || "value",
+                            self.table_value,
+                            row,
+                            || Value::known(Fr::from(v)),
+                        )?;
                         row += 1;
                     }
                 }
@@ -119,7 +145,11 @@ impl RangeConfig {
         let cell = region.assign_advice(self.value, row, value).cell();
         let tags = range_witness(0, bits, self.limb_bits, self.limbs.len()).tags;
         for (i, (col, tag)) in self.limbs.iter().zip(&self.tags).enumerate() {
-            region.assign_fixed(*tag, row, Fr::from(u64::from(tags.get(i).copied().unwrap_or(0))));
+            region.assign_fixed(
+                *tag,
+                row,
+                Fr::from(u64::from(tags.get(i).copied().unwrap_or(0))),
+            );
             let limb = witness.and_then(|w| w.limbs.get(i).copied()).unwrap_or(0);
             let v = match witness {
                 Some(_) => Value::known(fr_from_i128(limb)),

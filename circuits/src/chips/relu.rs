@@ -44,7 +44,12 @@ impl ReluWitness {
     /// The honest witness for `x`.
     pub fn new(x: i64) -> Self {
         let s = i64::from(x >= 0);
-        ReluWitness { x, s, out: s * x, d: if s == 1 { x } else { -x - 1 } }
+        ReluWitness {
+            x,
+            s,
+            out: s * x,
+            d: if s == 1 { x } else { -x - 1 },
+        }
     }
 }
 
@@ -77,7 +82,10 @@ impl ReluConfig {
             let d = meta.query_advice(d, Rotation::cur());
             let one = Expression::Constant(Fr::one());
             vec![
-                ("s is a bit", q.clone() * s.clone() * (one.clone() - s.clone())),
+                (
+                    "s is a bit",
+                    q.clone() * s.clone() * (one.clone() - s.clone()),
+                ),
                 ("out = s * x", q.clone() * (out - s.clone() * x.clone())),
                 (
                     "d = (2s - 1) x + s - 1",
@@ -85,13 +93,26 @@ impl ReluConfig {
                 ),
             ]
         });
-        ReluConfig { q_relu, x, s, out, d }
+        ReluConfig {
+            q_relu,
+            x,
+            s,
+            out,
+            d,
+        }
     }
 
     /// Assigns one ReLU row.
-    pub fn assign(&self, region: &mut Region<'_, Fr>, row: usize, w: Option<ReluWitness>) -> Result<ReluCells, Error> {
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        w: Option<ReluWitness>,
+    ) -> Result<ReluCells, Error> {
         self.q_relu.enable(region, row)?;
-        let val = |f: fn(ReluWitness) -> i64| w.map_or(Value::unknown(), |w| Value::known(fr_from_i64(f(w))));
+        let val = |f: fn(ReluWitness) -> i64| {
+            w.map_or(Value::unknown(), |w| Value::known(fr_from_i64(f(w))))
+        };
         let x = region.assign_advice(self.x, row, val(|w| w.x)).cell();
         region.assign_advice(self.s, row, val(|w| w.s));
         let out = region.assign_advice(self.out, row, val(|w| w.out)).cell();
@@ -124,7 +145,11 @@ mod tests {
     #[test]
     fn wrong_output_fails_the_relu_gate() {
         let f = relu_fixture();
-        let c = Corruption { node: 0, element: 6, kind: CorruptionKind::ReluOutput(1) };
+        let c = Corruption {
+            node: 0,
+            element: 6,
+            kind: CorruptionKind::ReluOutput(1),
+        };
         let result = f.mock_with_output(Some(c), &output_with(&f, 6, 1));
         assert_constraint_failure(result, "relu", "out = s * x", 6 * 2);
     }
@@ -135,13 +160,23 @@ mod tests {
         // Element 0 is negative: claiming s = 1 makes out = x and d = x < 0.
         for element in [0usize, 3] {
             let x = f.input[element];
-            let c = Corruption { node: 0, element, kind: CorruptionKind::ReluSign };
+            let c = Corruption {
+                node: 0,
+                element,
+                kind: CorruptionKind::ReluSign,
+            };
             let claimed_out = if x >= 0 { 0 } else { x };
             let honest = f.trace.get(1).expect("out")[element];
-            let result = f.mock_with_output(Some(c), &output_with(&f, element, claimed_out - honest));
+            let result =
+                f.mock_with_output(Some(c), &output_with(&f, element, claimed_out - honest));
             let d = if x >= 0 { -x - 1 } else { x };
             let bits = crate::plan::bits(3000);
-            let w = crate::chips::range::range_witness(i128::from(d), bits, f.params.limb_bits, f.params.limbs);
+            let w = crate::chips::range::range_witness(
+                i128::from(d),
+                bits,
+                f.params.limb_bits,
+                f.params.limbs,
+            );
             let limb = w.limbs.iter().position(|l| *l < 0).expect("negative limb");
             assert_lookup_failure(result, &format!("limb {limb} in range"), element * 2 + 1);
         }

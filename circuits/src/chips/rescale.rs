@@ -41,7 +41,12 @@ pub struct RescaleCells {
 
 impl RescaleConfig {
     /// Creates the gate over pool columns `v`, `y`, `r`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, v: Column<Advice>, y: Column<Advice>, r: Column<Advice>) -> Self {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        v: Column<Advice>,
+        y: Column<Advice>,
+        r: Column<Advice>,
+    ) -> Self {
         let q_rescale = meta.selector();
         let pow = meta.fixed_column();
         let half = meta.fixed_column();
@@ -54,7 +59,14 @@ impl RescaleConfig {
             let h = meta.query_fixed(half, Rotation::cur());
             vec![("v + half = y * 2^k + r", q * (v + h - y * p - r))]
         });
-        RescaleConfig { q_rescale, v, y, r, pow, half }
+        RescaleConfig {
+            q_rescale,
+            v,
+            y,
+            r,
+            pow,
+            half,
+        }
     }
 
     /// Assigns one rescale row with witnesses `(v, y, r)` (unknown during key generation).
@@ -67,7 +79,11 @@ impl RescaleConfig {
     ) -> Result<RescaleCells, Error> {
         self.q_rescale.enable(region, row)?;
         region.assign_fixed(self.pow, row, pow2(shift));
-        region.assign_fixed(self.half, row, fr_from_i128(if shift == 0 { 0 } else { 1i128 << (shift - 1) }));
+        region.assign_fixed(
+            self.half,
+            row,
+            fr_from_i128(if shift == 0 { 0 } else { 1i128 << (shift - 1) }),
+        );
         let val = |f: fn((i64, i64, i64)) -> i64| match witness {
             Some(w) => Value::known(fr_from_i128(i128::from(f(w)))),
             None => Value::unknown(),
@@ -94,7 +110,10 @@ mod tests {
         let bound = 100_000u64;
         let out_bound = (bound >> SHIFT) + 1;
         let op = QOp::Rescale { shift: SHIFT };
-        fixture_of(single_op(op, 9, bound, 9, out_bound, 1), random_ints(9, bound as i64, 3))
+        fixture_of(
+            single_op(op, 9, bound, 9, out_bound, 1),
+            random_ints(9, bound as i64, 3),
+        )
     }
 
     #[test]
@@ -102,13 +121,19 @@ mod tests {
         rescale_fixture().mock(None).expect("honest witness");
         let op = QOp::Rescale { shift: 3 };
         let edges = vec![-100, -5, -4, -3, -1, 0, 3, 4, 5, 100];
-        fixture_of(single_op(op, 10, 100, 10, 13, 1), edges).mock(None).expect("edge values");
+        fixture_of(single_op(op, 10, 100, 10, 13, 1), edges)
+            .mock(None)
+            .expect("edge values");
     }
 
     #[test]
     fn wrong_output_fails_the_rescale_gate() {
         let f = rescale_fixture();
-        let c = Corruption { node: 0, element: 4, kind: CorruptionKind::RescaleOutput(1) };
+        let c = Corruption {
+            node: 0,
+            element: 4,
+            kind: CorruptionKind::RescaleOutput(1),
+        };
         let result = f.mock_with_output(Some(c), &output_with(&f, 4, 1));
         assert_constraint_failure(result, "rescale", "v + half = y * 2^k + r", 4 * 3);
     }
@@ -116,11 +141,20 @@ mod tests {
     #[test]
     fn remainder_out_of_range_fails_the_range_lookup() {
         let f = rescale_fixture();
-        let c = Corruption { node: 0, element: 5, kind: CorruptionKind::RescaleRemainder };
+        let c = Corruption {
+            node: 0,
+            element: 5,
+            kind: CorruptionKind::RescaleRemainder,
+        };
         let result = f.mock_with_output(Some(c), &output_with(&f, 5, -1));
         // r + 2^k needs one bit more than its tag allows: the limb holding the top bits fails.
         let w = range_witness(1 << SHIFT, SHIFT, f.params.limb_bits, f.params.limbs);
-        let limb = w.limbs.iter().zip(&w.tags).position(|(l, t)| *l >= 1 << t).expect("overflowing limb");
+        let limb = w
+            .limbs
+            .iter()
+            .zip(&w.tags)
+            .position(|(l, t)| *l >= 1 << t)
+            .expect("overflowing limb");
         assert!(bits(1 << SHIFT) > SHIFT);
         assert_lookup_failure(result, &format!("limb {limb} in range"), 5 * 3 + 1);
     }

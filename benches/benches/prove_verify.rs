@@ -1,1 +1,245 @@
-fn main() {}
+//! Criterion benchmarks: key generation, proving, verification and the runtime.
+//!
+//! Groups:
+//! - `example`: the bundled example MLP (16 → 16 ReLU → 4): `keygen`, `prove`, `verify`
+//!   (in-process, key already parsed), `runtime_run` (CPU inference only).
+//! - `chips`: one small graph per chip family, so a regression in one chip shows up:
+//!   `linear_256x64` (Linear-heavy: 16,384 MACs, then a 64-value rescale) and
+//!   `rescale_relu_1024` (elementwise: 1,024 one-weight dots, 1,024 rescales, 1,024 ReLUs).
+//!   Each has `witness` (runtime run checked against the reference semantics) and `prove`
+//!   (witness generation + the real halo2 prover, no MockProver).
+//! - `shared`: `mlp_small` from `../shared/models` when that folder exists (skipped otherwise):
+//!   `prove` and `verify`.
+//!
+//! Every SRS is seeded, so runs are comparable. Run with `cargo bench -p zkinfer-benches`;
+//! pick a group with e.g. `cargo bench -p zkinfer-benches -- example/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, SamplingMode};
+use rand::{Rng, SeedableRng};
+use rand_chacha::{ChaCha20Rng, ChaCha8Rng};
+use zkinfer_circuits::{plan, CircuitParams};
+use zkinfer_models::artifact::{encode_model, hash_hex, sha256};
+use zkinfer_models::graph::{Graph, Node, Op};
+use zkinfer_models::input::{parse_input_rows, quantize_values, read_input_rows};
+use zkinfer_models::proof_file::ProofFile;
+use zkinfer_models::{onnx, quantize, QGraph, QuantizeConfig};
+use zkinfer_prover::keys::encode_vk;
+use zkinfer_prover::srs::{generate_insecure_seeded, LoadedSrs};
+use zkinfer_prover::{prove, run_checked, setup, Keys};
+use zkinfer_verifier::VerifierKey;
+
+/// A compiled model with its keys, ready to prove.
+struct Compiled {
+    graph: Arc<QGraph>,
+    params: CircuitParams,
+    srs: LoadedSrs,
+    keys: Keys,
+    hash_hex: String,
+    vk_bytes: Vec<u8>,
+    input: Vec<i64>,
+}
+
+impl Compiled {
+    /// Quantizes `float` (default settings, `calibration` rows), plans it, and runs keygen
+    /// with a seeded test SRS. `input` is the float input to prove.
+    fn new(float: &Graph, calibration: &[Vec<f64>], input: &[f64], source: &[u8]) -> Self {
+        let q = quantize(
+            float,
+            calibration,
+            QuantizeConfig::default(),
+            &hash_hex(&sha256(source)),
+        )
+        .expect("quantize");
+        let (_, hash) = encode_model(&q.graph);
+        let params = plan(&q.graph).expect("plan").params;
+        let srs = generate_insecure_seeded(params.k, ChaCha20Rng::seed_from_u64(42));
+        let input = quantize_values(input, q.graph.input.scale);
+        let graph = Arc::new(q.graph);
+        let keys = setup(graph.clone(), &params, &srs).expect("keygen");
+        let vk_bytes = encode_vk(keys.pk.get_vk(), &keys.header, &hash);
+        Compiled {
+            graph,
+            params,
+            srs,
+            keys,
+            hash_hex: hash_hex(&hash),
+            vk_bytes,
+            input,
+        }
+    }
+
+    /// Witness generation (checked runtime run) and a real proof.
+    fn prove(&self) -> ProofFile {
+        let trace = run_checked(&self.graph, &self.input).expect("run");
+        prove(
+            self.graph.clone(),
+            &self.params,
+            &self.keys.pk,
+            &self.srs,
+            trace,
+            &self.hash_hex,
+        )
+        .expect("prove")
+    }
+
+    fn verifier_key(&self) -> VerifierKey {
+        VerifierKey::from_bytes(&self.vk_bytes, Path::new("vk.bin")).expect("vk")
+    }
+}
+
+/// Settings for slow benchmarks: 10 samples of one iteration each, short warm-up.
+fn slow<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, criterion::measurement::WallTime> {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    g
+}
+
+fn compile_example() -> Compiled {
+    let bytes = zkinfer::example::model_bytes();
+    let float = onnx::import_bytes(&bytes).expect("import example");
+    let rows = parse_input_rows(&zkinfer::example::input_json(), Path::new("input.json"))
+        .expect("example input");
+    Compiled::new(&float, &rows, &rows[0], &bytes)
+}
+
+fn bench_example(c: &mut Criterion) {
+    let m = compile_example();
+    let proof = m.prove();
+    let key = m.verifier_key();
+    zkinfer_verifier::verify(&key, &proof).expect("example proof verifies");
+
+    let mut g = slow(c, "example");
+    g.bench_function("keygen", |b| {
+        b.iter(|| setup(m.graph.clone(), &m.params, &m.srs).expect("keygen"))
+    });
+    g.bench_function("prove", |b| b.iter(|| m.prove()));
+    g.bench_function("verify", |b| {
+        b.iter(|| zkinfer_verifier::verify(black_box(&key), black_box(&proof)).expect("verify"))
+    });
+    let cpu = zkinfer_runtime::cpu();
+    g.bench_function("runtime_run", |b| {
+        b.iter(|| zkinfer_runtime::run(&m.graph, black_box(&m.input), &cpu).expect("run"))
+    });
+    g.finish();
+}
+
+fn random_rows(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
+}
+
+fn random_f32(rng: &mut ChaCha8Rng, n: usize, limit: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.gen_range(-limit..limit)).collect()
+}
+
+/// `[1, 256]` → Linear(256 → 64). Quantized: Linear (16,384 MACs) + Rescale on 64 values.
+fn linear_graph() -> Graph {
+    let (n_in, n_out) = (256, 64);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let limit = 1.0 / (n_in as f32).sqrt();
+    Graph {
+        input_name: "input".into(),
+        input_shape: vec![1, n_in],
+        nodes: vec![Node {
+            name: "linear".into(),
+            op: Op::Linear {
+                weight: random_f32(&mut rng, n_in * n_out, limit),
+                bias: random_f32(&mut rng, n_out, limit),
+                n_in,
+                n_out,
+            },
+            inputs: vec![0],
+            shape: vec![1, n_out],
+        }],
+        output: 1,
+        output_name: "output".into(),
+    }
+}
+
+/// `[1024, 1]` → Linear(1 → 1) → ReLU. Quantized: 1,024 one-weight dots, then Rescale and
+/// ReLU on 1,024 values each: the elementwise chips dominate.
+fn rescale_relu_graph() -> Graph {
+    let n = 1024;
+    Graph {
+        input_name: "input".into(),
+        input_shape: vec![n, 1],
+        nodes: vec![
+            Node {
+                name: "scale".into(),
+                op: Op::Linear {
+                    weight: vec![0.75],
+                    bias: vec![-0.125],
+                    n_in: 1,
+                    n_out: 1,
+                },
+                inputs: vec![0],
+                shape: vec![n, 1],
+            },
+            Node {
+                name: "relu".into(),
+                op: Op::Relu,
+                inputs: vec![1],
+                shape: vec![n, 1],
+            },
+        ],
+        output: 2,
+        output_name: "output".into(),
+    }
+}
+
+fn bench_chips(c: &mut Criterion) {
+    let cases = [
+        ("linear_256x64", linear_graph()),
+        ("rescale_relu_1024", rescale_relu_graph()),
+    ];
+    let mut g = slow(c, "chips");
+    for (name, float) in &cases {
+        let n = float.input_numel();
+        let input = random_rows(n, 7);
+        let m = Compiled::new(float, std::slice::from_ref(&input), &input, name.as_bytes());
+        zkinfer_verifier::verify(&m.verifier_key(), &m.prove()).expect("chip proof verifies");
+        g.bench_function(format!("{name}/witness"), |b| {
+            b.iter(|| run_checked(&m.graph, black_box(&m.input)).expect("run"))
+        });
+        g.bench_function(format!("{name}/prove"), |b| b.iter(|| m.prove()));
+    }
+    g.finish();
+}
+
+fn bench_shared(c: &mut Criterion) {
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/models/mlp_small"
+    ));
+    let (model, input) = (dir.join("network.onnx"), dir.join("input.json"));
+    if !model.is_file() || !input.is_file() {
+        return;
+    }
+    let bytes = std::fs::read(&model).expect("read mlp_small");
+    let float = onnx::import_bytes(&bytes).expect("import mlp_small");
+    let rows = read_input_rows(&input).expect("mlp_small input");
+    let m = Compiled::new(&float, &rows, &rows[0], &bytes);
+    let proof = m.prove();
+    let key = m.verifier_key();
+    zkinfer_verifier::verify(&key, &proof).expect("mlp_small proof verifies");
+
+    let mut g = slow(c, "shared");
+    g.bench_function("mlp_small/prove", |b| b.iter(|| m.prove()));
+    g.bench_function("mlp_small/verify", |b| {
+        b.iter(|| zkinfer_verifier::verify(black_box(&key), black_box(&proof)).expect("verify"))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_example, bench_chips, bench_shared);
+criterion_main!(benches);

@@ -1,0 +1,172 @@
+//! The CLI as a user drives it: the four commands on the bundled example (and on the shared
+//! reference models when `../shared` is present), clear errors, and no partial files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn zkinfer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().expect("run zkinfer")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = zkinfer(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "zkinfer {args:?} failed: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs a command that must fail; returns stderr, which must be a clean error, not a panic.
+fn fails(args: &[&str]) -> String {
+    let out = zkinfer(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "zkinfer {args:?} should fail");
+    assert!(stderr.contains("error:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// compile → setup → prove → verify → run for `model`; returns (dir, proof path).
+fn full_flow(tmp: &Path, model: &Path, input: &Path) -> (PathBuf, PathBuf) {
+    let dir = tmp.join("build");
+    let proof = tmp.join("proof.json");
+    ok(&["compile", s(model), "--calibration", s(input), "--out", s(&dir)]);
+    for f in ["model.zkm", "report.json"] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+    ok(&["setup", s(&dir), "--insecure-test-srs"]);
+    ok(&["prove", s(&dir), "--input", s(input), "--out", s(&proof)]);
+    let verified = ok(&["verify", s(&dir.join("vk.bin")), s(&proof)]);
+    assert!(verified.starts_with("verified"), "{verified}");
+    // `run` prints exactly the proven output.
+    let run: Value = serde_json::from_str(&ok(&["run", s(&dir), "--input", s(input)])).unwrap();
+    let proven: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    assert_eq!(run["ints"], proven["output"]["ints"]);
+    assert_eq!(run["floats"], proven["output"]["floats"]);
+    (dir, proof)
+}
+
+fn write_example(tmp: &Path) -> (PathBuf, PathBuf) {
+    let model = tmp.join("example.onnx");
+    let input = tmp.join("input.json");
+    std::fs::write(&model, zkinfer::example::model_bytes()).unwrap();
+    std::fs::write(&input, zkinfer::example::input_json()).unwrap();
+    (model, input)
+}
+
+#[test]
+fn example_flow_and_tampered_proof_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (model, input) = write_example(tmp.path());
+    let (dir, proof) = full_flow(tmp.path(), &model, &input);
+    let vk = dir.join("vk.bin");
+    let original: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
+    let tampered = tmp.path().join("tampered.json");
+
+    // One flipped byte of the proof.
+    let mut p = original.clone();
+    let mut bytes = hex::decode(p["proof"].as_str().unwrap()).unwrap();
+    bytes[100] ^= 0x01;
+    p["proof"] = Value::String(hex::encode(bytes));
+    std::fs::write(&tampered, p.to_string()).unwrap();
+    let err = fails(&["verify", s(&vk), s(&tampered)]);
+    assert!(err.contains("proof rejected"), "{err}");
+
+    // One changed output value.
+    let mut p = original.clone();
+    p["output"]["ints"][0] = Value::from(p["output"]["ints"][0].as_i64().unwrap() + 1);
+    std::fs::write(&tampered, p.to_string()).unwrap();
+    let err = fails(&["verify", s(&vk), s(&tampered)]);
+    assert!(err.contains("output") || err.contains("instances"), "{err}");
+
+    // Not a proof at all.
+    std::fs::write(&tampered, "{}").unwrap();
+    fails(&["verify", s(&vk), s(&tampered)]);
+}
+
+#[test]
+fn mismatched_artifacts_are_named_before_any_cryptography() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (model, input) = write_example(tmp.path());
+    let (dir, proof) = full_flow(tmp.path(), &model, &input);
+    // A second compile of the same model at another scale is another model.
+    let other = tmp.path().join("other");
+    ok(&["compile", s(&model), "--calibration", s(&input), "--out", s(&other), "--scale", "12"]);
+    ok(&["setup", s(&other), "--insecure-test-srs"]);
+    let err = fails(&["verify", s(&other.join("vk.bin")), s(&proof)]);
+    assert!(err.contains("is for model"), "{err}");
+    // A proving key from another model.
+    std::fs::copy(other.join("pk.bin"), dir.join("pk.bin")).unwrap();
+    let out = tmp.path().join("p2.json");
+    let err = fails(&["prove", s(&dir), "--input", s(&input), "--out", s(&out)]);
+    assert!(err.contains("belongs to model"), "{err}");
+    assert!(!out.exists(), "no partial proof file");
+    // A VK passed where a proof is expected, and vice versa.
+    fails(&["verify", s(&proof), s(&proof)]);
+}
+
+#[test]
+fn bad_inputs_give_clear_errors_and_no_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (model, input) = write_example(tmp.path());
+    let dir = tmp.path().join("build");
+    ok(&["compile", s(&model), "--calibration", s(&input), "--out", s(&dir)]);
+    ok(&["setup", s(&dir), "--insecure-test-srs"]);
+    let out = tmp.path().join("proof.json");
+
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, r#"{"input_data": [[1, 2, 3]]}"#).unwrap();
+    let err = fails(&["prove", s(&dir), "--input", s(&bad), "--out", s(&out)]);
+    assert!(err.contains("needs 16"), "{err}");
+    std::fs::write(&bad, r#"{"input_data": [[1e6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]}"#).unwrap();
+    let err = fails(&["prove", s(&dir), "--input", s(&bad), "--out", s(&out)]);
+    assert!(err.contains("outside the compiled range"), "{err}");
+    std::fs::write(&bad, "not json").unwrap();
+    fails(&["prove", s(&dir), "--input", s(&bad), "--out", s(&out)]);
+    assert!(!out.exists(), "no partial proof file");
+
+    // An ONNX op we do not support: the error names the op and the node; nothing is written.
+    let unsupported = tmp.path().join("conv.onnx");
+    let shared_cnn = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/cnn_mnist/network.onnx");
+    if shared_cnn.exists() {
+        std::fs::copy(&shared_cnn, &unsupported).unwrap();
+        let empty = tmp.path().join("never");
+        let err = fails(&["compile", s(&unsupported), "--calibration", s(&input), "--out", s(&empty)]);
+        assert!(err.contains("Conv") && err.contains("/c1/Conv"), "{err}");
+        assert!(!empty.exists(), "nothing written for a failed compile");
+    }
+    std::fs::write(&unsupported, b"\x08\x01garbage").unwrap();
+    fails(&["compile", s(&unsupported), "--calibration", s(&input), "--out", s(&tmp.path().join("x"))]);
+    fails(&["setup", s(&tmp.path().join("missing"))]);
+}
+
+/// The shared reference models (optional): all commands succeed, `run` equals the proof's
+/// output, and the output is within the reported error of onnxruntime's.
+#[test]
+fn shared_mlp_small_matches_onnxruntime() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/mlp_small");
+    if !root.join("network.onnx").exists() {
+        eprintln!("../shared/models not present; skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, proof) = full_flow(tmp.path(), &root.join("network.onnx"), &root.join("input.json"));
+    let proven: Value = serde_json::from_str(&std::fs::read_to_string(proof).unwrap()).unwrap();
+    let ort: Value = serde_json::from_str(&std::fs::read_to_string(root.join("ort_output.json")).unwrap()).unwrap();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let reported = report["accuracy"]["output_max_abs_error"].as_f64().unwrap();
+    let ours = proven["output"]["floats"].as_array().unwrap();
+    let theirs = ort["output"].as_array().unwrap();
+    assert_eq!(ours.len(), theirs.len());
+    let err = ours.iter().zip(theirs).map(|(a, b)| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs()).fold(0.0, f64::max);
+    // onnxruntime runs in f32, our reference in f64: allow f32 rounding on top of the report.
+    assert!(err <= reported + 1e-6, "error vs onnxruntime {err:e} exceeds the reported {reported:e}");
+    assert!(err < 6.6e-4, "no worse than 2x EZKL's 3.3e-4");
+}

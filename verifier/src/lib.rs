@@ -9,6 +9,8 @@
 )]
 
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod key;
 pub mod transcript;
 pub mod verify;

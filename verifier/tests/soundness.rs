@@ -148,3 +148,22 @@ fn public_value_mismatches_are_named() {
         matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.scale")
     );
 }
+
+#[test]
+fn fuzz_body_survives_mutations_of_a_valid_seed() {
+    let (vk, proof) = load();
+    let seed = zkinfer_verifier::fuzzing::seed(&vk, &proof.to_json());
+    zkinfer_verifier::fuzzing::verify_untrusted(&seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for _ in 0..300 {
+        let mut data = seed.clone();
+        for _ in 0..rng.gen_range(1..4) {
+            let i = rng.gen_range(0..data.len());
+            data[i] = rng.gen();
+        }
+        if rng.gen_bool(0.1) {
+            data.truncate(rng.gen_range(0..data.len()));
+        }
+        zkinfer_verifier::fuzzing::verify_untrusted(&data);
+    }
+}

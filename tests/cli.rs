@@ -9,7 +9,10 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().expect("run zkinfer")
+    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .output()
+        .expect("run zkinfer")
 }
 
 fn ok(args: &[&str]) -> String {
@@ -37,7 +40,14 @@ fn s(p: &Path) -> &str {
 fn full_flow(tmp: &Path, model: &Path, input: &Path) -> (PathBuf, PathBuf) {
     let dir = tmp.join("build");
     let proof = tmp.join("proof.json");
-    ok(&["compile", s(model), "--calibration", s(input), "--out", s(&dir)]);
+    ok(&[
+        "compile",
+        s(model),
+        "--calibration",
+        s(input),
+        "--out",
+        s(&dir),
+    ]);
     for f in ["model.zkm", "report.json"] {
         assert!(dir.join(f).exists(), "{f}");
     }
@@ -98,7 +108,16 @@ fn mismatched_artifacts_are_named_before_any_cryptography() {
     let (dir, proof) = full_flow(tmp.path(), &model, &input);
     // A second compile of the same model at another scale is another model.
     let other = tmp.path().join("other");
-    ok(&["compile", s(&model), "--calibration", s(&input), "--out", s(&other), "--scale", "12"]);
+    ok(&[
+        "compile",
+        s(&model),
+        "--calibration",
+        s(&input),
+        "--out",
+        s(&other),
+        "--scale",
+        "12",
+    ]);
     ok(&["setup", s(&other), "--insecure-test-srs"]);
     let err = fails(&["verify", s(&other.join("vk.bin")), s(&proof)]);
     assert!(err.contains("is for model"), "{err}");
@@ -117,7 +136,14 @@ fn bad_inputs_give_clear_errors_and_no_files() {
     let tmp = tempfile::tempdir().unwrap();
     let (model, input) = write_example(tmp.path());
     let dir = tmp.path().join("build");
-    ok(&["compile", s(&model), "--calibration", s(&input), "--out", s(&dir)]);
+    ok(&[
+        "compile",
+        s(&model),
+        "--calibration",
+        s(&input),
+        "--out",
+        s(&dir),
+    ]);
     ok(&["setup", s(&dir), "--insecure-test-srs"]);
     let out = tmp.path().join("proof.json");
 
@@ -125,7 +151,11 @@ fn bad_inputs_give_clear_errors_and_no_files() {
     std::fs::write(&bad, r#"{"input_data": [[1, 2, 3]]}"#).unwrap();
     let err = fails(&["prove", s(&dir), "--input", s(&bad), "--out", s(&out)]);
     assert!(err.contains("needs 16"), "{err}");
-    std::fs::write(&bad, r#"{"input_data": [[1e6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"input_data": [[1e6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]}"#,
+    )
+    .unwrap();
     let err = fails(&["prove", s(&dir), "--input", s(&bad), "--out", s(&out)]);
     assert!(err.contains("outside the compiled range"), "{err}");
     std::fs::write(&bad, "not json").unwrap();
@@ -134,16 +164,31 @@ fn bad_inputs_give_clear_errors_and_no_files() {
 
     // An ONNX op we do not support: the error names the op and the node; nothing is written.
     let unsupported = tmp.path().join("conv.onnx");
-    let shared_cnn = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/cnn_mnist/network.onnx");
+    let shared_cnn =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/models/cnn_mnist/network.onnx");
     if shared_cnn.exists() {
         std::fs::copy(&shared_cnn, &unsupported).unwrap();
         let empty = tmp.path().join("never");
-        let err = fails(&["compile", s(&unsupported), "--calibration", s(&input), "--out", s(&empty)]);
+        let err = fails(&[
+            "compile",
+            s(&unsupported),
+            "--calibration",
+            s(&input),
+            "--out",
+            s(&empty),
+        ]);
         assert!(err.contains("Conv") && err.contains("/c1/Conv"), "{err}");
         assert!(!empty.exists(), "nothing written for a failed compile");
     }
     std::fs::write(&unsupported, b"\x08\x01garbage").unwrap();
-    fails(&["compile", s(&unsupported), "--calibration", s(&input), "--out", s(&tmp.path().join("x"))]);
+    fails(&[
+        "compile",
+        s(&unsupported),
+        "--calibration",
+        s(&input),
+        "--out",
+        s(&tmp.path().join("x")),
+    ]);
     fails(&["setup", s(&tmp.path().join("missing"))]);
 }
 
@@ -157,16 +202,30 @@ fn shared_mlp_small_matches_onnxruntime() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, proof) = full_flow(tmp.path(), &root.join("network.onnx"), &root.join("input.json"));
+    let (dir, proof) = full_flow(
+        tmp.path(),
+        &root.join("network.onnx"),
+        &root.join("input.json"),
+    );
     let proven: Value = serde_json::from_str(&std::fs::read_to_string(proof).unwrap()).unwrap();
-    let ort: Value = serde_json::from_str(&std::fs::read_to_string(root.join("ort_output.json")).unwrap()).unwrap();
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let ort: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("ort_output.json")).unwrap())
+            .unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     let reported = report["accuracy"]["output_max_abs_error"].as_f64().unwrap();
     let ours = proven["output"]["floats"].as_array().unwrap();
     let theirs = ort["output"].as_array().unwrap();
     assert_eq!(ours.len(), theirs.len());
-    let err = ours.iter().zip(theirs).map(|(a, b)| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs()).fold(0.0, f64::max);
+    let err = ours
+        .iter()
+        .zip(theirs)
+        .map(|(a, b)| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs())
+        .fold(0.0, f64::max);
     // onnxruntime runs in f32, our reference in f64: allow f32 rounding on top of the report.
-    assert!(err <= reported + 1e-6, "error vs onnxruntime {err:e} exceeds the reported {reported:e}");
+    assert!(
+        err <= reported + 1e-6,
+        "error vs onnxruntime {err:e} exceeds the reported {reported:e}"
+    );
     assert!(err < 6.6e-4, "no worse than 2x EZKL's 3.3e-4");
 }

@@ -9,12 +9,21 @@ use crate::{verify, VerifierKey};
 /// Splits `data` into a key and a proof document (at the first `0xff 0xff` pair, or in
 /// half) and verifies; any outcome but a panic is fine.
 pub fn verify_untrusted(data: &[u8]) {
-    let split = data.windows(2).position(|w| w == [0xff, 0xff]).unwrap_or(data.len() / 2);
+    let split = data
+        .windows(2)
+        .position(|w| w == [0xff, 0xff])
+        .unwrap_or(data.len() / 2);
     let (key_bytes, rest) = data.split_at(split.min(data.len()));
     let proof_bytes = rest.get(2..).unwrap_or(&[]);
-    let Ok(key) = VerifierKey::from_bytes(key_bytes, Path::new("fuzz-vk")) else { return };
-    let Ok(text) = std::str::from_utf8(proof_bytes) else { return };
-    let Ok(proof) = ProofFile::parse(text, Path::new("fuzz-proof")) else { return };
+    let Ok(key) = VerifierKey::from_bytes(key_bytes, Path::new("fuzz-vk")) else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(proof_bytes) else {
+        return;
+    };
+    let Ok(proof) = ProofFile::parse(text, Path::new("fuzz-proof")) else {
+        return;
+    };
     let _ = verify(&key, &proof);
 }
 

@@ -49,7 +49,14 @@ struct Compiled {
 impl Compiled {
     /// Quantizes `float` (default settings, `calibration` rows), plans it, and runs keygen
     /// with a seeded test SRS. `input` is the float input to prove.
-    fn new(float: &Graph, calibration: &[Vec<f64>], input: &[f64], source: &[u8]) -> Self {
+    /// Prints the chosen layout on stderr under `name`.
+    fn new(
+        name: &str,
+        float: &Graph,
+        calibration: &[Vec<f64>],
+        input: &[f64],
+        source: &[u8],
+    ) -> Self {
         let q = quantize(
             float,
             calibration,
@@ -58,7 +65,12 @@ impl Compiled {
         )
         .expect("quantize");
         let (_, hash) = encode_model(&q.graph);
-        let params = plan(&q.graph).expect("plan").params;
+        let p = plan(&q.graph).expect("plan");
+        eprintln!(
+            "{name}: k = {}, {} rows used, {} lanes, {} advice + {} fixed columns, {} lookups",
+            p.params.k, p.rows, p.params.lanes, p.advice_columns, p.fixed_columns, p.lookups
+        );
+        let params = p.params;
         let srs = generate_insecure_seeded(params.k, ChaCha20Rng::seed_from_u64(42));
         let input = quantize_values(input, q.graph.input.scale);
         let graph = Arc::new(q.graph);
@@ -112,7 +124,7 @@ fn compile_example() -> Compiled {
     let float = onnx::import_bytes(&bytes).expect("import example");
     let rows = parse_input_rows(&zkinfer::example::input_json(), Path::new("input.json"))
         .expect("example input");
-    Compiled::new(&float, &rows, &rows[0], &bytes)
+    Compiled::new("example", &float, &rows, &rows[0], &bytes)
 }
 
 fn bench_example(c: &mut Criterion) {
@@ -209,7 +221,13 @@ fn bench_chips(c: &mut Criterion) {
     for (name, float) in &cases {
         let n = float.input_numel();
         let input = random_rows(n, 7);
-        let m = Compiled::new(float, std::slice::from_ref(&input), &input, name.as_bytes());
+        let m = Compiled::new(
+            name,
+            float,
+            std::slice::from_ref(&input),
+            &input,
+            name.as_bytes(),
+        );
         zkinfer_verifier::verify(&m.verifier_key(), &m.prove()).expect("chip proof verifies");
         g.bench_function(format!("{name}/witness"), |b| {
             b.iter(|| run_checked(&m.graph, black_box(&m.input)).expect("run"))
@@ -231,7 +249,7 @@ fn bench_shared(c: &mut Criterion) {
     let bytes = std::fs::read(&model).expect("read mlp_small");
     let float = onnx::import_bytes(&bytes).expect("import mlp_small");
     let rows = read_input_rows(&input).expect("mlp_small input");
-    let m = Compiled::new(&float, &rows, &rows[0], &bytes);
+    let m = Compiled::new("mlp_small", &float, &rows, &rows[0], &bytes);
     let proof = m.prove();
     let key = m.verifier_key();
     zkinfer_verifier::verify(&key, &proof).expect("mlp_small proof verifies");

@@ -13,8 +13,18 @@ use zkinfer::prover::srs;
 
 use super::write;
 
-/// Generates keys for the model in `dir`. Returns the setup time in seconds.
-pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<f64> {
+/// Seconds spent in each part of `setup`.
+#[derive(Debug, Clone, Copy)]
+pub struct SetupTimes {
+    /// Generating (or reading) the SRS.
+    pub srs_s: f64,
+    /// Key generation.
+    pub keygen_s: f64,
+}
+
+/// Generates keys for the model in `dir`.
+pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupTimes> {
+    let srs_start = std::time::Instant::now();
     let d = ModelDir::new(dir);
     let (graph, hash) = read_model(&d.model())?;
     let plan = plan(&graph)?;
@@ -45,6 +55,7 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<f64> {
         }
     }
     srs::downsize(&mut loaded, k);
+    let srs_s = srs_start.elapsed().as_secs_f64();
     let graph = Arc::new(graph);
     let (keys, took) = step("generating keys", || {
         zkinfer::prover::setup(graph, &plan.params, &loaded)
@@ -57,7 +68,10 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<f64> {
     if generated || srs_path.is_some_and(|p| p != d.srs()) {
         write(&d.srs(), &srs::encode(&loaded))?;
     }
-    Ok(took.as_secs_f64())
+    Ok(SetupTimes {
+        srs_s,
+        keygen_s: took.as_secs_f64(),
+    })
 }
 
 /// Writes an insecure test SRS of size 2^k.

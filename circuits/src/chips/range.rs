@@ -196,12 +196,25 @@ mod tests {
 
     #[test]
     fn honest_split_fits_every_tag() {
-        for (value, bits) in [(0i128, 0u32), (5, 3), (255, 8), (256, 9), (1 << 20, 21), ((1 << 21) - 1, 21)] {
+        for (value, bits) in [
+            (0i128, 0u32),
+            (5, 3),
+            (255, 8),
+            (256, 9),
+            (1 << 20, 21),
+            ((1 << 21) - 1, 21),
+        ] {
             let w = range_witness(value, bits, 8, 3);
             assert_eq!(w.tags.iter().sum::<u32>(), bits);
             let rebuilt: i128 = w.limbs.iter().enumerate().map(|(i, l)| l << (8 * i)).sum();
             assert_eq!(rebuilt, value);
-            assert!(w.limbs.iter().zip(&w.tags).all(|(l, t)| (0..1i128 << t).contains(l)), "{value}: {w:?}");
+            assert!(
+                w.limbs
+                    .iter()
+                    .zip(&w.tags)
+                    .all(|(l, t)| (0..1i128 << t).contains(l)),
+                "{value}: {w:?}"
+            );
         }
     }
 
@@ -211,8 +224,17 @@ mod tests {
         for (value, bits) in [(8i128, 3u32), (-1, 8), (1 << 16, 16)] {
             let w = range_witness(value, bits, 8, 3);
             let rebuilt: i128 = w.limbs.iter().enumerate().map(|(i, l)| l << (8 * i)).sum();
-            assert_eq!(rebuilt, value, "the split still adds up, so only the lookup can object");
-            assert!(w.limbs.iter().zip(&w.tags).any(|(l, t)| !(0..1i128 << t).contains(l)), "{value}: {w:?}");
+            assert_eq!(
+                rebuilt, value,
+                "the split still adds up, so only the lookup can object"
+            );
+            assert!(
+                w.limbs
+                    .iter()
+                    .zip(&w.tags)
+                    .any(|(l, t)| !(0..1i128 << t).contains(l)),
+                "{value}: {w:?}"
+            );
         }
         assert_eq!(limbs_needed(17, 8), 3);
         assert_eq!(RangeConfig::table_rows(4), 31);

@@ -94,6 +94,12 @@ pub fn run(model: &Path, calibration: &Path, out: &Path, config: QuantizeConfig)
         "  circuit: k = {}, {} rows used, {} lanes, {} advice + {} fixed columns, {} lookups",
         p.k, plan.rows, p.lanes, plan.advice_columns, plan.fixed_columns, plan.lookups
     );
+    let range = q.graph.input.bound as f64 / f64::from(q.graph.input.scale).exp2();
+    println!(
+        "  inputs must satisfy |x| <= {range} (calibrated on {} row(s) with {} bit(s) of headroom); wider inputs are rejected at prove time",
+        rows.len(),
+        config.headroom_bits
+    );
     println!("  model hash {}", hash_hex(&hash));
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod field;
 pub mod layout;
 pub mod plan;
+pub mod transcript;
 pub mod vk_header;
 
 pub use circuit::{public_values, ModelCircuit, ModelConfig};

@@ -7,7 +7,8 @@ use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::plonk::{create_proof, ProvingKey};
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use halo2_proofs::transcript::{Challenge255, Keccak256Write, TranscriptWriterBuffer};
+use halo2_proofs::transcript::TranscriptWriterBuffer;
+use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptWrite};
 use zkinfer_circuits::{public_values, CircuitParams, ModelCircuit};
 use zkinfer_models::proof_file::{ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
 use zkinfer_models::{QGraph, Trace};
@@ -62,15 +63,8 @@ pub fn prove(
         .cloned()
         .unwrap_or_else(|| graph.input.clone());
     let circuit = ModelCircuit::with_trace(graph.clone(), params.clone(), Arc::new(trace));
-    let mut transcript = Keccak256Write::<Vec<u8>, G1Affine, Challenge255<G1Affine>>::init(vec![]);
-    create_proof::<
-        KZGCommitmentScheme<Bn256>,
-        ProverSHPLONK<'_, Bn256>,
-        Challenge255<G1Affine>,
-        _,
-        _,
-        _,
-    >(
+    let mut transcript = EvmTranscriptWrite::init(Vec::new());
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
         &srs.params,
         pk,
         &[circuit],

@@ -12,7 +12,6 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod key;
-pub mod transcript;
 pub mod verify;
 
 pub use error::VerifyError;

@@ -1,19 +1,19 @@
 //! Offline verification of a proof file against a verifying key.
 
-use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr};
 use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::plonk::verify_proof;
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::VerifierSHPLONK;
 use halo2_proofs::poly::kzg::strategy::SingleStrategy;
-use halo2_proofs::transcript::Challenge255;
+use halo2_proofs::transcript::TranscriptReadBuffer;
 use zkinfer_circuits::public_values;
+use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead};
 use zkinfer_models::artifact::hash_hex;
 use zkinfer_models::proof_file::{ProofFile, TensorValues};
 
 use crate::error::VerifyError;
 use crate::key::VerifierKey;
-use crate::transcript::CanonicalRead;
 
 /// What a successful verification establishes.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,12 +132,12 @@ pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyEr
 /// Runs the SHPLONK/Keccak check of raw proof bytes against public values.
 pub fn check_proof(key: &VerifierKey, instances: &[Fr], proof: &[u8]) -> Result<(), VerifyError> {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut transcript = CanonicalRead::new(proof);
+        let mut transcript = EvmTranscriptRead::init(proof);
         let strategy = SingleStrategy::new(&key.params);
         let result = verify_proof::<
             KZGCommitmentScheme<Bn256>,
             VerifierSHPLONK<'_, Bn256>,
-            Challenge255<G1Affine>,
+            EvmChallenge,
             _,
             _,
         >(
@@ -147,7 +147,7 @@ pub fn check_proof(key: &VerifierKey, instances: &[Fr], proof: &[u8]) -> Result<
             &[&[instances]],
             &mut transcript,
         );
-        (result, transcript.remaining())
+        (result, transcript.into_reader().len())
     }));
     match outcome {
         Err(_) => Err(VerifyError::Malformed(

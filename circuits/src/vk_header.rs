@@ -49,3 +49,94 @@ impl VkHeader {
         self.input_shape.iter().product::<usize>() + self.output_shape.iter().product::<usize>()
     }
 }
+
+/// Uncompressed point encodings for the header: coordinates as canonical little-endian field
+/// bytes, hex. Decoding checks canonicity and the curve equation and never panics (the
+/// compressed decoders of halo2curves can panic on hostile bytes).
+pub mod points {
+    use halo2_proofs::halo2curves::bn256::{Fq, Fq2, G1Affine, G2Affine};
+    use halo2_proofs::halo2curves::ff::PrimeField;
+    use halo2_proofs::halo2curves::{Coordinates, CurveAffine};
+
+    fn fq(bytes: &[u8]) -> Option<Fq> {
+        let repr: [u8; 32] = bytes.try_into().ok()?;
+        Option::from(Fq::from_repr(repr))
+    }
+
+    /// `x ‖ y` (64 bytes) as hex.
+    pub fn encode_g1(p: &G1Affine) -> String {
+        let c: Option<Coordinates<G1Affine>> = p.coordinates().into();
+        c.map(|c| hex::encode([c.x().to_repr(), c.y().to_repr()].concat()))
+            .unwrap_or_default()
+    }
+
+    /// Parses [`encode_g1`]'s output; `None` unless it is a point on the curve.
+    pub fn decode_g1(s: &str) -> Option<G1Affine> {
+        let b = hex::decode(s).ok()?;
+        let (x, y) = (fq(b.get(..32)?)?, fq(b.get(32..64)?)?);
+        if b.len() != 64 {
+            return None;
+        }
+        Option::from(G1Affine::from_xy(x, y))
+    }
+
+    /// `x.c0 ‖ x.c1 ‖ y.c0 ‖ y.c1` (128 bytes) as hex.
+    pub fn encode_g2(p: &G2Affine) -> String {
+        let c: Option<Coordinates<G2Affine>> = p.coordinates().into();
+        c.map(|c| {
+            let (x, y) = (c.x(), c.y());
+            hex::encode(
+                [
+                    x.c0.to_repr(),
+                    x.c1.to_repr(),
+                    y.c0.to_repr(),
+                    y.c1.to_repr(),
+                ]
+                .concat(),
+            )
+        })
+        .unwrap_or_default()
+    }
+
+    /// Parses [`encode_g2`]'s output; `None` unless it is a point on the curve.
+    pub fn decode_g2(s: &str) -> Option<G2Affine> {
+        let b = hex::decode(s).ok()?;
+        if b.len() != 128 {
+            return None;
+        }
+        let x = Fq2::new(fq(b.get(..32)?)?, fq(b.get(32..64)?)?);
+        let y = Fq2::new(fq(b.get(64..96)?)?, fq(b.get(96..128)?)?);
+        Option::from(G2Affine::from_xy(x, y))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use halo2_proofs::halo2curves::bn256::Fr;
+        use halo2_proofs::halo2curves::group::Curve;
+
+        use super::*;
+
+        #[test]
+        fn round_trip_and_reject_garbage() {
+            let g1 = (G1Affine::generator() * Fr::from(9u64)).to_affine();
+            let g2 = (G2Affine::generator() * Fr::from(9u64)).to_affine();
+            assert_eq!(decode_g1(&encode_g1(&g1)), Some(g1));
+            assert_eq!(decode_g2(&encode_g2(&g2)), Some(g2));
+            let mut bad = encode_g2(&g2);
+            bad.replace_range(0..2, "00");
+            assert_eq!(decode_g2(&bad), None);
+            assert_eq!(decode_g1(&"ff".repeat(64)), None);
+            assert_eq!(decode_g1("zz"), None);
+            assert_eq!(decode_g2(&"00".repeat(127)), None);
+            // Every single-byte change of a G2 encoding is rejected or decodes without panicking.
+            let good = hex::decode(encode_g2(&g2)).expect("hex");
+            for i in 0..good.len() {
+                for v in [0u8, 1, 0x80, 0xff] {
+                    let mut t = good.clone();
+                    t[i] = v;
+                    let _ = decode_g2(&hex::encode(&t));
+                }
+            }
+        }
+    }
+}

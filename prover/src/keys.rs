@@ -8,10 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use halo2_proofs::halo2curves::bn256::G1Affine;
-use halo2_proofs::halo2curves::group::GroupEncoding;
 use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
-use zkinfer_circuits::vk_header::{SrsHeader, VkHeader};
+use zkinfer_circuits::vk_header::{points, SrsHeader, VkHeader};
 use zkinfer_circuits::{CircuitParams, ModelCircuit};
 use zkinfer_models::artifact::{self, ArtifactKind, ModelHash};
 use zkinfer_models::{ArtifactError, QGraph};
@@ -35,7 +34,7 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
         .params
         .get_g()
         .first()
-        .map(|g| hex::encode(g.to_bytes()))
+        .map(points::encode_g1)
         .unwrap_or_default();
     let out = graph.output_tensor();
     VkHeader {
@@ -51,8 +50,8 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
             insecure: srs.insecure,
             k: params.k,
             g1,
-            g2: hex::encode(srs.params.g2().to_bytes()),
-            s_g2: hex::encode(srs.params.s_g2().to_bytes()),
+            g2: points::encode_g2(&srs.params.g2()),
+            s_g2: points::encode_g2(&srs.params.s_g2()),
         },
     }
 }

@@ -2,14 +2,13 @@
 
 use std::path::Path;
 
-use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine, G2Affine};
-use halo2_proofs::halo2curves::group::GroupEncoding;
+use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkinfer_circuits::vk_header::VkHeader;
+use zkinfer_circuits::vk_header::{points, VkHeader};
 use zkinfer_circuits::ModelCircuit;
 use zkinfer_models::artifact::{self, ArtifactKind, ModelHash};
 
@@ -37,17 +36,6 @@ fn bad(path: &Path, detail: impl Into<String>) -> VerifyError {
         path: path.display().to_string(),
         detail: detail.into(),
     }
-}
-
-fn point<P: GroupEncoding>(hex_str: &str, path: &Path, what: &str) -> Result<P, VerifyError> {
-    let bytes = hex::decode(hex_str).map_err(|_| bad(path, format!("{what} is not hex")))?;
-    let mut repr = P::Repr::default();
-    if repr.as_ref().len() != bytes.len() {
-        return Err(bad(path, format!("{what} has the wrong length")));
-    }
-    repr.as_mut().copy_from_slice(&bytes);
-    Option::from(P::from_bytes(&repr))
-        .ok_or_else(|| bad(path, format!("{what} is not a curve point")))
 }
 
 impl VerifierKey {
@@ -78,9 +66,12 @@ impl VerifierKey {
             return Err(bad(path, "the key's k does not match its header"));
         }
         let params = {
-            let g1: G1Affine = point(&header.srs.g1, path, "srs.g1")?;
-            let g2: G2Affine = point(&header.srs.g2, path, "srs.g2")?;
-            let s_g2: G2Affine = point(&header.srs.s_g2, path, "srs.s_g2")?;
+            let g1 = points::decode_g1(&header.srs.g1)
+                .ok_or_else(|| bad(path, "srs.g1 is not a curve point"))?;
+            let g2 = points::decode_g2(&header.srs.g2)
+                .ok_or_else(|| bad(path, "srs.g2 is not a curve point"))?;
+            let s_g2 = points::decode_g2(&header.srs.s_g2)
+                .ok_or_else(|| bad(path, "srs.s_g2 is not a curve point"))?;
             let base = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::seed_from_u64(0));
             base.from_parts(c.k, vec![g1], Some(Vec::new()), g2, s_g2)
         };

@@ -65,6 +65,10 @@ impl VerifierKey {
         if k_bytes.map(u32::from_le_bytes) != Some(c.k) {
             return Err(bad(path, "the key's k does not match its header"));
         }
+        // zkinfer keys never compress selectors; refusing them also bounds what reading allocates.
+        if body.get(5) != Some(&0) {
+            return Err(bad(path, "compressed selectors are not supported"));
+        }
         let params = {
             let g1 = points::decode_g1(&header.srs.g1)
                 .ok_or_else(|| bad(path, "srs.g1 is not a curve point"))?;
@@ -76,15 +80,26 @@ impl VerifierKey {
             base.from_parts(c.k, vec![g1], Some(Vec::new()), g2, s_g2)
         };
         let circuit_params = c.clone();
-        let vk = std::panic::catch_unwind(move || {
-            VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
+        let (vk, rest) = std::panic::catch_unwind(move || {
+            let vk = VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
                 &mut body,
                 SerdeFormat::RawBytes,
                 circuit_params,
-            )
+            );
+            (vk, body.len())
         })
-        .map_err(|_| bad(path, "malformed verifying key"))?
-        .map_err(|e| bad(path, format!("malformed verifying key: {e}")))?;
+        .map_err(|_| bad(path, "malformed verifying key"))?;
+        let vk = vk.map_err(|e| bad(path, format!("malformed verifying key: {e}")))?;
+        // halo2 trusts these counts when verifying; a short list would index out of bounds.
+        let cs = vk.cs();
+        if vk.fixed_commitments().len() != cs.num_fixed_columns()
+            || vk.permutation().commitments().len() != cs.permutation().get_columns().len()
+        {
+            return Err(bad(path, "commitment counts do not match the circuit"));
+        }
+        if rest != 0 {
+            return Err(bad(path, format!("{rest} trailing bytes after the key")));
+        }
         Ok(VerifierKey {
             header,
             model_hash,

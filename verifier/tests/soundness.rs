@@ -167,3 +167,16 @@ fn fuzz_body_survives_mutations_of_a_valid_seed() {
         zkinfer_verifier::fuzzing::verify_untrusted(&data);
     }
 }
+
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    // Inputs that once crashed the fuzz target (a VK with too few fixed commitments).
+    let dir = fixture("fuzz_regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        zkinfer_verifier::fuzzing::verify_untrusted(&data);
+        seen += 1;
+    }
+    assert!(seen > 0);
+}

@@ -10,7 +10,6 @@
 //!   modulus) and points off the curve, so every proof has exactly one encoding.
 
 use std::io::{self, Read, Write};
-use std::marker::PhantomData;
 
 use halo2_proofs::halo2curves::bn256::{Fq, Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::{FromUniformBytes, PrimeField};
@@ -96,21 +95,28 @@ pub struct EvmTranscriptWrite<W: Write> {
 pub struct EvmTranscriptRead<R: Read> {
     state: State,
     reader: R,
-    _marker: PhantomData<R>,
 }
 
-impl<W: Write> Transcript<G1Affine, EvmChallenge> for EvmTranscriptWrite<W> {
-    fn squeeze_challenge(&mut self) -> EvmChallenge {
-        self.state.squeeze()
-    }
-    fn common_point(&mut self, point: G1Affine) -> io::Result<()> {
-        self.state.absorb_point(&point)
-    }
-    fn common_scalar(&mut self, scalar: Fr) -> io::Result<()> {
-        self.state.absorb_scalar(&scalar);
-        Ok(())
-    }
+/// The reader and the writer share one state machine; only the proof stream differs.
+macro_rules! impl_transcript {
+    ($ty:ident, $bound:path, $param:ident) => {
+        impl<$param: $bound> Transcript<G1Affine, EvmChallenge> for $ty<$param> {
+            fn squeeze_challenge(&mut self) -> EvmChallenge {
+                self.state.squeeze()
+            }
+            fn common_point(&mut self, point: G1Affine) -> io::Result<()> {
+                self.state.absorb_point(&point)
+            }
+            fn common_scalar(&mut self, scalar: Fr) -> io::Result<()> {
+                self.state.absorb_scalar(&scalar);
+                Ok(())
+            }
+        }
+    };
 }
+
+impl_transcript!(EvmTranscriptWrite, Write, W);
+impl_transcript!(EvmTranscriptRead, Read, R);
 
 impl<W: Write> TranscriptWrite<G1Affine, EvmChallenge> for EvmTranscriptWrite<W> {
     fn write_point(&mut self, point: G1Affine) -> io::Result<()> {
@@ -142,19 +148,6 @@ fn read_word<R: Read>(reader: &mut R) -> io::Result<[u8; 32]> {
     reader.read_exact(&mut be)?;
     be.reverse();
     Ok(be)
-}
-
-impl<R: Read> Transcript<G1Affine, EvmChallenge> for EvmTranscriptRead<R> {
-    fn squeeze_challenge(&mut self) -> EvmChallenge {
-        self.state.squeeze()
-    }
-    fn common_point(&mut self, point: G1Affine) -> io::Result<()> {
-        self.state.absorb_point(&point)
-    }
-    fn common_scalar(&mut self, scalar: Fr) -> io::Result<()> {
-        self.state.absorb_scalar(&scalar);
-        Ok(())
-    }
 }
 
 impl<R: Read> TranscriptRead<G1Affine, EvmChallenge> for EvmTranscriptRead<R> {
@@ -191,7 +184,6 @@ impl<R: Read> TranscriptReadBuffer<R, G1Affine, EvmChallenge> for EvmTranscriptR
         EvmTranscriptRead {
             state: State::default(),
             reader,
-            _marker: PhantomData,
         }
     }
 }

@@ -105,6 +105,17 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Write the EVM calldata for a proof: the public instances (32-byte words), then the proof.
+    EncodeCalldata {
+        /// The proof JSON.
+        proof: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Write hex text (0x-prefixed) instead of raw bytes.
+        #[arg(long)]
+        hex: bool,
+    },
     /// Structured reference strings.
     Srs {
         #[command(subcommand)]
@@ -164,6 +175,7 @@ fn main() -> ExitCode {
         Command::Verify { vk, proof } => cmd::verify::run(&vk, &proof).map(|_| ()),
         Command::Run { dir, input, row } => cmd::run::run(&dir, &input, row),
         Command::Bench { dir, input, runs } => cmd::bench::run(&dir, &input, runs),
+        Command::EncodeCalldata { proof, out, hex } => cmd::calldata::run(&proof, &out, hex),
         Command::Srs {
             command: SrsCommand::Gen { k, out },
         } => cmd::setup::srs_gen(k, &out),

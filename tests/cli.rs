@@ -99,6 +99,27 @@ fn example_flow_and_tampered_proof_files() {
     // Not a proof at all.
     std::fs::write(&tampered, "{}").unwrap();
     fails(&["verify", s(&vk), s(&tampered)]);
+
+    // Calldata: the instances as 32-byte words, then the proof bytes; raw and hex agree.
+    let raw = tmp.path().join("calldata.bin");
+    let text = tmp.path().join("calldata.hex");
+    ok(&["encode-calldata", s(&proof), "--out", s(&raw)]);
+    ok(&["encode-calldata", s(&proof), "--out", s(&text), "--hex"]);
+    let data = std::fs::read(&raw).unwrap();
+    let proof_bytes = hex::decode(original["proof"].as_str().unwrap()).unwrap();
+    let instances = original["instances"].as_array().unwrap();
+    assert_eq!(data.len(), 32 * instances.len() + proof_bytes.len());
+    assert_eq!(hex::encode(&data[..32]), instances[0].as_str().unwrap());
+    assert!(data.ends_with(&proof_bytes));
+    let hex_text = std::fs::read_to_string(&text).unwrap();
+    assert_eq!(hex_text.trim(), format!("0x{}", hex::encode(&data)));
+    fails(&[
+        "encode-calldata",
+        s(&tampered),
+        "--out",
+        s(&tmp.path().join("never.bin")),
+    ]);
+    assert!(!tmp.path().join("never.bin").exists());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! One module per CLI verb.
 
 pub mod bench;
+pub mod calldata;
 pub mod compile;
 pub mod demo;
 pub mod plan;

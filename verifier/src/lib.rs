@@ -8,6 +8,7 @@
     clippy::panic
 )]
 
+pub mod calldata;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

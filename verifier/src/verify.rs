@@ -65,7 +65,8 @@ fn check_tensor(
     Ok(())
 }
 
-fn fr_from_hex_be(s: &str) -> Option<Fr> {
+/// Parses a 32-byte big-endian hex field element; `None` unless canonical.
+pub(crate) fn fr_from_hex_be(s: &str) -> Option<Fr> {
     let mut bytes = hex::decode(s).ok()?;
     if bytes.len() != 32 {
         return None;

@@ -160,7 +160,7 @@ pub fn quantize(
             } => {
                 check_finite(&format!("weights of `{}`", node.name), weight)?;
                 check_finite(&format!("bias of `{}`", node.name), bias)?;
-                if weight.len() != n_in * n_out || bias.len() != *n_out {
+                if *n_in == 0 || weight.len() != n_in * n_out || bias.len() != *n_out {
                     return Err(QuantizeError::Malformed {
                         node: node.name.clone(),
                         detail: "weight/bias size".into(),
@@ -519,6 +519,31 @@ mod tests {
             matches!(huge, Err(QuantizeError::Overflow { .. })),
             "{huge:?}"
         );
+    }
+
+    #[test]
+    fn empty_linear_is_an_error_not_a_panic() {
+        let nodes = vec![Node {
+            name: "fc".into(),
+            op: Op::Linear {
+                weight: vec![],
+                bias: vec![],
+                n_in: 0,
+                n_out: 0,
+            },
+            inputs: vec![0],
+            shape: vec![1, 0],
+        }];
+        let g = Graph {
+            input_name: "x".into(),
+            input_shape: vec![1, 2],
+            nodes,
+            output: 1,
+            output_name: "y".into(),
+        };
+        let err =
+            quantize(&g, &[vec![0.0; 2]], QuantizeConfig::default(), "").expect_err("n_in = 0");
+        assert!(matches!(err, QuantizeError::Malformed { .. }), "{err}");
     }
 
     #[test]

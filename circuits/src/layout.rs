@@ -235,6 +235,7 @@ pub fn lay_out(
                 }
             }
             QOp::Reshape => out = x_src,
+            _ => return Err(Error::Synthesis),
         }
         if out.len() != numel {
             return Err(Error::Synthesis);

@@ -57,6 +57,7 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
         }
         QOp::Add { .. } => (numel, 0),
         QOp::Reshape => (0, 0),
+        _ => (0, 0),
     }
 }
 

@@ -231,6 +231,7 @@ pub fn single_op(
         output_name: "output".into(),
         source_sha256: String::new(),
         weights_sha256: String::new(),
+        tables: Vec::new(),
     }
 }
 

@@ -48,6 +48,37 @@ pub enum EvalError {
         /// Node name.
         node: String,
     },
+    /// A lookup argument fell outside the table's calibrated domain.
+    #[error(
+        "node `{node}`[{index}]: argument {value} (real {real:.6}) is outside the {table} table's domain [{lo}, {hi}] (scale 2^{scale}); recompile with a calibration set that covers this input",
+        real = *value as f64 / f64::from(1u32 << (*scale).min(31))
+    )]
+    OutOfDomain {
+        /// Node name.
+        node: String,
+        /// Flat element index.
+        index: usize,
+        /// The argument.
+        value: i64,
+        /// Smallest argument in the table.
+        lo: i64,
+        /// Largest argument in the table.
+        hi: i64,
+        /// Scale of the argument.
+        scale: u32,
+        /// Table name.
+        table: String,
+    },
+    /// A division by a value below 1.
+    #[error("node `{node}`[{index}]: divisor {value} is not positive")]
+    Divisor {
+        /// Node name.
+        node: String,
+        /// Flat element index.
+        index: usize,
+        /// The divisor.
+        value: i64,
+    },
 }
 
 /// Errors while quantizing a float graph.

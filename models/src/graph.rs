@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::geometry::ConvGeom;
+
 /// Index of a tensor in a [`Graph`] or [`crate::QGraph`]: 0 is the input, `i + 1` is node `i`'s output.
 pub type TensorId = usize;
 
@@ -63,6 +65,123 @@ pub enum Op {
     Relu,
     /// Same data, new shape (Reshape, Flatten, Identity, Squeeze, Unsqueeze).
     Reshape,
+    /// 2-D convolution of a `[C, H, W]` input (batch 1).
+    Conv {
+        /// `[out_channels, in_channels / groups, kh, kw]` weights, row-major.
+        weight: Vec<f32>,
+        /// One bias per output channel.
+        bias: Vec<f32>,
+        /// Shape parameters.
+        geom: ConvGeom,
+    },
+    /// Average over each window (`geom` has `groups = channels`, weights unused).
+    AvgPool {
+        /// Window geometry.
+        geom: ConvGeom,
+        /// Divide by the full window (ONNX `count_include_pad = 1`) or by the taps inside.
+        count_include_pad: bool,
+    },
+    /// Maximum over each window (padded positions are ignored).
+    MaxPool {
+        /// Window geometry.
+        geom: ConvGeom,
+    },
+    /// `y = x * c`, with the constant already broadcast to the output shape.
+    MulConst {
+        /// The constant, one value per output element.
+        constant: Vec<f32>,
+    },
+    /// `y = a - b` for two tensors of the same shape.
+    Sub,
+    /// `y = a * b` for two tensors of the same shape.
+    Mul,
+    /// `y = a / b` for two tensors of the same shape.
+    Div,
+    /// An elementwise function.
+    Unary {
+        /// Which function.
+        func: UnaryFn,
+    },
+    /// Batched product of two activations: `a [batch, m, k] x b [batch, k, n]`.
+    MatMul {
+        /// Batch count.
+        batch: usize,
+        /// Rows of `a`.
+        m: usize,
+        /// Inner dimension.
+        k: usize,
+        /// Columns of `b`.
+        n: usize,
+    },
+    /// Softmax over each contiguous group of `group` elements (the last axis).
+    Softmax {
+        /// Length of the normalized axis.
+        group: usize,
+    },
+    /// Layer normalization over each contiguous group of `group` elements.
+    LayerNorm {
+        /// Per-position scale (`group` values).
+        gamma: Vec<f32>,
+        /// Per-position shift (`group` values).
+        beta: Vec<f32>,
+        /// Added to the variance.
+        epsilon: f32,
+        /// Elements normalized together (the trailing axes).
+        group: usize,
+    },
+    /// Rewiring: `y[i] = concat(inputs)[index[i]]` (Transpose, Slice, Concat, Gather with
+    /// constant indices, Expand/broadcast).
+    Select {
+        /// Source position of each output element in the concatenated inputs.
+        index: Vec<usize>,
+    },
+}
+
+/// Elementwise functions that compile to lookup tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UnaryFn {
+    /// `1 / (1 + e^-x)`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+    /// The error function.
+    Erf,
+    /// `e^x`.
+    Exp,
+    /// `sqrt(x)` (NaN below 0 saturates to 0).
+    Sqrt,
+    /// `1 / x`.
+    Reciprocal,
+    /// `1 / sqrt(x)`.
+    Rsqrt,
+}
+
+impl UnaryFn {
+    /// Lower-case name used in table names and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryFn::Sigmoid => "sigmoid",
+            UnaryFn::Tanh => "tanh",
+            UnaryFn::Erf => "erf",
+            UnaryFn::Exp => "exp",
+            UnaryFn::Sqrt => "sqrt",
+            UnaryFn::Reciprocal => "reciprocal",
+            UnaryFn::Rsqrt => "rsqrt",
+        }
+    }
+
+    /// The function in f64, computed by `libm` so every platform gets the same bits.
+    pub fn eval(self, x: f64) -> f64 {
+        match self {
+            UnaryFn::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
+            UnaryFn::Tanh => libm::tanh(x),
+            UnaryFn::Erf => libm::erf(x),
+            UnaryFn::Exp => libm::exp(x),
+            UnaryFn::Sqrt => libm::sqrt(x.max(0.0)),
+            UnaryFn::Reciprocal => 1.0 / x,
+            UnaryFn::Rsqrt => 1.0 / libm::sqrt(x),
+        }
+    }
 }
 
 impl Op {
@@ -74,6 +193,26 @@ impl Op {
             Op::Add => "Add",
             Op::Relu => "Relu",
             Op::Reshape => "Reshape",
+            Op::Conv { .. } => "Conv",
+            Op::AvgPool { .. } => "AvgPool",
+            Op::MaxPool { .. } => "MaxPool",
+            Op::MulConst { .. } => "MulConst",
+            Op::Sub => "Sub",
+            Op::Mul => "Mul",
+            Op::Div => "Div",
+            Op::Unary { func } => match func {
+                UnaryFn::Sigmoid => "Sigmoid",
+                UnaryFn::Tanh => "Tanh",
+                UnaryFn::Erf => "Erf",
+                UnaryFn::Exp => "Exp",
+                UnaryFn::Sqrt => "Sqrt",
+                UnaryFn::Reciprocal => "Reciprocal",
+                UnaryFn::Rsqrt => "Rsqrt",
+            },
+            Op::MatMul { .. } => "MatMul",
+            Op::Softmax { .. } => "Softmax",
+            Op::LayerNorm { .. } => "LayerNorm",
+            Op::Select { .. } => "Select",
         }
     }
 }
@@ -145,9 +284,134 @@ impl Graph {
                 Op::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
                 Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
                 Op::Reshape => arg(0).to_vec(),
+                op => eval_more_f64(op, &|k| arg(k)),
             };
             values.push(out);
         }
         values
+    }
+}
+
+/// Float semantics of the ops beyond the MLP set (empty output on malformed operands).
+fn eval_more_f64<'a>(op: &Op, arg: &dyn Fn(usize) -> &'a [f64]) -> Vec<f64> {
+    let zip = |f: fn(f64, f64) -> f64| -> Vec<f64> {
+        arg(0).iter().zip(arg(1)).map(|(&a, &b)| f(a, b)).collect()
+    };
+    match op {
+        Op::Conv { weight, bias, geom } => {
+            let x = arg(0);
+            (0..geom.out_numel())
+                .map(|o| {
+                    let b = bias.get(geom.out_channel(o)).copied().unwrap_or(0.0);
+                    geom.taps(o).iter().fold(f64::from(b), |acc, &(i, w)| {
+                        acc + x.get(i).copied().unwrap_or(0.0)
+                            * f64::from(weight.get(w).copied().unwrap_or(0.0))
+                    })
+                })
+                .collect()
+        }
+        Op::AvgPool {
+            geom,
+            count_include_pad,
+        } => {
+            let x = arg(0);
+            (0..geom.out_numel())
+                .map(|o| {
+                    let taps = geom.taps(o);
+                    let n = if *count_include_pad {
+                        geom.window()
+                    } else {
+                        taps.len()
+                    };
+                    let s: f64 = taps
+                        .iter()
+                        .map(|&(i, _)| x.get(i).copied().unwrap_or(0.0))
+                        .sum();
+                    s / n.max(1) as f64
+                })
+                .collect()
+        }
+        Op::MaxPool { geom } => {
+            let x = arg(0);
+            (0..geom.out_numel())
+                .map(|o| {
+                    geom.taps(o)
+                        .iter()
+                        .map(|&(i, _)| x.get(i).copied().unwrap_or(0.0))
+                        .fold(f64::NEG_INFINITY, f64::max)
+                })
+                .collect()
+        }
+        Op::MulConst { constant } => arg(0)
+            .iter()
+            .zip(constant)
+            .map(|(a, c)| a * f64::from(*c))
+            .collect(),
+        Op::Sub => zip(|a, b| a - b),
+        Op::Mul => zip(|a, b| a * b),
+        Op::Div => zip(|a, b| a / b),
+        Op::Unary { func } => arg(0).iter().map(|&a| func.eval(a)).collect(),
+        Op::MatMul { batch, m, k, n } => {
+            let (a, b) = (arg(0), arg(1));
+            let mut y = vec![0.0; batch * m * n];
+            for bi in 0..*batch {
+                for i in 0..*m {
+                    for j in 0..*n {
+                        let mut acc = 0.0;
+                        for t in 0..*k {
+                            acc += a.get((bi * m + i) * k + t).copied().unwrap_or(0.0)
+                                * b.get((bi * k + t) * n + j).copied().unwrap_or(0.0);
+                        }
+                        if let Some(c) = y.get_mut((bi * m + i) * n + j) {
+                            *c = acc;
+                        }
+                    }
+                }
+            }
+            y
+        }
+        Op::Softmax { group } => {
+            let mut y = Vec::with_capacity(arg(0).len());
+            for row in arg(0).chunks((*group).max(1)) {
+                let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = row.iter().map(|v| (v - m).exp()).collect();
+                let s: f64 = e.iter().sum();
+                y.extend(e.iter().map(|v| v / s));
+            }
+            y
+        }
+        Op::LayerNorm {
+            gamma,
+            beta,
+            epsilon,
+            group,
+        } => {
+            let mut y = Vec::with_capacity(arg(0).len());
+            for row in arg(0).chunks((*group).max(1)) {
+                let n = row.len() as f64;
+                let mean = row.iter().sum::<f64>() / n;
+                let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+                let r = 1.0 / (var + f64::from(*epsilon)).sqrt();
+                y.extend(row.iter().enumerate().map(|(i, v)| {
+                    let g = gamma.get(i).copied().map_or(1.0, f64::from);
+                    let b = beta.get(i).copied().map_or(0.0, f64::from);
+                    (v - mean) * r * g + b
+                }));
+            }
+            y
+        }
+        Op::Select { index } => {
+            let mut all: Vec<f64> = Vec::new();
+            let mut k = 0;
+            while !arg(k).is_empty() {
+                all.extend_from_slice(arg(k));
+                k += 1;
+            }
+            index
+                .iter()
+                .map(|&i| all.get(i).copied().unwrap_or(0.0))
+                .collect()
+        }
+        Op::Linear { .. } | Op::AddConst { .. } | Op::Add | Op::Relu | Op::Reshape => Vec::new(),
     }
 }

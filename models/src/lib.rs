@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod error;
+pub mod geometry;
 pub mod graph;
 pub mod input;
 pub mod onnx;
@@ -12,7 +13,7 @@ pub mod quantize;
 pub mod semantics;
 
 pub use error::{ArtifactError, EvalError, QuantizeError};
-pub use graph::{Graph, Node, Op, TensorId};
-pub use qgraph::{QGraph, QNode, QOp, QTensor};
+pub use graph::{Graph, Node, Op, TensorId, UnaryFn};
+pub use qgraph::{QGraph, QNode, QOp, QTensor, Table};
 pub use quantize::{quantize, QuantizeConfig, Quantized};
 pub use semantics::Trace;

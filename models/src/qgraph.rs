@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::geometry::ConvGeom;
 use crate::graph::TensorId;
 
 /// Static description of one quantized tensor.
@@ -62,6 +63,91 @@ pub enum QOp {
     },
     /// Same elements, new shape.
     Reshape,
+    /// `acc[o] = bias[channel(o)] + Σ_(i, w) ∈ geom.taps(o) weight[w] * x[i]`, exact, no rescale.
+    Conv {
+        /// `[out_channels, in_channels / groups, kh, kw]` integer weights.
+        weight: Vec<i64>,
+        /// One bias per output channel, at the accumulator's scale.
+        bias: Vec<i64>,
+        /// Shape parameters.
+        geom: ConvGeom,
+    },
+    /// `y[b, i, j] = Σ_t a[b, i, t] * b[b, t, j]` for two activations, exact, no rescale.
+    MatMul {
+        /// Batch count.
+        batch: usize,
+        /// Rows of `a`.
+        m: usize,
+        /// Inner dimension.
+        k: usize,
+        /// Columns of `b`.
+        n: usize,
+    },
+    /// `y[i] = a[i] * b[i]`, exact.
+    Mul,
+    /// `y[i] = factor[i] * x[i]`, exact.
+    MulConst {
+        /// One integer factor per element.
+        factor: Vec<i64>,
+    },
+    /// `y[g] = max(x[g * group .. (g + 1) * group])`.
+    Max {
+        /// Elements per group.
+        group: usize,
+    },
+    /// `y[i] = floor((a[i] * 2^(shift+1) + b[i]) / (2 * b[i]))`: `a·2^shift / b` rounded half
+    /// up. Every `b[i]` must be at least 1.
+    Div {
+        /// Extra bits of precision in the quotient.
+        shift: u32,
+    },
+    /// `y[i] = tables[table].values[x[i] - lo]`; `x[i]` must lie in the table's domain.
+    Lookup {
+        /// Index into [`QGraph::tables`].
+        table: usize,
+    },
+    /// Rewiring: `y[i] = concat(inputs)[index[i]]`. No arithmetic.
+    Select {
+        /// Source position of each output element in the concatenated inputs.
+        index: Vec<usize>,
+    },
+}
+
+/// A function tabulated over a contiguous integer domain `[lo, lo + values.len())`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    /// What it tabulates, e.g. `exp`.
+    pub name: String,
+    /// Scale of the argument.
+    pub in_scale: u32,
+    /// Scale of the value.
+    pub out_scale: u32,
+    /// Smallest argument.
+    pub lo: i64,
+    /// `values[j]` is the function at argument `lo + j`.
+    pub values: Vec<i64>,
+}
+
+impl Table {
+    /// Largest argument.
+    pub fn hi(&self) -> i64 {
+        self.lo + self.values.len() as i64 - 1
+    }
+
+    /// The value at `x`, if `x` is in the domain.
+    pub fn get(&self, x: i64) -> Option<i64> {
+        let j = usize::try_from(x.checked_sub(self.lo)?).ok()?;
+        self.values.get(j).copied()
+    }
+
+    /// Largest `|value|`.
+    pub fn max_abs(&self) -> u64 {
+        self.values
+            .iter()
+            .map(|v| v.unsigned_abs())
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 impl QOp {
@@ -73,6 +159,14 @@ impl QOp {
             QOp::Relu => "Relu",
             QOp::Add { .. } => "Add",
             QOp::Reshape => "Reshape",
+            QOp::Conv { .. } => "Conv",
+            QOp::MatMul { .. } => "MatMul",
+            QOp::Mul => "Mul",
+            QOp::MulConst { .. } => "MulConst",
+            QOp::Max { .. } => "Max",
+            QOp::Div { .. } => "Div",
+            QOp::Lookup { .. } => "Lookup",
+            QOp::Select { .. } => "Select",
         }
     }
 }
@@ -107,6 +201,9 @@ pub struct QGraph {
     pub source_sha256: String,
     /// SHA-256 (hex) of the quantized weights and constants.
     pub weights_sha256: String,
+    /// Lookup tables, shared by every node with the same function and domain.
+    #[serde(default)]
+    pub tables: Vec<Table>,
 }
 
 impl QGraph {
@@ -130,6 +227,8 @@ impl QGraph {
             .iter()
             .map(|n| match &n.op {
                 QOp::Linear { n_in, .. } => n.out.numel() * n_in,
+                QOp::Conv { geom, .. } => (0..geom.out_numel()).map(|o| geom.taps(o).len()).sum(),
+                QOp::MatMul { batch, m, k, n } => batch * m * k * n,
                 _ => 0,
             })
             .sum()

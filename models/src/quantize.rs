@@ -248,6 +248,23 @@ pub fn quantize(
                     },
                 )
             }
+            op @ (Op::Conv { .. }
+            | Op::AvgPool { .. }
+            | Op::MaxPool { .. }
+            | Op::MulConst { .. }
+            | Op::Sub
+            | Op::Mul
+            | Op::Div
+            | Op::Unary { .. }
+            | Op::MatMul { .. }
+            | Op::Softmax { .. }
+            | Op::LayerNorm { .. }
+            | Op::Select { .. }) => {
+                return Err(QuantizeError::Malformed {
+                    node: node.name.clone(),
+                    detail: format!("{} is not quantized yet", op.kind()),
+                })
+            }
             Op::Add => {
                 let y = operand(1)?;
                 let yt = b.tensor(y).clone();
@@ -295,6 +312,7 @@ pub fn quantize(
         output_name: graph.output_name.clone(),
         source_sha256: source_sha256.to_string(),
         weights_sha256,
+        tables: Vec::new(),
     };
     Ok(Quantized {
         graph: qgraph,

@@ -3,7 +3,7 @@
 //! The candle runtime and the circuit witness are both tested against these functions.
 
 use crate::error::EvalError;
-use crate::qgraph::{QGraph, QOp};
+use crate::qgraph::{QGraph, QOp, Table};
 
 /// Every intermediate tensor of one execution (index = tensor id; 0 is the input).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,39 +75,253 @@ pub fn add(a: i64, b: i64, c: i64, coef_a: i64, coef_b: i64) -> Option<i64> {
         .checked_add(c)
 }
 
-/// Applies one op to its operand tensors.
-pub fn apply(op: &QOp, operands: &[&[i64]]) -> Option<Vec<i64>> {
-    let first = operands.first()?;
+/// Why one op could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpError {
+    /// Operands missing, of the wrong size, or an i64 overflow.
+    Malformed,
+    /// A lookup argument outside its table's domain.
+    OutOfDomain {
+        /// Flat element index.
+        index: usize,
+        /// The argument.
+        value: i64,
+        /// The table.
+        table: usize,
+    },
+    /// A divisor below 1.
+    Divisor {
+        /// Flat element index.
+        index: usize,
+        /// The divisor.
+        value: i64,
+    },
+}
+
+/// `floor((a * 2^(shift+1) + b) / (2b))` for `b >= 1`: `a·2^shift / b` rounded half up.
+/// `None` for `b < 1` or overflow.
+pub fn div_round(a: i64, b: i64, shift: u32) -> Option<i64> {
+    if b < 1 || shift > 62 {
+        return None;
+    }
+    let num = i128::from(a).checked_mul(1i128 << (shift + 1))? + i128::from(b);
+    let den = 2 * i128::from(b);
+    i64::try_from(num.div_euclid(den)).ok()
+}
+
+/// The remainder the division circuit witnesses: `a·2^(shift+1) + b - 2b·y`, in `[0, 2b)`.
+pub fn div_remainder(a: i64, b: i64, shift: u32) -> Option<i64> {
+    let y = div_round(a, b, shift)?;
+    let num = i128::from(a) * (1i128 << (shift + 1)) + i128::from(b);
+    i64::try_from(num - 2 * i128::from(b) * i128::from(y)).ok()
+}
+
+/// Exact 2-D convolution over [`ConvGeom::taps`](crate::geometry::ConvGeom::taps).
+pub fn conv(
+    x: &[i64],
+    weight: &[i64],
+    bias: &[i64],
+    geom: &crate::geometry::ConvGeom,
+) -> Option<Vec<i64>> {
+    if !geom.is_valid()
+        || x.len() != geom.in_numel()
+        || weight.len() != geom.weight_len()
+        || bias.len() != geom.out_channels
+    {
+        return None;
+    }
+    (0..geom.out_numel())
+        .map(|o| {
+            let b = i128::from(*bias.get(geom.out_channel(o))?);
+            let acc = geom.taps(o).iter().try_fold(b, |acc, &(i, w)| {
+                Some(acc + i128::from(*x.get(i)?) * i128::from(*weight.get(w)?))
+            })?;
+            i64::try_from(acc).ok()
+        })
+        .collect()
+}
+
+/// Exact batched product `a [batch, m, k] x b [batch, k, n]`.
+pub fn matmul(
+    a: &[i64],
+    b: &[i64],
+    batch: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Option<Vec<i64>> {
+    if a.len() != batch * m * k || b.len() != batch * k * n {
+        return None;
+    }
+    let mut y = Vec::with_capacity(batch * m * n);
+    for bi in 0..batch {
+        for i in 0..m {
+            for j in 0..n {
+                let mut acc = 0i128;
+                for t in 0..k {
+                    acc += i128::from(*a.get((bi * m + i) * k + t)?)
+                        * i128::from(*b.get((bi * k + t) * n + j)?);
+                }
+                y.push(i64::try_from(acc).ok()?);
+            }
+        }
+    }
+    Some(y)
+}
+
+/// Applies one op to its operand tensors; `tables` are the graph's lookup tables.
+pub fn apply(op: &QOp, operands: &[&[i64]], tables: &[Table]) -> Result<Vec<i64>, OpError> {
+    let first = *operands.first().ok_or(OpError::Malformed)?;
+    let second = || operands.get(1).copied().ok_or(OpError::Malformed);
+    let pairwise = |f: fn(i64, i64) -> Option<i64>| -> Result<Vec<i64>, OpError> {
+        let b = second()?;
+        if b.len() != first.len() {
+            return Err(OpError::Malformed);
+        }
+        first
+            .iter()
+            .zip(b)
+            .map(|(&x, &y)| f(x, y).ok_or(OpError::Malformed))
+            .collect()
+    };
     match op {
         QOp::Linear {
             weight,
             bias,
             n_in,
             n_out,
-        } => linear(first, weight, bias, *n_in, *n_out),
-        QOp::Rescale { shift } => Some(first.iter().map(|&v| rescale(v, *shift)).collect()),
-        QOp::Relu => Some(first.iter().map(|&v| relu(v)).collect()),
+        } => linear(first, weight, bias, *n_in, *n_out).ok_or(OpError::Malformed),
+        QOp::Rescale { shift } => Ok(first.iter().map(|&v| rescale(v, *shift)).collect()),
+        QOp::Relu => Ok(first.iter().map(|&v| relu(v)).collect()),
         QOp::Add {
             coef_a,
             coef_b,
             constant,
         } => {
-            let second = operands.get(1).copied();
+            let b = operands.get(1).copied();
             first
                 .iter()
                 .enumerate()
                 .map(|(i, &a)| {
-                    let b = second.map_or(Some(0), |s| s.get(i).copied())?;
+                    let bv = b.map_or(Some(0), |s| s.get(i).copied());
                     let c = if constant.is_empty() {
-                        0
+                        Some(0)
                     } else {
-                        *constant.get(i)?
+                        constant.get(i).copied()
                     };
-                    add(a, b, c, *coef_a, *coef_b)
+                    bv.zip(c)
+                        .and_then(|(bv, c)| add(a, bv, c, *coef_a, *coef_b))
+                        .ok_or(OpError::Malformed)
                 })
                 .collect()
         }
-        QOp::Reshape => Some(first.to_vec()),
+        QOp::Reshape => Ok(first.to_vec()),
+        QOp::Conv { weight, bias, geom } => {
+            conv(first, weight, bias, geom).ok_or(OpError::Malformed)
+        }
+        QOp::MatMul { batch, m, k, n } => {
+            matmul(first, second()?, *batch, *m, *k, *n).ok_or(OpError::Malformed)
+        }
+        QOp::Mul => pairwise(|a, b| a.checked_mul(b)),
+        QOp::MulConst { factor } => {
+            if factor.len() != first.len() {
+                return Err(OpError::Malformed);
+            }
+            first
+                .iter()
+                .zip(factor)
+                .map(|(&x, &f)| x.checked_mul(f).ok_or(OpError::Malformed))
+                .collect()
+        }
+        QOp::Max { group } => {
+            if *group == 0 || first.len() % group != 0 {
+                return Err(OpError::Malformed);
+            }
+            first
+                .chunks_exact(*group)
+                .map(|g| g.iter().copied().max().ok_or(OpError::Malformed))
+                .collect()
+        }
+        QOp::Div { shift } => {
+            let b = second()?;
+            if b.len() != first.len() {
+                return Err(OpError::Malformed);
+            }
+            first
+                .iter()
+                .zip(b)
+                .enumerate()
+                .map(|(index, (&x, &d))| {
+                    if d < 1 {
+                        return Err(OpError::Divisor { index, value: d });
+                    }
+                    div_round(x, d, *shift).ok_or(OpError::Malformed)
+                })
+                .collect()
+        }
+        QOp::Lookup { table } => {
+            let t = tables.get(*table).ok_or(OpError::Malformed)?;
+            first
+                .iter()
+                .enumerate()
+                .map(|(index, &value)| {
+                    t.get(value).ok_or(OpError::OutOfDomain {
+                        index,
+                        value,
+                        table: *table,
+                    })
+                })
+                .collect()
+        }
+        QOp::Select { index } => {
+            let total: usize = operands.iter().map(|o| o.len()).sum();
+            index
+                .iter()
+                .map(|&i| {
+                    if i >= total {
+                        return Err(OpError::Malformed);
+                    }
+                    let mut rest = i;
+                    for o in operands {
+                        if rest < o.len() {
+                            return o.get(rest).copied().ok_or(OpError::Malformed);
+                        }
+                        rest -= o.len();
+                    }
+                    Err(OpError::Malformed)
+                })
+                .collect()
+        }
+    }
+}
+
+/// Turns an [`OpError`] at `node` into an [`EvalError`].
+pub fn op_error(graph: &QGraph, node: &str, e: OpError) -> EvalError {
+    match e {
+        OpError::Malformed => EvalError::Malformed {
+            node: node.to_string(),
+        },
+        OpError::OutOfDomain {
+            index,
+            value,
+            table,
+        } => {
+            let t = graph.tables.get(table);
+            EvalError::OutOfDomain {
+                node: node.to_string(),
+                index,
+                value,
+                lo: t.map_or(0, |t| t.lo),
+                hi: t.map_or(0, Table::hi),
+                scale: t.map_or(0, |t| t.in_scale),
+                table: t.map_or_else(String::new, |t| t.name.clone()),
+            }
+        }
+        OpError::Divisor { index, value } => EvalError::Divisor {
+            node: node.to_string(),
+            index,
+            value,
+        },
     }
 }
 
@@ -152,9 +366,8 @@ impl QGraph {
                 .ok_or_else(|| EvalError::Malformed {
                     node: node.name.clone(),
                 })?;
-            let out = apply(&node.op, &operands).ok_or_else(|| EvalError::Malformed {
-                node: node.name.clone(),
-            })?;
+            let out = apply(&node.op, &operands, &self.tables)
+                .map_err(|e| op_error(self, &node.name, e))?;
             check_bound(&node.name, &out, node.out.bound)?;
             tensors.push(out);
         }

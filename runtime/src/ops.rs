@@ -74,6 +74,12 @@ pub(crate) fn apply(
             device,
         )?,
         QOp::Reshape => first.tensor.clone(),
+        other => {
+            return Err(malformed(
+                name,
+                format!("{} has no runtime path yet", other.kind()),
+            ))
+        }
     };
     let declared = node.out.numel();
     if out.elem_count() != declared {

@@ -37,6 +37,7 @@ pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
         output_name: "y".to_string(),
         source_sha256: String::new(),
         weights_sha256: String::new(),
+        tables: Vec::new(),
     }
 }
 

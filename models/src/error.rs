@@ -135,6 +135,14 @@ pub enum QuantizeError {
         /// What is wrong.
         detail: String,
     },
+    /// A lookup table cannot be built for this node.
+    #[error("node `{node}`: {detail}")]
+    Table {
+        /// Node name.
+        node: String,
+        /// What is wrong, and what to change.
+        detail: String,
+    },
     /// Evaluating the quantized graph on calibration data failed.
     #[error(transparent)]
     Eval(#[from] EvalError),

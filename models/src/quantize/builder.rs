@@ -1,0 +1,315 @@
+//! The quantized graph under construction, evaluated on the calibration rows as it grows.
+//!
+//! Every pushed node is run at once on every calibration row, so later lowering steps
+//! (table domains, observed ranges) see the exact integers the circuit will see.
+
+use crate::error::{EvalError, QuantizeError};
+use crate::graph::TensorId;
+use crate::qgraph::{QNode, QOp, QTensor, Table};
+use crate::semantics::{apply, check_bound, rescale, OpError};
+
+use super::{checked_bound, QuantizeConfig};
+
+/// Nodes, tensors, tables and the calibration values of every tensor.
+#[derive(Debug)]
+pub(crate) struct Builder {
+    /// Nodes pushed so far.
+    pub nodes: Vec<QNode>,
+    /// Tensor descriptions (index = tensor id).
+    pub tensors: Vec<QTensor>,
+    /// Calibration values: `vals[tensor][row]`.
+    pub vals: Vec<Vec<Vec<i64>>>,
+    /// Lookup tables.
+    pub tables: Vec<Table>,
+    /// Settings.
+    pub config: QuantizeConfig,
+}
+
+impl Builder {
+    /// A builder whose tensor 0 is `input` with the given calibration rows.
+    pub fn new(input: QTensor, rows: Vec<Vec<i64>>, config: QuantizeConfig) -> Self {
+        Builder {
+            nodes: Vec::new(),
+            tensors: vec![input],
+            vals: vec![rows],
+            tables: Vec::new(),
+            config,
+        }
+    }
+
+    /// Description of tensor `id` (ids come from `push`, so they exist).
+    pub fn tensor(&self, id: TensorId) -> QTensor {
+        self.tensors.get(id).cloned().unwrap_or(QTensor {
+            shape: Vec::new(),
+            scale: 0,
+            bound: 0,
+        })
+    }
+
+    /// Smallest and largest calibration value of tensor `id`.
+    pub fn observed(&self, id: TensorId) -> (i64, i64) {
+        let mut lo = i64::MAX;
+        let mut hi = i64::MIN;
+        for row in self.vals.get(id).into_iter().flatten() {
+            for &v in row {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+        }
+        if lo > hi {
+            (0, 0)
+        } else {
+            (lo, hi)
+        }
+    }
+
+    /// Appends a node, evaluates it on every calibration row and checks its bound.
+    pub fn push(
+        &mut self,
+        name: String,
+        op: QOp,
+        inputs: Vec<TensorId>,
+        out: QTensor,
+    ) -> Result<TensorId, QuantizeError> {
+        let rows = self.vals.first().map_or(0, Vec::len);
+        let mut values = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let operands: Vec<&[i64]> = inputs
+                .iter()
+                .map(|&t| {
+                    self.vals
+                        .get(t)
+                        .and_then(|rows| rows.get(r))
+                        .map(Vec::as_slice)
+                })
+                .collect::<Option<_>>()
+                .ok_or_else(|| malformed(&name, "operand missing"))?;
+            let v = apply(&op, &operands, &self.tables).map_err(|e| match e {
+                OpError::Malformed => malformed(&name, "operands of the wrong size or overflow"),
+                OpError::OutOfDomain { index, value, .. } => {
+                    malformed(&name, &format!("table argument {value} at {index}"))
+                }
+                OpError::Divisor { index, value } => QuantizeError::Eval(EvalError::Divisor {
+                    node: name.clone(),
+                    index,
+                    value,
+                }),
+            })?;
+            if v.len() != out.numel() {
+                return Err(malformed(&name, "output size differs from its shape"));
+            }
+            check_bound(&name, &v, out.bound)?;
+            values.push(v);
+        }
+        self.tensors.push(out.clone());
+        self.vals.push(values);
+        self.nodes.push(QNode {
+            name,
+            op,
+            inputs,
+            out,
+        });
+        Ok(self.nodes.len())
+    }
+
+    /// Rescales tensor `id` down to `target` bits (round half up); a no-op at or below it.
+    pub fn rescale_to(
+        &mut self,
+        id: TensorId,
+        target: u32,
+        name: &str,
+    ) -> Result<TensorId, QuantizeError> {
+        let t = self.tensor(id);
+        if t.scale <= target {
+            return Ok(id);
+        }
+        let shift = t.scale - target;
+        self.push_rescale(id, shift, format!("{name}/rescale"), target)
+    }
+
+    /// Pushes `Rescale { shift }` with output scale `scale`.
+    pub fn push_rescale(
+        &mut self,
+        id: TensorId,
+        shift: u32,
+        name: String,
+        scale: u32,
+    ) -> Result<TensorId, QuantizeError> {
+        let t = self.tensor(id);
+        let b = i64::try_from(t.bound).unwrap_or(i64::MAX);
+        let bound = rescale(b, shift)
+            .unsigned_abs()
+            .max(rescale(-b, shift).unsigned_abs());
+        self.push(
+            name,
+            QOp::Rescale { shift },
+            vec![id],
+            QTensor {
+                shape: t.shape,
+                scale,
+                bound,
+            },
+        )
+    }
+
+    /// `coef_a·x + constant` elementwise, at `x`'s scale.
+    pub fn affine(
+        &mut self,
+        x: TensorId,
+        coef_a: i64,
+        constant: Vec<i64>,
+        name: String,
+    ) -> Result<TensorId, QuantizeError> {
+        let t = self.tensor(x);
+        let cmax = constant.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+        let bound = u128::from(t.bound) * u128::from(coef_a.unsigned_abs()) + u128::from(cmax);
+        let out = QTensor {
+            bound: checked_bound(&name, bound)?,
+            ..t
+        };
+        self.push(
+            name,
+            QOp::Add {
+                coef_a,
+                coef_b: 0,
+                constant,
+            },
+            vec![x],
+            out,
+        )
+    }
+
+    /// `y[i] = x[index[i]]` with the given output shape (scale and bound unchanged).
+    pub fn select(
+        &mut self,
+        inputs: Vec<TensorId>,
+        index: Vec<usize>,
+        shape: Vec<usize>,
+        name: String,
+    ) -> Result<TensorId, QuantizeError> {
+        let first = inputs.first().copied().unwrap_or(0);
+        let t = self.tensor(first);
+        let bound = inputs
+            .iter()
+            .map(|&i| self.tensor(i).bound)
+            .max()
+            .unwrap_or(0);
+        self.push(
+            name,
+            QOp::Select { index },
+            inputs,
+            QTensor {
+                shape,
+                scale: t.scale,
+                bound,
+            },
+        )
+    }
+
+    /// Repeats each element of `x` `group` times (broadcast a per-group value), shaped `shape`.
+    pub fn broadcast_groups(
+        &mut self,
+        x: TensorId,
+        group: usize,
+        shape: Vec<usize>,
+        name: String,
+    ) -> Result<TensorId, QuantizeError> {
+        let n = self.tensor(x).numel();
+        let index = (0..n * group).map(|i| i / group.max(1)).collect();
+        self.select(vec![x], index, shape, name)
+    }
+
+    /// Same integers, new scale label (a multiply by a power of two, free).
+    pub fn relabel(
+        &mut self,
+        x: TensorId,
+        scale: u32,
+        shape: Vec<usize>,
+        name: String,
+    ) -> Result<TensorId, QuantizeError> {
+        let t = self.tensor(x);
+        self.push(
+            name,
+            QOp::Reshape,
+            vec![x],
+            QTensor {
+                shape,
+                scale,
+                bound: t.bound,
+            },
+        )
+    }
+
+    /// Sums each contiguous group of `group` elements (a linear layer of ones).
+    pub fn group_sum(
+        &mut self,
+        x: TensorId,
+        group: usize,
+        shape: Vec<usize>,
+        name: String,
+    ) -> Result<TensorId, QuantizeError> {
+        let t = self.tensor(x);
+        let bound = u128::from(t.bound) * group as u128;
+        let out = QTensor {
+            shape,
+            scale: t.scale,
+            bound: checked_bound(&name, bound)?,
+        };
+        self.push(
+            name,
+            QOp::Linear {
+                weight: vec![1; group],
+                bias: vec![0],
+                n_in: group,
+                n_out: 1,
+            },
+            vec![x],
+            out,
+        )
+    }
+
+    /// Divides by a positive integer constant `n`, rounding half up: a rescale when `n` is a
+    /// power of two, otherwise a multiply by `round(2^16 / n)` and a 16-bit rescale.
+    pub fn div_const(
+        &mut self,
+        x: TensorId,
+        n: usize,
+        name: &str,
+    ) -> Result<TensorId, QuantizeError> {
+        let t = self.tensor(x);
+        if n <= 1 {
+            return Ok(x);
+        }
+        if n.is_power_of_two() {
+            return self.push_rescale(x, n.trailing_zeros(), format!("{name}/div"), t.scale);
+        }
+        let f = ((1u64 << 16) as f64 / n as f64).round() as i64;
+        let m = self.mul_const(x, vec![f; t.numel()], format!("{name}/div"))?;
+        self.push_rescale(m, 16, format!("{name}/div/rescale"), t.scale)
+    }
+
+    /// `y = factor[i]·x[i]` at `x`'s scale (the caller fixes the scale label).
+    pub fn mul_const(
+        &mut self,
+        x: TensorId,
+        factor: Vec<i64>,
+        name: String,
+    ) -> Result<TensorId, QuantizeError> {
+        let t = self.tensor(x);
+        let fmax = factor.iter().map(|f| f.unsigned_abs()).max().unwrap_or(0);
+        let bound = checked_bound(&name, u128::from(t.bound) * u128::from(fmax))?;
+        self.push(
+            name,
+            QOp::MulConst { factor },
+            vec![x],
+            QTensor { bound, ..t },
+        )
+    }
+}
+
+fn malformed(node: &str, detail: &str) -> QuantizeError {
+    QuantizeError::Malformed {
+        node: node.to_string(),
+        detail: detail.to_string(),
+    }
+}

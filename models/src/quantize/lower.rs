@@ -1,0 +1,350 @@
+//! Lowering of each float op to integer ops (DESIGN.md section 3).
+
+use crate::error::QuantizeError;
+use crate::geometry::ConvGeom;
+use crate::graph::{Node, Op, TensorId};
+use crate::qgraph::{QOp, QTensor};
+
+use super::builder::Builder;
+use super::tables::{lookup, TableFn};
+use super::{check_finite, checked_bound, quantize_f32};
+
+fn malformed(node: &Node, detail: &str) -> QuantizeError {
+    QuantizeError::Malformed {
+        node: node.name.clone(),
+        detail: detail.to_string(),
+    }
+}
+
+/// Lowers one float node whose operands are the quantized tensors `args`.
+pub(crate) fn lower(
+    b: &mut Builder,
+    node: &Node,
+    args: &[TensorId],
+) -> Result<TensorId, QuantizeError> {
+    let x = *args
+        .first()
+        .ok_or_else(|| malformed(node, "operand 0 missing"))?;
+    let second = || {
+        args.get(1)
+            .copied()
+            .ok_or_else(|| malformed(node, "operand 1 missing"))
+    };
+    let xt = b.tensor(x);
+    let name = node.name.clone();
+    let shape = node.shape.clone();
+    match &node.op {
+        Op::Linear {
+            weight,
+            bias,
+            n_in,
+            n_out,
+        } => {
+            check_finite(&format!("weights of `{name}`"), weight)?;
+            check_finite(&format!("bias of `{name}`"), bias)?;
+            if *n_in == 0 || weight.len() != n_in * n_out || bias.len() != *n_out {
+                return Err(malformed(node, "weight/bias size"));
+            }
+            let ws = b.config.weight_scale;
+            let acc_scale = ws + xt.scale;
+            let qw = quantize_f32(weight, ws);
+            let qb = quantize_f32(bias, acc_scale);
+            let mut bound: u128 = 0;
+            for (row, bj) in qw.chunks_exact(*n_in).zip(&qb) {
+                let s: u128 = row.iter().map(|w| u128::from(w.unsigned_abs())).sum();
+                bound = bound.max(s * u128::from(xt.bound) + u128::from(bj.unsigned_abs()));
+            }
+            let acc = QTensor {
+                shape,
+                scale: acc_scale,
+                bound: checked_bound(&name, bound)?,
+            };
+            let op = QOp::Linear {
+                weight: qw,
+                bias: qb,
+                n_in: *n_in,
+                n_out: *n_out,
+            };
+            let lin = b.push(name.clone(), op, vec![x], acc)?;
+            b.rescale_to(lin, b.config.scale, &name)
+        }
+        Op::Conv { weight, bias, geom } => {
+            check_finite(&format!("weights of `{name}`"), weight)?;
+            check_finite(&format!("bias of `{name}`"), bias)?;
+            if !geom.is_valid()
+                || weight.len() != geom.weight_len()
+                || bias.len() != geom.out_channels
+                || geom.in_numel() != xt.numel()
+            {
+                return Err(malformed(node, "convolution weights or shapes disagree"));
+            }
+            let ws = b.config.weight_scale;
+            let qw = quantize_f32(weight, ws);
+            let qb = quantize_f32(bias, ws + xt.scale);
+            conv(b, x, qw, qb, geom.clone(), ws, name)
+        }
+        Op::AvgPool {
+            geom,
+            count_include_pad,
+        } => {
+            if !geom.is_valid() || geom.in_numel() != xt.numel() {
+                return Err(malformed(node, "pool window and input shape disagree"));
+            }
+            let counts: Vec<usize> = (0..geom.out_numel())
+                .map(|o| {
+                    if *count_include_pad {
+                        geom.window()
+                    } else {
+                        geom.taps(o).len().max(1)
+                    }
+                })
+                .collect();
+            let ones = vec![1i64; geom.weight_len()];
+            let sum = conv(
+                b,
+                x,
+                ones,
+                vec![0; geom.out_channels],
+                geom.clone(),
+                0,
+                format!("{name}/sum"),
+            )?;
+            let first = counts.first().copied().unwrap_or(1);
+            if counts.iter().all(|&c| c == first) {
+                b.div_const(sum, first, &name)
+            } else {
+                let factor = counts
+                    .iter()
+                    .map(|&c| ((1u64 << 16) as f64 / c as f64).round() as i64)
+                    .collect();
+                let m = b.mul_const(sum, factor, format!("{name}/div"))?;
+                b.push_rescale(m, 16, format!("{name}/div/rescale"), xt.scale)
+            }
+        }
+        Op::MaxPool { geom } => {
+            if !geom.is_valid() || geom.in_numel() != xt.numel() {
+                return Err(malformed(node, "pool window and input shape disagree"));
+            }
+            let window = geom.window();
+            let mut index = Vec::with_capacity(geom.out_numel() * window);
+            for o in 0..geom.out_numel() {
+                let taps = geom.taps(o);
+                let first = taps
+                    .first()
+                    .map(|t| t.0)
+                    .ok_or_else(|| malformed(node, "a pooling window lies entirely in padding"))?;
+                // Padded positions repeat an element of the window: the max is unchanged.
+                index.extend(taps.iter().map(|t| t.0));
+                index.extend(std::iter::repeat_n(first, window - taps.len()));
+            }
+            let n = index.len();
+            let windows = b.select(vec![x], index, vec![n], format!("{name}/windows"))?;
+            let out = QTensor { shape, ..xt };
+            b.push(name, QOp::Max { group: window }, vec![windows], out)
+        }
+        Op::Relu => b.push(name, QOp::Relu, vec![x], QTensor { shape, ..xt }),
+        Op::Reshape => b.relabel(x, xt.scale, shape, name),
+        Op::AddConst { constant } => {
+            check_finite(&format!("constant of `{name}`"), constant)?;
+            let qc = quantize_f32(constant, xt.scale);
+            let cmax = qc.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
+            let bound = checked_bound(&name, u128::from(xt.bound) + u128::from(cmax))?;
+            let op = QOp::Add {
+                coef_a: 1,
+                coef_b: 0,
+                constant: qc,
+            };
+            b.push(name, op, vec![x], QTensor { shape, bound, ..xt })
+        }
+        Op::MulConst { constant } => {
+            check_finite(&format!("constant of `{name}`"), constant)?;
+            mul_const(b, x, constant, shape, name)
+        }
+        Op::Add | Op::Sub => {
+            let y = second()?;
+            let yt = b.tensor(y);
+            let scale = xt.scale.max(yt.scale);
+            let coef_a = 1i64 << (scale - xt.scale);
+            let mut coef_b = 1i64 << (scale - yt.scale);
+            if matches!(node.op, Op::Sub) {
+                coef_b = -coef_b;
+            }
+            let bound = u128::from(xt.bound) * coef_a.unsigned_abs() as u128
+                + u128::from(yt.bound) * coef_b.unsigned_abs() as u128;
+            let out = QTensor {
+                shape,
+                scale,
+                bound: checked_bound(&name, bound)?,
+            };
+            let op = QOp::Add {
+                coef_a,
+                coef_b,
+                constant: Vec::new(),
+            };
+            b.push(name, op, vec![x, y], out)
+        }
+        Op::Mul => {
+            let y = second()?;
+            let yt = b.tensor(y);
+            let out = QTensor {
+                shape,
+                scale: xt.scale + yt.scale,
+                bound: checked_bound(&name, u128::from(xt.bound) * u128::from(yt.bound))?,
+            };
+            let p = b.push(name.clone(), QOp::Mul, vec![x, y], out)?;
+            b.rescale_to(p, b.config.scale, &name)
+        }
+        Op::Div => {
+            let y = second()?;
+            let yt = b.tensor(y);
+            let target = b.config.scale;
+            let shift = (target + yt.scale).checked_sub(xt.scale).ok_or_else(|| {
+                malformed(
+                    node,
+                    "numerator scale too high for a division; lower --scale",
+                )
+            })?;
+            // A quotient has no static bound: use the calibrated one, widened by the
+            // headroom; the circuit range-checks it, and a larger quotient is an error.
+            let (lo, hi) = b.observed(x);
+            let (dlo, _) = b.observed(y);
+            if dlo < 1 {
+                return Err(malformed(
+                    node,
+                    "the divisor is not positive on the calibration set; only positive divisors are supported",
+                ));
+            }
+            let num = u128::from(lo.unsigned_abs().max(hi.unsigned_abs())) << shift;
+            let q_est = num / u128::from(dlo.unsigned_abs()) + 1;
+            let bound = checked_bound(&name, q_est << (b.config.headroom_bits + 1))?;
+            let out = QTensor {
+                shape,
+                scale: target,
+                bound,
+            };
+            b.push(name, QOp::Div { shift }, vec![x, y], out)
+        }
+        Op::Unary { func } => {
+            let f = |v: f64| func.eval(v);
+            lookup(b, x, &TableFn::unary(*func, &f), None, &name)
+        }
+        Op::MatMul { batch, m, k, n } => {
+            let y = second()?;
+            let yt = b.tensor(y);
+            let bound = u128::from(xt.bound) * u128::from(yt.bound) * *k as u128;
+            let out = QTensor {
+                shape,
+                scale: xt.scale + yt.scale,
+                bound: checked_bound(&name, bound)?,
+            };
+            let op = QOp::MatMul {
+                batch: *batch,
+                m: *m,
+                k: *k,
+                n: *n,
+            };
+            let p = b.push(name.clone(), op, vec![x, y], out)?;
+            b.rescale_to(p, b.config.scale, &name)
+        }
+        Op::Softmax { group } => super::norm::softmax(b, x, *group, shape, &name),
+        Op::LayerNorm {
+            gamma,
+            beta,
+            epsilon,
+            group,
+        } => {
+            check_finite(&format!("scale of `{name}`"), gamma)?;
+            check_finite(&format!("bias of `{name}`"), beta)?;
+            super::norm::layer_norm(b, x, (gamma, beta, *epsilon), *group, shape, &name)
+        }
+        Op::Select { index } => {
+            let scale = args.iter().map(|&a| b.tensor(a).scale).max().unwrap_or(0);
+            // Align every operand to the highest scale first (free when they already agree).
+            let mut aligned = Vec::with_capacity(args.len());
+            for (i, &a) in args.iter().enumerate() {
+                let t = b.tensor(a);
+                if t.scale == scale {
+                    aligned.push(a);
+                } else {
+                    let c = 1i64 << (scale - t.scale);
+                    let id = b.affine(a, c, Vec::new(), format!("{name}/align{i}"))?;
+                    aligned.push(b.relabel(
+                        id,
+                        scale,
+                        t.shape,
+                        format!("{name}/align{i}/scale"),
+                    )?);
+                }
+            }
+            b.select(aligned, index.clone(), shape, name)
+        }
+    }
+}
+
+/// Exact convolution with integer weights at `weight_scale`, then a rescale to the
+/// activation scale.
+fn conv(
+    b: &mut Builder,
+    x: TensorId,
+    weight: Vec<i64>,
+    bias: Vec<i64>,
+    geom: ConvGeom,
+    weight_scale: u32,
+    name: String,
+) -> Result<TensorId, QuantizeError> {
+    let xt = b.tensor(x);
+    let per_out = geom.channels_per_group() * geom.window();
+    let mut bound: u128 = 0;
+    for (oc, bj) in bias.iter().enumerate() {
+        let s: u128 = weight
+            .iter()
+            .skip(oc * per_out)
+            .take(per_out)
+            .map(|w| u128::from(w.unsigned_abs()))
+            .sum();
+        bound = bound.max(s * u128::from(xt.bound) + u128::from(bj.unsigned_abs()));
+    }
+    let [c, h, w] = geom.out_shape();
+    let acc = QTensor {
+        shape: vec![1, c, h, w],
+        scale: xt.scale + weight_scale,
+        bound: checked_bound(&name, bound)?,
+    };
+    let id = b.push(name.clone(), QOp::Conv { weight, bias, geom }, vec![x], acc)?;
+    b.rescale_to(id, b.config.scale.max(xt.scale), &name)
+}
+
+/// `x · c` for a float constant broadcast to every element: a free relabel when `c` is one
+/// power of two, otherwise an integer multiply at the weight scale and a rescale.
+pub(crate) fn mul_const(
+    b: &mut Builder,
+    x: TensorId,
+    constant: &[f32],
+    shape: Vec<usize>,
+    name: String,
+) -> Result<TensorId, QuantizeError> {
+    let xt = b.tensor(x);
+    if let Some(&c0) = constant.first() {
+        if constant.iter().all(|&c| c == c0) && c0 > 0.0 {
+            let e = f64::from(c0).log2();
+            if e.fract() == 0.0 && e.abs() <= 24.0 {
+                let e = e as i64;
+                let scale = i64::from(xt.scale) - e;
+                if (0..=62).contains(&scale) {
+                    return b.relabel(x, scale as u32, shape, name);
+                }
+            }
+        }
+    }
+    let ws = b.config.weight_scale;
+    let factor = quantize_f32(constant, ws);
+    if factor.len() != xt.numel() {
+        return Err(QuantizeError::Malformed {
+            node: name,
+            detail: "constant size differs from the tensor".into(),
+        });
+    }
+    let m = b.mul_const(x, factor, name.clone())?;
+    let m = b.relabel(m, xt.scale + ws, shape, format!("{name}/scale"))?;
+    b.rescale_to(m, b.config.scale.max(xt.scale), &name)
+}

@@ -1,0 +1,212 @@
+//! Quantization: float [`Graph`] + calibration inputs → [`QGraph`] with static bounds.
+//!
+//! Scales are powers of two. Weights use `weight_scale`; activations leave every
+//! linear layer rescaled (round half up) to `scale`. Bounds are proven statically
+//! from the quantized weights and the calibrated input range.
+
+use serde::{Deserialize, Serialize};
+
+mod accuracy;
+mod builder;
+mod lower;
+mod norm;
+mod tables;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_ops;
+
+pub use accuracy::{accuracy, argmax, AccuracyReport, NodeAccuracy};
+pub use tables::MAX_TABLE_ROWS;
+
+use crate::error::QuantizeError;
+use crate::graph::{Graph, TensorId};
+use crate::input::quantize_values;
+use crate::qgraph::{QGraph, QOp, QTensor};
+use builder::Builder;
+
+/// Largest static bound (in bits) a tensor may have: accumulators must fit in i64.
+pub const MAX_BOUND_BITS: u32 = 62;
+
+/// Quantization settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuantizeConfig {
+    /// Scale (bits) of the input and of every activation after a rescale.
+    pub scale: u32,
+    /// Scale (bits) of weights.
+    pub weight_scale: u32,
+    /// Extra bits of input range above the calibrated maximum (1 = twice the range); also
+    /// widens lookup-table domains around their calibrated range.
+    pub headroom_bits: u32,
+    /// Scale (bits) of lookup-table arguments: lower means smaller tables, less accuracy.
+    #[serde(default = "default_table_scale")]
+    pub table_scale: u32,
+}
+
+fn default_table_scale() -> u32 {
+    10
+}
+
+impl Default for QuantizeConfig {
+    fn default() -> Self {
+        QuantizeConfig {
+            scale: 13,
+            weight_scale: 16,
+            headroom_bits: 1,
+            table_scale: default_table_scale(),
+        }
+    }
+}
+
+/// The compiled graph plus how float tensors map onto it.
+#[derive(Debug, Clone)]
+pub struct Quantized {
+    /// The integer graph.
+    pub graph: QGraph,
+    /// For each float tensor id, the quantized tensor id that carries its value.
+    pub float_to_q: Vec<TensorId>,
+}
+
+pub(crate) fn check_finite(what: &str, values: &[f32]) -> Result<(), QuantizeError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(QuantizeError::NonFinite {
+            what: what.to_string(),
+            index,
+        }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn quantize_f32(values: &[f32], scale: u32) -> Vec<i64> {
+    let v: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+    quantize_values(&v, scale)
+}
+
+fn bits_of(bound: u128) -> u32 {
+    u128::BITS - bound.leading_zeros()
+}
+
+pub(crate) fn checked_bound(node: &str, bound: u128) -> Result<u64, QuantizeError> {
+    let bits = bits_of(bound);
+    if bits > MAX_BOUND_BITS {
+        return Err(QuantizeError::Overflow {
+            node: node.to_string(),
+            bits,
+            max_bits: MAX_BOUND_BITS,
+        });
+    }
+    Ok(bound as u64)
+}
+
+/// Quantizes `graph`. `calibration` holds one or more flattened float inputs that set the
+/// input range; `source_sha256` is the hex SHA-256 of the source model file.
+pub fn quantize(
+    graph: &Graph,
+    calibration: &[Vec<f64>],
+    config: QuantizeConfig,
+    source_sha256: &str,
+) -> Result<Quantized, QuantizeError> {
+    if !(1..=24).contains(&config.scale) {
+        return Err(QuantizeError::BadSetting {
+            what: "scale",
+            value: config.scale.to_string(),
+            range: "1..=24",
+        });
+    }
+    if !(1..=24).contains(&config.weight_scale) {
+        return Err(QuantizeError::BadSetting {
+            what: "weight scale",
+            value: config.weight_scale.to_string(),
+            range: "1..=24",
+        });
+    }
+    if !(1..=20).contains(&config.table_scale) {
+        return Err(QuantizeError::BadSetting {
+            what: "table scale",
+            value: config.table_scale.to_string(),
+            range: "1..=20",
+        });
+    }
+    if config.headroom_bits > 16 {
+        return Err(QuantizeError::BadSetting {
+            what: "headroom bits",
+            value: config.headroom_bits.to_string(),
+            range: "0..=16",
+        });
+    }
+    if calibration.is_empty() {
+        return Err(QuantizeError::EmptyCalibration);
+    }
+    let numel = graph.input_numel();
+    let mut max_abs = 0.0f64;
+    for (row, values) in calibration.iter().enumerate() {
+        if values.len() != numel {
+            return Err(QuantizeError::CalibrationLength {
+                row,
+                input: graph.input_name.clone(),
+                expected: numel,
+                got: values.len(),
+            });
+        }
+        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+            return Err(QuantizeError::NonFinite {
+                what: format!("calibration row {row}"),
+                index,
+            });
+        }
+        max_abs = values.iter().fold(max_abs, |m, v| m.max(v.abs()));
+    }
+    let calibrated = (max_abs * f64::from(config.scale).exp2()).ceil().max(1.0) as u128;
+    let input_bound = checked_bound(&graph.input_name, calibrated << config.headroom_bits)?;
+    let input = QTensor {
+        shape: graph.input_shape.clone(),
+        scale: config.scale,
+        bound: input_bound,
+    };
+    let rows: Vec<Vec<i64>> = calibration
+        .iter()
+        .map(|r| quantize_values(r, config.scale))
+        .collect();
+    let mut b = Builder::new(input.clone(), rows, config);
+    let mut float_to_q: Vec<TensorId> = vec![0];
+    for node in &graph.nodes {
+        let args = node
+            .inputs
+            .iter()
+            .map(|&t| float_to_q.get(t).copied())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| QuantizeError::Malformed {
+                node: node.name.clone(),
+                detail: "an operand is produced later or not at all".into(),
+            })?;
+        let id = lower::lower(&mut b, node, &args)?;
+        float_to_q.push(id);
+    }
+    let output = float_to_q
+        .get(graph.output)
+        .copied()
+        .ok_or_else(|| QuantizeError::Malformed {
+            node: graph.output_name.clone(),
+            detail: "output tensor missing".into(),
+        })?;
+    let weights_sha256 = {
+        let ops: Vec<&QOp> = b.nodes.iter().map(|n| &n.op).collect();
+        let mut bytes = serde_json::to_vec(&ops).unwrap_or_default();
+        bytes.extend(serde_json::to_vec(&b.tables).unwrap_or_default());
+        crate::artifact::hash_hex(&crate::artifact::sha256(&bytes))
+    };
+    let qgraph = QGraph {
+        input_name: graph.input_name.clone(),
+        input,
+        nodes: b.nodes,
+        output,
+        output_name: graph.output_name.clone(),
+        source_sha256: source_sha256.to_string(),
+        weights_sha256,
+        tables: b.tables,
+    };
+    Ok(Quantized {
+        graph: qgraph,
+        float_to_q,
+    })
+}

@@ -1,0 +1,263 @@
+//! Quantizer tests for the convolution, pooling, lookup, softmax and normalization lowerings.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::*;
+use crate::error::EvalError;
+use crate::geometry::ConvGeom;
+use crate::graph::{Node, Op, UnaryFn};
+use crate::input::quantize_values;
+
+fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.gen_range(-amp..amp)).collect()
+}
+
+fn calib(rng: &mut ChaCha8Rng, rows: usize, n: usize, amp: f64) -> Vec<Vec<f64>> {
+    (0..rows)
+        .map(|_| (0..n).map(|_| rng.gen_range(-amp..amp)).collect())
+        .collect()
+}
+
+fn graph(input_shape: Vec<usize>, nodes: Vec<Node>) -> Graph {
+    let output = nodes.len();
+    Graph {
+        input_name: "x".into(),
+        input_shape,
+        nodes,
+        output,
+        output_name: "y".into(),
+    }
+}
+
+fn node(name: &str, op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> Node {
+    Node {
+        name: name.into(),
+        op,
+        inputs,
+        shape,
+    }
+}
+
+/// Compiles `g` on `rows` and returns (output error, output scale) measured on fresh rows.
+fn check(g: &Graph, rows: &[Vec<f64>], fresh: &[Vec<f64>], max_err: f64) -> Quantized {
+    let q = quantize(g, rows, QuantizeConfig::default(), "src").expect("quantize");
+    let report = accuracy(g, &q, fresh).expect("accuracy on fresh rows");
+    assert!(
+        report.output_max_abs_error < max_err,
+        "error {} >= {max_err}: {report:#?}",
+        report.output_max_abs_error
+    );
+    assert_eq!(report.nodes.len(), g.nodes.len());
+    q
+}
+
+#[test]
+fn conv_relu_pools_are_accurate() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let geom = ConvGeom {
+        in_channels: 2,
+        in_h: 8,
+        in_w: 8,
+        out_channels: 3,
+        kernel: [3, 3],
+        stride: [1, 1],
+        pads: [1, 1, 1, 1],
+        dilation: [1, 1],
+        groups: 1,
+    };
+    let pool = |c: usize, h: usize, k: usize, s: usize, p: usize| ConvGeom {
+        in_channels: c,
+        in_h: h,
+        in_w: h,
+        out_channels: c,
+        kernel: [k, k],
+        stride: [s, s],
+        pads: [p; 4],
+        dilation: [1, 1],
+        groups: c,
+    };
+    let nodes = vec![
+        node(
+            "conv",
+            Op::Conv {
+                weight: rand_vec(&mut rng, geom.weight_len(), 0.5),
+                bias: rand_vec(&mut rng, 3, 0.5),
+                geom,
+            },
+            vec![0],
+            vec![1, 3, 8, 8],
+        ),
+        node("relu", Op::Relu, vec![1], vec![1, 3, 8, 8]),
+        node(
+            "avg",
+            Op::AvgPool {
+                geom: pool(3, 8, 2, 2, 0),
+                count_include_pad: true,
+            },
+            vec![2],
+            vec![1, 3, 4, 4],
+        ),
+        node(
+            "avg_pad",
+            Op::AvgPool {
+                geom: pool(3, 4, 3, 1, 1),
+                count_include_pad: false,
+            },
+            vec![3],
+            vec![1, 3, 4, 4],
+        ),
+        node(
+            "max",
+            Op::MaxPool {
+                geom: pool(3, 4, 2, 2, 1),
+            },
+            vec![4],
+            vec![1, 3, 3, 3],
+        ),
+    ];
+    let g = graph(vec![1, 2, 8, 8], nodes);
+    let rows = calib(&mut rng, 4, 128, 1.0);
+    let fresh = calib(&mut rng, 4, 128, 1.0);
+    let q = check(&g, &rows, &fresh, 1e-3);
+    let kinds: Vec<_> = q.graph.nodes.iter().map(|n| n.op.kind()).collect();
+    assert!(kinds.contains(&"Conv") && kinds.contains(&"Max") && kinds.contains(&"MulConst"));
+}
+
+#[test]
+fn sigmoid_table_is_accurate_and_out_of_domain_is_named() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let nodes = vec![
+        node(
+            "fc",
+            Op::Linear {
+                weight: rand_vec(&mut rng, 32, 0.5),
+                bias: rand_vec(&mut rng, 4, 0.5),
+                n_in: 8,
+                n_out: 4,
+            },
+            vec![0],
+            vec![1, 4],
+        ),
+        node(
+            "sig",
+            Op::Unary {
+                func: UnaryFn::Sigmoid,
+            },
+            vec![1],
+            vec![1, 4],
+        ),
+        node("exp", Op::Unary { func: UnaryFn::Exp }, vec![2], vec![1, 4]),
+    ];
+    let g = graph(vec![1, 8], nodes);
+    let rows = calib(&mut rng, 8, 8, 1.0);
+    let q = check(&g, &rows, &rows, 2e-3);
+    assert_eq!(q.graph.tables.len(), 2);
+}
+
+#[test]
+fn an_argument_beyond_the_calibrated_domain_is_a_named_error() {
+    // y = tanh(x0 - x1): calibrated only on x0 = x1, so the table covers a narrow domain.
+    let nodes = vec![
+        node(
+            "diff",
+            Op::Linear {
+                weight: vec![1.0, -1.0],
+                bias: vec![0.0],
+                n_in: 2,
+                n_out: 1,
+            },
+            vec![0],
+            vec![1, 1],
+        ),
+        node(
+            "tanh",
+            Op::Unary {
+                func: UnaryFn::Tanh,
+            },
+            vec![1],
+            vec![1, 1],
+        ),
+    ];
+    let g = graph(vec![1, 2], nodes);
+    let rows = vec![vec![0.5, 0.5], vec![-0.25, -0.25]];
+    let q = quantize(&g, &rows, QuantizeConfig::default(), "src").expect("quantize");
+    let table = q.graph.tables.first().expect("one table");
+    assert!(table.values.len() < 1000, "{}", table.values.len());
+    q.graph.eval(&[100, 100]).expect("inside the domain");
+    let e = q
+        .graph
+        .eval(&[4096, -4096])
+        .expect_err("outside the domain");
+    match &e {
+        EvalError::OutOfDomain {
+            node,
+            value,
+            lo,
+            hi,
+            ..
+        } => {
+            assert_eq!(node, "tanh");
+            assert_eq!(*value, 8192 >> 3, "rescaled to the table scale 2^10");
+            assert!(*lo <= 0 && *hi < *value);
+        }
+        other => panic!("wrong error: {other}"),
+    }
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`tanh`") && msg.contains("tanh table") && msg.contains("recompile"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn softmax_and_layernorm_are_accurate() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let nodes = vec![
+        node(
+            "ln",
+            Op::LayerNorm {
+                gamma: rand_vec(&mut rng, 8, 1.0),
+                beta: rand_vec(&mut rng, 8, 1.0),
+                epsilon: 1e-5,
+                group: 8,
+            },
+            vec![0],
+            vec![1, 4, 8],
+        ),
+        node("sm", Op::Softmax { group: 8 }, vec![1], vec![1, 4, 8]),
+        node(
+            "bt",
+            Op::Select {
+                index: (0..32).map(|i| (i % 4) * 8 + i / 4).collect(),
+            },
+            vec![2],
+            vec![1, 8, 4],
+        ),
+        node(
+            "mm",
+            Op::MatMul {
+                batch: 1,
+                m: 4,
+                k: 8,
+                n: 4,
+            },
+            vec![2, 3],
+            vec![1, 4, 4],
+        ),
+    ];
+    let g = graph(vec![1, 4, 8], nodes);
+    let rows = calib(&mut rng, 6, 32, 2.0);
+    let q = check(&g, &rows, &rows, 2e-3);
+    // Softmax rows sum to one within rounding.
+    let trace = q
+        .graph
+        .eval(&quantize_values(rows.first().expect("row"), 13))
+        .expect("eval");
+    let sm = q.float_to_q.get(2).copied().expect("softmax");
+    let p = trace.get(sm).expect("softmax values");
+    for row in p.chunks(8) {
+        let s: i64 = row.iter().sum();
+        assert!((s - 8192).abs() <= 8, "{s}");
+    }
+}

@@ -42,9 +42,18 @@ enum Command {
         /// Fixed-point scale of weights, in bits.
         #[arg(long, default_value_t = 16)]
         weight_scale: u32,
-        /// Extra bits of input range above the calibrated maximum.
+        /// Extra bits of input range above the calibrated maximum (also widens the domains
+        /// of lookup tables around their calibrated ranges).
         #[arg(long, default_value_t = 1)]
         headroom_bits: u32,
+        /// Error budget: the largest max-abs error of the output against the float model on
+        /// the calibration rows. The compiler picks the cheapest circuit that meets it.
+        #[arg(long, default_value_t = 5e-4)]
+        max_error: f64,
+        /// Scale (bits) of lookup-table arguments. Default: searched, cheapest that meets
+        /// --max-error.
+        #[arg(long)]
+        table_scale: Option<u32>,
     },
     /// Print the circuit plan of a compiled model: k, columns, rows per node, cost.
     Plan {
@@ -152,13 +161,23 @@ fn main() -> ExitCode {
             scale,
             weight_scale,
             headroom_bits,
+            max_error,
+            table_scale,
         } => {
             let config = zkinfer::models::QuantizeConfig {
                 scale,
                 weight_scale,
                 headroom_bits,
+                table_scale: table_scale.unwrap_or(10),
             };
-            cmd::compile::run(&model, &calibration, &out, config)
+            let search = cmd::compile::Search {
+                max_error,
+                table_scales: match table_scale {
+                    Some(t) => vec![t],
+                    None => (6..=14).collect(),
+                },
+            };
+            cmd::compile::run(&model, &calibration, &out, config, &search)
         }
         Command::Plan { dir } => cmd::plan::run(&dir),
         Command::Setup {

@@ -22,7 +22,11 @@ pub fn run(out: &Path) -> Result<()> {
         input.display(),
         build.display()
     ));
-    super::compile::run(&model, &input, &build, QuantizeConfig::default())?;
+    let search = super::compile::Search {
+        max_error: 5e-4,
+        table_scales: vec![QuantizeConfig::default().table_scale],
+    };
+    super::compile::run(&model, &input, &build, QuantizeConfig::default(), &search)?;
     show(format!(
         "zkinfer setup {} --insecure-test-srs",
         build.display()

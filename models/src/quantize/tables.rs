@@ -103,7 +103,7 @@ pub(crate) fn lookup(
         }
     }
     let rows = hi - lo + 1;
-    if rows > MAX_TABLE_ROWS || rows < 1 {
+    if !(1..=MAX_TABLE_ROWS).contains(&rows) {
         return Err(QuantizeError::Table {
             node: name.to_string(),
             detail: format!(

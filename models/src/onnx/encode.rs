@@ -216,6 +216,14 @@ pub fn attr_floats(name: &str, floats: &[f32]) -> AttributeProto {
     }
 }
 
+/// A STRING attribute.
+pub fn attr_string(name: &str, s: &str) -> AttributeProto {
+    AttributeProto {
+        s: s.as_bytes().to_vec(),
+        ..attr(name, AttributeType::String)
+    }
+}
+
 /// A TENSOR attribute.
 pub fn attr_tensor(name: &str, t: TensorProto) -> AttributeProto {
     AttributeProto {

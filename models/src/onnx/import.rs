@@ -7,9 +7,9 @@ use super::error::ImportError;
 use super::node::NodeCtx;
 use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
-use super::shape::checked_numel;
+use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
-use super::{linear, reshape};
+use super::{arith, conv, linear, matmul, norm, reshape, rewire};
 use crate::graph::{Graph, Node, Op, TensorId};
 
 /// What an ONNX value name refers to during import.
@@ -33,6 +33,8 @@ pub(crate) struct Importer<'g> {
     name_uses: HashMap<&'g str, usize>,
     /// How many remaining readers each tensor id has, over all names bound to it.
     uses: Vec<usize>,
+    /// Version of the default-domain opset the model was written for.
+    pub opset: i64,
 }
 
 impl<'g> Importer<'g> {
@@ -69,6 +71,49 @@ impl<'g> Importer<'g> {
         });
         self.uses.push(0);
         Ok(self.nodes.len())
+    }
+
+    /// The node producing tensor `t` (`None` for the graph input).
+    pub fn node_mut(&mut self, t: TensorId) -> Option<&mut Node> {
+        t.checked_sub(1).and_then(|i| self.nodes.get_mut(i))
+    }
+
+    /// Rejects a node whose outputs after the first are read by a later node or the graph output.
+    pub fn check_extra_outputs(&self, ctx: &NodeCtx<'_>) -> Result<(), ImportError> {
+        for (k, name) in ctx.proto.output.iter().enumerate().skip(1) {
+            if self.name_uses.get(name.as_str()).copied().unwrap_or(0) > 0 {
+                return Err(ctx.unsupported(format!(
+                    "output #{k} `{name}` is read, but only the first output is supported"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Tensor `t` brought to shape `to`: itself when the shape matches, a `Reshape` when only
+    /// unit axes differ, else a `Select` materializing the numpy broadcast (named `node/label`).
+    pub fn broadcast_tensor(
+        &mut self,
+        ctx: &NodeCtx<'_>,
+        t: TensorId,
+        to: &[usize],
+        label: &str,
+    ) -> Result<TensorId, ImportError> {
+        let from = self.shape(t).to_vec();
+        if from == to {
+            return Ok(t);
+        }
+        let name = format!("{}/{label}", ctx.name);
+        let bad = || ctx.shape_err(format!("{from:?} does not broadcast to {to:?}"));
+        if broadcast_shape(&from, to).as_deref() != Some(to) {
+            return Err(bad());
+        }
+        if checked_numel(&from) == checked_numel(to) {
+            return self.push(ctx, name, Op::Reshape, vec![t], to.to_vec());
+        }
+        let iota: Vec<usize> = (0..checked_numel(&from).ok_or_else(bad)?).collect();
+        let index = broadcast_to(&iota, &from, to).ok_or_else(bad)?;
+        self.push(ctx, name, Op::Select { index }, vec![t], to.to_vec())
     }
 
     /// Binds ONNX name `name` to `value`.
@@ -184,6 +229,7 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         inits,
         name_uses,
         uses: vec![0],
+        opset: default_opset(model),
     };
     imp.bind(&input.name, Value::Tensor(0));
     for (index, proto) in g.node.iter().enumerate() {
@@ -231,6 +277,15 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
     })
 }
 
+/// Version of the default (`""` or `ai.onnx`) opset; the current one when none is declared.
+fn default_opset(model: &ModelProto) -> i64 {
+    model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(super::encode::OPSET, |o| o.version)
+}
+
 /// Shape declared by a graph input/output (`None` for a symbolic dim), `None` if it has none.
 fn declared_shape(v: &ValueInfoProto) -> Result<Option<Vec<Option<usize>>>, String> {
     let Some(type_proto::Value::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref())
@@ -273,9 +328,23 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
     }
     match ctx.op() {
         "Gemm" => linear::gemm(imp, ctx),
-        "MatMul" => linear::matmul(imp, ctx),
-        "Add" => linear::add(imp, ctx),
+        "MatMul" => matmul::matmul(imp, ctx),
+        "Add" | "Sub" | "Mul" | "Div" => arith::binary(imp, ctx),
+        "Sigmoid" | "Tanh" | "Erf" | "Exp" | "Sqrt" | "Reciprocal" => arith::unary(imp, ctx),
+        "Neg" => arith::neg(imp, ctx),
         "Relu" => reshape::relu(imp, ctx),
+        "Conv" => conv::conv(imp, ctx),
+        "AveragePool" | "MaxPool" => conv::pool(imp, ctx),
+        "GlobalAveragePool" | "GlobalMaxPool" => conv::global_pool(imp, ctx),
+        "BatchNormalization" => conv::batch_norm(imp, ctx),
+        "Softmax" => norm::softmax(imp, ctx),
+        "LayerNormalization" => norm::layer_norm(imp, ctx),
+        "Transpose" => rewire::transpose(imp, ctx),
+        "Slice" => rewire::slice(imp, ctx),
+        "Gather" => rewire::gather(imp, ctx),
+        "Concat" => rewire::concat(imp, ctx),
+        "Expand" => rewire::expand(imp, ctx),
+        "Shape" => rewire::shape(imp, ctx),
         "Constant" => reshape::constant(imp, ctx),
         "Identity" => reshape::identity(imp, ctx),
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => reshape::reshape_like(imp, ctx),

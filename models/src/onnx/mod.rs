@@ -4,13 +4,18 @@
 //! `Identity`, `Squeeze`, `Unsqueeze` and `Constant`. Anything else is an
 //! [`ImportError::UnsupportedOp`] naming the op and the node.
 
+mod arith;
+mod conv;
 pub mod encode;
 mod error;
 mod import;
 mod linear;
+mod matmul;
 mod node;
+mod norm;
 pub mod proto;
 mod reshape;
+mod rewire;
 mod shape;
 mod tensor;
 
@@ -18,6 +23,8 @@ mod tensor;
 mod tests_errors;
 #[cfg(test)]
 mod tests_import;
+#[cfg(test)]
+mod tests_shared;
 
 use std::path::Path;
 

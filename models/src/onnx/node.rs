@@ -102,6 +102,16 @@ impl<'a> NodeCtx<'a> {
             .map(|a| a.floats.clone()))
     }
 
+    /// String attribute (UTF-8), if present.
+    pub fn attr_string(&self, name: &str) -> Result<Option<String>, ImportError> {
+        match self.typed_attr(name, AttributeType::String)? {
+            None => Ok(None),
+            Some(a) => String::from_utf8(a.s.clone())
+                .map(Some)
+                .map_err(|_| self.bad_attr(name, "is not valid UTF-8")),
+        }
+    }
+
     /// Tensor attribute, if present.
     pub fn attr_tensor(
         &self,

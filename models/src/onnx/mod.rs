@@ -20,11 +20,23 @@ mod shape;
 mod tensor;
 
 #[cfg(test)]
+mod tests_attention;
+#[cfg(test)]
+mod tests_conv;
+#[cfg(test)]
+mod tests_elementwise;
+#[cfg(test)]
 mod tests_errors;
+#[cfg(test)]
+mod tests_errors_ops;
 #[cfg(test)]
 mod tests_import;
 #[cfg(test)]
+mod tests_rewire;
+#[cfg(test)]
 mod tests_shared;
+#[cfg(test)]
+mod tests_util;
 
 use std::path::Path;
 

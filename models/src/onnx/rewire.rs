@@ -312,7 +312,9 @@ pub(crate) fn slice<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
         {
             *f = s;
             *c = usize::try_from(count).unwrap_or(0);
-            *t = st;
+            // A step longer than the axis takes one element: clamping it keeps the
+            // index arithmetic small without changing the result.
+            *t = st.clamp(-dim.max(1), dim.max(1));
         }
     }
     let src = strides(&dims);

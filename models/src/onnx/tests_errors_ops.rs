@@ -192,6 +192,27 @@ fn conv_errors() {
         &["attribute `strides`"],
     );
     fails(
+        vec![conv(vec![attr_ints("dilations", &[1, i64::MAX])])],
+        vec![w.clone()],
+        &[1, 1, 5, 5],
+        "/c/Conv",
+        &["attribute `dilations`"],
+    );
+    fails(
+        vec![conv(vec![attr_ints("pads", &[0, 0, 0, i64::MAX])])],
+        vec![w.clone()],
+        &[1, 1, 5, 5],
+        "/c/Conv",
+        &["attribute `pads`"],
+    );
+    fails(
+        vec![conv(vec![attr_ints("strides", &[1, 1 << 40])])],
+        vec![w.clone()],
+        &[1, 1, 5, 5],
+        "/c/Conv",
+        &["attribute `strides`"],
+    );
+    fails(
         vec![conv(vec![attr_ints("kernel_shape", &[2, 2])])],
         vec![w.clone()],
         &[1, 1, 5, 5],
@@ -414,4 +435,132 @@ fn rewiring_errors() {
     let shape = int64_tensor("shape", &[2], &[3, 2]);
     let e = node("Expand", "/e", &["x", "shape"], &["y"], vec![]);
     fails(vec![e], vec![shape], &[2, 2], "/e", &["[2, 2]", "[3, 2]"]);
+}
+
+#[test]
+fn corrupted_models_do_not_panic() {
+    use rand::{Rng, SeedableRng};
+    // One model exercising conv, pool, batch norm, slice, transpose, softmax, matmul, concat.
+    let inits = vec![
+        float_tensor("w", &[2, 1, 2, 2], &[1., -1., 0.5, 2., 0., 1., 1., 0.]),
+        float_tensor("b", &[2], &[0.1, -0.1]),
+        float_tensor("p", &[2], &[1., 2.]),
+        int64_tensor("s", &[1], &[0]),
+        int64_tensor("e", &[1], &[i64::MAX]),
+        int64_tensor("ax", &[1], &[3]),
+        int64_tensor("st", &[1], &[-1]),
+        int64_tensor("shape", &[3], &[1, 2, -1]),
+    ];
+    let nodes = vec![
+        node(
+            "Conv",
+            "conv",
+            &["x", "w", "b"],
+            &["c"],
+            vec![
+                attr_ints("pads", &[1, 1, 1, 1]),
+                attr_ints("strides", &[1, 1]),
+            ],
+        ),
+        node(
+            "BatchNormalization",
+            "bn",
+            &["c", "p", "p", "p", "p"],
+            &["n"],
+            vec![],
+        ),
+        node(
+            "MaxPool",
+            "mp",
+            &["n"],
+            &["m"],
+            vec![attr_ints("kernel_shape", &[2, 2]), attr_int("ceil_mode", 1)],
+        ),
+        node("Slice", "sl", &["m", "e", "s", "ax", "st"], &["r"], vec![]),
+        node("Reshape", "rs", &["r", "shape"], &["f"], vec![]),
+        node(
+            "Transpose",
+            "t",
+            &["f"],
+            &["ft"],
+            vec![attr_ints("perm", &[0, 2, 1])],
+        ),
+        node("MatMul", "mm", &["f", "ft"], &["g"], vec![]),
+        node("Softmax", "sm", &["g"], &["h"], vec![attr_int("axis", 1)]),
+        node(
+            "Concat",
+            "cat",
+            &["h", "g"],
+            &["y"],
+            vec![attr_int("axis", 2)],
+        ),
+    ];
+    let bytes = model_with_opset(nodes, inits, &[1, 1, 4, 4], 17);
+    let g = super::import_bytes(&bytes).unwrap();
+    let check = |b: &[u8]| {
+        if let Ok(g) = super::import_bytes(b) {
+            // Whatever imports must evaluate to values of the declared sizes.
+            let values = g.eval_f64(&vec![0.5; g.input_numel()]);
+            for (i, n) in g.nodes.iter().enumerate() {
+                assert_eq!(values[i + 1].len(), n.numel(), "{}", n.name);
+            }
+        }
+    };
+    assert_eq!(g.shape_of(g.output), [1, 2, 4]);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for _ in 0..3000 {
+        let mut b = bytes.clone();
+        for _ in 0..rng.gen_range(1..4) {
+            let i = rng.gen_range(0..b.len());
+            b[i] = rng.gen();
+        }
+        check(&b);
+    }
+    // Extreme values in integer attributes and integer initializers.
+    let picks = [
+        i64::MIN,
+        -(1 << 40),
+        -5,
+        -2,
+        -1,
+        0,
+        1,
+        2,
+        3,
+        5,
+        1 << 40,
+        i64::MAX,
+    ];
+    let model: super::proto::ModelProto = prost::Message::decode(bytes.as_slice()).unwrap();
+    for _ in 0..3000 {
+        let mut m = model.clone();
+        let gp = m.graph.as_mut().unwrap();
+        let pick = |rng: &mut rand_chacha::ChaCha8Rng| picks[rng.gen_range(0..picks.len())];
+        for _ in 0..rng.gen_range(1..3) {
+            if rng.gen_bool(0.7) {
+                let k = rng.gen_range(0..gp.node.len());
+                let n = &mut gp.node[k];
+                if n.attribute.is_empty() {
+                    continue;
+                }
+                let a = rng.gen_range(0..n.attribute.len());
+                let attr = &mut n.attribute[a];
+                attr.i = pick(&mut rng);
+                for v in attr.ints.iter_mut() {
+                    if rng.gen_bool(0.5) {
+                        *v = pick(&mut rng);
+                    }
+                }
+            } else {
+                let ints: Vec<usize> = (0..gp.initializer.len())
+                    .filter(|&i| gp.initializer[i].data_type == 7)
+                    .collect();
+                let t = &mut gp.initializer[ints[rng.gen_range(0..ints.len())]];
+                let n = t.raw_data.len() / 8;
+                let i = rng.gen_range(0..n);
+                t.raw_data[i * 8..i * 8 + 8].copy_from_slice(&pick(&mut rng).to_le_bytes());
+            }
+        }
+        check(&prost::Message::encode_to_vec(&m));
+    }
 }

@@ -79,6 +79,18 @@ fn matmul_with_vectors() {
     let g = import(nodes, vec![i], &[2, 3]);
     assert_eq!(out_shape(&g), [2]);
     assert_close(&run(&g, &iota(6)), &[5., 14.]);
+
+    // By a constant vector: a Linear with one output, then the unit axis is dropped.
+    let w = float_tensor("w", &[3], &[1., 1., 2.]);
+    let g = import(
+        vec![node("MatMul", "mm", &["x", "w"], &["y"], vec![])],
+        vec![w],
+        &[2, 3],
+    );
+    assert_eq!(kinds(&g), ["Linear", "Reshape"]);
+    assert_eq!(g.nodes[0].shape, [2, 1]);
+    assert_eq!(out_shape(&g), [2]);
+    assert_close(&run(&g, &iota(6)), &[5., 17.]);
 }
 
 #[test]
@@ -95,10 +107,13 @@ fn constant_times_activation() {
 
     // A single column needs no transposes; nor does a vector.
     let g = import(vec![mm.clone()], vec![c.clone()], &[3, 1]);
-    assert_eq!(kinds(&g), ["Linear"]);
+    assert_eq!(kinds(&g), ["Reshape", "Linear", "Reshape"]);
+    assert_eq!(g.nodes[0].shape, [1, 3], "the Linear reads a row of 3");
+    assert_eq!(g.nodes[1].shape, [1, 2]);
     assert_eq!(out_shape(&g), [2, 1]);
     assert_close(&run(&g, &[1., 2., 3.]), &[1., 5.]);
     let g = import(vec![mm], vec![c], &[3]);
+    assert_eq!(kinds(&g), ["Linear"]);
     assert_eq!(out_shape(&g), [2]);
     assert_close(&run(&g, &[1., 2., 3.]), &[1., 5.]);
 }

@@ -6,7 +6,7 @@ use super::arith::fold_affine;
 use super::error::ImportError;
 use super::import::{Importer, Value};
 use super::node::NodeCtx;
-use super::shape::broadcast_to;
+use super::shape::{broadcast_to, MAX_NUMEL};
 use crate::geometry::ConvGeom;
 use crate::graph::{Op, TensorId};
 
@@ -72,10 +72,19 @@ fn axis_list(
     let Some(v) = ctx.attr_ints(attr)? else {
         return Ok([if rank == 1 { 1 } else { default }, default]);
     };
-    let bad = || ctx.bad_attr(attr, format!("{v:?} must hold {rank} positive values"));
+    let bad = || {
+        ctx.bad_attr(
+            attr,
+            format!("{v:?} must hold {rank} values in 1..={MAX_NUMEL}"),
+        )
+    };
     let v: Vec<usize> = v
         .iter()
-        .map(|&x| usize::try_from(x).ok().filter(|&x| x >= 1))
+        .map(|&x| {
+            usize::try_from(x)
+                .ok()
+                .filter(|&x| (1..=MAX_NUMEL).contains(&x))
+        })
         .collect::<Option<_>>()
         .ok_or_else(bad)?;
     match (rank, v.as_slice()) {
@@ -102,12 +111,12 @@ fn window(
                 let bad = || {
                     ctx.bad_attr(
                         "pads",
-                        format!("{p:?} must hold {} non-negative values", 2 * rank),
+                        format!("{p:?} must hold {} values in 0..={MAX_NUMEL}", 2 * rank),
                     )
                 };
                 let p: Vec<usize> = p
                     .iter()
-                    .map(|&x| usize::try_from(x).ok())
+                    .map(|&x| usize::try_from(x).ok().filter(|&x| x <= MAX_NUMEL))
                     .collect::<Option<_>>()
                     .ok_or_else(bad)?;
                 match (rank, p.as_slice()) {

@@ -143,7 +143,42 @@ fn by_constant<'g>(
     };
     // Constant batch axes are all 1, so `a`'s layout already is the result's.
     let shape = result_shape(&ma, &mw, &batch);
-    imp.push(ctx, ctx.name.clone(), op, vec![a], shape)
+    if !mw.vector {
+        return imp.push(ctx, ctx.name.clone(), op, vec![a], shape);
+    }
+    // `w` is 1-D: the Linear yields `[.., 1]`, then the unit axis is dropped.
+    let mut lin = sa;
+    if let Some(last) = lin.last_mut() {
+        *last = 1;
+    }
+    let y = imp.push(ctx, ctx.name.clone(), op, vec![a], lin)?;
+    let name = format!("{}/squeeze", ctx.name);
+    imp.push(ctx, name, Op::Reshape, vec![y], shape)
+}
+
+/// Pushes `op` (a `Linear`) reading `x` viewed as `view`, producing `out` (`view` and `out`
+/// describe the same layout; `Reshape`s are added where they differ from the real shapes).
+fn linear_viewed<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    op: Op,
+    x: TensorId,
+    view: Vec<usize>,
+    lin: Vec<usize>,
+    out: Vec<usize>,
+) -> Result<TensorId, ImportError> {
+    let x = if imp.shape(x) == view.as_slice() {
+        x
+    } else {
+        let name = format!("{}/view", ctx.name);
+        imp.push(ctx, name, Op::Reshape, vec![x], view)?
+    };
+    if lin == out {
+        return imp.push(ctx, ctx.name.clone(), op, vec![x], out);
+    }
+    let y = imp.push(ctx, ctx.name.clone(), op, vec![x], lin)?;
+    let name = format!("{}/squeeze", ctx.name);
+    imp.push(ctx, name, Op::Reshape, vec![y], out)
 }
 
 /// Constant `c [m, k]` by activation `x [.., k, n]`: `(xᵀ cᵀ)ᵀ`, i.e. a `Linear` with weight
@@ -165,8 +200,18 @@ fn constant_by<'g>(
         n_out,
     };
     let shape = result_shape(&mc, &mx, &batch);
+    if mx.vector {
+        // `x` is 1-D `[k]`: the Linear reads it as is and yields `[m]`.
+        let lin = vec![n_out];
+        return linear_viewed(imp, ctx, op, x, sx, lin, shape);
+    }
     if n == 1 {
-        return imp.push(ctx, ctx.name.clone(), op, vec![x], shape);
+        // `x` is `[.., k, 1]`, laid out like `[.., 1, k]`: no transposes needed.
+        let mut view = mx.batch.clone();
+        view.extend([1, n_in]);
+        let mut lin = mx.batch.clone();
+        lin.extend([1, n_out]);
+        return linear_viewed(imp, ctx, op, x, view, lin, shape);
     }
     let mut xt = mx.batch.clone();
     xt.extend([n, n_in]);

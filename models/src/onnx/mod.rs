@@ -1,8 +1,21 @@
 //! ONNX import: decodes an `.onnx` file (pure-Rust protobuf, no `protoc`) into a float [`Graph`].
 //!
-//! Supported ops: `Gemm`, `MatMul` (by a constant), `Add`, `Relu`, `Flatten`, `Reshape`,
-//! `Identity`, `Squeeze`, `Unsqueeze` and `Constant`. Anything else is an
-//! [`ImportError::UnsupportedOp`] naming the op and the node.
+//! Supported ops (default domain):
+//! - `Gemm`, `MatMul` (by a constant: `Linear`; between activations, with numpy batch
+//!   broadcasting: `MatMul`; a constant by an activation: transposes around a `Linear`);
+//! - `Conv` (1-D/2-D, any strides, pads, dilations, groups, `auto_pad`), `AveragePool`,
+//!   `MaxPool`, `GlobalAveragePool`, `GlobalMaxPool`, `BatchNormalization` (folded into the
+//!   preceding Conv/Linear when possible);
+//! - `Add`, `Sub`, `Mul`, `Div` (constants on either side, or two activations with numpy
+//!   broadcasting), `Neg`, `Relu`, `Sigmoid`, `Tanh`, `Erf`, `Exp`, `Sqrt`, `Reciprocal`;
+//! - `Softmax` (any axis), `LayerNormalization`;
+//! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat`, `Expand`, `Reshape`,
+//!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Shape`, `Constant`.
+//!
+//! Ops whose inputs are all constants are folded at import where cheap (elementwise math,
+//! data movement, shapes). Anything else is an [`ImportError::UnsupportedOp`] naming the op and
+//! the node; a supported op used in an unsupported way (a lookup at activation indices, a
+//! Concat mixing constants and activations, ...) is an [`ImportError::UnsupportedUse`].
 
 mod arith;
 mod conv;
@@ -20,11 +33,23 @@ mod shape;
 mod tensor;
 
 #[cfg(test)]
+mod tests_attention;
+#[cfg(test)]
+mod tests_conv;
+#[cfg(test)]
+mod tests_elementwise;
+#[cfg(test)]
 mod tests_errors;
+#[cfg(test)]
+mod tests_errors_ops;
 #[cfg(test)]
 mod tests_import;
 #[cfg(test)]
+mod tests_rewire;
+#[cfg(test)]
 mod tests_shared;
+#[cfg(test)]
+mod tests_util;
 
 use std::path::Path;
 

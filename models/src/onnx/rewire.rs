@@ -275,15 +275,18 @@ pub(crate) fn slice<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
     let mut step_of = vec![1i64; rank];
     let mut seen = vec![false; rank];
     for (((&s, &e), &a), &st) in starts.iter().zip(&ends).zip(&axes).zip(&steps) {
-        let bad_axis =
-            || ctx.bad_node(format!("axis {a} is out of range or repeated for {dims:?}"));
+        let bad_axis = || {
+            ctx.bad_node(format!(
+                "`axes`: axis {a} is out of range or repeated for {dims:?}"
+            ))
+        };
         let k = normalize_axis(a, rank).ok_or_else(bad_axis)?;
         match seen.get_mut(k) {
             Some(v) if !*v => *v = true,
             _ => return Err(bad_axis()),
         }
         if st == 0 {
-            return Err(ctx.bad_node(format!("step for axis {a} is 0")));
+            return Err(ctx.bad_node(format!("`steps`: the step for axis {a} is 0")));
         }
         let dim = dims
             .get(k)
@@ -309,7 +312,9 @@ pub(crate) fn slice<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
         {
             *f = s;
             *c = usize::try_from(count).unwrap_or(0);
-            *t = st;
+            // A step longer than the axis takes one element: clamping it keeps the
+            // index arithmetic small without changing the result.
+            *t = st.clamp(-dim.max(1), dim.max(1));
         }
     }
     let src = strides(&dims);

@@ -137,7 +137,9 @@ pub enum Op {
     },
 }
 
-/// Elementwise functions that compile to lookup tables.
+/// Elementwise functions that compile to lookup tables. Adding one takes a variant, an
+/// entry in [`UnaryFn::ALL`] and its [`UnarySpec`] in [`UnaryFn::spec`]; import,
+/// quantization, tables, runtime and circuit need nothing more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UnaryFn {
     /// `1 / (1 + e^-x)`.
@@ -148,39 +150,77 @@ pub enum UnaryFn {
     Erf,
     /// `e^x`.
     Exp,
-    /// `sqrt(x)` (NaN below 0 saturates to 0).
+    /// `sqrt(x)` (0 below 0).
     Sqrt,
     /// `1 / x`.
     Reciprocal,
-    /// `1 / sqrt(x)`.
+    /// `1 / sqrt(x)` (imported from `Reciprocal(Sqrt(x))`).
     Rsqrt,
 }
 
-impl UnaryFn {
+/// What import and quantization need to know about a tabulated function.
+#[derive(Debug, Clone, Copy)]
+pub struct UnarySpec {
+    /// The ONNX op type it imports from.
+    pub onnx_op: &'static str,
     /// Lower-case name used in table names and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            UnaryFn::Sigmoid => "sigmoid",
-            UnaryFn::Tanh => "tanh",
-            UnaryFn::Erf => "erf",
-            UnaryFn::Exp => "exp",
-            UnaryFn::Sqrt => "sqrt",
-            UnaryFn::Reciprocal => "reciprocal",
-            UnaryFn::Rsqrt => "rsqrt",
+    pub name: &'static str,
+    /// The function in f64 (`libm`, so every platform computes the same table).
+    pub f: fn(f64) -> f64,
+    /// Whether it is constant after rounding beyond some argument (below, above): the
+    /// table then stops there and the argument is clamped, with identical results.
+    pub saturates: (bool, bool),
+}
+
+impl UnaryFn {
+    /// Every function, in declaration order.
+    pub const ALL: [UnaryFn; 7] = [
+        UnaryFn::Sigmoid,
+        UnaryFn::Tanh,
+        UnaryFn::Erf,
+        UnaryFn::Exp,
+        UnaryFn::Sqrt,
+        UnaryFn::Reciprocal,
+        UnaryFn::Rsqrt,
+    ];
+
+    /// The function's description.
+    pub fn spec(self) -> UnarySpec {
+        let (onnx_op, name, f, saturates): (_, _, fn(f64) -> f64, _) = match self {
+            UnaryFn::Sigmoid => (
+                "Sigmoid",
+                "sigmoid",
+                |x| 1.0 / (1.0 + libm::exp(-x)),
+                (true, true),
+            ),
+            UnaryFn::Tanh => ("Tanh", "tanh", libm::tanh, (true, true)),
+            UnaryFn::Erf => ("Erf", "erf", libm::erf, (true, true)),
+            UnaryFn::Exp => ("Exp", "exp", libm::exp, (true, false)),
+            UnaryFn::Sqrt => ("Sqrt", "sqrt", |x| libm::sqrt(x.max(0.0)), (false, false)),
+            UnaryFn::Reciprocal => ("Reciprocal", "reciprocal", |x| 1.0 / x, (false, false)),
+            UnaryFn::Rsqrt => ("Rsqrt", "rsqrt", |x| 1.0 / libm::sqrt(x), (false, false)),
+        };
+        UnarySpec {
+            onnx_op,
+            name,
+            f,
+            saturates,
         }
     }
 
-    /// The function in f64, computed by `libm` so every platform gets the same bits.
+    /// The function an ONNX op type names, if it is one of ours.
+    pub fn from_onnx(op: &str) -> Option<UnaryFn> {
+        UnaryFn::ALL.into_iter().find(|f| f.spec().onnx_op == op)
+    }
+
+    /// Lower-case name used in table names and reports.
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The function in f64.
     pub fn eval(self, x: f64) -> f64 {
-        match self {
-            UnaryFn::Sigmoid => 1.0 / (1.0 + libm::exp(-x)),
-            UnaryFn::Tanh => libm::tanh(x),
-            UnaryFn::Erf => libm::erf(x),
-            UnaryFn::Exp => libm::exp(x),
-            UnaryFn::Sqrt => libm::sqrt(x.max(0.0)),
-            UnaryFn::Reciprocal => 1.0 / x,
-            UnaryFn::Rsqrt => 1.0 / libm::sqrt(x),
-        }
+        (self.spec().f)(x)
     }
 }
 
@@ -200,15 +240,7 @@ impl Op {
             Op::Sub => "Sub",
             Op::Mul => "Mul",
             Op::Div => "Div",
-            Op::Unary { func } => match func {
-                UnaryFn::Sigmoid => "Sigmoid",
-                UnaryFn::Tanh => "Tanh",
-                UnaryFn::Erf => "Erf",
-                UnaryFn::Exp => "Exp",
-                UnaryFn::Sqrt => "Sqrt",
-                UnaryFn::Reciprocal => "Reciprocal",
-                UnaryFn::Rsqrt => "Rsqrt",
-            },
+            Op::Unary { func } => func.spec().onnx_op,
             Op::MatMul { .. } => "MatMul",
             Op::Softmax { .. } => "Softmax",
             Op::LayerNorm { .. } => "LayerNorm",

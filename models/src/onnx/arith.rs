@@ -341,25 +341,12 @@ fn fold_binary(
     Ok(Const::f32(dims, values))
 }
 
-/// The lookup-table function an ONNX op type names.
-fn unary_fn(op: &str) -> Option<UnaryFn> {
-    Some(match op {
-        "Sigmoid" => UnaryFn::Sigmoid,
-        "Tanh" => UnaryFn::Tanh,
-        "Erf" => UnaryFn::Erf,
-        "Exp" => UnaryFn::Exp,
-        "Sqrt" => UnaryFn::Sqrt,
-        "Reciprocal" => UnaryFn::Reciprocal,
-        _ => return None,
-    })
-}
-
 /// Sigmoid, Tanh, Erf, Exp, Sqrt, Reciprocal (folded on constants). `Reciprocal` of a `Sqrt`
 /// read nowhere else becomes one `Rsqrt`.
 pub(crate) fn unary<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
     let out = ctx.output_name()?;
-    let func =
-        unary_fn(ctx.op()).ok_or_else(|| ctx.unsupported("is not an elementwise function"))?;
+    let func = UnaryFn::from_onnx(ctx.op())
+        .ok_or_else(|| ctx.unsupported("is not an elementwise function"))?;
     match imp.input(ctx, 0)? {
         Value::Const(c) => {
             let data = c

@@ -10,7 +10,7 @@ use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
 use super::{arith, conv, linear, matmul, norm, reshape, rewire};
-use crate::graph::{Graph, Node, Op, TensorId};
+use crate::graph::{Graph, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
 #[derive(Debug, Clone)]
@@ -330,7 +330,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Gemm" => linear::gemm(imp, ctx),
         "MatMul" => matmul::matmul(imp, ctx),
         "Add" | "Sub" | "Mul" | "Div" => arith::binary(imp, ctx),
-        "Sigmoid" | "Tanh" | "Erf" | "Exp" | "Sqrt" | "Reciprocal" => arith::unary(imp, ctx),
+        op if op != "Rsqrt" && UnaryFn::from_onnx(op).is_some() => arith::unary(imp, ctx),
         "Neg" => arith::neg(imp, ctx),
         "Relu" => reshape::relu(imp, ctx),
         "Conv" => conv::conv(imp, ctx),

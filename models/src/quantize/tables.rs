@@ -29,11 +29,7 @@ pub(crate) struct TableFn<'a> {
 impl<'a> TableFn<'a> {
     /// A plain unary function.
     pub fn unary(func: UnaryFn, f: &'a dyn Fn(f64) -> f64) -> Self {
-        let saturates = match func {
-            UnaryFn::Sigmoid | UnaryFn::Tanh | UnaryFn::Erf => (true, true),
-            UnaryFn::Exp => (true, false),
-            UnaryFn::Sqrt | UnaryFn::Reciprocal | UnaryFn::Rsqrt => (false, false),
-        };
+        let saturates = func.spec().saturates;
         TableFn {
             name: func.name().to_string(),
             f,
@@ -85,6 +81,14 @@ pub(crate) fn lookup(
     let center = olo + half;
     let mut lo = center.saturating_sub(widen).max(static_lo);
     let mut hi = center.saturating_add(widen).min(static_hi);
+    // Widening never crosses zero when the calibration never did: functions with a pole or
+    // an edge there (reciprocal, square roots) stay defined over the whole table.
+    if olo >= 1 {
+        lo = lo.max(1);
+    }
+    if ohi <= -1 {
+        hi = hi.min(-1);
+    }
     let mut clamp_lo = None;
     let mut clamp_hi = None;
     let limit = (MAX_TABLE_ROWS / 2).min(bound.max(1));

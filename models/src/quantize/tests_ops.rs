@@ -261,3 +261,54 @@ fn softmax_and_layernorm_are_accurate() {
         assert!((s - 8192).abs() <= 8, "{s}");
     }
 }
+
+/// Every tabulated function, from an ONNX node through import, tables and accuracy: a new
+/// function added to `UnaryFn::ALL` is covered here without a new test.
+#[test]
+fn every_unary_function_imports_and_tabulates_accurately() {
+    use crate::onnx::encode::{
+        graph as onnx_graph, model_bytes, node as onnx_node, value_info_fixed,
+    };
+    for func in UnaryFn::ALL {
+        let spec = func.spec();
+        let nodes = if func == UnaryFn::Rsqrt {
+            vec![
+                onnx_node("Sqrt", "/sqrt", &["x"], &["r"], vec![]),
+                onnx_node("Reciprocal", "/f", &["r"], &["y"], vec![]),
+            ]
+        } else {
+            vec![onnx_node(spec.onnx_op, "/f", &["x"], &["y"], vec![])]
+        };
+        let bytes = model_bytes(onnx_graph(
+            nodes,
+            vec![],
+            value_info_fixed("x", &[1, 64]),
+            value_info_fixed("y", &[1, 64]),
+        ));
+        let g = crate::onnx::import_bytes(&bytes).expect("import");
+        assert_eq!(g.nodes.len(), 1, "{}", spec.name);
+        let positive = matches!(func, UnaryFn::Sqrt | UnaryFn::Reciprocal | UnaryFn::Rsqrt);
+        let row: Vec<f64> = (0..64)
+            .map(|i| {
+                let t = f64::from(i) / 63.0;
+                if positive {
+                    0.5 + 3.5 * t
+                } else {
+                    -3.0 + 6.0 * t
+                }
+            })
+            .collect();
+        let q = quantize(&g, &[row.clone()], QuantizeConfig::default(), "src").expect("quantize");
+        assert_eq!(q.graph.tables.len(), 1, "{}", spec.name);
+        assert_eq!(q.graph.tables[0].name, spec.name);
+        let report = accuracy(&g, &q, &[row]).expect("accuracy");
+        // Values up to e^3 or 2 at scale 2^13 from arguments at 2^10: error within a few ulps.
+        let tol = if func == UnaryFn::Exp { 4e-2 } else { 2e-3 };
+        assert!(
+            report.output_max_abs_error < tol,
+            "{}: {}",
+            spec.name,
+            report.output_max_abs_error
+        );
+    }
+}

@@ -156,6 +156,8 @@ pub enum UnaryFn {
     Reciprocal,
     /// `1 / sqrt(x)` (imported from `Reciprocal(Sqrt(x))`).
     Rsqrt,
+    /// `ln(1 + e^x)`.
+    Softplus,
 }
 
 /// What import and quantization need to know about a tabulated function.
@@ -174,7 +176,7 @@ pub struct UnarySpec {
 
 impl UnaryFn {
     /// Every function, in declaration order.
-    pub const ALL: [UnaryFn; 7] = [
+    pub const ALL: [UnaryFn; 8] = [
         UnaryFn::Sigmoid,
         UnaryFn::Tanh,
         UnaryFn::Erf,
@@ -182,6 +184,7 @@ impl UnaryFn {
         UnaryFn::Sqrt,
         UnaryFn::Reciprocal,
         UnaryFn::Rsqrt,
+        UnaryFn::Softplus,
     ];
 
     /// The function's description.
@@ -199,6 +202,12 @@ impl UnaryFn {
             UnaryFn::Sqrt => ("Sqrt", "sqrt", |x| libm::sqrt(x.max(0.0)), (false, false)),
             UnaryFn::Reciprocal => ("Reciprocal", "reciprocal", |x| 1.0 / x, (false, false)),
             UnaryFn::Rsqrt => ("Rsqrt", "rsqrt", |x| 1.0 / libm::sqrt(x), (false, false)),
+            UnaryFn::Softplus => (
+                "Softplus",
+                "softplus",
+                |x| x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
+                (true, false),
+            ),
         };
         UnarySpec {
             onnx_op,

@@ -298,7 +298,13 @@ fn every_unary_function_imports_and_tabulates_accurately() {
                 }
             })
             .collect();
-        let q = quantize(&g, &[row.clone()], QuantizeConfig::default(), "src").expect("quantize");
+        let q = quantize(
+            &g,
+            std::slice::from_ref(&row),
+            QuantizeConfig::default(),
+            "src",
+        )
+        .expect("quantize");
         assert_eq!(q.graph.tables.len(), 1, "{}", spec.name);
         assert_eq!(q.graph.tables[0].name, spec.name);
         let report = accuracy(&g, &q, &[row]).expect("accuracy");

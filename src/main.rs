@@ -48,7 +48,7 @@ enum Command {
         headroom_bits: u32,
         /// Error budget: the largest max-abs error of the output against the float model on
         /// the calibration rows. The compiler picks the cheapest circuit that meets it.
-        #[arg(long, default_value_t = 5e-4)]
+        #[arg(long, default_value_t = 2.5e-4)]
         max_error: f64,
         /// Scale (bits) of lookup-table arguments. Default: searched, cheapest that meets
         /// --max-error.
@@ -172,10 +172,7 @@ fn main() -> ExitCode {
             };
             let search = cmd::compile::Search {
                 max_error,
-                table_scales: match table_scale {
-                    Some(t) => vec![t],
-                    None => (6..=14).collect(),
-                },
+                table_scale,
             };
             cmd::compile::run(&model, &calibration, &out, config, &search)
         }

@@ -15,5 +15,5 @@ pub mod semantics;
 pub use error::{ArtifactError, EvalError, QuantizeError};
 pub use graph::{Graph, Node, Op, TensorId, UnaryFn};
 pub use qgraph::{QGraph, QNode, QOp, QTensor, Table};
-pub use quantize::{quantize, QuantizeConfig, Quantized};
+pub use quantize::{quantize, quantize_with, QuantizeConfig, Quantized, TableScales};
 pub use semantics::Trace;

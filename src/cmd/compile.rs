@@ -9,7 +9,7 @@ use zkinfer::layout::ModelDir;
 use zkinfer::models::artifact::{encode_model, hash_hex, sha256};
 use zkinfer::models::input::read_input_rows;
 use zkinfer::models::quantize::{accuracy, AccuracyReport};
-use zkinfer::models::{onnx, quantize, QuantizeConfig, Quantized};
+use zkinfer::models::{onnx, quantize_with, QuantizeConfig, Quantized, TableScales};
 
 use super::write;
 
@@ -18,16 +18,123 @@ use super::write;
 pub struct Search {
     /// Largest acceptable output error against the float model on the calibration rows.
     pub max_error: f64,
-    /// Table argument scales to try (only matters for models with lookup tables).
-    pub table_scales: Vec<u32>,
+    /// One table scale for every lookup, instead of searching.
+    pub table_scale: Option<u32>,
 }
 
 /// One compiled candidate.
 struct Candidate {
-    config: QuantizeConfig,
+    scales: TableScales,
     q: Quantized,
     acc: AccuracyReport,
     plan: Plan,
+}
+
+/// Lowest and highest table scales the search tries.
+const TABLE_SCALES: std::ops::RangeInclusive<u32> = 6..=13;
+
+/// Picks per-lookup table scales: the cheapest circuit whose output error on the calibration
+/// rows meets the budget, then the most accurate among equally cheap ones. Greedy: start
+/// every table at the finest scale, coarsen the largest tables one bit at a time while the
+/// budget holds, then refine any table whose refinement does not raise the cost.
+fn search_table_scales(
+    compile_one: &dyn Fn(&TableScales) -> Result<Candidate>,
+    search: &Search,
+) -> Result<(Candidate, Vec<serde_json::Value>)> {
+    let mut tried = Vec::new();
+    let record = |c: &Candidate, tried: &mut Vec<serde_json::Value>| {
+        tried.push(json!({
+            "table_scales": c.scales,
+            "k": c.plan.params.k,
+            "cost": c.plan.cost,
+            "table_rows": c.q.graph.tables.iter().map(|t| t.values.len()).sum::<usize>(),
+            "output_max_abs_error": c.acc.output_max_abs_error,
+        }));
+    };
+    let probe = compile_one(&TableScales::new())?;
+    if probe.q.graph.tables.is_empty() {
+        return Ok((probe, tried));
+    }
+    if let Some(t) = search.table_scale {
+        let fixed: TableScales = probe.q.lookups().into_iter().map(|(n, _)| (n, t)).collect();
+        let c = compile_one(&fixed)?;
+        record(&c, &mut tried);
+        return Ok((c, tried));
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message("choosing table scales for the error budget");
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let fine: TableScales = probe
+        .q
+        .lookups()
+        .into_iter()
+        .map(|(n, _)| (n, *TABLE_SCALES.end()))
+        .collect();
+    let mut best = compile_one(&fine)?;
+    record(&best, &mut tried);
+    let meets = |c: &Candidate| c.acc.output_max_abs_error <= search.max_error;
+    if !meets(&best) {
+        bar.finish_and_clear();
+        eprintln!(
+            "warning: even the finest tables give an output error of {:.3e}, over --max-error {:.1e}; using them (raise --scale for more accuracy, or --max-error)",
+            best.acc.output_max_abs_error, search.max_error
+        );
+        return Ok((best, tried));
+    }
+    // Coarsen: largest table first, one bit at a time, while the budget holds.
+    loop {
+        let mut order = best.q.lookups();
+        order.sort_by(|a, b| b.1.cmp(&a.1));
+        let mut changed = false;
+        for (name, _) in order {
+            let Some(&t) = best.scales.get(&name) else {
+                continue;
+            };
+            if t <= *TABLE_SCALES.start() {
+                continue;
+            }
+            let mut scales = best.scales.clone();
+            scales.insert(name, t - 1);
+            if let Ok(c) = compile_one(&scales) {
+                record(&c, &mut tried);
+                if meets(&c) && c.plan.cost <= best.plan.cost {
+                    best = c;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    // Refine where it is free.
+    for (name, _) in best.q.lookups() {
+        loop {
+            let Some(&t) = best.scales.get(&name) else {
+                break;
+            };
+            if t >= *TABLE_SCALES.end() {
+                break;
+            }
+            let mut scales = best.scales.clone();
+            scales.insert(name.clone(), t + 1);
+            let Ok(c) = compile_one(&scales) else { break };
+            record(&c, &mut tried);
+            if c.plan.cost <= best.plan.cost
+                && c.acc.output_max_abs_error < best.acc.output_max_abs_error
+            {
+                best = c;
+            } else {
+                break;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok((best, tried))
 }
 
 /// Compiles `model` into `out`.
@@ -48,8 +155,8 @@ pub fn run(
     let graph = onnx::import_bytes(&bytes).with_context(|| format!("{}", model.display()))?;
     let rows = read_input_rows(calibration)?;
     let source = hash_hex(&sha256(&bytes));
-    let compile_one = |config: QuantizeConfig| -> Result<Candidate> {
-        let q = quantize(&graph, &rows, config, &source).with_context(|| {
+    let compile_one = |scales: &TableScales| -> Result<Candidate> {
+        let q = quantize_with(&graph, &rows, config, scales, &source).with_context(|| {
             format!(
                 "quantizing {} with calibration {}",
                 model.display(),
@@ -60,83 +167,15 @@ pub fn run(
             .context("evaluating the compiled model on the calibration data")?;
         let plan = plan(&q.graph)?;
         Ok(Candidate {
-            config,
+            scales: scales.clone(),
             q,
             acc,
             plan,
         })
     };
-    let first = compile_one(config)?;
-    let mut tried = Vec::new();
-    let chosen = if first.q.graph.tables.is_empty() || search.table_scales.len() <= 1 {
-        first
-    } else {
-        let bar = indicatif::ProgressBar::new(search.table_scales.len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} [{elapsed}]")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar.set_message("trying table scales against the error budget");
-        let mut all = Vec::new();
-        for &t in &search.table_scales {
-            bar.inc(1);
-            match compile_one(QuantizeConfig {
-                table_scale: t,
-                ..config
-            }) {
-                Ok(c) => all.push(c),
-                // A scale whose tables would be too large is simply not a candidate.
-                Err(e) => tried.push(json!({ "table_scale": t, "error": format!("{e:#}") })),
-            }
-        }
-        bar.finish_and_clear();
-        for c in &all {
-            tried.push(json!({
-                "table_scale": c.config.table_scale,
-                "k": c.plan.params.k,
-                "cost": c.plan.cost,
-                "table_rows": c.q.graph.tables.iter().map(|t| t.values.len()).sum::<usize>(),
-                "output_max_abs_error": c.acc.output_max_abs_error,
-            }));
-        }
-        let meets = |c: &Candidate| c.acc.output_max_abs_error <= search.max_error;
-        let best = all
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| meets(c))
-            .min_by(|(_, a), (_, b)| {
-                a.plan.cost.cmp(&b.plan.cost).then(
-                    a.acc
-                        .output_max_abs_error
-                        .total_cmp(&b.acc.output_max_abs_error),
-                )
-            })
-            .map(|(i, _)| i);
-        let pick = match best {
-            Some(i) => i,
-            None => {
-                let i = all
-                    .iter()
-                    .enumerate()
-                    .min_by(|(_, a), (_, b)| {
-                        a.acc
-                            .output_max_abs_error
-                            .total_cmp(&b.acc.output_max_abs_error)
-                    })
-                    .map(|(i, _)| i)
-                    .context("no table scale produced a circuit")?;
-                eprintln!(
-                    "warning: no table scale meets --max-error {:.1e}; using the most accurate ({:.3e}); raise --max-error or --scale",
-                    search.max_error,
-                    all.get(i).map_or(0.0, |c| c.acc.output_max_abs_error)
-                );
-                i
-            }
-        };
-        all.swap_remove(pick)
-    };
+    let (chosen, tried) = search_table_scales(&compile_one, search)?;
     let Candidate {
-        config,
+        scales: _,
         q,
         acc,
         plan,

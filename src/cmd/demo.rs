@@ -23,8 +23,8 @@ pub fn run(out: &Path) -> Result<()> {
         build.display()
     ));
     let search = super::compile::Search {
-        max_error: 5e-4,
-        table_scales: vec![QuantizeConfig::default().table_scale],
+        max_error: 2.5e-4,
+        table_scale: None,
     };
     super::compile::run(&model, &input, &build, QuantizeConfig::default(), &search)?;
     show(format!(

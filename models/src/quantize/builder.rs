@@ -23,6 +23,8 @@ pub(crate) struct Builder {
     pub tables: Vec<Table>,
     /// Settings.
     pub config: QuantizeConfig,
+    /// Per-lookup table scales (by lookup node name).
+    pub table_scales: super::TableScales,
 }
 
 impl Builder {
@@ -34,6 +36,7 @@ impl Builder {
             vals: vec![rows],
             tables: Vec::new(),
             config,
+            table_scales: super::TableScales::new(),
         }
     }
 

@@ -58,6 +58,23 @@ impl Default for QuantizeConfig {
     }
 }
 
+impl Quantized {
+    /// Names of the lookup nodes (the keys of [`TableScales`]) and their tables' rows.
+    pub fn lookups(&self) -> Vec<(String, usize)> {
+        self.graph
+            .nodes
+            .iter()
+            .filter_map(|n| match n.op {
+                QOp::Lookup { table } => Some((
+                    n.name.clone(),
+                    self.graph.tables.get(table).map_or(0, |t| t.values.len()),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// The compiled graph plus how float tensors map onto it.
 #[derive(Debug, Clone)]
 pub struct Quantized {
@@ -106,6 +123,34 @@ pub fn quantize(
     config: QuantizeConfig,
     source_sha256: &str,
 ) -> Result<Quantized, QuantizeError> {
+    quantize_with(
+        graph,
+        calibration,
+        config,
+        &TableScales::new(),
+        source_sha256,
+    )
+}
+
+/// Per-lookup table argument scales, by lookup node name (see [`Quantized::lookups`]);
+/// lookups not listed use [`QuantizeConfig::table_scale`].
+pub type TableScales = std::collections::BTreeMap<String, u32>;
+
+/// [`quantize`] with per-lookup table scales.
+pub fn quantize_with(
+    graph: &Graph,
+    calibration: &[Vec<f64>],
+    config: QuantizeConfig,
+    table_scales: &TableScales,
+    source_sha256: &str,
+) -> Result<Quantized, QuantizeError> {
+    if let Some((name, &t)) = table_scales.iter().find(|(_, t)| !(1..=20).contains(*t)) {
+        return Err(QuantizeError::BadSetting {
+            what: "table scale",
+            value: format!("{t} (for `{name}`)"),
+            range: "1..=20",
+        });
+    }
     if !(1..=24).contains(&config.scale) {
         return Err(QuantizeError::BadSetting {
             what: "scale",
@@ -168,6 +213,7 @@ pub fn quantize(
         .map(|r| quantize_values(r, config.scale))
         .collect();
     let mut b = Builder::new(input.clone(), rows, config);
+    b.table_scales = table_scales.clone();
     let mut float_to_q: Vec<TensorId> = vec![0];
     for node in &graph.nodes {
         let args = node

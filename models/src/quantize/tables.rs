@@ -66,7 +66,8 @@ pub(crate) fn lookup(
     name: &str,
 ) -> Result<TensorId, QuantizeError> {
     let cfg = b.config;
-    let xr = b.rescale_to(x, cfg.table_scale, name)?;
+    let table_scale = b.table_scales.get(name).copied().unwrap_or(cfg.table_scale);
+    let xr = b.rescale_to(x, table_scale, name)?;
     let xt = b.tensor(xr);
     let (in_s, out_s) = (xt.scale, cfg.scale);
     let bound = i64::try_from(xt.bound).unwrap_or(i64::MAX);

@@ -88,7 +88,7 @@ fn search_table_scales(
     // Coarsen: largest table first, one bit at a time, while the budget holds.
     loop {
         let mut order = best.q.lookups();
-        order.sort_by(|a, b| b.1.cmp(&a.1));
+        order.sort_by_key(|l| std::cmp::Reverse(l.1));
         let mut changed = false;
         for (name, _) in order {
             let Some(&t) = best.scales.get(&name) else {
@@ -113,10 +113,7 @@ fn search_table_scales(
     }
     // Refine where it is free.
     for (name, _) in best.q.lookups() {
-        loop {
-            let Some(&t) = best.scales.get(&name) else {
-                break;
-            };
+        while let Some(&t) = best.scales.get(&name) {
             if t >= *TABLE_SCALES.end() {
                 break;
             }

@@ -29,6 +29,8 @@ pub enum CorruptionKind {
     ReluOutput(i64),
     /// Add `delta` to an add output.
     AddOutput(i64),
+    /// Add `delta` to a looked-up value: the function-table lookup fails.
+    LookupOutput(i64),
 }
 
 impl Corruption {

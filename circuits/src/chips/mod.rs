@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod linear;
+pub mod lookup;
 pub mod range;
 pub mod relu;
 pub mod rescale;

@@ -10,6 +10,7 @@ use zkinfer_models::{QGraph, Trace};
 use crate::chips::add::AddConfig;
 use crate::chips::linear::LinearConfig;
 use crate::chips::lookup::LookupConfig;
+use crate::chips::max::MaxConfig;
 use crate::chips::range::RangeConfig;
 use crate::chips::relu::ReluConfig;
 use crate::chips::rescale::RescaleConfig;
@@ -35,6 +36,8 @@ pub struct ModelConfig {
     pub add: AddConfig,
     /// Range checks.
     pub range: RangeConfig,
+    /// Max over contiguous groups.
+    pub max: MaxConfig,
     /// Function-table lookups (only when the graph has lookup nodes).
     pub lookup: Option<LookupConfig>,
 }
@@ -60,6 +63,7 @@ impl ModelConfig {
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
+        let max = MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
         let lookup =
             (params.fn_table_rows > 0).then(|| LookupConfig::configure(meta, pool[0], pool[1]));
         ModelConfig {
@@ -70,6 +74,7 @@ impl ModelConfig {
             relu,
             add,
             range,
+            max,
             lookup,
         }
     }

@@ -31,6 +31,12 @@ pub enum CorruptionKind {
     AddOutput(i64),
     /// Add `delta` to a looked-up value: the function-table lookup fails.
     LookupOutput(i64),
+    /// Add `delta` to a group's claimed max on every row, recomputing `d` and `p`: the
+    /// gates hold, so only `p = 0` on the last row or a range check on `d` can object.
+    MaxClaim(i64),
+    /// Set the last row's `m` to that row's element, with `d = p = 0` there: only the
+    /// constraint tying `m` to the previous row can object.
+    MaxLastRow,
 }
 
 impl Corruption {

@@ -6,14 +6,14 @@ use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::Error;
 use zkinfer_models::semantics::rescale_remainder;
-use zkinfer_models::{QGraph, QNode, QOp, Trace};
+use zkinfer_models::{QGraph, QNode, QOp, QTensor, Trace};
 
 use crate::chips::add::AddCoefs;
 use crate::chips::linear::running_sums;
 use crate::chips::relu::ReluWitness;
 use crate::circuit::ModelConfig;
 use crate::corrupt::{Corruption, CorruptionKind};
-use crate::field::fr_from_i64;
+use crate::field::{fr_from_i128, fr_from_i64};
 use crate::lay;
 use crate::plan::{bits, signed_bits};
 
@@ -69,6 +69,8 @@ pub(crate) struct Operand<'a> {
     pub(crate) src: &'a [Src],
     /// The values (None during key generation).
     pub(crate) val: Option<&'a [i64]>,
+    /// Static description (shape, scale, bound).
+    pub(crate) desc: &'a QTensor,
 }
 
 impl Operand<'_> {
@@ -117,6 +119,11 @@ pub(crate) fn element(vals: Option<&[i64]>, i: usize) -> Result<Option<i64>, Err
         None => Ok(None),
         Some(v) => v.get(i).copied().map(Some).ok_or(Error::Synthesis),
     }
+}
+
+/// A known or unknown field value from a 128-bit integer.
+pub(crate) fn value_i128(v: Option<i128>) -> Value<Fr> {
+    v.map_or(Value::unknown(), |v| Value::known(fr_from_i128(v)))
 }
 
 /// Assigns every node of `graph`; returns the instance bindings and output cells.
@@ -296,6 +303,7 @@ pub fn lay_out(
             }
             QOp::Reshape => out = x_src,
             QOp::Lookup { table } => out = lay::lookup::lay(config, &mut walk, &ctx()?, *table)?,
+            QOp::Max { group } => out = lay::max::lay(config, &mut walk, &ctx()?, *group)?,
             _ => return Err(Error::Synthesis),
         }
         if out.len() != numel {
@@ -321,12 +329,28 @@ pub(crate) fn range_row(
     offset: i128,
     bits: u32,
 ) -> Result<Cell, Error> {
+    range_row_i128(config, walk, v.map(i128::from), offset, bits)
+}
+
+/// [`range_row`] for a value that may not fit in i64 (a dishonest remainder).
+pub(crate) fn range_row_i128(
+    config: &ModelConfig,
+    walk: &mut Walk<'_, '_>,
+    v: Option<i128>,
+    offset: i128,
+    bits: u32,
+) -> Result<Cell, Error> {
     let at = walk.row;
     walk.row += 1;
-    let witness = v.map(|v| config.range.witness(i128::from(v) + offset, bits));
-    config
-        .range
-        .assign(walk.region, at, value(v), offset, bits, witness.as_ref())
+    let witness = v.map(|v| config.range.witness(v + offset, bits));
+    config.range.assign(
+        walk.region,
+        at,
+        value_i128(v),
+        offset,
+        bits,
+        witness.as_ref(),
+    )
 }
 
 /// The context of node `index`: its operands' sources and values, and its output values.
@@ -345,6 +369,7 @@ fn node_ctx<'a>(
             Ok(Operand {
                 src: tensors.get(id).ok_or(Error::Synthesis)?,
                 val: known(trace, id)?,
+                desc: graph.tensor(id).ok_or(Error::Synthesis)?,
             })
         })
         .collect::<Result<_, Error>>()?;

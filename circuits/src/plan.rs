@@ -67,8 +67,21 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
         QOp::Add { .. } => (numel, 0),
         QOp::Reshape => (0, 0),
         QOp::Lookup { .. } => (numel, 0),
+        QOp::Max { group } => {
+            let bound = operand_bound(graph, node, 0);
+            let rows = numel * crate::lay::max::rows_per_group(*group);
+            (rows, crate::lay::max::gap_bits(bound))
+        }
         _ => (0, 0),
     }
+}
+
+/// Static bound of operand `i` of `node` (the node's own bound if it is missing).
+fn operand_bound(graph: &QGraph, node: &QNode, i: usize) -> u64 {
+    node.inputs
+        .get(i)
+        .and_then(|&t| graph.tensor(t))
+        .map_or(node.out.bound, |t| t.bound)
 }
 
 /// Rows of the function table `graph` needs: 0 without lookup nodes.

@@ -4,6 +4,7 @@
 pub mod add;
 pub mod linear;
 pub mod lookup;
+pub mod max;
 pub mod range;
 pub mod relu;
 pub mod rescale;

@@ -4,3 +4,4 @@
 //! [`NodeCtx`]: crate::layout::NodeCtx
 
 pub(crate) mod lookup;
+pub(crate) mod max;

@@ -8,6 +8,7 @@ use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Inst
 use zkinfer_models::{QGraph, Trace};
 
 use crate::chips::add::AddConfig;
+use crate::chips::div::DivConfig;
 use crate::chips::linear::LinearConfig;
 use crate::chips::lookup::LookupConfig;
 use crate::chips::max::MaxConfig;
@@ -38,6 +39,8 @@ pub struct ModelConfig {
     pub range: RangeConfig,
     /// Max over contiguous groups.
     pub max: MaxConfig,
+    /// Rounded division.
+    pub div: DivConfig,
     /// Function-table lookups (only when the graph has lookup nodes).
     pub lookup: Option<LookupConfig>,
 }
@@ -64,6 +67,8 @@ impl ModelConfig {
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
         let max = MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
+        // `t` sits in the next row's range value column (pool column 0).
+        let div = DivConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], range.value);
         let lookup =
             (params.fn_table_rows > 0).then(|| LookupConfig::configure(meta, pool[0], pool[1]));
         ModelConfig {
@@ -75,6 +80,7 @@ impl ModelConfig {
             add,
             range,
             max,
+            div,
             lookup,
         }
     }

@@ -37,6 +37,11 @@ pub enum CorruptionKind {
     /// Set the last row's `m` to that row's element, with `d = p = 0` there: only the
     /// constraint tying `m` to the previous row can object.
     MaxLastRow,
+    /// Add `delta` to a quotient, leaving the remainder: the division gate fails.
+    DivOutput(i64),
+    /// Add `delta` to a quotient and subtract `2b·delta` from the remainder (and follow
+    /// with `t`): the gates hold, the range check on `r` or `t` fails.
+    DivQuotient(i64),
 }
 
 impl Corruption {

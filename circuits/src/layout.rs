@@ -304,6 +304,7 @@ pub fn lay_out(
             QOp::Reshape => out = x_src,
             QOp::Lookup { table } => out = lay::lookup::lay(config, &mut walk, &ctx()?, *table)?,
             QOp::Max { group } => out = lay::max::lay(config, &mut walk, &ctx()?, *group)?,
+            QOp::Div { shift } => out = lay::div::lay(config, &mut walk, &ctx()?, *shift)?,
             _ => return Err(Error::Synthesis),
         }
         if out.len() != numel {

@@ -72,6 +72,11 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
             let rows = numel * crate::lay::max::rows_per_group(*group);
             (rows, crate::lay::max::gap_bits(bound))
         }
+        QOp::Div { .. } => {
+            let c = crate::lay::div::remainder_bits(operand_bound(graph, node, 1));
+            let rows = numel * crate::lay::div::ROWS_PER_ELEMENT;
+            (rows, c.max(signed_bits(node.out.bound)))
+        }
         _ => (0, 0),
     }
 }
@@ -169,9 +174,9 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
             };
             let advice = params.pool_width() + limbs;
             let lookups = limbs + fn_lookups;
-            // Weights and bias, rescale, add, range offset and tags, range table, and the
-            // function lookup's tag and table.
-            let fixed = lanes + 1 + 2 + 3 + 1 + limbs + 2 + 4 * fn_lookups;
+            // Weights and bias, rescale, add, division, range offset and tags, range table,
+            // and the function lookup's tag and table.
+            let fixed = lanes + 1 + 2 + 3 + 1 + 1 + limbs + 2 + 4 * fn_lookups;
             let perm = params.pool_width() + 1;
             let cost = (1u64 << k) * (advice as u64 + 3 * lookups as u64 + perm.div_ceil(2) as u64);
             let candidate = Plan {

@@ -3,5 +3,6 @@
 //!
 //! [`NodeCtx`]: crate::layout::NodeCtx
 
+pub(crate) mod div;
 pub(crate) mod lookup;
 pub(crate) mod max;

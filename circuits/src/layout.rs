@@ -157,6 +157,7 @@ pub fn lay_out(
         let numel = node.out.numel();
         let mut out: Vec<Src> = Vec::with_capacity(numel);
         let ctx = || node_ctx(graph, &tensors, trace, corruption, ni);
+        let start = walk.row;
         match &node.op {
             QOp::Linear {
                 weight,
@@ -310,6 +311,12 @@ pub fn lay_out(
         if out.len() != numel {
             return Err(Error::Synthesis);
         }
+        debug_assert_eq!(
+            walk.row - start,
+            crate::plan::node_rows(graph, node, config.linear.lanes()).0,
+            "the planner's row count for node {ni} ({})",
+            node.op.kind()
+        );
         tensors.push(out);
     }
     let outputs = tensors.get(graph.output).ok_or(Error::Synthesis)?;

@@ -8,7 +8,10 @@ use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Inst
 use zkinfer_models::{QGraph, Trace};
 
 use crate::chips::add::AddConfig;
+use crate::chips::div::DivConfig;
 use crate::chips::linear::LinearConfig;
+use crate::chips::lookup::LookupConfig;
+use crate::chips::max::MaxConfig;
 use crate::chips::range::RangeConfig;
 use crate::chips::relu::ReluConfig;
 use crate::chips::rescale::RescaleConfig;
@@ -34,6 +37,12 @@ pub struct ModelConfig {
     pub add: AddConfig,
     /// Range checks.
     pub range: RangeConfig,
+    /// Max over contiguous groups.
+    pub max: MaxConfig,
+    /// Rounded division.
+    pub div: DivConfig,
+    /// Function-table lookups (only when the graph has lookup nodes).
+    pub lookup: Option<LookupConfig>,
 }
 
 impl ModelConfig {
@@ -57,6 +66,11 @@ impl ModelConfig {
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
+        let max = MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
+        // `t` sits in the next row's range value column (pool column 0).
+        let div = DivConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], range.value);
+        let lookup =
+            (params.fn_table_rows > 0).then(|| LookupConfig::configure(meta, pool[0], pool[1]));
         ModelConfig {
             pool,
             instance,
@@ -65,6 +79,9 @@ impl ModelConfig {
             relu,
             add,
             range,
+            max,
+            div,
+            lookup,
         }
     }
 }
@@ -147,6 +164,7 @@ impl Circuit<Fr> for ModelCircuit {
                 lanes: 1,
                 limb_bits: 4,
                 limbs: 1,
+                fn_table_rows: 0,
             },
         )
     }
@@ -157,6 +175,13 @@ impl Circuit<Fr> for ModelCircuit {
         mut layouter: impl Layouter<Fr>,
     ) -> Result<(), Error> {
         config.range.load_table(&mut layouter)?;
+        if let Some(lookup) = &config.lookup {
+            // The planner sized k for this many rows; a different table is a different circuit.
+            if LookupConfig::table_rows(&self.graph.tables) != self.params.fn_table_rows {
+                return Err(Error::Synthesis);
+            }
+            lookup.load_table(&mut layouter, &self.graph.tables)?;
+        }
         let trace = self.trace.as_deref();
         let bindings = layouter.assign_region(
             || "model",

@@ -29,6 +29,19 @@ pub enum CorruptionKind {
     ReluOutput(i64),
     /// Add `delta` to an add output.
     AddOutput(i64),
+    /// Add `delta` to a looked-up value: the function-table lookup fails.
+    LookupOutput(i64),
+    /// Add `delta` to a group's claimed max on every row, recomputing `d` and `p`: the
+    /// gates hold, so only `p = 0` on the last row or a range check on `d` can object.
+    MaxClaim(i64),
+    /// Set the last row's `m` to that row's element, with `d = p = 0` there: only the
+    /// constraint tying `m` to the previous row can object.
+    MaxLastRow,
+    /// Add `delta` to a quotient, leaving the remainder: the division gate fails.
+    DivOutput(i64),
+    /// Add `delta` to a quotient and subtract `2b·delta` from the remainder (and follow
+    /// with `t`): the gates hold, the range check on `r` or `t` fails.
+    DivQuotient(i64),
 }
 
 impl Corruption {

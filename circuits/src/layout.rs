@@ -6,19 +6,20 @@ use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::Error;
 use zkinfer_models::semantics::rescale_remainder;
-use zkinfer_models::{QGraph, QOp, Trace};
+use zkinfer_models::{QGraph, QNode, QOp, QTensor, Trace};
 
 use crate::chips::add::AddCoefs;
 use crate::chips::linear::running_sums;
 use crate::chips::relu::ReluWitness;
 use crate::circuit::ModelConfig;
 use crate::corrupt::{Corruption, CorruptionKind};
-use crate::field::fr_from_i64;
+use crate::field::{fr_from_i128, fr_from_i64};
+use crate::lay;
 use crate::plan::{bits, signed_bits};
 
 /// Where a tensor element lives.
 #[derive(Debug, Clone, Copy)]
-enum Src {
+pub(crate) enum Src {
     /// Row of the instance column.
     Instance(usize),
     /// An advice cell.
@@ -34,14 +35,16 @@ pub struct Bindings {
     pub outputs: Vec<Cell>,
 }
 
-struct Walk<'a, 'r> {
-    region: &'a mut Region<'r, Fr>,
-    bindings: Bindings,
-    row: usize,
+/// The layout's cursor: the region, the next free row and the pending instance bindings.
+pub(crate) struct Walk<'a, 'r> {
+    pub(crate) region: &'a mut Region<'r, Fr>,
+    pub(crate) bindings: Bindings,
+    pub(crate) row: usize,
 }
 
 impl Walk<'_, '_> {
-    fn bind(&mut self, src: Src, dst: Cell) {
+    /// Copy-constrains `dst` to the element at `src`.
+    pub(crate) fn bind(&mut self, src: Src, dst: Cell) {
         match src {
             Src::Cell(c) => self.region.constrain_equal(c, dst),
             Src::Instance(row) => self.bindings.instance_copies.push((dst, row)),
@@ -49,15 +52,78 @@ impl Walk<'_, '_> {
     }
 }
 
-fn known(trace: Option<&Trace>, id: usize) -> Result<Option<&[i64]>, Error> {
+pub(crate) fn known(trace: Option<&Trace>, id: usize) -> Result<Option<&[i64]>, Error> {
     match trace {
         None => Ok(None),
         Some(t) => t.get(id).map(Some).ok_or(Error::Synthesis),
     }
 }
 
-fn value(v: Option<i64>) -> Value<Fr> {
+pub(crate) fn value(v: Option<i64>) -> Value<Fr> {
     v.map_or(Value::unknown(), |v| Value::known(fr_from_i64(v)))
+}
+
+/// One operand of a node: where its elements live and, when proving, their values.
+pub(crate) struct Operand<'a> {
+    /// Where each element lives.
+    pub(crate) src: &'a [Src],
+    /// The values (None during key generation).
+    pub(crate) val: Option<&'a [i64]>,
+    /// Static description (shape, scale, bound).
+    pub(crate) desc: &'a QTensor,
+}
+
+impl Operand<'_> {
+    /// Where element `i` lives.
+    pub(crate) fn src(&self, i: usize) -> Result<Src, Error> {
+        self.src.get(i).copied().ok_or(Error::Synthesis)
+    }
+
+    /// The value of element `i`, if known.
+    pub(crate) fn at(&self, i: usize) -> Result<Option<i64>, Error> {
+        element(self.val, i)
+    }
+}
+
+/// What a per-op layout in [`crate::lay`] sees of its node.
+pub(crate) struct NodeCtx<'a> {
+    /// The graph (for its tables).
+    pub(crate) graph: &'a QGraph,
+    /// Index of the node in `QGraph::nodes` (what a corruption names).
+    pub(crate) index: usize,
+    /// The node.
+    pub(crate) node: &'a QNode,
+    /// Its operands, in order.
+    pub(crate) operands: Vec<Operand<'a>>,
+    /// Its output values (None during key generation).
+    pub(crate) out: Option<&'a [i64]>,
+    /// The test-only corruption, if any.
+    pub(crate) corruption: Option<&'a Corruption>,
+}
+
+impl NodeCtx<'_> {
+    /// Operand `i`.
+    pub(crate) fn operand(&self, i: usize) -> Result<&Operand<'_>, Error> {
+        self.operands.get(i).ok_or(Error::Synthesis)
+    }
+
+    /// The corruption's kind if it targets output element `element` of this node.
+    pub(crate) fn corruption_at(&self, element: usize) -> Option<CorruptionKind> {
+        Corruption::at(self.corruption, self.index, element)
+    }
+}
+
+/// Value `i` of `vals`, if known; an error if `vals` is known but too short.
+pub(crate) fn element(vals: Option<&[i64]>, i: usize) -> Result<Option<i64>, Error> {
+    match vals {
+        None => Ok(None),
+        Some(v) => v.get(i).copied().map(Some).ok_or(Error::Synthesis),
+    }
+}
+
+/// A known or unknown field value from a 128-bit integer.
+pub(crate) fn value_i128(v: Option<i128>) -> Value<Fr> {
+    v.map_or(Value::unknown(), |v| Value::known(fr_from_i128(v)))
 }
 
 /// Assigns every node of `graph`; returns the instance bindings and output cells.
@@ -90,6 +156,8 @@ pub fn lay_out(
         };
         let numel = node.out.numel();
         let mut out: Vec<Src> = Vec::with_capacity(numel);
+        let ctx = || node_ctx(graph, &tensors, trace, corruption, ni);
+        let start = walk.row;
         match &node.op {
             QOp::Linear {
                 weight,
@@ -235,11 +303,20 @@ pub fn lay_out(
                 }
             }
             QOp::Reshape => out = x_src,
+            QOp::Lookup { table } => out = lay::lookup::lay(config, &mut walk, &ctx()?, *table)?,
+            QOp::Max { group } => out = lay::max::lay(config, &mut walk, &ctx()?, *group)?,
+            QOp::Div { shift } => out = lay::div::lay(config, &mut walk, &ctx()?, *shift)?,
             _ => return Err(Error::Synthesis),
         }
         if out.len() != numel {
             return Err(Error::Synthesis);
         }
+        debug_assert_eq!(
+            walk.row - start,
+            crate::plan::node_rows(graph, node, config.linear.lanes()).0,
+            "the planner's row count for node {ni} ({})",
+            node.op.kind()
+        );
         tensors.push(out);
     }
     let outputs = tensors.get(graph.output).ok_or(Error::Synthesis)?;
@@ -253,17 +330,63 @@ pub fn lay_out(
 }
 
 /// Assigns one range-check row for `value + offset ∈ [0, 2^bits)` and advances.
-fn range_row(
+pub(crate) fn range_row(
     config: &ModelConfig,
     walk: &mut Walk<'_, '_>,
     v: Option<i64>,
     offset: i128,
     bits: u32,
 ) -> Result<Cell, Error> {
+    range_row_i128(config, walk, v.map(i128::from), offset, bits)
+}
+
+/// [`range_row`] for a value that may not fit in i64 (a dishonest remainder).
+pub(crate) fn range_row_i128(
+    config: &ModelConfig,
+    walk: &mut Walk<'_, '_>,
+    v: Option<i128>,
+    offset: i128,
+    bits: u32,
+) -> Result<Cell, Error> {
     let at = walk.row;
     walk.row += 1;
-    let witness = v.map(|v| config.range.witness(i128::from(v) + offset, bits));
-    config
-        .range
-        .assign(walk.region, at, value(v), offset, bits, witness.as_ref())
+    let witness = v.map(|v| config.range.witness(v + offset, bits));
+    config.range.assign(
+        walk.region,
+        at,
+        value_i128(v),
+        offset,
+        bits,
+        witness.as_ref(),
+    )
+}
+
+/// The context of node `index`: its operands' sources and values, and its output values.
+fn node_ctx<'a>(
+    graph: &'a QGraph,
+    tensors: &'a [Vec<Src>],
+    trace: Option<&'a Trace>,
+    corruption: Option<&'a Corruption>,
+    index: usize,
+) -> Result<NodeCtx<'a>, Error> {
+    let node = graph.nodes.get(index).ok_or(Error::Synthesis)?;
+    let operands = node
+        .inputs
+        .iter()
+        .map(|&id| {
+            Ok(Operand {
+                src: tensors.get(id).ok_or(Error::Synthesis)?,
+                val: known(trace, id)?,
+                desc: graph.tensor(id).ok_or(Error::Synthesis)?,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    Ok(NodeCtx {
+        graph,
+        index,
+        node,
+        operands,
+        out: known(trace, index + 1)?,
+        corruption,
+    })
 }

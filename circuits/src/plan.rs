@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use zkinfer_models::{QGraph, QNode, QOp};
 
 use crate::chips::linear::LinearConfig;
+use crate::chips::lookup::LookupConfig;
 use crate::chips::range::{limbs_needed, RangeConfig};
 use crate::error::CircuitError;
 
@@ -22,6 +23,14 @@ pub struct CircuitParams {
     pub limb_bits: u32,
     /// Limb columns per range-check row.
     pub limbs: usize,
+    /// Rows of the function table (padding row plus every entry of every table); 0 when
+    /// the graph has no lookup node, and then the function lookup is not configured.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fn_table_rows: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl CircuitParams {
@@ -57,7 +66,39 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
         }
         QOp::Add { .. } => (numel, 0),
         QOp::Reshape => (0, 0),
+        QOp::Lookup { .. } => (numel, 0),
+        QOp::Max { group } => {
+            let bound = operand_bound(graph, node, 0);
+            let rows = numel * crate::lay::max::rows_per_group(*group);
+            (rows, crate::lay::max::gap_bits(bound))
+        }
+        QOp::Div { .. } => {
+            let c = crate::lay::div::remainder_bits(operand_bound(graph, node, 1));
+            let rows = numel * crate::lay::div::ROWS_PER_ELEMENT;
+            (rows, c.max(signed_bits(node.out.bound)))
+        }
         _ => (0, 0),
+    }
+}
+
+/// Static bound of operand `i` of `node` (the node's own bound if it is missing).
+fn operand_bound(graph: &QGraph, node: &QNode, i: usize) -> u64 {
+    node.inputs
+        .get(i)
+        .and_then(|&t| graph.tensor(t))
+        .map_or(node.out.bound, |t| t.bound)
+}
+
+/// Rows of the function table `graph` needs: 0 without lookup nodes.
+pub fn fn_table_rows(graph: &QGraph) -> usize {
+    if graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, QOp::Lookup { .. }))
+    {
+        LookupConfig::table_rows(&graph.tables)
+    } else {
+        0
     }
 }
 
@@ -82,6 +123,9 @@ pub struct Plan {
     pub node_rows: Vec<(String, usize)>,
     /// Rows of the range table.
     pub table_rows: usize,
+    /// Rows of the function table (0 when there is none).
+    #[serde(default)]
+    pub fn_table_rows: usize,
     /// Public values (inputs then outputs).
     pub instances: usize,
     /// Advice columns.
@@ -100,6 +144,8 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     if graph.output == 0 {
         return Err(CircuitError::NothingToProve);
     }
+    let fn_rows = fn_table_rows(graph);
+    let fn_lookups = usize::from(fn_rows > 0);
     let mut best: Option<Plan> = None;
     for lanes in LANE_CHOICES {
         let mut rows = 0usize;
@@ -115,7 +161,7 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
             let usable = (1usize << k).saturating_sub(RESERVED_ROWS);
             let limb_bits = (k - 2).min(16);
             let table_rows = RangeConfig::table_rows(limb_bits);
-            if rows.max(instances).max(table_rows) > usable {
+            if rows.max(instances).max(table_rows).max(fn_rows) > usable {
                 continue;
             }
             let limbs = limbs_needed(max_bits, limb_bits).max(1);
@@ -124,20 +170,25 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
                 lanes,
                 limb_bits,
                 limbs,
+                fn_table_rows: fn_rows,
             };
             let advice = params.pool_width() + limbs;
-            let fixed = lanes + 1 + 2 + 3 + 1 + limbs + 2;
+            let lookups = limbs + fn_lookups;
+            // Weights and bias, rescale, add, division, range offset and tags, range table,
+            // and the function lookup's tag and table.
+            let fixed = lanes + 1 + 2 + 3 + 1 + 1 + limbs + 2 + 4 * fn_lookups;
             let perm = params.pool_width() + 1;
-            let cost = (1u64 << k) * (advice as u64 + 3 * limbs as u64 + perm.div_ceil(2) as u64);
+            let cost = (1u64 << k) * (advice as u64 + 3 * lookups as u64 + perm.div_ceil(2) as u64);
             let candidate = Plan {
                 params,
                 rows,
                 node_rows: per_node.clone(),
                 table_rows,
+                fn_table_rows: fn_rows,
                 instances,
                 advice_columns: advice,
                 fixed_columns: fixed,
-                lookups: limbs,
+                lookups,
                 cost,
             };
             if best.as_ref().is_none_or(|b| candidate.cost < b.cost) {

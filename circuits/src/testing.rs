@@ -259,3 +259,14 @@ pub fn output_with(f: &Fixture, i: usize, delta: i64) -> Vec<i64> {
     out[i] += delta;
     out
 }
+
+/// Index of the limb that fails when range-checking `shifted` (= value + offset) to `bits`
+/// bits with `params`' limbs.
+pub fn overflowing_limb(shifted: i128, bits: u32, params: &CircuitParams) -> usize {
+    let w = crate::chips::range::range_witness(shifted, bits, params.limb_bits, params.limbs);
+    w.limbs
+        .iter()
+        .zip(&w.tags)
+        .position(|(l, t)| !(0..1i128 << t).contains(l))
+        .unwrap_or_else(|| panic!("{shifted} fits in {bits} bits"))
+}

@@ -2,7 +2,10 @@
 //! `assign`; the layout in [`crate::layout`] drives them from a `Trace`.
 
 pub mod add;
+pub mod div;
 pub mod linear;
+pub mod lookup;
+pub mod max;
 pub mod range;
 pub mod relu;
 pub mod rescale;

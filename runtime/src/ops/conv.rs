@@ -165,8 +165,13 @@ pub(crate) fn conv_f64(
         (kernel, dh)
     } else {
         // The dilated kernel itself, zeros between the taps, at dilation 1.
-        let (kh_d, kw_d) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1);
-        let mut spread = vec![0f64; oc * dims.cpg * kh_d * kw_d];
+        let (kh_d, kw_d) = ((kh - 1) * dh + 1, (kw - 1) * dw + 1); // checked by `dims`
+        let len = oc
+            .checked_mul(dims.cpg)
+            .and_then(|n| n.checked_mul(kh_d))
+            .and_then(|n| n.checked_mul(kw_d))
+            .ok_or_else(|| candle_core::Error::msg("dilated kernel size overflows"))?;
+        let mut spread = vec![0f64; len];
         for (j, w) in weight_f64.iter().enumerate() {
             let (plane, ky, kx) = (j / (kh * kw), j / kw % kh, j % kw);
             let at = (plane * kh_d + ky * dh) * kw_d + kx * dw;

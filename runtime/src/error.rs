@@ -5,7 +5,10 @@ use zkinfer_models::EvalError;
 /// Why [`crate::run`] could not produce a trace.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    /// The input was rejected (wrong length, or a value outside the compiled range).
+    /// The input was rejected (wrong length, or a value outside the compiled range), or it
+    /// led a node to a value the reference rejects too: a lookup argument outside its
+    /// table's domain ([`EvalError::OutOfDomain`]) or a divisor below 1
+    /// ([`EvalError::Divisor`]).
     #[error(transparent)]
     Input(#[from] EvalError),
     /// A candle operation failed while executing `node`.

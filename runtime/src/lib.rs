@@ -1,9 +1,10 @@
 //! zkinfer runtime: executes a quantized graph with candle, on CPU or CUDA, and returns
 //! the full trace, bit-identical to the reference semantics (`QGraph::eval`).
 //!
-//! Linear layers run as F64 matmuls only where the static bounds prove every partial
-//! sum is an integer below 2^53; otherwise they take an exact i64 path. Every other op
-//! works on I64 tensors, and every node's output is checked against its static bound.
+//! Linear layers, convolutions and matmuls run in F64 only where the static bounds prove
+//! every partial sum is an integer below 2^53; otherwise they take an exact i64 path.
+//! Every other op works on I64 tensors, and every node's output is checked against its
+//! static bound.
 
 mod device;
 mod error;
@@ -57,7 +58,7 @@ pub fn run(graph: &QGraph, input: &[i64], device: &Device) -> Result<Trace, Runt
                     tensors.len()
                 ),
             })?;
-        let out = ops::apply(node, &operands, device)?;
+        let out = ops::apply(node, &operands, &graph.tables, device)?;
         let flat = out
             .flatten_all()
             .and_then(|t| t.to_vec1::<i64>())

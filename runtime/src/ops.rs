@@ -3,15 +3,27 @@
 //! Every tensor between nodes is an I64 tensor. Floats are used only where the static
 //! bounds prove every intermediate is an integer below 2^53, hence exact.
 
+mod conv;
+mod elementwise;
+mod matmul;
+mod table;
+
 use candle_core::{DType, Device, Tensor};
-use zkinfer_models::{QNode, QOp, QTensor};
+use zkinfer_models::{QNode, QOp, QTensor, Table};
 
 use crate::error::{AtNode, RuntimeError};
+
+#[cfg(test)]
+pub(crate) use conv::{conv_f64, conv_i64, ConvDims};
+#[cfg(test)]
+pub(crate) use elementwise::div_i64;
+#[cfg(test)]
+pub(crate) use matmul::{matmul_f64, matmul_i64};
 
 /// Integers (and partial sums) of magnitude below this are exact in f64.
 pub(crate) const F64_EXACT: u128 = 1 << 53;
 
-/// Largest product tensor (elements) built at once by the exact i64 linear path.
+/// Largest product tensor (elements) built at once by the exact i64 paths.
 const I64_CHUNK: usize = 1 << 22;
 
 /// One operand: its device tensor (I64) and its static description.
@@ -23,7 +35,7 @@ pub(crate) struct Operand<'a> {
     pub desc: &'a QTensor,
 }
 
-/// How a linear layer is executed.
+/// How a linear layer (or a convolution, or a matmul) is executed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LinearPath {
     /// F64 matmul: every partial sum is an integer below 2^53.
@@ -32,17 +44,19 @@ pub(crate) enum LinearPath {
     I64,
 }
 
-fn malformed(node: &str, detail: impl Into<String>) -> RuntimeError {
+pub(crate) fn malformed(node: &str, detail: impl Into<String>) -> RuntimeError {
     RuntimeError::Malformed {
         node: node.to_string(),
         detail: detail.into(),
     }
 }
 
-/// Runs `node` on its operands and returns its output, shaped as declared.
+/// Runs `node` on its operands and returns its output, shaped as declared; `tables` are
+/// the graph's lookup tables.
 pub(crate) fn apply(
     node: &QNode,
     operands: &[Operand<'_>],
+    tables: &[Table],
     device: &Device,
 ) -> Result<Tensor, RuntimeError> {
     let name = node.name.as_str();
@@ -74,12 +88,19 @@ pub(crate) fn apply(
             device,
         )?,
         QOp::Reshape => first.tensor.clone(),
-        other => {
-            return Err(malformed(
-                name,
-                format!("{} has no runtime path yet", other.kind()),
-            ))
+        QOp::Conv { weight, bias, geom } => conv::conv(name, first, weight, bias, geom, device)?,
+        QOp::MatMul { batch, m, k, n } => {
+            let b = second(name, operands)?;
+            matmul::matmul(name, first, b, (*batch, *m, *k, *n), device)?
         }
+        QOp::Mul => elementwise::mul(name, first, second(name, operands)?)?,
+        QOp::MulConst { factor } => elementwise::mul_const(name, first, factor, device)?,
+        QOp::Max { group } => elementwise::max(name, first, *group, device)?,
+        QOp::Div { shift } => {
+            elementwise::div(name, first, second(name, operands)?, *shift, device)?
+        }
+        QOp::Lookup { table } => table::lookup(name, first, tables, *table, device)?,
+        QOp::Select { index } => table::select(name, operands, index, device)?,
     };
     let declared = node.out.numel();
     if out.elem_count() != declared {
@@ -93,6 +114,39 @@ pub(crate) fn apply(
         ));
     }
     out.reshape(node.out.shape.as_slice()).at(name)
+}
+
+/// The second operand of a binary op.
+fn second<'a, 'b>(
+    name: &str,
+    operands: &'b [Operand<'a>],
+) -> Result<&'b Operand<'a>, RuntimeError> {
+    operands
+        .get(1)
+        .ok_or_else(|| malformed(name, "it needs a second operand"))
+}
+
+/// An index tensor holding `indices`, every one below `len`: U32 when `len` allows, else I64.
+pub(crate) fn index_tensor(
+    indices: &[usize],
+    len: usize,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    if u32::try_from(len.saturating_sub(1)).is_ok() {
+        let ids = indices
+            .iter()
+            .map(|&i| u32::try_from(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(candle_core::Error::wrap)?;
+        Tensor::from_vec(ids, indices.len(), device)
+    } else {
+        let ids = indices
+            .iter()
+            .map(|&i| i64::try_from(i))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(candle_core::Error::wrap)?;
+        Tensor::from_vec(ids, indices.len(), device)
+    }
 }
 
 /// Worst case of `|acc|` over all output rows: `max_j Σ_i |w_ji| * bound + |b_j|`.
@@ -121,13 +175,30 @@ pub(crate) fn linear_path(weight: &[i64], worst_case: u128) -> Option<LinearPath
     let weights_exact = weight
         .iter()
         .all(|w| u128::from(w.unsigned_abs()) < F64_EXACT);
-    if worst_case < F64_EXACT && weights_exact {
+    exact_path(worst_case, weights_exact)
+}
+
+/// F64 when the worst partial sum is below 2^53 and every operand converts to f64
+/// exactly, else I64 when it fits in i64, else none.
+pub(crate) fn exact_path(worst_case: u128, operands_exact: bool) -> Option<LinearPath> {
+    if worst_case < F64_EXACT && operands_exact {
         Some(LinearPath::F64)
     } else if worst_case <= i64::MAX as u128 {
         Some(LinearPath::I64)
     } else {
         None
     }
+}
+
+/// [`RuntimeError::Overflow`] at `name` unless `worst_case` fits in i64.
+pub(crate) fn check_i64(name: &str, worst_case: u128) -> Result<(), RuntimeError> {
+    if worst_case > i64::MAX as u128 {
+        return Err(RuntimeError::Overflow {
+            node: name.to_string(),
+            worst_case,
+        });
+    }
+    Ok(())
 }
 
 fn linear(
@@ -296,12 +367,7 @@ fn add(
     let worst_case = term(coef_a, a.desc.bound)
         .saturating_add(b.map_or(0, |b| term(coef_b, b.desc.bound)))
         .saturating_add(c_max.unwrap_or(0));
-    if worst_case > i64::MAX as u128 {
-        return Err(RuntimeError::Overflow {
-            node: name.to_string(),
-            worst_case,
-        });
-    }
+    check_i64(name, worst_case)?;
     let scaled = |t: &Tensor, coef: i64| -> candle_core::Result<Tensor> {
         t.flatten_all()?.broadcast_mul(&Tensor::new(coef, device)?)
     };

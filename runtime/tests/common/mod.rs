@@ -3,9 +3,10 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use zkinfer_models::geometry::ConvGeom;
 use zkinfer_models::semantics::{self, Trace};
-use zkinfer_models::{QGraph, QNode, QOp, QTensor};
-use zkinfer_runtime::Device;
+use zkinfer_models::{EvalError, QGraph, QNode, QOp, QTensor, Table};
+use zkinfer_runtime::{Device, RuntimeError};
 
 /// Random inputs per conformance case (the extremes come on top).
 pub const RANDOM_INPUTS: usize = 50;
@@ -121,6 +122,56 @@ pub fn rescale_node(name: &str, input: (usize, &QTensor), shift: u32) -> QNode {
     node(name, QOp::Rescale { shift }, &[id], out)
 }
 
+/// A convolution node reading tensor `input` (`[C, H, W]`) with random weights and biases.
+/// Its bound is the linear worst case over each output channel's weights.
+pub fn conv_node(
+    rng: &mut ChaCha8Rng,
+    name: &str,
+    input: (usize, &QTensor),
+    geom: ConvGeom,
+    (w_bound, b_bound): (u64, u64),
+) -> QNode {
+    let (id, x) = input;
+    assert!(geom.is_valid(), "{geom:?}");
+    assert_eq!(x.numel(), geom.in_numel());
+    let weight = random_vec(rng, geom.weight_len(), w_bound);
+    let bias = random_vec(rng, geom.out_channels, b_bound);
+    let taps = geom.channels_per_group() * geom.window();
+    let bound = linear_bound(&weight, &bias, taps, x.bound);
+    let out = qtensor(&geom.out_shape(), x.scale + 8, bound);
+    node(name, QOp::Conv { weight, bias, geom }, &[id], out)
+}
+
+/// A `Select` node taking `shape.product()` consecutive values of tensor `input` from `start`.
+pub fn slice_node(name: &str, input: (usize, &QTensor), start: usize, shape: &[usize]) -> QNode {
+    let (id, x) = input;
+    let len: usize = shape.iter().product();
+    let index = (start..start + len).collect();
+    node(
+        name,
+        QOp::Select { index },
+        &[id],
+        qtensor(shape, x.scale, x.bound),
+    )
+}
+
+/// A table over `[lo, lo + len)` with random values of magnitude at most `value_bound`.
+pub fn random_table(
+    rng: &mut ChaCha8Rng,
+    name: &str,
+    lo: i64,
+    len: usize,
+    value_bound: u64,
+) -> Table {
+    Table {
+        name: name.to_string(),
+        in_scale: 8,
+        out_scale: 12,
+        lo,
+        values: random_vec(rng, len, value_bound),
+    }
+}
+
 /// The seeded random inputs plus the all-`+bound`, all-`-bound` and alternating inputs.
 pub fn inputs(graph: &QGraph, seed: u64) -> Vec<Vec<i64>> {
     let n = graph.input.numel();
@@ -175,6 +226,26 @@ pub fn assert_conforms(graph: &QGraph, inputs: &[Vec<i64>], device: &Device) {
         assert_eq!(got.tensors.len(), graph.nodes.len() + 1);
         assert_eq!(got, want, "input #{i} on {device:?}: {input:?}");
     }
+}
+
+/// Asserts that the runtime rejects `input` with the reference's own error, as
+/// [`RuntimeError::Input`], and that the message names `node`.
+pub fn assert_same_error(graph: &QGraph, input: &[i64], node: &str, device: &Device) -> EvalError {
+    let want = graph
+        .eval(input)
+        .expect_err("the reference rejects this input");
+    let got = match zkinfer_runtime::run(graph, input, device) {
+        Ok(_) => panic!("the runtime accepts {input:?} on {device:?}, the reference says {want}"),
+        Err(e) => e,
+    };
+    match &got {
+        RuntimeError::Input(inner) => assert_eq!(inner, &want, "{input:?} on {device:?}"),
+        other => panic!("expected {want:?} on {device:?}, got {other:?}"),
+    }
+    let msg = got.to_string();
+    assert_eq!(msg, want.to_string());
+    assert!(msg.contains(&format!("`{node}`")), "{msg}");
+    want
 }
 
 /// Stable seed from a test name.

@@ -126,7 +126,7 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
                 limbs,
             };
             let advice = params.pool_width() + limbs;
-            let fixed = lanes + 1 + 2 + 3 + 1 + limbs + 2;
+            let fixed = lanes + 1 + 2 + 4 + 1 + limbs + 2;
             let perm = params.pool_width() + 1;
             let cost = (1u64 << k) * (advice as u64 + 3 * limbs as u64 + perm.div_ceil(2) as u64);
             let candidate = Plan {

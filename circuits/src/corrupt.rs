@@ -29,6 +29,11 @@ pub enum CorruptionKind {
     ReluOutput(i64),
     /// Add `delta` to an add output.
     AddOutput(i64),
+    /// Add `delta` to a Mul or MulConst output.
+    MulOutput(i64),
+    /// Add `delta` to the second operand of a Mul and recompute the output: the gate holds,
+    /// only the copy from the operand's source can catch it.
+    MulOperandB(i64),
 }
 
 impl Corruption {

@@ -14,11 +14,13 @@ use crate::chips::relu::ReluWitness;
 use crate::circuit::ModelConfig;
 use crate::corrupt::{Corruption, CorruptionKind};
 use crate::field::fr_from_i64;
+use crate::lay;
+use crate::lay::node_io::NodeIo;
 use crate::plan::{bits, signed_bits};
 
 /// Where a tensor element lives.
 #[derive(Debug, Clone, Copy)]
-enum Src {
+pub(crate) enum Src {
     /// Row of the instance column.
     Instance(usize),
     /// An advice cell.
@@ -34,14 +36,16 @@ pub struct Bindings {
     pub outputs: Vec<Cell>,
 }
 
-struct Walk<'a, 'r> {
-    region: &'a mut Region<'r, Fr>,
-    bindings: Bindings,
-    row: usize,
+/// The region being filled and the next free row.
+pub(crate) struct Walk<'a, 'r> {
+    pub(crate) region: &'a mut Region<'r, Fr>,
+    pub(crate) bindings: Bindings,
+    pub(crate) row: usize,
 }
 
 impl Walk<'_, '_> {
-    fn bind(&mut self, src: Src, dst: Cell) {
+    /// Constrains `dst` to equal the tensor element at `src`.
+    pub(crate) fn bind(&mut self, src: Src, dst: Cell) {
         match src {
             Src::Cell(c) => self.region.constrain_equal(c, dst),
             Src::Instance(row) => self.bindings.instance_copies.push((dst, row)),
@@ -49,14 +53,14 @@ impl Walk<'_, '_> {
     }
 }
 
-fn known(trace: Option<&Trace>, id: usize) -> Result<Option<&[i64]>, Error> {
+pub(crate) fn known(trace: Option<&Trace>, id: usize) -> Result<Option<&[i64]>, Error> {
     match trace {
         None => Ok(None),
         Some(t) => t.get(id).map(Some).ok_or(Error::Synthesis),
     }
 }
 
-fn value(v: Option<i64>) -> Value<Fr> {
+pub(crate) fn value(v: Option<i64>) -> Value<Fr> {
     v.map_or(Value::unknown(), |v| Value::known(fr_from_i64(v)))
 }
 
@@ -235,6 +239,18 @@ pub fn lay_out(
                 }
             }
             QOp::Reshape => out = x_src,
+            QOp::Mul => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::arith::mul(config, &mut walk, &io)?;
+            }
+            QOp::MulConst { factor } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::arith::mul_const(config, &mut walk, &io, factor)?;
+            }
+            QOp::Select { index } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::select::select(&io, index)?;
+            }
             _ => return Err(Error::Synthesis),
         }
         if out.len() != numel {
@@ -253,7 +269,7 @@ pub fn lay_out(
 }
 
 /// Assigns one range-check row for `value + offset ∈ [0, 2^bits)` and advances.
-fn range_row(
+pub(crate) fn range_row(
     config: &ModelConfig,
     walk: &mut Walk<'_, '_>,
     v: Option<i64>,

@@ -6,6 +6,7 @@ pub mod circuit;
 pub mod corrupt;
 pub mod error;
 pub mod field;
+mod lay;
 pub mod layout;
 pub mod plan;
 pub mod transcript;

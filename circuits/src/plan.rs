@@ -10,6 +10,7 @@ use zkinfer_models::{QGraph, QNode, QOp};
 use crate::chips::linear::LinearConfig;
 use crate::chips::range::{limbs_needed, RangeConfig};
 use crate::error::CircuitError;
+use crate::lay;
 
 /// Runtime parameters of the model circuit (what `configure` needs).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +58,8 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
         }
         QOp::Add { .. } => (numel, 0),
         QOp::Reshape => (0, 0),
+        QOp::Mul | QOp::MulConst { .. } => (lay::arith::rows(numel), 0),
+        QOp::Select { .. } => (0, 0),
         _ => (0, 0),
     }
 }

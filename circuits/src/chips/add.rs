@@ -201,4 +201,68 @@ mod tests {
         let result = f.mock_with_output(Some(c), &output_with(&f, 2, -1));
         assert_constraint_failure(result, "arith", "out = ca a + cb b + cm a b + c", 2);
     }
+
+    fn mul_fixture() -> Fixture {
+        fixture_of(
+            two_operands(QOp::Mul, 6, 6, 100, 6, 10_000),
+            random_ints(12, 100, 4),
+        )
+    }
+
+    fn mul_const_fixture() -> Fixture {
+        let op = QOp::MulConst {
+            factor: random_ints(6, 30, 5),
+        };
+        fixture_of(single_op(op, 6, 100, 6, 3000, 1), random_ints(6, 100, 6))
+    }
+
+    #[test]
+    fn products_pass() {
+        mul_fixture().mock(None).expect("a * b");
+        fixture_of(
+            single_op(QOp::Mul, 6, 100, 6, 10_000, 2),
+            random_ints(6, 100, 7),
+        )
+        .mock(None)
+        .expect("x * x");
+        mul_const_fixture().mock(None).expect("factor * x");
+    }
+
+    #[test]
+    fn wrong_product_fails_the_arith_gate() {
+        let f = mul_fixture();
+        let c = Corruption {
+            node: 2,
+            element: 3,
+            kind: CorruptionKind::MulOutput(1),
+        };
+        let result = f.mock_with_output(Some(c), &output_with(&f, 3, 1));
+        assert_constraint_failure(result, "arith", "out = ca a + cb b + cm a b + c", 3);
+    }
+
+    #[test]
+    fn wrong_scaled_value_fails_the_arith_gate() {
+        let f = mul_const_fixture();
+        let c = Corruption {
+            node: 0,
+            element: 4,
+            kind: CorruptionKind::MulOutput(-2),
+        };
+        let result = f.mock_with_output(Some(c), &output_with(&f, 4, -2));
+        assert_constraint_failure(result, "arith", "out = ca a + cb b + cm a b + c", 4);
+    }
+
+    #[test]
+    fn product_operands_are_copied_from_their_sources() {
+        let f = mul_fixture();
+        // b[1] + 2 with the product recomputed: the gate holds, the copy of b from the
+        // input (pool column 1, row 1) does not.
+        let c = Corruption {
+            node: 2,
+            element: 1,
+            kind: CorruptionKind::MulOperandB(2),
+        };
+        let result = f.mock_with_output(Some(c), &output_with(&f, 1, 2 * f.input[1]));
+        assert_copy_failure(result, 1, 1);
+    }
 }

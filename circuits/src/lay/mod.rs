@@ -1,0 +1,3 @@
+pub(crate) mod arith;
+pub(crate) mod node_io;
+pub(crate) mod select;

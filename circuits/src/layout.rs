@@ -239,6 +239,10 @@ pub fn lay_out(
                 }
             }
             QOp::Reshape => out = x_src,
+            QOp::Conv { weight, bias, geom } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::conv::conv(config, &mut walk, &io, weight, bias, geom)?;
+            }
             QOp::Mul => {
                 let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
                 out = lay::arith::mul(config, &mut walk, &io)?;

@@ -293,6 +293,22 @@ pub fn two_operands(
     g
 }
 
+/// The fixture laid out with `lanes` linear lanes instead of the planner's choice
+/// (`k` grows if the rows need it).
+pub fn with_lanes(mut f: Fixture, lanes: usize) -> Fixture {
+    f.params.lanes = lanes;
+    let rows: usize = f
+        .graph
+        .nodes
+        .iter()
+        .map(|n| crate::plan::node_rows(&f.graph, n, lanes).0)
+        .sum();
+    while (1usize << f.params.k) < rows + crate::plan::RESERVED_ROWS {
+        f.params.k += 1;
+    }
+    f
+}
+
 /// Asserts that every failure is a broken copy constraint and that one of them is the
 /// advice cell in column `column` at `row` of the model region.
 pub fn assert_copy_failure(result: Result<(), Vec<VerifyFailure>>, column: usize, row: usize) {

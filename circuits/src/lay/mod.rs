@@ -1,3 +1,4 @@
 pub(crate) mod arith;
+pub(crate) mod conv;
 pub(crate) mod node_io;
 pub(crate) mod select;

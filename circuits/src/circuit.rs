@@ -8,6 +8,7 @@ use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Inst
 use zkinfer_models::{QGraph, Trace};
 
 use crate::chips::add::AddConfig;
+use crate::chips::bilinear::BilinearConfig;
 use crate::chips::linear::LinearConfig;
 use crate::chips::range::RangeConfig;
 use crate::chips::relu::ReluConfig;
@@ -30,8 +31,10 @@ pub struct ModelConfig {
     pub rescale: RescaleConfig,
     /// ReLU.
     pub relu: ReluConfig,
-    /// Constant and elementwise add.
+    /// Constant and elementwise add, elementwise products (the arithmetic gate).
     pub add: AddConfig,
+    /// Dot products of two activations (MatMul).
+    pub bilinear: BilinearConfig,
     /// Range checks.
     pub range: RangeConfig,
 }
@@ -55,6 +58,7 @@ impl ModelConfig {
         let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2]);
         let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
+        let bilinear = BilinearConfig::configure(meta, &pool);
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
         ModelConfig {
@@ -64,6 +68,7 @@ impl ModelConfig {
             rescale,
             relu,
             add,
+            bilinear,
             range,
         }
     }

@@ -35,9 +35,15 @@ pub enum CorruptionKind {
     /// Add `delta` to the second operand of a Mul and recompute the output: the gate holds,
     /// only the copy from the operand's source can catch it.
     MulOperandB(i64),
+    /// Add `delta` to the final accumulator of a MatMul dot product.
+    MatMulAcc(i64),
     /// Add `delta` to the first lane of a Conv or MatMul dot product and shift the running
     /// sums to match: the gate holds, only the copy from the lane's source can catch it.
     DotLane(i64),
+    /// Set the first padding lane of a MatMul dot product to `a = 1, b = delta` and add
+    /// `delta` to the accumulator: the gate holds, only the copies from the zero cell can
+    /// catch it.
+    MatMulPad(i64),
 }
 
 impl Corruption {

@@ -243,6 +243,10 @@ pub fn lay_out(
                 let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
                 out = lay::conv::conv(config, &mut walk, &io, weight, bias, geom)?;
             }
+            QOp::MatMul { batch, m, k, n } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::matmul::matmul(config, &mut walk, &io, [*batch, *m, *k, *n])?;
+            }
             QOp::Mul => {
                 let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
                 out = lay::arith::mul(config, &mut walk, &io)?;

@@ -59,6 +59,7 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
         QOp::Add { .. } => (numel, 0),
         QOp::Reshape => (0, 0),
         QOp::Conv { geom, .. } => (lay::conv::rows(geom, lanes), 0),
+        QOp::MatMul { batch, m, k, n } => (lay::matmul::rows(*batch, *m, *k, *n, lanes), 0),
         QOp::Mul | QOp::MulConst { .. } => (lay::arith::rows(numel), 0),
         QOp::Select { .. } => (0, 0),
         _ => (0, 0),

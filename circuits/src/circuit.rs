@@ -8,6 +8,7 @@ use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Inst
 use zkinfer_models::{QGraph, Trace};
 
 use crate::chips::add::AddConfig;
+use crate::chips::bilinear::BilinearConfig;
 use crate::chips::div::DivConfig;
 use crate::chips::linear::LinearConfig;
 use crate::chips::lookup::LookupConfig;
@@ -33,8 +34,10 @@ pub struct ModelConfig {
     pub rescale: RescaleConfig,
     /// ReLU.
     pub relu: ReluConfig,
-    /// Constant and elementwise add.
+    /// Constant and elementwise add, elementwise products (the arithmetic gate).
     pub add: AddConfig,
+    /// Dot products of two activations (MatMul).
+    pub bilinear: BilinearConfig,
     /// Range checks.
     pub range: RangeConfig,
     /// Max over contiguous groups.
@@ -64,6 +67,7 @@ impl ModelConfig {
         let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2]);
         let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
+        let bilinear = BilinearConfig::configure(meta, &pool);
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
         let max = MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
@@ -78,6 +82,7 @@ impl ModelConfig {
             rescale,
             relu,
             add,
+            bilinear,
             range,
             max,
             div,

@@ -17,7 +17,8 @@ pub struct Corruption {
 /// The kinds of corruption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorruptionKind {
-    /// Add `delta` to the final accumulator of a dot product.
+    /// Add `delta` to the final accumulator of a dot product against fixed weights
+    /// (Linear, Conv).
     LinearAcc(i64),
     /// Add `delta` to a rescale output (the copy in its range row follows).
     RescaleOutput(i64),
@@ -42,6 +43,20 @@ pub enum CorruptionKind {
     /// Add `delta` to a quotient and subtract `2b·delta` from the remainder (and follow
     /// with `t`): the gates hold, the range check on `r` or `t` fails.
     DivQuotient(i64),
+    /// Add `delta` to a Mul or MulConst output.
+    MulOutput(i64),
+    /// Add `delta` to the second operand of a Mul and recompute the output: the gate holds,
+    /// only the copy from the operand's source can catch it.
+    MulOperandB(i64),
+    /// Add `delta` to the final accumulator of a MatMul dot product.
+    MatMulAcc(i64),
+    /// Add `delta` to the first lane of a Conv or MatMul dot product and shift the running
+    /// sums to match: the gate holds, only the copy from the lane's source can catch it.
+    DotLane(i64),
+    /// Set the first padding lane of a MatMul dot product to `a = 1, b = delta` and add
+    /// `delta` to the accumulator: the gate holds, only the copies from the zero cell can
+    /// catch it.
+    MatMulPad(i64),
 }
 
 impl Corruption {

@@ -15,6 +15,7 @@ use crate::circuit::ModelConfig;
 use crate::corrupt::{Corruption, CorruptionKind};
 use crate::field::{fr_from_i128, fr_from_i64};
 use crate::lay;
+use crate::lay::node_io::NodeIo;
 use crate::plan::{bits, signed_bits};
 
 /// Where a tensor element lives.
@@ -306,7 +307,26 @@ pub fn lay_out(
             QOp::Lookup { table } => out = lay::lookup::lay(config, &mut walk, &ctx()?, *table)?,
             QOp::Max { group } => out = lay::max::lay(config, &mut walk, &ctx()?, *group)?,
             QOp::Div { shift } => out = lay::div::lay(config, &mut walk, &ctx()?, *shift)?,
-            _ => return Err(Error::Synthesis),
+            QOp::Conv { weight, bias, geom } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::conv::conv(config, &mut walk, &io, weight, bias, geom)?;
+            }
+            QOp::MatMul { batch, m, k, n } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::matmul::matmul(config, &mut walk, &io, [*batch, *m, *k, *n])?;
+            }
+            QOp::Mul => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::arith::mul(config, &mut walk, &io)?;
+            }
+            QOp::MulConst { factor } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::arith::mul_const(config, &mut walk, &io, factor)?;
+            }
+            QOp::Select { index } => {
+                let io = NodeIo::new(ni, node, &tensors, trace, corruption)?;
+                out = lay::select::select(&io, index)?;
+            }
         }
         if out.len() != numel {
             return Err(Error::Synthesis);

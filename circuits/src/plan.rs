@@ -11,6 +11,7 @@ use crate::chips::linear::LinearConfig;
 use crate::chips::lookup::LookupConfig;
 use crate::chips::range::{limbs_needed, RangeConfig};
 use crate::error::CircuitError;
+use crate::lay;
 
 /// Runtime parameters of the model circuit (what `configure` needs).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +78,10 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
             let rows = numel * crate::lay::div::ROWS_PER_ELEMENT;
             (rows, c.max(signed_bits(node.out.bound)))
         }
-        _ => (0, 0),
+        QOp::Conv { geom, .. } => (lay::conv::rows(geom, lanes), 0),
+        QOp::MatMul { batch, m, k, n } => (lay::matmul::rows(*batch, *m, *k, *n, lanes), 0),
+        QOp::Mul | QOp::MulConst { .. } => (lay::arith::rows(numel), 0),
+        QOp::Select { .. } => (0, 0),
     }
 }
 
@@ -174,9 +178,9 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
             };
             let advice = params.pool_width() + limbs;
             let lookups = limbs + fn_lookups;
-            // Weights and bias, rescale, add, division, range offset and tags, range table,
+            // Weights and bias, rescale, arith (4), division, range offset and tags, range table,
             // and the function lookup's tag and table.
-            let fixed = lanes + 1 + 2 + 3 + 1 + 1 + limbs + 2 + 4 * fn_lookups;
+            let fixed = lanes + 1 + 2 + 4 + 1 + 1 + limbs + 2 + 4 * fn_lookups;
             let perm = params.pool_width() + 1;
             let cost = (1u64 << k) * (advice as u64 + 3 * lookups as u64 + perm.div_ceil(2) as u64);
             let candidate = Plan {

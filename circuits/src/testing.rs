@@ -102,6 +102,7 @@ pub fn fixture(float: &Graph, seed: u64) -> Fixture {
         scale: 6,
         weight_scale: 6,
         headroom_bits: 1,
+        table_scale: 6,
     };
     let n = float.input_numel();
     let calib = vec![vec![1.0; n]];
@@ -269,4 +270,78 @@ pub fn overflowing_limb(shifted: i128, bits: u32, params: &CircuitParams) -> usi
         .zip(&w.tags)
         .position(|(l, t)| !(0..1i128 << t).contains(l))
         .unwrap_or_else(|| panic!("{shifted} fits in {bits} bits"))
+}
+
+/// A graph whose input (`a_len + b_len` values in `[-in_bound, in_bound]`) is split by two
+/// Select nodes into `a` (the first `a_len`) and `b` (the rest), then `op` on `(a, b)`.
+/// The op is node 2; the Selects take no rows, so it starts at row 0.
+pub fn two_operands(
+    op: QOp,
+    a_len: usize,
+    b_len: usize,
+    in_bound: u64,
+    out_numel: usize,
+    out_bound: u64,
+) -> QGraph {
+    let mut g = single_op(op, a_len + b_len, in_bound, out_numel, out_bound, 2);
+    let part = |name: &str, index: Vec<usize>| QNode {
+        name: name.into(),
+        inputs: vec![0],
+        out: QTensor {
+            shape: vec![1, index.len()],
+            scale: 4,
+            bound: in_bound,
+        },
+        op: QOp::Select { index },
+    };
+    let mut node = g.nodes.remove(0);
+    node.inputs = vec![1, 2];
+    g.nodes = vec![
+        part("a", (0..a_len).collect()),
+        part("b", (a_len..a_len + b_len).collect()),
+        node,
+    ];
+    g.output = 3;
+    g
+}
+
+/// The fixture laid out with `lanes` linear lanes instead of the planner's choice
+/// (`k` grows if the rows need it).
+pub fn with_lanes(mut f: Fixture, lanes: usize) -> Fixture {
+    f.params.lanes = lanes;
+    let rows: usize = f
+        .graph
+        .nodes
+        .iter()
+        .map(|n| crate::plan::node_rows(&f.graph, n, lanes).0)
+        .sum();
+    while (1usize << f.params.k) < rows + crate::plan::RESERVED_ROWS {
+        f.params.k += 1;
+    }
+    f
+}
+
+/// Asserts that every failure is a broken copy constraint and that one of them is the
+/// advice cell in column `column` at `row` of the model region.
+pub fn assert_copy_failure(result: Result<(), Vec<VerifyFailure>>, column: usize, row: usize) {
+    let failures = result.expect_err("the corrupted witness must be rejected");
+    assert!(!failures.is_empty());
+    let mut hit = false;
+    for f in &failures {
+        match f {
+            VerifyFailure::Permutation {
+                column: c,
+                location,
+            } => {
+                hit |= matches!(c.column_type(), halo2_proofs::plonk::Any::Advice(_))
+                    && c.index() == column
+                    && absolute_row(location) == row;
+            }
+            other => panic!("expected only copy failures, got {other:?}"),
+        }
+    }
+    assert!(
+        hit,
+        "no copy failure at column {column}, row {row}: {failures:#?}"
+    );
 }

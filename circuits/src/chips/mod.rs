@@ -2,6 +2,7 @@
 //! `assign`; the layout in [`crate::layout`] drives them from a `Trace`.
 
 pub mod add;
+pub mod bilinear;
 pub mod div;
 pub mod linear;
 pub mod lookup;

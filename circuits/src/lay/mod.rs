@@ -3,6 +3,11 @@
 //!
 //! [`NodeCtx`]: crate::layout::NodeCtx
 
+pub(crate) mod arith;
+pub(crate) mod conv;
 pub(crate) mod div;
 pub(crate) mod lookup;
+pub(crate) mod matmul;
 pub(crate) mod max;
+pub(crate) mod node_io;
+pub(crate) mod select;

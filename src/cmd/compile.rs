@@ -16,8 +16,9 @@ use super::write;
 /// What `compile` may vary to meet the error budget.
 #[derive(Debug, Clone)]
 pub struct Search {
-    /// Largest acceptable output error against the float model on the calibration rows.
-    pub max_error: f64,
+    /// Largest acceptable output error against the float model on the calibration rows
+    /// (`None`: [`DEFAULT_RELATIVE_ERROR`] times the largest |output|, at least that much).
+    pub max_error: Option<f64>,
     /// One table scale for every lookup, instead of searching.
     pub table_scale: Option<u32>,
 }
@@ -30,6 +31,9 @@ struct Candidate {
     plan: Plan,
 }
 
+/// Default error budget, relative to the largest |output| on the calibration rows.
+pub const DEFAULT_RELATIVE_ERROR: f64 = 1e-4;
+
 /// Lowest and highest table scales the search tries.
 const TABLE_SCALES: std::ops::RangeInclusive<u32> = 6..=13;
 
@@ -40,6 +44,7 @@ const TABLE_SCALES: std::ops::RangeInclusive<u32> = 6..=13;
 fn search_table_scales(
     compile_one: &dyn Fn(&TableScales) -> Result<Candidate>,
     search: &Search,
+    max_error: f64,
 ) -> Result<(Candidate, Vec<serde_json::Value>)> {
     let mut tried = Vec::new();
     let record = |c: &Candidate, tried: &mut Vec<serde_json::Value>| {
@@ -76,12 +81,12 @@ fn search_table_scales(
         .collect();
     let mut best = compile_one(&fine)?;
     record(&best, &mut tried);
-    let meets = |c: &Candidate| c.acc.output_max_abs_error <= search.max_error;
+    let meets = |c: &Candidate| c.acc.output_max_abs_error <= max_error;
     if !meets(&best) {
         bar.finish_and_clear();
         eprintln!(
             "warning: even the finest tables give an output error of {:.3e}, over --max-error {:.1e}; using them (raise --scale for more accuracy, or --max-error)",
-            best.acc.output_max_abs_error, search.max_error
+            best.acc.output_max_abs_error, max_error
         );
         return Ok((best, tried));
     }
@@ -142,11 +147,8 @@ pub fn run(
     config: QuantizeConfig,
     search: &Search,
 ) -> Result<()> {
-    if !(search.max_error > 0.0 && search.max_error.is_finite()) {
-        anyhow::bail!(
-            "--max-error must be a positive number, got {}",
-            search.max_error
-        );
+    if let Some(e) = search.max_error.filter(|e| !(*e > 0.0 && e.is_finite())) {
+        anyhow::bail!("--max-error must be a positive number, got {e}");
     }
     let bytes = std::fs::read(model).with_context(|| format!("cannot read {}", model.display()))?;
     let graph = onnx::import_bytes(&bytes).with_context(|| format!("{}", model.display()))?;
@@ -170,7 +172,15 @@ pub fn run(
             plan,
         })
     };
-    let (chosen, tried) = search_table_scales(&compile_one, search)?;
+    let max_error = search.max_error.unwrap_or_else(|| {
+        let peak = rows
+            .iter()
+            .filter_map(|r| graph.eval_f64(r).get(graph.output).cloned())
+            .flatten()
+            .fold(1.0f64, |m, v| m.max(v.abs()));
+        DEFAULT_RELATIVE_ERROR * peak
+    });
+    let (chosen, tried) = search_table_scales(&compile_one, search, max_error)?;
     let Candidate {
         scales: _,
         q,
@@ -189,7 +199,7 @@ pub fn run(
         "source_sha256": q.graph.source_sha256,
         "weights_sha256": q.graph.weights_sha256,
         "quantization": config,
-        "max_error": search.max_error,
+        "max_error": max_error,
         "search": tried,
         "tables": q.graph.tables.iter().map(|t| json!({"name": t.name, "in_scale": t.in_scale, "out_scale": t.out_scale, "lo": t.lo, "hi": t.hi(), "rows": t.values.len()})).collect::<Vec<_>>(),
         "calibration_rows": rows.len(),
@@ -233,7 +243,7 @@ pub fn run(
     }
     println!(
         "  output max |error| vs float model: {:.3e} over {} calibration row(s) (budget {:.1e})",
-        acc.output_max_abs_error, acc.rows, search.max_error
+        acc.output_max_abs_error, acc.rows, max_error
     );
     for t in &q.graph.tables {
         println!(

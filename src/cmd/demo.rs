@@ -23,7 +23,7 @@ pub fn run(out: &Path) -> Result<()> {
         build.display()
     ));
     let search = super::compile::Search {
-        max_error: 2.5e-4,
+        max_error: None,
         table_scale: None,
     };
     super::compile::run(&model, &input, &build, QuantizeConfig::default(), &search)?;

@@ -48,7 +48,7 @@ enum Command {
         headroom_bits: u32,
         /// Error budget: the largest max-abs error of the output against the float model on
         /// the calibration rows. The compiler picks the cheapest circuit that meets it.
-        /// Default: 1e-4 times the largest |output| on the calibration rows (at least 1e-4).
+        /// Default: 1.5e-4 times the largest |output| on the calibration rows (at least 1.5e-4).
         #[arg(long)]
         max_error: Option<f64>,
         /// Scale (bits) of lookup-table arguments. Default: searched, cheapest that meets

@@ -32,7 +32,7 @@ struct Candidate {
 }
 
 /// Default error budget, relative to the largest |output| on the calibration rows.
-pub const DEFAULT_RELATIVE_ERROR: f64 = 1e-4;
+pub const DEFAULT_RELATIVE_ERROR: f64 = 1.5e-4;
 
 /// Lowest and highest table scales the search tries.
 const TABLE_SCALES: std::ops::RangeInclusive<u32> = 6..=13;

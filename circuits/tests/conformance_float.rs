@@ -1,0 +1,259 @@
+//! End to end from float graphs: every float op the importer produces is quantized, run by
+//! the reference semantics and the candle runtime (which must agree bit for bit), and proven
+//! by the circuit (MockProver accepts the honest output and rejects it off by one).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use halo2_proofs::dev::MockProver;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use zkinfer_circuits::{plan, public_values, ModelCircuit};
+use zkinfer_models::geometry::ConvGeom;
+use zkinfer_models::graph::{Graph, Node, Op, UnaryFn};
+use zkinfer_models::input::quantize_values;
+use zkinfer_models::{quantize, QuantizeConfig};
+
+fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
+    (0..n).map(|_| rng.gen_range(-amp..amp)).collect()
+}
+
+fn node(name: &str, op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> Node {
+    Node {
+        name: name.into(),
+        op,
+        inputs,
+        shape,
+    }
+}
+
+fn graph(input_shape: Vec<usize>, nodes: Vec<Node>) -> Graph {
+    Graph {
+        input_name: "x".into(),
+        input_shape,
+        output: nodes.len(),
+        nodes,
+        output_name: "y".into(),
+    }
+}
+
+/// Quantizes `g` (small scales, small tables) on calibration rows in `[lo, hi)`, then checks
+/// reference == runtime and the circuit on fresh inputs from the same range.
+fn check(g: &Graph, lo: f64, hi: f64, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = g.input_numel();
+    let mut row = || -> Vec<f64> { (0..n).map(|_| rng.gen_range(lo..hi)).collect() };
+    let calib: Vec<Vec<f64>> = (0..4).map(|_| row()).collect();
+    let config = QuantizeConfig {
+        scale: 7,
+        weight_scale: 7,
+        headroom_bits: 1,
+        table_scale: 6,
+    };
+    let q = quantize(g, &calib, config, "float-conformance")
+        .unwrap()
+        .graph;
+    for case in 0..2 {
+        // A fresh row inside the calibrated range (the calibration rows' own hull).
+        let x: Vec<f64> = (0..n)
+            .map(|i| calib[case % calib.len()][i] * 0.75)
+            .collect();
+        let input = quantize_values(&x, q.input.scale);
+        let reference = q.eval(&input).unwrap();
+        let ran = zkinfer_runtime::run(&q, &input, &zkinfer_runtime::cpu()).unwrap();
+        assert_eq!(ran, reference, "runtime != reference, case {case}");
+        let output = reference.get(q.output).unwrap().to_vec();
+        let params = plan(&q).unwrap().params;
+        let circuit =
+            ModelCircuit::with_trace(Arc::new(q.clone()), params.clone(), Arc::new(reference));
+        let honest =
+            MockProver::run(params.k, &circuit, vec![public_values(&input, &output)]).unwrap();
+        assert_eq!(
+            honest.verify(),
+            Ok(()),
+            "honest trace rejected, case {case}"
+        );
+        let mut wrong = output.clone();
+        let at = case % wrong.len();
+        wrong[at] += 1;
+        let lying =
+            MockProver::run(params.k, &circuit, vec![public_values(&input, &wrong)]).unwrap();
+        assert!(
+            lying.verify().is_err(),
+            "wrong output accepted, case {case}"
+        );
+    }
+}
+
+fn pool_geom(c: usize, h: usize, k: usize, s: usize, p: usize) -> ConvGeom {
+    ConvGeom {
+        in_channels: c,
+        in_h: h,
+        in_w: h,
+        out_channels: c,
+        kernel: [k, k],
+        stride: [s, s],
+        pads: [p; 4],
+        dilation: [1, 1],
+        groups: c,
+    }
+}
+
+#[test]
+fn conv_pools_and_batchnorm_style_scaling() {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let geom = ConvGeom {
+        in_channels: 2,
+        in_h: 6,
+        in_w: 6,
+        out_channels: 2,
+        kernel: [3, 3],
+        stride: [1, 1],
+        pads: [1, 1, 1, 1],
+        dilation: [1, 1],
+        groups: 2,
+    };
+    let nodes = vec![
+        node(
+            "conv",
+            Op::Conv {
+                weight: rand_vec(&mut rng, geom.weight_len(), 0.5),
+                bias: rand_vec(&mut rng, 2, 0.5),
+                geom,
+            },
+            vec![0],
+            vec![1, 2, 6, 6],
+        ),
+        node("relu", Op::Relu, vec![1], vec![1, 2, 6, 6]),
+        node(
+            "maxpool",
+            Op::MaxPool {
+                geom: pool_geom(2, 6, 2, 2, 1),
+            },
+            vec![2],
+            vec![1, 2, 4, 4],
+        ),
+        node(
+            "avgpool",
+            Op::AvgPool {
+                geom: pool_geom(2, 4, 3, 1, 1),
+                count_include_pad: false,
+            },
+            vec![3],
+            vec![1, 2, 4, 4],
+        ),
+        node(
+            "scale",
+            Op::MulConst {
+                constant: rand_vec(&mut rng, 32, 1.5),
+            },
+            vec![4],
+            vec![1, 2, 4, 4],
+        ),
+        node(
+            "global",
+            Op::AvgPool {
+                geom: pool_geom(2, 4, 4, 1, 0),
+                count_include_pad: true,
+            },
+            vec![5],
+            vec![1, 2, 1, 1],
+        ),
+    ];
+    check(&graph(vec![1, 2, 6, 6], nodes), -1.0, 1.0, 11);
+}
+
+#[test]
+fn every_table_function() {
+    for func in UnaryFn::ALL {
+        let positive = matches!(func, UnaryFn::Sqrt | UnaryFn::Reciprocal | UnaryFn::Rsqrt);
+        let nodes = vec![node(func.name(), Op::Unary { func }, vec![0], vec![1, 6])];
+        let (lo, hi) = if positive { (0.5, 2.0) } else { (-2.0, 2.0) };
+        check(&graph(vec![1, 6], nodes), lo, hi, 12);
+    }
+}
+
+#[test]
+fn attention_block_with_gelu() {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let (s, d) = (3usize, 4usize);
+    let n = s * d;
+    let linear = |rng: &mut ChaCha8Rng| Op::Linear {
+        weight: rand_vec(rng, d * d, 0.5),
+        bias: rand_vec(rng, d, 0.2),
+        n_in: d,
+        n_out: d,
+    };
+    let transpose: Vec<usize> = (0..n).map(|i| (i % s) * d + i / s).collect();
+    let nodes = vec![
+        node(
+            "ln",
+            Op::LayerNorm {
+                gamma: rand_vec(&mut rng, d, 1.0),
+                beta: rand_vec(&mut rng, d, 0.5),
+                epsilon: 1e-5,
+                group: d,
+            },
+            vec![0],
+            vec![1, s, d],
+        ),
+        node("q", linear(&mut rng), vec![1], vec![1, s, d]),
+        node("k", linear(&mut rng), vec![1], vec![1, s, d]),
+        node(
+            "kt",
+            Op::Select { index: transpose },
+            vec![3],
+            vec![1, d, s],
+        ),
+        node(
+            "scores",
+            Op::MatMul {
+                batch: 1,
+                m: s,
+                k: d,
+                n: s,
+            },
+            vec![2, 4],
+            vec![1, s, s],
+        ),
+        node(
+            "scaled",
+            Op::MulConst {
+                constant: vec![0.5; s * s],
+            },
+            vec![5],
+            vec![1, s, s],
+        ),
+        node("softmax", Op::Softmax { group: s }, vec![6], vec![1, s, s]),
+        node(
+            "mix",
+            Op::MatMul {
+                batch: 1,
+                m: s,
+                k: s,
+                n: d,
+            },
+            vec![7, 3],
+            vec![1, s, d],
+        ),
+        node("residual", Op::Sub, vec![0, 8], vec![1, s, d]),
+        node(
+            "erf",
+            Op::Unary { func: UnaryFn::Erf },
+            vec![9],
+            vec![1, s, d],
+        ),
+        node("gate", Op::Mul, vec![9, 10], vec![1, s, d]),
+        node(
+            "shift",
+            Op::AddConst {
+                constant: vec![3.0; n],
+            },
+            vec![11],
+            vec![1, s, d],
+        ),
+        node("ratio", Op::Div, vec![8, 12], vec![1, s, d]),
+    ];
+    check(&graph(vec![1, s, d], nodes), -1.0, 1.0, 13);
+}

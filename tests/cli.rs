@@ -295,3 +295,54 @@ fn shared_mlp_sigmoid_matches_onnxruntime() {
 fn shared_tiny_transformer_matches_onnxruntime() {
     shared_model_matches_onnxruntime("tiny_transformer", 1.58e-3);
 }
+
+/// A table argument outside its calibrated domain at prove time: a one-line error naming the
+/// node, the value and the domain, a non-zero exit, and no proof file.
+#[test]
+fn table_argument_outside_the_calibrated_domain_is_named() {
+    use zkinfer::models::onnx::encode::{float_tensor, graph, model_bytes, node, value_info_fixed};
+    let tmp = tempfile::tempdir().unwrap();
+    // y = tanh(x0 - x1): calibrated where x0 = x1, so the table covers a narrow domain.
+    let model = tmp.path().join("tanh.onnx");
+    let bytes = model_bytes(graph(
+        vec![
+            node("MatMul", "/diff", &["x", "w"], &["d"], vec![]),
+            node("Tanh", "/act/Tanh", &["d"], &["y"], vec![]),
+        ],
+        vec![float_tensor("w", &[2, 1], &[1.0, -1.0])],
+        value_info_fixed("x", &[1, 2]),
+        value_info_fixed("y", &[1, 1]),
+    ));
+    std::fs::write(&model, bytes).unwrap();
+    let calib = tmp.path().join("calib.json");
+    std::fs::write(&calib, r#"{"input_data": [[0.5, 0.5], [-0.25, -0.25]]}"#).unwrap();
+    let dir = tmp.path().join("build");
+    ok(&[
+        "compile",
+        s(&model),
+        "--calibration",
+        s(&calib),
+        "--out",
+        s(&dir),
+    ]);
+    ok(&["setup", s(&dir), "--insecure-test-srs"]);
+    let wide = tmp.path().join("wide.json");
+    std::fs::write(&wide, r#"{"input_data": [[0.5, -0.5]]}"#).unwrap();
+    let out = tmp.path().join("proof.json");
+    let err = fails(&["prove", s(&dir), "--input", s(&wide), "--out", s(&out)]);
+    assert!(
+        err.contains("`/act/Tanh`")
+            && err.contains("tanh table's domain")
+            && err.contains("recompile"),
+        "{err}"
+    );
+    assert!(
+        !out.exists(),
+        "no proof file for an input outside the domain"
+    );
+    // Inside the domain the same model proves.
+    let inside = tmp.path().join("inside.json");
+    std::fs::write(&inside, r#"{"input_data": [[0.1, 0.1]]}"#).unwrap();
+    ok(&["prove", s(&dir), "--input", s(&inside), "--out", s(&out)]);
+    assert!(ok(&["verify", s(&dir.join("vk.bin")), s(&out)]).starts_with("verified"));
+}

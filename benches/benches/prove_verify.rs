@@ -5,7 +5,11 @@
 //!   (in-process, key already parsed), `runtime_run` (CPU inference only).
 //! - `chips`: one small graph per chip family, so a regression in one chip shows up:
 //!   `linear_256x64` (Linear-heavy: 16,384 MACs, then a 64-value rescale) and
-//!   `rescale_relu_1024` (elementwise: 1,024 one-weight dots, 1,024 rescales, 1,024 ReLUs).
+//!   `rescale_relu_1024` (elementwise: 1,024 one-weight dots, 1,024 rescales, 1,024 ReLUs),
+//!   `sigmoid_512` (lookup: 512 table lookups after a rescale), `softmax_16x16` (max, exp
+//!   table, sums and range-checked divisions), `conv_8x16x16` (a 3x3 convolution on the
+//!   linear chip with gathered lanes) and `attention_16x16` (two activation matmuls on the
+//!   bilinear chip around a softmax).
 //!   Each has `witness` (runtime run checked against the reference semantics) and `prove`
 //!   (witness generation + the real halo2 prover, no MockProver).
 //! - `shared`: `mlp_small` from `../shared/models` when that folder exists (skipped otherwise):
@@ -26,7 +30,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::{ChaCha20Rng, ChaCha8Rng};
 use zkinfer_circuits::{plan, CircuitParams};
 use zkinfer_models::artifact::{encode_model, hash_hex, sha256};
-use zkinfer_models::graph::{Graph, Node, Op};
+use zkinfer_models::geometry::ConvGeom;
+use zkinfer_models::graph::{Graph, Node, Op, UnaryFn};
 use zkinfer_models::input::{parse_input_rows, quantize_values, read_input_rows};
 use zkinfer_models::proof_file::ProofFile;
 use zkinfer_models::{onnx, quantize, QGraph, QuantizeConfig};
@@ -212,10 +217,134 @@ fn rescale_relu_graph() -> Graph {
     }
 }
 
+fn node(name: &str, op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> Node {
+    Node {
+        name: name.into(),
+        op,
+        inputs,
+        shape,
+    }
+}
+
+fn single_input(input_shape: Vec<usize>, nodes: Vec<Node>) -> Graph {
+    Graph {
+        input_name: "input".into(),
+        input_shape,
+        output: nodes.len(),
+        nodes,
+        output_name: "output".into(),
+    }
+}
+
+/// `[512, 1]` → Sigmoid: one rescale to the table scale and 512 lookups.
+fn sigmoid_graph() -> Graph {
+    let f = UnaryFn::Sigmoid;
+    single_input(
+        vec![512, 1],
+        vec![node(
+            "sigmoid",
+            Op::Unary { func: f },
+            vec![0],
+            vec![512, 1],
+        )],
+    )
+}
+
+/// `[16, 16]` → Softmax over rows: max, exp table, sums and rounded divisions.
+fn softmax_graph() -> Graph {
+    single_input(
+        vec![16, 16],
+        vec![node(
+            "softmax",
+            Op::Softmax { group: 16 },
+            vec![0],
+            vec![16, 16],
+        )],
+    )
+}
+
+/// `[1, 8, 16, 16]` → Conv 8 → 8 channels, 3x3, padding 1: 147,456 MACs on gathered lanes.
+fn conv_graph() -> Graph {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let geom = ConvGeom {
+        in_channels: 8,
+        in_h: 16,
+        in_w: 16,
+        out_channels: 8,
+        kernel: [3, 3],
+        stride: [1, 1],
+        pads: [1, 1, 1, 1],
+        dilation: [1, 1],
+        groups: 1,
+    };
+    let op = Op::Conv {
+        weight: random_f32(&mut rng, geom.weight_len(), 0.1),
+        bias: random_f32(&mut rng, 8, 0.1),
+        geom,
+    };
+    single_input(
+        vec![1, 8, 16, 16],
+        vec![node("conv", op, vec![0], vec![1, 8, 16, 16])],
+    )
+}
+
+/// `x [16, 16]`: `softmax(x·xᵀ / 4)·x`, two activation matmuls (8,192 MACs) on the
+/// bilinear chip around a softmax.
+fn attention_graph() -> Graph {
+    let (s, d) = (16usize, 16usize);
+    let transpose: Vec<usize> = (0..s * d).map(|i| (i % s) * d + i / s).collect();
+    single_input(
+        vec![1, s, d],
+        vec![
+            node(
+                "xt",
+                Op::Select { index: transpose },
+                vec![0],
+                vec![1, d, s],
+            ),
+            node(
+                "scores",
+                Op::MatMul {
+                    batch: 1,
+                    m: s,
+                    k: d,
+                    n: s,
+                },
+                vec![0, 1],
+                vec![1, s, s],
+            ),
+            node(
+                "scaled",
+                Op::MulConst {
+                    constant: vec![0.25; s * s],
+                },
+                vec![2],
+                vec![1, s, s],
+            ),
+            node("softmax", Op::Softmax { group: s }, vec![3], vec![1, s, s]),
+            node(
+                "mix",
+                Op::MatMul {
+                    batch: 1,
+                    m: s,
+                    k: s,
+                    n: d,
+                },
+                vec![4, 0],
+                vec![1, s, d],
+            ),
+        ],
+    )
+}
+
 fn bench_chips(c: &mut Criterion) {
     let cases = [
         ("linear_256x64", linear_graph()),
         ("rescale_relu_1024", rescale_relu_graph()),
+        ("sigmoid_512", sigmoid_graph()),
+        ("softmax_16x16", softmax_graph()),
+        ("conv_8x16x16", conv_graph()),
+        ("attention_16x16", attention_graph()),
     ];
     let mut g = slow(c, "chips");
     for (name, float) in &cases {

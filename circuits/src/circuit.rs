@@ -36,14 +36,14 @@ pub struct ModelConfig {
     pub relu: ReluConfig,
     /// Constant and elementwise add, elementwise products (the arithmetic gate).
     pub add: AddConfig,
-    /// Dot products of two activations (MatMul).
-    pub bilinear: BilinearConfig,
+    /// Dot products of two activations (MatMul; only when the graph has one).
+    pub bilinear: Option<BilinearConfig>,
     /// Range checks.
     pub range: RangeConfig,
-    /// Max over contiguous groups.
-    pub max: MaxConfig,
-    /// Rounded division.
-    pub div: DivConfig,
+    /// Max over contiguous groups (only when the graph has one).
+    pub max: Option<MaxConfig>,
+    /// Rounded division (only when the graph has one).
+    pub div: Option<DivConfig>,
     /// Function-table lookups (only when the graph has lookup nodes).
     pub lookup: Option<LookupConfig>,
 }
@@ -67,12 +67,17 @@ impl ModelConfig {
         let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2]);
         let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
-        let bilinear = BilinearConfig::configure(meta, &pool);
+        let opt = params.optional;
+        let bilinear = opt.bilinear.then(|| BilinearConfig::configure(meta, &pool));
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
-        let max = MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
+        let max = opt
+            .max
+            .then(|| MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]));
         // `t` sits in the next row's range value column (pool column 0).
-        let div = DivConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], range.value);
+        let div = opt
+            .div
+            .then(|| DivConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], range.value));
         let lookup =
             (params.fn_table_rows > 0).then(|| LookupConfig::configure(meta, pool[0], pool[1]));
         ModelConfig {
@@ -170,6 +175,7 @@ impl Circuit<Fr> for ModelCircuit {
                 limb_bits: 4,
                 limbs: 1,
                 fn_table_rows: 0,
+                optional: Default::default(),
             },
         )
     }

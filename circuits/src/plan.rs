@@ -28,6 +28,35 @@ pub struct CircuitParams {
     /// the graph has no lookup node, and then the function lookup is not configured.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub fn_table_rows: usize,
+    /// Chips configured only when the graph needs them (fewer gates and columns otherwise).
+    #[serde(default)]
+    pub optional: OptionalChips,
+}
+
+/// Gates that exist only in circuits whose graph uses them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionalChips {
+    /// Dot products of two activations (MatMul).
+    #[serde(default)]
+    pub bilinear: bool,
+    /// Max over groups (MaxPool, Softmax).
+    #[serde(default)]
+    pub max: bool,
+    /// Rounded division (Softmax, Div).
+    #[serde(default)]
+    pub div: bool,
+}
+
+impl OptionalChips {
+    /// The chips `graph` needs.
+    pub fn of(graph: &QGraph) -> Self {
+        let has = |f: fn(&QOp) -> bool| graph.nodes.iter().any(|n| f(&n.op));
+        OptionalChips {
+            bilinear: has(|op| matches!(op, QOp::MatMul { .. })),
+            max: has(|op| matches!(op, QOp::Max { .. })),
+            div: has(|op| matches!(op, QOp::Div { .. })),
+        }
+    }
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -142,6 +171,30 @@ pub struct Plan {
     pub cost: u64,
 }
 
+/// Prove-time model: seconds = `PROVE_FIXED_S + PROVE_S_PER_COST · cost`, fitted on release
+/// proofs of the five reference models (BENCHMARKS.md, 2-core AMD EPYC): within about 15 %.
+pub const PROVE_S_PER_COST: f64 = 5.8e-6;
+/// See [`PROVE_S_PER_COST`].
+pub const PROVE_FIXED_S: f64 = 0.2;
+/// Prove-memory model: bytes = `PROVE_FIXED_BYTES + PROVE_BYTES_PER_CELL · 2^k · columns`
+/// (advice + fixed), fitted on the same runs: within about 15 %.
+pub const PROVE_BYTES_PER_CELL: f64 = 205.0;
+/// See [`PROVE_BYTES_PER_CELL`].
+pub const PROVE_FIXED_BYTES: f64 = 12.0 * 1024.0 * 1024.0;
+
+impl Plan {
+    /// Predicted wall time of one proof on the reference machine, in seconds.
+    pub fn predicted_prove_s(&self) -> f64 {
+        PROVE_FIXED_S + PROVE_S_PER_COST * self.cost as f64
+    }
+
+    /// Predicted peak resident memory of one proof, in bytes.
+    pub fn predicted_prove_bytes(&self) -> u64 {
+        let cells = (1u64 << self.params.k) * (self.advice_columns + self.fixed_columns) as u64;
+        (PROVE_FIXED_BYTES + PROVE_BYTES_PER_CELL * cells as f64) as u64
+    }
+}
+
 /// Chooses the cheapest plan for `graph`.
 pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     let instances = graph.input.numel() + graph.output_tensor().map_or(0, |t| t.numel());
@@ -150,6 +203,7 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     }
     let fn_rows = fn_table_rows(graph);
     let fn_lookups = usize::from(fn_rows > 0);
+    let optional = OptionalChips::of(graph);
     let mut best: Option<Plan> = None;
     for lanes in LANE_CHOICES {
         let mut rows = 0usize;
@@ -175,12 +229,14 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
                 limb_bits,
                 limbs,
                 fn_table_rows: fn_rows,
+                optional,
             };
             let advice = params.pool_width() + limbs;
             let lookups = limbs + fn_lookups;
             // Weights and bias, rescale, arith (4), division, range offset and tags, range table,
             // and the function lookup's tag and table.
-            let fixed = lanes + 1 + 2 + 4 + 1 + 1 + limbs + 2 + 4 * fn_lookups;
+            let fixed =
+                lanes + 1 + 2 + 4 + usize::from(optional.div) + 1 + limbs + 2 + 4 * fn_lookups;
             let perm = params.pool_width() + 1;
             let cost = (1u64 << k) * (advice as u64 + 3 * lookups as u64 + perm.div_ceil(2) as u64);
             let candidate = Plan {

@@ -13,11 +13,12 @@ pub fn run(dir: &Path) -> Result<()> {
     let plan = plan(&graph)?;
     let p = &plan.params;
     println!(
-        "k = {} ({} rows, {} used by the model, {} by the range table)",
+        "k = {} ({} rows, {} used by the model, {} by the range table, {} by the function tables)",
         p.k,
         1u64 << p.k,
         plan.rows,
-        plan.table_rows
+        plan.table_rows,
+        plan.fn_table_rows
     );
     println!(
         "dot-product lanes: {}; range limbs: {} x {} bits",
@@ -35,5 +36,10 @@ pub fn run(dir: &Path) -> Result<()> {
     let polys = (plan.fixed_columns + p.lanes + 8 + plan.advice_columns) as u64;
     let est_pk = polys * (1u64 << p.k) * 32 * 5;
     println!("estimated proving key: {}", super::human_bytes(est_pk));
+    println!(
+        "predicted prove: {:.2} s, {} peak memory (model fitted on a 2-core AMD EPYC; see BENCHMARKS.md)",
+        plan.predicted_prove_s(),
+        super::human_bytes(plan.predicted_prove_bytes())
+    );
     Ok(())
 }

@@ -29,7 +29,8 @@ pub(crate) fn lay(
     shift: u32,
 ) -> Result<Vec<Src>, Error> {
     // The gate reads `t` from the next row's range value: they must be one column.
-    if shift > MAX_SHIFT || config.div.t != config.range.value {
+    let chip = config.div.as_ref().ok_or(Error::Synthesis)?;
+    if shift > MAX_SHIFT || chip.t != config.range.value {
         return Err(Error::Synthesis);
     }
     let (a, b) = (ctx.operand(0)?, ctx.operand(1)?);
@@ -54,7 +55,7 @@ pub(crate) fn lay(
             }
             _ => {}
         }
-        let cells = config.div.assign(walk.region, walk.row, shift, w)?;
+        let cells = chip.assign(walk.region, walk.row, shift, w)?;
         walk.row += 1;
         // This row holds `t`: the division gate on the row above reads it by rotation.
         range_row_i128(config, walk, w.map(|w| w.t()), 0, c)?;

@@ -69,7 +69,8 @@ pub(crate) fn matmul(
     if a_src.len() != batch * m * k || b_src.len() != batch * k * n {
         return Err(Error::Synthesis);
     }
-    let h = config.bilinear.lanes();
+    let bilinear = config.bilinear.as_ref().ok_or(Error::Synthesis)?;
+    let h = bilinear.lanes();
     let start = walk.row;
     let dots = batch * m * n;
     let padded = BilinearConfig::has_padding(k, h);
@@ -114,7 +115,7 @@ pub(crate) fn matmul(
                         *last += d;
                     }
                 }
-                let cells = config.bilinear.assign_dot(
+                let cells = bilinear.assign_dot(
                     walk.region,
                     walk.row,
                     k,

@@ -53,9 +53,12 @@ pub(crate) fn lay(
             }
             _ => {}
         }
-        let cells = config
-            .max
-            .assign_group(walk.region, walk.row, group, rows.as_deref())?;
+        let cells = config.max.as_ref().ok_or(Error::Synthesis)?.assign_group(
+            walk.region,
+            walk.row,
+            group,
+            rows.as_deref(),
+        )?;
         walk.row += group;
         for (i, c) in cells.iter().enumerate() {
             walk.bind(x.src(base + i)?, c.x);

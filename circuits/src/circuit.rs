@@ -64,13 +64,13 @@ impl ModelConfig {
         meta.enable_equality(instance);
         let lanes = params.lanes.clamp(1, width - 1);
         let linear = LinearConfig::configure(meta, &pool[..lanes], pool[lanes]);
-        let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2]);
-        let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]);
+        let range =
+            RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
+        let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2], &range);
+        let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], &range);
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
         let opt = params.optional;
         let bilinear = opt.bilinear.then(|| BilinearConfig::configure(meta, &pool));
-        let range =
-            RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
         let max = opt
             .max
             .then(|| MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]));

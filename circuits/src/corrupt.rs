@@ -24,6 +24,9 @@ pub enum CorruptionKind {
     RescaleOutput(i64),
     /// Use `r + 2^k` and `y - 1`: the rescale gate holds, the remainder range check fails.
     RescaleRemainder,
+    /// Spell `delta` more than the checked value (a rescale's `r`, a ReLU's `d`) in the
+    /// range limbs of its row: only the "its limbs" constraint can object.
+    InlineLimbs(i128),
     /// Flip the ReLU sign bit and recompute `out` and `d`: the gate holds, `d`'s range check fails.
     ReluSign,
     /// Add `delta` to a ReLU output.

@@ -227,8 +227,15 @@ pub fn lay_out(
                     let cells = config.rescale.assign(walk.region, walk.row, *shift, w)?;
                     walk.row += 1;
                     walk.bind(*src, cells.v);
-                    let r_cell = range_row(config, &mut walk, w.map(|w| w.2), 0, *shift)?;
-                    walk.region.constrain_equal(cells.r, r_cell);
+                    let mut r = w.map(|w| i128::from(w.2));
+                    if let (Some(CorruptionKind::InlineLimbs(d)), Some(r)) =
+                        (Corruption::at(corruption, ni, i), r.as_mut())
+                    {
+                        *r += d;
+                    }
+                    config
+                        .range
+                        .assign_limbs(walk.region, walk.row - 1, r, *shift)?;
                     let y_cell = range_row(config, &mut walk, w.map(|w| w.1), y_off, y_bits)?;
                     walk.region.constrain_equal(cells.y, y_cell);
                     out.push(Src::Cell(cells.y));
@@ -250,8 +257,15 @@ pub fn lay_out(
                     let cells = config.relu.assign(walk.region, walk.row, w)?;
                     walk.bind(*src, cells.x);
                     walk.row += 1;
-                    let d_cell = range_row(config, &mut walk, w.map(|w| w.d), 0, d_bits)?;
-                    walk.region.constrain_equal(cells.d, d_cell);
+                    let mut d = w.map(|w| i128::from(w.d));
+                    if let (Some(CorruptionKind::InlineLimbs(delta)), Some(d)) =
+                        (Corruption::at(corruption, ni, i), d.as_mut())
+                    {
+                        *d += delta;
+                    }
+                    config
+                        .range
+                        .assign_limbs(walk.region, walk.row - 1, d, d_bits)?;
                     out.push(Src::Cell(cells.out));
                 }
             }

@@ -85,14 +85,14 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
             let dots = numel / (*n_out).max(1) * n_out;
             (dots * LinearConfig::rows_per_dot(*n_in, lanes), 0)
         }
-        QOp::Rescale { shift } => (3 * numel, (*shift).max(signed_bits(node.out.bound))),
+        QOp::Rescale { shift } => (2 * numel, (*shift).max(signed_bits(node.out.bound))),
         QOp::Relu => {
             let bound = node
                 .inputs
                 .first()
                 .and_then(|&t| graph.tensor(t))
                 .map_or(node.out.bound, |t| t.bound);
-            (2 * numel, bits(bound))
+            (numel, bits(bound))
         }
         QOp::Add { .. } => (numel, 0),
         QOp::Reshape => (0, 0),

@@ -120,6 +120,48 @@ impl RangeConfig {
         )
     }
 
+    /// `Σ_i 2^(iL) · l_i` on the current row: the value the limbs spell. A chip that puts
+    /// `x - limbs_sum = 0` in its own gate range-checks `x` on its own row (the tags set by
+    /// [`RangeConfig::assign_limbs`] fix the width), with no extra row and no copy.
+    pub fn limbs_sum(
+        &self,
+        meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>,
+    ) -> Expression<Fr> {
+        self.limbs
+            .iter()
+            .enumerate()
+            .fold(Expression::Constant(Fr::zero()), |acc, (i, l)| {
+                acc + meta.query_advice(*l, Rotation::cur())
+                    * Expression::Constant(pow2(self.limb_bits * i as u32))
+            })
+    }
+
+    /// Assigns the tags and limbs of a `bits`-bit check of `shifted` on `row` (for a chip
+    /// whose gate uses [`RangeConfig::limbs_sum`]); `None` during key generation.
+    pub fn assign_limbs(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        shifted: Option<i128>,
+        bits: u32,
+    ) -> Result<(), Error> {
+        let witness = shifted.map(|v| self.witness(v, bits));
+        let tags = range_witness(0, bits, self.limb_bits, self.limbs.len()).tags;
+        for (i, (col, tag)) in self.limbs.iter().zip(&self.tags).enumerate() {
+            region.assign_fixed(
+                *tag,
+                row,
+                Fr::from(u64::from(tags.get(i).copied().unwrap_or(0))),
+            );
+            let v = match &witness {
+                Some(w) => Value::known(fr_from_i128(w.limbs.get(i).copied().unwrap_or(0))),
+                None => Value::unknown(),
+            };
+            region.assign_advice(*col, row, v);
+        }
+        Ok(())
+    }
+
     /// Number of table rows for `limb_bits`.
     pub fn table_rows(limb_bits: u32) -> usize {
         (1usize << (limb_bits + 1)) - 1

@@ -2,8 +2,8 @@
 //!
 //! One row holds `x`, a sign bit `s`, `out = s·x` and `d = (2s-1)·x + s - 1`, i.e.
 //! `d = x` when `s = 1` and `d = -x - 1` when `s = 0`. `d` is range-checked to
-//! `[0, 2^b)` with `|x| <= bound < 2^b`: a wrong sign turns `d` into a huge field element
-//! and fails that check.
+//! `[0, 2^b)` with `|x| <= bound < 2^b`, on the same row (the range chip's limbs spell it):
+//! a wrong sign turns `d` into a huge field element and fails that check.
 
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -72,6 +72,7 @@ impl ReluConfig {
         s: Column<Advice>,
         out: Column<Advice>,
         d: Column<Advice>,
+        range: &crate::chips::range::RangeConfig,
     ) -> Self {
         let q_relu = meta.selector();
         meta.create_gate("relu", |meta| {
@@ -89,8 +90,9 @@ impl ReluConfig {
                 ("out = s * x", q.clone() * (out - s.clone() * x.clone())),
                 (
                     "d = (2s - 1) x + s - 1",
-                    q * (d - (s.clone() + s.clone() - one.clone()) * x - s + one),
+                    q.clone() * (d.clone() - (s.clone() + s.clone() - one.clone()) * x - s + one),
                 ),
+                ("d = its limbs", q * (d - range.limbs_sum(meta))),
             ]
         });
         ReluConfig {
@@ -151,7 +153,18 @@ mod tests {
             kind: CorruptionKind::ReluOutput(1),
         };
         let result = f.mock_with_output(Some(c), &output_with(&f, 6, 1));
-        assert_constraint_failure(result, "relu", "out = s * x", 6 * 2);
+        assert_constraint_failure(result, "relu", "out = s * x", 6);
+    }
+
+    #[test]
+    fn magnitude_not_spelled_by_its_limbs_fails_the_relu_gate() {
+        let f = relu_fixture();
+        let c = Corruption {
+            node: 0,
+            element: 5,
+            kind: CorruptionKind::InlineLimbs(-1),
+        };
+        assert_constraint_failure(f.mock(Some(c)), "relu", "d = its limbs", 5);
     }
 
     #[test]
@@ -178,7 +191,7 @@ mod tests {
                 f.params.limbs,
             );
             let limb = w.limbs.iter().position(|l| *l < 0).expect("negative limb");
-            assert_lookup_failure(result, &format!("limb {limb} in range"), element * 2 + 1);
+            assert_lookup_failure(result, &format!("limb {limb} in range"), element);
         }
     }
 }

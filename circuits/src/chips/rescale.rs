@@ -1,8 +1,9 @@
 //! Rescale chip: `y = floor((v + 2^(k-1)) / 2^k)`, round half up.
 //!
 //! One row holds `v`, `y` and the remainder `r` with `v + 2^(k-1) = y·2^k + r`. The
-//! remainder is range-checked to `[0, 2^k)` and `y` to its static bound by the range chip
-//! (through copy constraints), which makes `y` the unique integer quotient.
+//! remainder is range-checked to `[0, 2^k)` on the same row (the range chip's limbs spell
+//! it), and `y` to its static bound on a range row (through a copy constraint), which makes
+//! `y` the unique integer quotient.
 
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -46,6 +47,7 @@ impl RescaleConfig {
         v: Column<Advice>,
         y: Column<Advice>,
         r: Column<Advice>,
+        range: &crate::chips::range::RangeConfig,
     ) -> Self {
         let q_rescale = meta.selector();
         let pow = meta.fixed_column();
@@ -57,7 +59,14 @@ impl RescaleConfig {
             let r = meta.query_advice(r, Rotation::cur());
             let p = meta.query_fixed(pow, Rotation::cur());
             let h = meta.query_fixed(half, Rotation::cur());
-            vec![("v + half = y * 2^k + r", q * (v + h - y * p - r))]
+            let limbs = range.limbs_sum(meta);
+            vec![
+                (
+                    "v + half = y * 2^k + r",
+                    q.clone() * (v + h - y * p - r.clone()),
+                ),
+                ("r = its limbs", q * (r - limbs)),
+            ]
         });
         RescaleConfig {
             q_rescale,
@@ -135,7 +144,19 @@ mod tests {
             kind: CorruptionKind::RescaleOutput(1),
         };
         let result = f.mock_with_output(Some(c), &output_with(&f, 4, 1));
-        assert_constraint_failure(result, "rescale", "v + half = y * 2^k + r", 4 * 3);
+        assert_constraint_failure(result, "rescale", "v + half = y * 2^k + r", 4 * 2);
+    }
+
+    #[test]
+    fn remainder_not_spelled_by_its_limbs_fails_the_rescale_gate() {
+        let f = rescale_fixture();
+        let c = Corruption {
+            node: 0,
+            element: 3,
+            kind: CorruptionKind::InlineLimbs(1),
+        };
+        let result = f.mock(Some(c));
+        assert_constraint_failure(result, "rescale", "r = its limbs", 3 * 2);
     }
 
     #[test]
@@ -156,6 +177,6 @@ mod tests {
             .position(|(l, t)| *l >= 1 << t)
             .expect("overflowing limb");
         assert!(bits(1 << SHIFT) > SHIFT);
-        assert_lookup_failure(result, &format!("limb {limb} in range"), 5 * 3 + 1);
+        assert_lookup_failure(result, &format!("limb {limb} in range"), 5 * 2);
     }
 }

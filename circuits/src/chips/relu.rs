@@ -60,8 +60,6 @@ pub struct ReluCells {
     pub x: Cell,
     /// Output cell.
     pub out: Cell,
-    /// `d` cell (copy into a range check).
-    pub d: Cell,
 }
 
 impl ReluConfig {
@@ -118,8 +116,8 @@ impl ReluConfig {
         let x = region.assign_advice(self.x, row, val(|w| w.x)).cell();
         region.assign_advice(self.s, row, val(|w| w.s));
         let out = region.assign_advice(self.out, row, val(|w| w.out)).cell();
-        let d = region.assign_advice(self.d, row, val(|w| w.d)).cell();
-        Ok(ReluCells { x, out, d })
+        region.assign_advice(self.d, row, val(|w| w.d));
+        Ok(ReluCells { x, out })
     }
 }
 

@@ -36,8 +36,6 @@ pub struct RescaleCells {
     pub v: Cell,
     /// The output cell.
     pub y: Cell,
-    /// The remainder cell (copy into a range check).
-    pub r: Cell,
 }
 
 impl RescaleConfig {
@@ -99,8 +97,8 @@ impl RescaleConfig {
         };
         let v = region.assign_advice(self.v, row, val(|w| w.0)).cell();
         let y = region.assign_advice(self.y, row, val(|w| w.1)).cell();
-        let r = region.assign_advice(self.r, row, val(|w| w.2)).cell();
-        Ok(RescaleCells { v, y, r })
+        region.assign_advice(self.r, row, val(|w| w.2));
+        Ok(RescaleCells { v, y })
     }
 }
 

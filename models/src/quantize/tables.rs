@@ -77,9 +77,12 @@ pub(crate) fn lookup(
         Some(ArgRange::NonNegative) => (0, bound),
     };
     let (olo, ohi) = b.observed(xr);
-    let half = (ohi - olo) / 2;
-    let widen = half.saturating_mul(1 << cfg.headroom_bits.min(16)) + (1i64 << in_s) / 8 + 1;
-    let center = olo + half;
+    // Values are bounded by 2^62, so their spread fits in i128 and half of it in i64.
+    let half = ((i128::from(ohi) - i128::from(olo)) / 2) as i64;
+    let widen = half
+        .saturating_mul(1 << cfg.headroom_bits.min(16))
+        .saturating_add((1i64 << in_s.min(62)) / 8 + 1);
+    let center = olo.saturating_add(half);
     let mut lo = center.saturating_sub(widen).max(static_lo);
     let mut hi = center.saturating_add(widen).min(static_hi);
     // Widening never crosses zero when the calibration never did: functions with a pole or
@@ -107,8 +110,8 @@ pub(crate) fn lookup(
             clamp_hi = Some(s);
         }
     }
-    let rows = hi - lo + 1;
-    if !(1..=MAX_TABLE_ROWS).contains(&rows) {
+    let rows = i128::from(hi) - i128::from(lo) + 1;
+    if !(1..=i128::from(MAX_TABLE_ROWS)).contains(&rows) {
         return Err(QuantizeError::Table {
             node: name.to_string(),
             detail: format!(

@@ -318,3 +318,26 @@ fn every_unary_function_imports_and_tabulates_accurately() {
         );
     }
 }
+
+/// A table domain too large to build is a named error suggesting the fix, not a panic or an
+/// allocation of billions of rows.
+#[test]
+fn an_oversized_table_is_a_named_error() {
+    let nodes = vec![node(
+        "exp",
+        Op::Unary { func: UnaryFn::Exp },
+        vec![0],
+        vec![1, 2],
+    )];
+    let g = graph(vec![1, 2], nodes);
+    let config = QuantizeConfig {
+        table_scale: 20,
+        ..QuantizeConfig::default()
+    };
+    let err = quantize(&g, &[vec![-1000.0, 1000.0]], config, "src").expect_err("too large");
+    assert!(
+        matches!(&err, QuantizeError::Table { node, .. } if node == "exp"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--table-scale"), "{err}");
+}

@@ -1,6 +1,9 @@
 //! Graph builders and the conformance check shared by the integration tests.
 #![allow(dead_code)]
 
+#[macro_use]
+mod macros;
+
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_models::geometry::ConvGeom;

@@ -217,9 +217,13 @@ impl UnaryFn {
         }
     }
 
-    /// The function an ONNX op type names, if it is one of ours.
+    /// The function a standard ONNX op type names, if it is one of ours. Rsqrt has no ONNX
+    /// op: it is imported from `Reciprocal(Sqrt(x))`.
     pub fn from_onnx(op: &str) -> Option<UnaryFn> {
-        UnaryFn::ALL.into_iter().find(|f| f.spec().onnx_op == op)
+        UnaryFn::ALL
+            .into_iter()
+            .filter(|&f| f != UnaryFn::Rsqrt)
+            .find(|f| f.spec().onnx_op == op)
     }
 
     /// Lower-case name used in table names and reports.

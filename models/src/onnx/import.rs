@@ -330,7 +330,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Gemm" => linear::gemm(imp, ctx),
         "MatMul" => matmul::matmul(imp, ctx),
         "Add" | "Sub" | "Mul" | "Div" => arith::binary(imp, ctx),
-        op if op != "Rsqrt" && UnaryFn::from_onnx(op).is_some() => arith::unary(imp, ctx),
+        op if UnaryFn::from_onnx(op).is_some() => arith::unary(imp, ctx),
         "Neg" => arith::neg(imp, ctx),
         "Relu" => reshape::relu(imp, ctx),
         "Conv" => conv::conv(imp, ctx),

@@ -269,8 +269,12 @@ fn every_unary_function_imports_and_tabulates_accurately() {
     use crate::onnx::encode::{
         graph as onnx_graph, model_bytes, node as onnx_node, value_info_fixed,
     };
+    assert_eq!(UnaryFn::from_onnx("Rsqrt"), None, "not a standard ONNX op");
     for func in UnaryFn::ALL {
         let spec = func.spec();
+        if func != UnaryFn::Rsqrt {
+            assert_eq!(UnaryFn::from_onnx(spec.onnx_op), Some(func));
+        }
         let nodes = if func == UnaryFn::Rsqrt {
             vec![
                 onnx_node("Sqrt", "/sqrt", &["x"], &["r"], vec![]),

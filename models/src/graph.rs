@@ -329,7 +329,7 @@ impl Graph {
                 Op::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
                 Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
                 Op::Reshape => arg(0).to_vec(),
-                op => eval_more_f64(op, &|k| arg(k)),
+                op => eval_more_f64(op, node.inputs.len(), &|k| arg(k)),
             };
             values.push(out);
         }
@@ -338,7 +338,7 @@ impl Graph {
 }
 
 /// Float semantics of the ops beyond the MLP set (empty output on malformed operands).
-fn eval_more_f64<'a>(op: &Op, arg: &dyn Fn(usize) -> &'a [f64]) -> Vec<f64> {
+fn eval_more_f64<'a>(op: &Op, n_inputs: usize, arg: &dyn Fn(usize) -> &'a [f64]) -> Vec<f64> {
     let zip = |f: fn(f64, f64) -> f64| -> Vec<f64> {
         arg(0).iter().zip(arg(1)).map(|(&a, &b)| f(a, b)).collect()
     };
@@ -446,12 +446,8 @@ fn eval_more_f64<'a>(op: &Op, arg: &dyn Fn(usize) -> &'a [f64]) -> Vec<f64> {
             y
         }
         Op::Select { index } => {
-            let mut all: Vec<f64> = Vec::new();
-            let mut k = 0;
-            while !arg(k).is_empty() {
-                all.extend_from_slice(arg(k));
-                k += 1;
-            }
+            // Every operand, empty ones included, so positions match the integer Select.
+            let all: Vec<f64> = (0..n_inputs).flat_map(|k| arg(k).iter().copied()).collect();
             index
                 .iter()
                 .map(|&i| all.get(i).copied().unwrap_or(0.0))

@@ -345,3 +345,33 @@ fn an_oversized_table_is_a_named_error() {
     );
     assert!(err.to_string().contains("--table-scale"), "{err}");
 }
+
+/// A Select reads positions in the concatenation of all its operands, empty ones included,
+/// in the float path as in the integer one.
+#[test]
+fn select_over_an_empty_operand_keeps_positions() {
+    let nodes = vec![
+        node("empty", Op::Select { index: vec![] }, vec![0], vec![0]),
+        node(
+            "concat",
+            Op::Select {
+                index: vec![3, 2, 1, 0],
+            },
+            vec![1, 0],
+            vec![1, 4],
+        ),
+    ];
+    let g = graph(vec![1, 4], nodes);
+    let x = vec![0.5, -0.25, 0.125, 1.0];
+    let floats = g.eval_f64(&x);
+    assert_eq!(floats[2], vec![1.0, 0.125, -0.25, 0.5]);
+    let q = quantize(
+        &g,
+        std::slice::from_ref(&x),
+        QuantizeConfig::default(),
+        "src",
+    )
+    .expect("quantize");
+    let report = accuracy(&g, &q, &[x]).expect("accuracy");
+    assert_eq!(report.output_max_abs_error, 0.0);
+}

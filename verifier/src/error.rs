@@ -51,4 +51,13 @@ pub enum VerifyError {
     /// The cryptographic check failed: the proof does not prove this input and output.
     #[error("proof rejected: it does not prove this output for this input and model ({0})")]
     ProofRejected(String),
+    /// The circuit uses a feature the on-chain verifier does not implement.
+    #[error("the EVM verifier does not support this circuit: {0}")]
+    EvmUnsupported(String),
+    /// The embedded EVM could not deploy the verifier.
+    #[error("deploying the verifier in the embedded EVM failed: {0}")]
+    EvmDeploy(String),
+    /// The on-chain verifier rejected the proof (the call reverted).
+    #[error("the EVM verifier rejected the proof ({0})")]
+    EvmRejected(String),
 }

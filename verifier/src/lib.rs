@@ -10,6 +10,7 @@
 
 pub mod calldata;
 pub mod error;
+pub mod evm;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod key;

@@ -1,0 +1,112 @@
+//! The embedded EVM (revm): deploy a verifier, call it with calldata, report gas.
+
+use revm::context::result::{ExecutionResult, Output};
+use revm::context::TxEnv;
+use revm::database::InMemoryDB;
+use revm::primitives::{Address, TxKind};
+use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
+
+use crate::error::VerifyError;
+
+/// Gas limit of every transaction (a mainnet block's limit).
+pub const GAS_LIMIT: u64 = 30_000_000;
+
+type Evm = revm::MainnetEvm<revm::handler::MainnetContext<InMemoryDB>>;
+
+/// A verifier deployed in a fresh in-memory chain.
+pub struct Deployed {
+    evm: Evm,
+    nonce: u64,
+    /// The verifier's address.
+    pub address: Address,
+    /// Gas of the deployment transaction.
+    pub deploy_gas: u64,
+    /// Size of the verifier's runtime code in bytes.
+    pub runtime_size: usize,
+}
+
+impl std::fmt::Debug for Deployed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deployed")
+            .field("address", &self.address)
+            .field("deploy_gas", &self.deploy_gas)
+            .field("runtime_size", &self.runtime_size)
+            .finish()
+    }
+}
+
+fn describe(result: &ExecutionResult) -> String {
+    match result {
+        ExecutionResult::Success { .. } => "success".into(),
+        ExecutionResult::Revert { output, .. } => format!("reverted, output 0x{}", hex::encode(output)),
+        ExecutionResult::Halt { reason, .. } => format!("halted: {reason:?}"),
+    }
+}
+
+/// Deploys `creation_code` (with its constructor arguments appended).
+pub fn deploy(creation_code: Vec<u8>) -> Result<Deployed, VerifyError> {
+    let mut evm = Context::mainnet()
+        .with_db(InMemoryDB::default())
+        .build_mainnet();
+    let tx = TxEnv {
+        gas_limit: GAS_LIMIT,
+        kind: TxKind::Create,
+        data: creation_code.into(),
+        nonce: 0,
+        ..Default::default()
+    };
+    let result = evm
+        .transact_commit(tx)
+        .map_err(|e| VerifyError::EvmDeploy(e.to_string()))?;
+    match result {
+        ExecutionResult::Success {
+            output: Output::Create(code, Some(address)),
+            gas_used,
+            ..
+        } => Ok(Deployed {
+            evm,
+            nonce: 1,
+            address,
+            deploy_gas: gas_used,
+            runtime_size: code.len(),
+        }),
+        other => Err(VerifyError::EvmDeploy(describe(&other))),
+    }
+}
+
+impl Deployed {
+    /// Calls the verifier; returns the transaction's gas when it returns the word 1.
+    pub fn call(&mut self, calldata: &[u8]) -> Result<u64, VerifyError> {
+        let tx = TxEnv {
+            gas_limit: GAS_LIMIT,
+            kind: TxKind::Call(self.address),
+            data: calldata.to_vec().into(),
+            nonce: self.nonce,
+            ..Default::default()
+        };
+        let result = self
+            .evm
+            .transact_commit(tx)
+            .map_err(|e| VerifyError::EvmRejected(e.to_string()))?;
+        self.nonce += 1;
+        match result {
+            ExecutionResult::Success {
+                output: Output::Call(out),
+                gas_used,
+                ..
+            } => {
+                let mut one = [0u8; 32];
+                one[31] = 1;
+                if out.as_ref() == one {
+                    Ok(gas_used)
+                } else {
+                    Err(VerifyError::EvmRejected(format!(
+                        "returned 0x{} instead of 1",
+                        hex::encode(out)
+                    )))
+                }
+            }
+            other => Err(VerifyError::EvmRejected(describe(&other))),
+        }
+    }
+}

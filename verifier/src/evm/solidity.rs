@@ -1,0 +1,58 @@
+//! Rendering a model's `Verifier.sol`, and the precompiled generic verifier.
+
+use crate::error::VerifyError;
+
+use super::key_data::EvmKey;
+
+/// The generic verifier's Solidity source.
+pub const VERIFIER_SOURCE: &str = include_str!("../../evm/ZkinferVerifier.sol");
+
+/// solc-js output for [`VERIFIER_SOURCE`] (`node evm/compile.js evm/ZkinferVerifier.sol`):
+/// solc 0.8.19, optimizer on (200 runs), no metadata hash.
+pub const VERIFIER_BUILD: &str = include_str!("../../evm/ZkinferVerifier.json");
+
+/// Name of the per-model contract in an exported `Verifier.sol`.
+pub const MODEL_CONTRACT: &str = "ModelVerifier";
+
+/// The exported Solidity file: the generic verifier, then a contract that deploys it with
+/// this model's key data.
+pub fn render(key: &EvmKey, model_hash: &str) -> String {
+    format!(
+        "{VERIFIER_SOURCE}
+/// @notice Verifier for zkinfer model {model_hash}: {instances} public values (inputs, then
+/// outputs), calldata of exactly {calldata} bytes.
+contract {MODEL_CONTRACT} is ZkinferVerifier {{
+    constructor()
+        ZkinferVerifier(
+            hex\"{data}\"
+        )
+    {{}}
+}}
+",
+        instances = key.instance_count,
+        calldata = key.calldata_len,
+        data = hex::encode(&key.data),
+    )
+}
+
+/// The generic verifier's creation bytecode, from [`VERIFIER_BUILD`].
+pub fn generic_creation_code() -> Result<Vec<u8>, VerifyError> {
+    let build: serde_json::Value = serde_json::from_str(VERIFIER_BUILD)
+        .map_err(|e| VerifyError::EvmDeploy(format!("bad precompiled verifier: {e}")))?;
+    let code = build
+        .pointer("/contracts/ZkinferVerifier/creation")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| VerifyError::EvmDeploy("precompiled verifier has no bytecode".into()))?;
+    hex::decode(code).map_err(|e| VerifyError::EvmDeploy(format!("bad precompiled verifier: {e}")))
+}
+
+/// Creation code of the generic verifier followed by its ABI-encoded constructor argument
+/// (`bytes keyData`).
+pub fn creation_with_key(creation: &[u8], key: &EvmKey) -> Vec<u8> {
+    let mut out = creation.to_vec();
+    out.extend(super::words::word_u64(32));
+    out.extend(super::words::word_u64(key.data.len() as u64));
+    out.extend(&key.data);
+    out.resize(out.len() + (32 - key.data.len() % 32) % 32, 0);
+    out
+}

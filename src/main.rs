@@ -87,11 +87,29 @@ enum Command {
         out: PathBuf,
     },
     /// Verify a proof offline. Exits 0 and prints "verified" on success.
+    ///
+    /// With --evm, deploys the Solidity verifier (the same code `export-verifier` writes) in
+    /// an embedded EVM, sends it the proof's calldata and prints the gas used.
     Verify {
         /// The verifying key (DIR/vk.bin).
         vk: PathBuf,
         /// The proof JSON.
         proof: PathBuf,
+        /// Check the proof with the on-chain verifier in an embedded EVM instead.
+        #[arg(long)]
+        evm: bool,
+    },
+    /// Write the Solidity verifier of a model (for on-chain verification).
+    ///
+    /// The file holds the generic verifier contract `ZkinferVerifier` and the contract to
+    /// deploy, `ModelVerifier`, which creates it with this model's key data. Send it the bytes
+    /// from `encode-calldata`: it returns 1 for a valid proof and reverts otherwise.
+    ExportVerifier {
+        /// Directory with vk.bin (or the vk.bin file itself).
+        dir: PathBuf,
+        /// Where to write the Solidity file.
+        #[arg(long, default_value = "Verifier.sol")]
+        out: PathBuf,
     },
     /// Run inference only and print the output (no proof).
     Run {
@@ -189,7 +207,14 @@ fn main() -> ExitCode {
             row,
             out,
         } => cmd::prove::run(&dir, &input, row, &out).map(|_| ()),
-        Command::Verify { vk, proof } => cmd::verify::run(&vk, &proof).map(|_| ()),
+        Command::Verify { vk, proof, evm } => {
+            if evm {
+                cmd::verify::run_evm(&vk, &proof)
+            } else {
+                cmd::verify::run(&vk, &proof).map(|_| ())
+            }
+        }
+        Command::ExportVerifier { dir, out } => cmd::export::run(&dir, &out),
         Command::Run { dir, input, row } => cmd::run::run(&dir, &input, row),
         Command::Bench { dir, input, runs } => cmd::bench::run(&dir, &input, runs),
         Command::EncodeCalldata { proof, out, hex } => cmd::calldata::run(&proof, &out, hex),

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod calldata;
 pub mod compile;
 pub mod demo;
+pub mod export;
 pub mod plan;
 pub mod prove;
 pub mod run;

@@ -35,7 +35,8 @@ contract ZkinferVerifier {
             // 0x300 l_0    0x320 l_last 0x340 l_blind 0x360 public-value column eval
             // 0x380 expected quotient eval 0x3a0 y' 0x3c0 v  0x3e0 u  0x400 1/x
             // 0x420 transcript state 0x440 r_outer 0x460 z_0 0x480 1/z_diff_0 0x4a0 v^i
-            // 0x4c0 transcript buffer address
+            // 0x4c0 transcript buffer address 0x4e0 β·x·δ^c in the permutation argument
+            // 0x000 the permutation column counter
             // 0x500.. u - point_k (128 words)  0x1500.. Lagrange basis (8 words)
             // 0x1600.. constraint program stack (64 words)
 
@@ -94,11 +95,17 @@ contract ZkinferVerifier {
                 }
             }
 
-            // An evaluation reference: kind 0 = calldata offset, 1 = the expected quotient
-            // evaluation, 2 = the public-value column's evaluation.
+            // The 4-byte big-endian word at p.
+            function u32at(p) -> v {
+                v := shr(224, mload(p))
+            }
+
+            // An evaluation reference (4 bytes: kind, then a 24-bit offset): kind 0 = calldata
+            // offset, 1 = the expected quotient evaluation, 2 = the public-value column's
+            // evaluation.
             function evalRef(ref) -> v {
-                switch shr(128, ref)
-                case 0 { v := calldataload(and(ref, 0xffffffff)) }
+                switch shr(24, ref)
+                case 0 { v := calldataload(and(ref, 0xffffff)) }
                 case 1 { v := mload(0x380) }
                 default { v := mload(0x360) }
             }
@@ -119,7 +126,7 @@ contract ZkinferVerifier {
                 let right := calldataload(at)
                 for { let j := 0 } and(lt(j, hd(8)), lt(mload(0x00), hd(10))) { j := add(j, 1) } {
                     let c := mload(0x00)
-                    let ev := evalRef(mload(add(add(0x2000, hd(36)), mul(32, c))))
+                    let ev := evalRef(u32at(add(add(0x2000, hd(36)), mul(4, c))))
                     let s := mulr(mload(0x260), calldataload(add(hd(20), mul(32, c))))
                     left := mulr(left, addr(addr(ev, s), mload(0x280)))
                     right := mulr(right, addr(addr(ev, mload(0x4e0)), mload(0x280)))
@@ -249,11 +256,11 @@ contract ZkinferVerifier {
                 if iszero(staticcall(gas(), 0x06, 0x80, 0x80, 0x200, 0x40)) { fail() }
             }
 
-            // ACC += s·C for a commitment reference: kind 0 = calldata offset, 1 = key-data
-            // offset, 2 = the quotient commitment Σ x^{n·i}·H_i.
+            // ACC += s·C for a commitment reference (4 bytes): kind 0 = calldata offset,
+            // 1 = key-data offset, 2 = the quotient commitment Σ x^{n·i}·H_i.
             function mulAccRef(ref, s) {
-                let o := and(ref, 0xffffffff)
-                switch shr(128, ref)
+                let o := and(ref, 0xffffff)
+                switch shr(24, ref)
                 case 0 { mulAcc(calldataload(o), calldataload(add(o, 32)), s) }
                 case 1 { mulAcc(mload(add(0x2000, o)), mload(add(0x2020, o)), s) }
                 default {
@@ -283,7 +290,7 @@ contract ZkinferVerifier {
 
             // u - p_k for the k-th point index stored at `at`.
             function uMinusPoint(at) -> d {
-                d := mload(add(0x500, mul(32, mload(at))))
+                d := mload(add(0x500, mul(32, u32at(at))))
             }
 
             // Lagrange basis of a set's m points at u, into 0x1500..:
@@ -294,7 +301,7 @@ contract ZkinferVerifier {
                 for { let j := 0 } lt(j, m) { j := add(j, 1) } {
                     let l := mulr(xpow, mload(add(cs, mul(32, j))))
                     for { let k := 0 } lt(k, m) { k := add(k, 1) } {
-                        if iszero(eq(k, j)) { l := mulr(l, uMinusPoint(add(idx, mul(32, k)))) }
+                        if iszero(eq(k, j)) { l := mulr(l, uMinusPoint(add(idx, mul(4, k)))) }
                     }
                     mstore(add(0x1500, mul(32, j)), l)
                 }
@@ -303,15 +310,15 @@ contract ZkinferVerifier {
             // The commitments of one rotation set: adds y'^c·coef·C_c to the MSM and
             // y'^c·coef·r_c(u) to r_outer. Returns the plan pointer after them.
             function openCommitments(ptr, m, coef) -> next {
-                let nc := mload(ptr)
-                ptr := add(ptr, 32)
+                let nc := u32at(ptr)
+                ptr := add(ptr, 4)
                 for { let c := 0 } lt(c, nc) { c := add(c, 1) } {
-                    let cref := mload(ptr)
-                    ptr := add(ptr, 32)
+                    let cref := u32at(ptr)
+                    ptr := add(ptr, 4)
                     let r := 0
                     for { let j := 0 } lt(j, m) { j := add(j, 1) } {
-                        r := addr(r, mulr(evalRef(mload(ptr)), mload(add(0x1500, mul(32, j)))))
-                        ptr := add(ptr, 32)
+                        r := addr(r, mulr(evalRef(u32at(ptr)), mload(add(0x1500, mul(32, j)))))
+                        ptr := add(ptr, 4)
                     }
                     mstore(0x440, addr(mload(0x440), mulr(coef, r)))
                     mulAccRef(cref, coef)
@@ -322,10 +329,10 @@ contract ZkinferVerifier {
 
             // One rotation set of the SHPLONK opening; returns the plan pointer after it.
             function openSet(ptr, i, np) -> next {
-                let m := mload(ptr)
-                let mask := mload(add(ptr, 32))
-                let idx := add(ptr, 64)
-                let cs := add(idx, mul(32, m))
+                let m := u32at(ptr)
+                let mask := u32at(add(ptr, 4))
+                let idx := add(ptr, 8)
+                let cs := add(idx, mul(4, m))
                 let zdiff := 1
                 for { let k := 0 } lt(k, np) { k := add(k, 1) } {
                     if iszero(and(shr(k, mask), 1)) { zdiff := mulr(zdiff, mload(add(0x500, mul(32, k)))) }
@@ -333,7 +340,7 @@ contract ZkinferVerifier {
                 switch i
                 case 0 {
                     let z0 := 1
-                    for { let j := 0 } lt(j, m) { j := add(j, 1) } { z0 := mulr(z0, uMinusPoint(add(idx, mul(32, j)))) }
+                    for { let j := 0 } lt(j, m) { j := add(j, 1) } { z0 := mulr(z0, uMinusPoint(add(idx, mul(4, j)))) }
                     mstore(0x460, z0)
                     mstore(0x480, inv(zdiff))
                     zdiff := 1
@@ -407,15 +414,15 @@ contract ZkinferVerifier {
             // SHPLONK multi-opening.
             {
                 let plan := add(0x2000, hd(37))
-                let np := mload(plan)
-                let ptr := add(plan, 32)
+                let np := u32at(plan)
+                let ptr := add(plan, 4)
                 for { let k := 0 } lt(k, np) { k := add(k, 1) } {
                     let point := mulmod(mload(ptr), mload(0x2c0), RM)
                     mstore(add(0x500, mul(32, k)), addmod(mload(0x3e0), sub(RM, point), RM))
                     ptr := add(ptr, 32)
                 }
-                let ns := mload(ptr)
-                ptr := add(ptr, 32)
+                let ns := u32at(ptr)
+                ptr := add(ptr, 4)
                 mstore(0x4a0, 1)
                 for { let i := 0 } lt(i, ns) { i := add(i, 1) } { ptr := openSet(ptr, i, np) }
             }

@@ -77,8 +77,9 @@ pub(crate) fn fr_from_hex_be(s: &str) -> Option<Fr> {
     Option::from(Fr::from_repr(repr))
 }
 
-/// Checks `proof` against `key`: model identity, public values, then the proof itself.
-pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyError> {
+/// Checks everything but the cryptography: model identity, shapes, scales, the input range and
+/// that the instances are the input and output values. Returns the instances.
+pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<Fr>, VerifyError> {
     let key_model = hash_hex(&key.model_hash);
     if proof.model_hash != key_model {
         return Err(VerifyError::ModelMismatch {
@@ -121,6 +122,12 @@ pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyEr
             ));
         }
     }
+    Ok(instances)
+}
+
+/// Checks `proof` against `key`: model identity, public values, then the proof itself.
+pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyError> {
+    let instances = check_public(key, proof)?;
     let bytes =
         hex::decode(&proof.proof).map_err(|e| VerifyError::Malformed(format!("not hex: {e}")))?;
     check_proof(key, &instances, &bytes)?;

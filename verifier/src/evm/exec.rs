@@ -110,3 +110,52 @@ impl Deployed {
         }
     }
 }
+
+/// What a check in the embedded EVM measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvmVerified {
+    /// The proven output.
+    pub output: zkinfer_models::proof_file::TensorValues,
+    /// Gas of the verifying transaction (including the 21,000 base and the calldata).
+    pub gas: u64,
+    /// Gas of deploying the verifier and its key contract.
+    pub deploy_gas: u64,
+    /// The verifier's runtime code size in bytes.
+    pub runtime_size: usize,
+    /// The key contract's code size in bytes.
+    pub key_size: usize,
+    /// Calldata length in bytes.
+    pub calldata_len: usize,
+}
+
+/// Checks the proof file's public values as the offline verifier does, then deploys the
+/// precompiled Solidity verifier with this key's data and sends it the proof's calldata.
+pub fn verify_in_evm(
+    key: &crate::VerifierKey,
+    proof: &zkinfer_models::proof_file::ProofFile,
+) -> Result<EvmVerified, VerifyError> {
+    crate::verify::check_public(key, proof)?;
+    let evm_key = super::key_data(key)?;
+    let creation = super::solidity::creation_with_key(
+        &super::solidity::generic_creation_code()?,
+        &evm_key,
+    );
+    let mut deployed = deploy(creation)?;
+    let calldata = crate::calldata::encode(proof)?;
+    if calldata.len() != evm_key.calldata_len {
+        return Err(VerifyError::Malformed(format!(
+            "the calldata is {} bytes, the key expects {}",
+            calldata.len(),
+            evm_key.calldata_len
+        )));
+    }
+    let gas = deployed.call(&calldata)?;
+    Ok(EvmVerified {
+        output: proof.output.clone(),
+        gas,
+        deploy_gas: deployed.deploy_gas,
+        runtime_size: deployed.runtime_size,
+        key_size: evm_key.data.len() + 1,
+        calldata_len: calldata.len(),
+    })
+}

@@ -56,15 +56,15 @@ pub mod op {
     pub const LOOKUP: u8 = 12;
 }
 
-/// Reference kinds, in bits 128 and up of a reference word.
-const KIND_SHIFT: u32 = 128;
-/// Commitment or evaluation in calldata (the low bits are the offset).
-const KIND_CALLDATA: u64 = 0;
-/// Commitment in the key data (the low bits are its byte offset there) / the expected
-/// quotient evaluation.
-const KIND_KEY: u64 = 1;
-/// The quotient commitment `Σ x^{n·i}·H_i` / the public-value column's evaluation.
-const KIND_SPECIAL: u64 = 2;
+/// A reference is a 4-byte big-endian word: the kind in the top byte, an offset below.
+/// Kind 0: a commitment or evaluation in calldata at that offset.
+const KIND_CALLDATA: u32 = 0;
+/// Kind 1: a commitment in the key data at that byte offset, or (for evaluations) the
+/// expected quotient evaluation.
+const KIND_KEY: u32 = 1;
+/// Kind 2: the quotient commitment `Σ x^{n·i}·H_i`, or (for evaluations) the public-value
+/// column's evaluation.
+const KIND_SPECIAL: u32 = 2;
 
 /// Depth of the constraint program's stack in the contract.
 pub const MAX_STACK: usize = 64;
@@ -132,16 +132,18 @@ fn unsupported(detail: impl Into<String>) -> VerifyError {
     VerifyError::EvmUnsupported(detail.into())
 }
 
-fn reference(kind: u64, low: usize) -> Word {
-    let mut w = word_u64(low as u64);
-    let kind_bytes = kind.to_be_bytes();
-    // Bits 128.. of a big-endian word are its first 16 bytes.
-    let at = 16 - kind_bytes.len();
-    for (dst, src) in w.iter_mut().skip(at).zip(kind_bytes) {
-        *dst = src;
-    }
-    debug_assert_eq!(KIND_SHIFT, 128);
-    w
+fn reference(kind: u32, offset: usize) -> Result<[u8; 4], VerifyError> {
+    let offset = u32::try_from(offset)
+        .ok()
+        .filter(|o| *o < 1 << 24)
+        .ok_or_else(|| unsupported("the proof is too long for 24-bit calldata offsets"))?;
+    Ok(((kind << 24) | offset).to_be_bytes())
+}
+
+fn count(n: usize) -> Result<[u8; 4], VerifyError> {
+    u32::try_from(n)
+        .map(u32::to_be_bytes)
+        .map_err(|_| unsupported("a count does not fit 32 bits"))
 }
 
 /// Where a commitment is: in calldata, in the key data, or the quotient combination.
@@ -435,7 +437,7 @@ fn opening_plan(
     omega: Fr,
     omega_inv: Fr,
     quotient_pieces: usize,
-) -> Result<(Vec<Word>, usize), VerifyError> {
+) -> Result<(Vec<u8>, usize), VerifyError> {
     let mut rotations: Vec<i32> = Vec::new();
     // Commitments in order of first appearance, each with its rotations and evaluations.
     let mut commitments: Vec<(Commitment, Vec<(i32, Eval)>)> = Vec::new();
@@ -448,9 +450,6 @@ fn opening_plan(
             None => commitments.push((q.commitment, vec![(q.rotation, q.eval)])),
         }
     }
-    if rotations.len() > 255 {
-        return Err(unsupported("more than 255 opening points"));
-    }
     // Group commitments by their set of rotations, in order of first appearance.
     let mut sets: Vec<(Vec<i32>, Vec<(Commitment, Vec<(i32, Eval)>)>)> = Vec::new();
     for (c, mut opened) in commitments {
@@ -461,24 +460,25 @@ fn opening_plan(
             None => sets.push((key, vec![(c, opened)])),
         }
     }
-    let point_index = |r: i32| rotations.iter().position(|x| *x == r).unwrap_or(0);
-    let mut words = vec![word_u64(rotations.len() as u64)];
-    for r in &rotations {
-        words.push(word_fr(&rotate(omega, omega_inv, *r)));
+    if rotations.len() > 32 {
+        return Err(unsupported("more than 32 opening points"));
     }
-    words.push(word_u64(sets.len() as u64));
+    let point_index = |r: i32| rotations.iter().position(|x| *x == r).unwrap_or(0);
+    let mut out = Vec::new();
+    out.extend(count(rotations.len())?);
+    for r in &rotations {
+        out.extend(word_fr(&rotate(omega, omega_inv, *r)));
+    }
+    out.extend(count(sets.len())?);
     let mut msm_terms = 3;
     for (set_rotations, members) in &sets {
-        words.push(word_u64(set_rotations.len() as u64));
+        out.extend(count(set_rotations.len())?);
         let mask = set_rotations
             .iter()
-            .fold(0u128, |m, r| m | (1u128 << point_index(*r).min(127)));
-        if rotations.len() > 128 {
-            return Err(unsupported("more than 128 opening points"));
-        }
-        words.push(word_u128(mask));
+            .fold(0u32, |m, r| m | (1u32 << point_index(*r)));
+        out.extend(mask.to_be_bytes());
         for r in set_rotations {
-            words.push(word_u64(point_index(*r) as u64));
+            out.extend(count(point_index(*r))?);
         }
         // Interpolation constants: Π_{k≠j} 1/(ω^{r_j} − ω^{r_k}); the runtime multiplies by
         // x^{-(m-1)} since the points are ω^r·x.
@@ -491,14 +491,14 @@ fn opening_plan(
                 }
             }
             let inv: Option<Fr> = denom.invert().into();
-            words.push(word_fr(&inv.ok_or_else(|| unsupported("repeated opening point"))?));
+            out.extend(word_fr(&inv.ok_or_else(|| unsupported("repeated opening point"))?));
         }
-        words.push(word_u64(members.len() as u64));
+        out.extend(count(members.len())?);
         for (c, opened) in members {
-            words.push(match c {
-                Commitment::Calldata(o) => reference(KIND_CALLDATA, *o),
-                Commitment::Key(o) => reference(KIND_KEY, *o),
-                Commitment::Quotient => reference(KIND_SPECIAL, 0),
+            out.extend(match c {
+                Commitment::Calldata(o) => reference(KIND_CALLDATA, *o)?,
+                Commitment::Key(o) => reference(KIND_KEY, *o)?,
+                Commitment::Quotient => reference(KIND_SPECIAL, 0)?,
             });
             msm_terms += if *c == Commitment::Quotient {
                 quotient_pieces
@@ -506,20 +506,14 @@ fn opening_plan(
                 1
             };
             for (_, e) in opened {
-                words.push(match e {
-                    Eval::Calldata(o) => reference(KIND_CALLDATA, *o),
-                    Eval::Quotient => reference(KIND_KEY, 0),
+                out.extend(match e {
+                    Eval::Calldata(o) => reference(KIND_CALLDATA, *o)?,
+                    Eval::Quotient => reference(KIND_KEY, 0)?,
                 });
             }
         }
     }
-    Ok((words, msm_terms))
-}
-
-fn word_u128(v: u128) -> Word {
-    let mut w = [0u8; 32];
-    w[16..].copy_from_slice(&v.to_be_bytes());
-    w
+    Ok((out, msm_terms))
 }
 
 /// Builds the key data of `key`.
@@ -564,21 +558,21 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     let fixed_at = 32 * HEADER_WORDS;
     let perm_at = fixed_at + 64 * vk.fixed_commitments().len();
     let perm_cols_at = perm_at + 64 * vk.permutation().commitments().len();
-    let plan_at = perm_cols_at + 32 * perm_columns.len();
+    let plan_at = perm_cols_at + 4 * perm_columns.len();
 
     let mut perm_refs = Vec::new();
     for c in &perm_columns {
-        perm_refs.push(match c.column_type() {
-            Any::Advice(_) => reference(KIND_CALLDATA, qi.advice(c.index(), Rotation::cur())?),
-            Any::Fixed => reference(KIND_CALLDATA, qi.fixed(c.index(), Rotation::cur())?),
-            Any::Instance => reference(KIND_SPECIAL, 0),
+        perm_refs.extend(match c.column_type() {
+            Any::Advice(_) => reference(KIND_CALLDATA, qi.advice(c.index(), Rotation::cur())?)?,
+            Any::Fixed => reference(KIND_CALLDATA, qi.fixed(c.index(), Rotation::cur())?)?,
+            Any::Instance => reference(KIND_SPECIAL, 0)?,
         });
     }
     let omega = domain.get_omega();
     let omega_inv = domain.get_omega_inv();
     let all_queries = queries(cs, &lay, fixed_at, perm_at, perm_sets);
     let (plan, msm_terms) = opening_plan(&all_queries, omega, omega_inv, quotient_pieces)?;
-    let program_at = plan_at + 32 * plan.len();
+    let program_at = plan_at + plan.len();
     let program = program(cs, &qi)?;
 
     let n = 1u64 << domain.k();
@@ -642,8 +636,8 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     for c in vk.permutation().commitments() {
         data.extend(g1_words(c));
     }
-    data.extend(perm_refs.concat());
-    data.extend(plan.concat());
+    data.extend(perm_refs);
+    data.extend(plan);
     data.extend(program);
     Ok(EvmKey {
         data,

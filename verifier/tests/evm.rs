@@ -1,11 +1,18 @@
-//! The Solidity verifier in the embedded EVM, on the bundled example proof.
+//! The Solidity verifier in the embedded EVM, on the bundled example proof: a valid proof
+//! passes; any change to the proof, the public values or the calldata's length reverts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::path::Path;
 
 use zkinfer_models::proof_file::ProofFile;
-use zkinfer_verifier::evm::{exec, key_data, solidity};
-use zkinfer_verifier::{calldata, VerifierKey};
+use zkinfer_verifier::evm::exec::{self, verify_in_evm, Deployed};
+use zkinfer_verifier::evm::{key_data, solidity, EvmKey};
+use zkinfer_verifier::{calldata, VerifierKey, VerifyError};
+
+/// BN254 scalar field modulus, big-endian.
+const R: &str = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+/// BN254 base field modulus, big-endian.
+const P: &str = "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
 
 fn fixtures() -> (VerifierKey, ProofFile) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -14,32 +21,201 @@ fn fixtures() -> (VerifierKey, ProofFile) {
     (key, proof)
 }
 
-#[test]
-fn valid_proof_verifies() {
+struct Harness {
+    key: EvmKey,
+    deployed: Deployed,
+    calldata: Vec<u8>,
+}
+
+fn harness() -> Harness {
     let (key, proof) = fixtures();
     let evm_key = key_data(&key).unwrap();
     let code = solidity::creation_with_key(&solidity::generic_creation_code().unwrap(), &evm_key);
-    let mut deployed = exec::deploy(code).unwrap();
-    let data = calldata::encode(&proof).unwrap();
-    assert_eq!(data.len(), evm_key.calldata_len);
-    let gas = deployed.call(&data).unwrap();
-    eprintln!("gas {gas}, runtime {} B, key {} B", deployed.runtime_size, evm_key.data.len());
+    let deployed = exec::deploy(code).unwrap();
+    let calldata = calldata::encode(&proof).unwrap();
+    Harness {
+        key: evm_key,
+        deployed,
+        calldata,
+    }
+}
+
+impl Harness {
+    fn rejects(&mut self, data: &[u8], what: &str) {
+        match self.deployed.call(data) {
+            Err(VerifyError::EvmRejected(_)) => {}
+            other => panic!("{what}: expected a revert, got {other:?}"),
+        }
+    }
+}
+
+/// a + b on 32-byte big-endian words (no overflow for the values used here).
+fn add_be(a: &[u8], b: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in (0..32).rev() {
+        let s = u16::from(a[i]) + u16::from(b[i]) + carry;
+        out[i] = s as u8;
+        carry = s >> 8;
+    }
+    assert_eq!(carry, 0);
+    out
+}
+
+fn one() -> [u8; 32] {
+    let mut w = [0u8; 32];
+    w[31] = 1;
+    w
 }
 
 #[test]
-fn quick_flip() {
-    let (key, proof) = fixtures();
-    let evm_key = key_data(&key).unwrap();
-    let code = solidity::creation_with_key(&solidity::generic_creation_code().unwrap(), &evm_key);
-    let mut deployed = exec::deploy(code).unwrap();
-    let data = calldata::encode(&proof).unwrap();
-    let mut ok = 0;
-    let mut bad = 0;
-    for pos in (0..data.len()).step_by(7) {
-        let mut d = data.clone();
-        d[pos] ^= 1;
-        match deployed.call(&d) { Ok(_) => { ok += 1; eprintln!("ACCEPTED flip at {pos}") }, Err(_) => bad += 1 }
+fn valid_proof_verifies_within_the_size_limit() {
+    let mut h = harness();
+    assert_eq!(h.calldata.len(), h.key.calldata_len);
+    let gas = h.deployed.call(&h.calldata).unwrap();
+    eprintln!(
+        "example: verify gas {gas}, verifier {} B, key data {} B, {} MSM terms",
+        h.deployed.runtime_size,
+        h.key.data.len(),
+        h.key.msm_terms
+    );
+    assert!(h.deployed.runtime_size < 24_576);
+    assert!(h.key.data.len() + 1 < 24_576);
+    // 21,000 base + calldata + one ecMul (6,000) per MSM term + the pairing (113,000).
+    assert!(gas > 21_000 + 6_000 * h.key.msm_terms as u64 + 113_000, "{gas}");
+    assert!(gas < exec::GAS_LIMIT / 10, "{gas}");
+    // Verifying is read-only: the same calldata verifies again.
+    h.deployed.call(&h.calldata).unwrap();
+}
+
+#[test]
+fn every_proof_word_with_a_flipped_byte_reverts() {
+    let mut h = harness();
+    let start = 32 * h.key.instance_count;
+    let words = (h.calldata.len() - start) / 32;
+    for w in 0..words {
+        // Two positions per word: a rotating byte, and the lowest bit of the last byte.
+        for pos in [start + 32 * w + (w * 11) % 32, start + 32 * w + 31] {
+            let mut data = h.calldata.clone();
+            data[pos] ^= 0x01;
+            h.rejects(&data, &format!("flip at calldata byte {pos}"));
+        }
     }
-    eprintln!("accepted {ok} rejected {bad}");
-    assert_eq!(ok, 0);
+}
+
+#[test]
+fn every_scalar_changed_to_another_canonical_value_reverts() {
+    let mut h = harness();
+    let ranges = h.key.scalar_ranges.clone();
+    for range in ranges {
+        for at in range.step_by(32) {
+            let mut data = h.calldata.clone();
+            let word = data[at..at + 32].to_vec();
+            // v - 1, or v + 1 when the last byte is 0 (no borrow, no carry: still canonical).
+            let mut bumped = data[at..at + 32].to_vec();
+            bumped[31] = if bumped[31] > 0 { bumped[31] - 1 } else { 1 };
+            data[at..at + 32].copy_from_slice(&bumped);
+            h.rejects(&data, &format!("scalar at calldata byte {at} changed"));
+        }
+    }
+}
+
+#[test]
+fn non_canonical_encodings_revert() {
+    let mut h = harness();
+    let r = hex::decode(R).unwrap();
+    let p = hex::decode(P).unwrap();
+    // A scalar plus the modulus is the same field element with another encoding.
+    let scalar_at = h.key.scalar_ranges[1].start;
+    let mut data = h.calldata.clone();
+    let v = add_be(&data[scalar_at..scalar_at + 32], &r);
+    data[scalar_at..scalar_at + 32].copy_from_slice(&v);
+    h.rejects(&data, "scalar + r");
+    // The same for a public value.
+    let mut data = h.calldata.clone();
+    let v = add_be(&data[..32], &r);
+    data[..32].copy_from_slice(&v);
+    h.rejects(&data, "public value + r");
+    // A point coordinate plus the base field modulus.
+    let point_at = h.key.point_ranges[0].start;
+    let mut data = h.calldata.clone();
+    let x = data[point_at..point_at + 32].to_vec();
+    if x[0] < 0x30 {
+        let v = add_be(&x, &p);
+        data[point_at..point_at + 32].copy_from_slice(&v);
+        h.rejects(&data, "x + p");
+    }
+    // The point at infinity, (0, 0).
+    let mut data = h.calldata.clone();
+    data[point_at..point_at + 64].fill(0);
+    h.rejects(&data, "point at infinity");
+}
+
+#[test]
+fn every_commitment_swapped_for_another_curve_point_reverts() {
+    let mut h = harness();
+    let mut points = Vec::new();
+    for range in &h.key.point_ranges {
+        points.extend(range.clone().step_by(64));
+    }
+    for (i, &at) in points.iter().enumerate() {
+        // Another valid point of the same proof: the check is the math, not the encoding.
+        let other = points[(i + 1) % points.len()];
+        let mut data = h.calldata.clone();
+        let replacement = h.calldata[other..other + 64].to_vec();
+        data[at..at + 64].copy_from_slice(&replacement);
+        h.rejects(&data, &format!("point at calldata byte {at} swapped"));
+    }
+}
+
+#[test]
+fn wrong_public_values_revert() {
+    let mut h = harness();
+    let n = h.key.instance_count;
+    for (i, what) in [(n - 1, "last output"), (n - 2, "an output"), (0, "first input")] {
+        let mut data = h.calldata.clone();
+        let v = add_be(&data[32 * i..32 * i + 32], &one());
+        data[32 * i..32 * i + 32].copy_from_slice(&v);
+        h.rejects(&data, what);
+    }
+}
+
+#[test]
+fn truncated_or_extended_calldata_reverts() {
+    let mut h = harness();
+    let len = h.calldata.len();
+    for cut in [1, 31, 32, 64, len / 2, len] {
+        let data = h.calldata[..len - cut].to_vec();
+        h.rejects(&data, &format!("calldata cut by {cut} bytes"));
+    }
+    let mut longer = h.calldata.clone();
+    longer.push(0);
+    h.rejects(&longer, "one extra byte");
+    longer.extend([0u8; 31]);
+    h.rejects(&longer, "one extra word");
+}
+
+#[test]
+fn verify_in_evm_checks_the_proof_file_first() {
+    let (key, proof) = fixtures();
+    let verified = verify_in_evm(&key, &proof).unwrap();
+    assert_eq!(verified.output, proof.output);
+    assert_eq!(verified.calldata_len, calldata::encode(&proof).unwrap().len());
+    // An output that disagrees with the instances never reaches the EVM.
+    let mut bad = proof.clone();
+    bad.output.ints[0] += 1;
+    bad.output.floats[0] = bad.output.ints[0] as f64 / f64::from(1u32 << bad.output.scale);
+    assert!(matches!(
+        verify_in_evm(&key, &bad),
+        Err(VerifyError::Mismatch { .. })
+    ));
+    // A consistent file whose proof bytes are wrong is rejected by the contract.
+    let mut bad = proof.clone();
+    let mut bytes = hex::decode(&bad.proof).unwrap();
+    bytes[200] ^= 0x40;
+    bad.proof = hex::encode(bytes);
+    assert!(matches!(
+        verify_in_evm(&key, &bad),
+        Err(VerifyError::EvmRejected(_))
+    ));
 }

@@ -14,6 +14,8 @@
 //! Calldata is the public values (one word each), then the proof. Every proof element sits at
 //! an offset the header fixes, so the transcript hashes contiguous calldata ranges.
 
+use std::ops::Range;
+
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
 use halo2_proofs::plonk::{Any, ConstraintSystem, Expression};
@@ -126,6 +128,10 @@ pub struct EvmKey {
     pub calldata_len: usize,
     /// Number of points the verifier multiplies (one precompile call each).
     pub msm_terms: usize,
+    /// Calldata ranges holding curve points (`x ‖ y`, 64 bytes each).
+    pub point_ranges: Vec<Range<usize>>,
+    /// Calldata ranges holding scalars (32 bytes each): the public values, the evaluations.
+    pub scalar_ranges: Vec<Range<usize>>,
 }
 
 fn unsupported(detail: impl Into<String>) -> VerifyError {
@@ -644,5 +650,7 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
         instance_count: instances,
         calldata_len: lay.end,
         msm_terms,
+        point_ranges: vec![lay.advice..lay.evals, lay.w1..lay.end],
+        scalar_ranges: vec![0..lay.advice, lay.evals..lay.w1],
     })
 }

@@ -55,6 +55,21 @@ fn full_flow(tmp: &Path, model: &Path, input: &Path) -> (PathBuf, PathBuf) {
     ok(&["prove", s(&dir), "--input", s(input), "--out", s(&proof)]);
     let verified = ok(&["verify", s(&dir.join("vk.bin")), s(&proof)]);
     assert!(verified.starts_with("verified"), "{verified}");
+    // The same proof through the Solidity verifier in the embedded EVM.
+    let evm = ok(&["verify", "--evm", s(&dir.join("vk.bin")), s(&proof)]);
+    assert!(evm.starts_with("verified (EVM)"), "{evm}");
+    let gas: u64 = evm
+        .lines()
+        .find_map(|l| l.strip_prefix("gas: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|g| g.parse().ok())
+        .unwrap_or_else(|| panic!("no gas line in {evm}"));
+    assert!((100_000..30_000_000).contains(&gas), "{gas}");
+    let sol = tmp.join("Verifier.sol");
+    let exported = ok(&["export-verifier", s(&dir), "--out", s(&sol)]);
+    assert!(exported.contains("key contract"), "{exported}");
+    let source = std::fs::read_to_string(&sol).unwrap();
+    assert!(source.contains("contract ModelVerifier is ZkinferVerifier"));
     // `run` prints exactly the proven output.
     let run: Value = serde_json::from_str(&ok(&["run", s(&dir), "--input", s(input)])).unwrap();
     let proven: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
@@ -88,6 +103,8 @@ fn example_flow_and_tampered_proof_files() {
     std::fs::write(&tampered, p.to_string()).unwrap();
     let err = fails(&["verify", s(&vk), s(&tampered)]);
     assert!(err.contains("proof rejected"), "{err}");
+    let err = fails(&["verify", "--evm", s(&vk), s(&tampered)]);
+    assert!(err.contains("EVM verifier rejected the proof"), "{err}");
 
     // One changed output value.
     let mut p = original.clone();
@@ -120,6 +137,18 @@ fn example_flow_and_tampered_proof_files() {
         s(&tmp.path().join("never.bin")),
     ]);
     assert!(!tmp.path().join("never.bin").exists());
+
+    // export-verifier: a missing or damaged key is named and leaves no file.
+    let never = tmp.path().join("never.sol");
+    let err = fails(&[
+        "export-verifier",
+        s(&tmp.path().join("nothing")),
+        "--out",
+        s(&never),
+    ]);
+    assert!(err.contains("nothing"), "{err}");
+    fails(&["export-verifier", s(&proof), "--out", s(&never)]);
+    assert!(!never.exists());
 }
 
 #[test]

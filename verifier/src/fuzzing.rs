@@ -18,12 +18,15 @@ pub fn verify_untrusted(data: &[u8]) {
     let Ok(key) = VerifierKey::from_bytes(key_bytes, Path::new("fuzz-vk")) else {
         return;
     };
+    // The on-chain key data is built from the same untrusted key.
+    let _ = crate::evm::key_data(&key);
     let Ok(text) = std::str::from_utf8(proof_bytes) else {
         return;
     };
     let Ok(proof) = ProofFile::parse(text, Path::new("fuzz-proof")) else {
         return;
     };
+    let _ = crate::calldata::encode(&proof);
     let _ = verify(&key, &proof);
 }
 

@@ -1,6 +1,11 @@
 //! The Solidity verifier in the embedded EVM, on the bundled example proof: a valid proof
 //! passes; any change to the proof, the public values or the calldata's length reverts.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 
@@ -82,7 +87,10 @@ fn valid_proof_verifies_within_the_size_limit() {
     assert!(h.deployed.runtime_size < 24_576);
     assert!(h.key.data.len() + 1 < 24_576);
     // 21,000 base + calldata + one ecMul (6,000) per MSM term + the pairing (113,000).
-    assert!(gas > 21_000 + 6_000 * h.key.msm_terms as u64 + 113_000, "{gas}");
+    assert!(
+        gas > 21_000 + 6_000 * h.key.msm_terms as u64 + 113_000,
+        "{gas}"
+    );
     assert!(gas < exec::GAS_LIMIT / 10, "{gas}");
     // Verifying is read-only: the same calldata verifies again.
     h.deployed.call(&h.calldata).unwrap();
@@ -110,7 +118,6 @@ fn every_scalar_changed_to_another_canonical_value_reverts() {
     for range in ranges {
         for at in range.step_by(32) {
             let mut data = h.calldata.clone();
-            let word = data[at..at + 32].to_vec();
             // v - 1, or v + 1 when the last byte is 0 (no borrow, no carry: still canonical).
             let mut bumped = data[at..at + 32].to_vec();
             bumped[31] = if bumped[31] > 0 { bumped[31] - 1 } else { 1 };
@@ -172,7 +179,11 @@ fn every_commitment_swapped_for_another_curve_point_reverts() {
 fn wrong_public_values_revert() {
     let mut h = harness();
     let n = h.key.instance_count;
-    for (i, what) in [(n - 1, "last output"), (n - 2, "an output"), (0, "first input")] {
+    for (i, what) in [
+        (n - 1, "last output"),
+        (n - 2, "an output"),
+        (0, "first input"),
+    ] {
         let mut data = h.calldata.clone();
         let v = add_be(&data[32 * i..32 * i + 32], &one());
         data[32 * i..32 * i + 32].copy_from_slice(&v);
@@ -200,7 +211,10 @@ fn verify_in_evm_checks_the_proof_file_first() {
     let (key, proof) = fixtures();
     let verified = verify_in_evm(&key, &proof).unwrap();
     assert_eq!(verified.output, proof.output);
-    assert_eq!(verified.calldata_len, calldata::encode(&proof).unwrap().len());
+    assert_eq!(
+        verified.calldata_len,
+        calldata::encode(&proof).unwrap().len()
+    );
     // An output that disagrees with the instances never reaches the EVM.
     let mut bad = proof.clone();
     bad.output.ints[0] += 1;

@@ -70,10 +70,14 @@ fn exported_verifier_compiles_deploys_and_verifies() {
         let build = compile(&sol, optimize);
         let runtime = code(&build, solidity::MODEL_CONTRACT, "runtime");
         assert!(runtime.len() < 24_576, "{} bytes", runtime.len());
-        let mut deployed = exec::deploy(code(&build, solidity::MODEL_CONTRACT, "creation")).unwrap();
+        let mut deployed =
+            exec::deploy(code(&build, solidity::MODEL_CONTRACT, "creation")).unwrap();
         assert_eq!(deployed.runtime_size, runtime.len());
         let gas = deployed.call(&data).unwrap();
-        eprintln!("optimize={optimize}: runtime {} B, gas {gas}", runtime.len());
+        eprintln!(
+            "optimize={optimize}: runtime {} B, gas {gas}",
+            runtime.len()
+        );
         let mut bad = data.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;

@@ -38,7 +38,9 @@ impl std::fmt::Debug for Deployed {
 fn describe(result: &ExecutionResult) -> String {
     match result {
         ExecutionResult::Success { .. } => "success".into(),
-        ExecutionResult::Revert { output, .. } => format!("reverted, output 0x{}", hex::encode(output)),
+        ExecutionResult::Revert { output, .. } => {
+            format!("reverted, output 0x{}", hex::encode(output))
+        }
         ExecutionResult::Halt { reason, .. } => format!("halted: {reason:?}"),
     }
 }
@@ -136,10 +138,8 @@ pub fn verify_in_evm(
 ) -> Result<EvmVerified, VerifyError> {
     crate::verify::check_public(key, proof)?;
     let evm_key = super::key_data(key)?;
-    let creation = super::solidity::creation_with_key(
-        &super::solidity::generic_creation_code()?,
-        &evm_key,
-    );
+    let creation =
+        super::solidity::creation_with_key(&super::solidity::generic_creation_code()?, &evm_key);
     let mut deployed = deploy(creation)?;
     let calldata = crate::calldata::encode(proof)?;
     if calldata.len() != evm_key.calldata_len {

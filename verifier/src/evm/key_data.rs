@@ -167,6 +167,9 @@ enum Eval {
     Quotient,
 }
 
+/// A commitment with the rotations it is opened at and the evaluation at each.
+type Opened = (Commitment, Vec<(i32, Eval)>);
+
 struct Query {
     commitment: Commitment,
     rotation: i32,
@@ -446,7 +449,7 @@ fn opening_plan(
 ) -> Result<(Vec<u8>, usize), VerifyError> {
     let mut rotations: Vec<i32> = Vec::new();
     // Commitments in order of first appearance, each with its rotations and evaluations.
-    let mut commitments: Vec<(Commitment, Vec<(i32, Eval)>)> = Vec::new();
+    let mut commitments: Vec<Opened> = Vec::new();
     for q in queries {
         if !rotations.contains(&q.rotation) {
             rotations.push(q.rotation);
@@ -457,7 +460,7 @@ fn opening_plan(
         }
     }
     // Group commitments by their set of rotations, in order of first appearance.
-    let mut sets: Vec<(Vec<i32>, Vec<(Commitment, Vec<(i32, Eval)>)>)> = Vec::new();
+    let mut sets: Vec<(Vec<i32>, Vec<Opened>)> = Vec::new();
     for (c, mut opened) in commitments {
         opened.sort_by_key(|(r, _)| *r);
         let key: Vec<i32> = opened.iter().map(|(r, _)| *r).collect();
@@ -497,7 +500,9 @@ fn opening_plan(
                 }
             }
             let inv: Option<Fr> = denom.invert().into();
-            out.extend(word_fr(&inv.ok_or_else(|| unsupported("repeated opening point"))?));
+            out.extend(word_fr(
+                &inv.ok_or_else(|| unsupported("repeated opening point"))?,
+            ));
         }
         out.extend(count(members.len())?);
         for (c, opened) in members {
@@ -531,7 +536,10 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
         return Err(unsupported("circuits with challenges"));
     }
     if cs.num_instance_columns() != 1
-        || cs.instance_queries().iter().any(|(c, r)| c.index() != 0 || r.0 != 0)
+        || cs
+            .instance_queries()
+            .iter()
+            .any(|(c, r)| c.index() != 0 || r.0 != 0)
     {
         return Err(unsupported(
             "the public values must be one column read at its own row",
@@ -632,7 +640,10 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     set(hdr::PERM_COLS, word_u64(perm_cols_at as u64));
     set(hdr::OPENING_PLAN, word_u64(plan_at as u64));
     set(hdr::PROGRAM, word_u64(program_at as u64));
-    set(hdr::PROGRAM_END, word_u64((program_at + program.len()) as u64));
+    set(
+        hdr::PROGRAM_END,
+        word_u64((program_at + program.len()) as u64),
+    );
 
     let mut data: Vec<u8> = header.concat();
     let g1_words = |p: &G1Affine| words_g1(p).concat();

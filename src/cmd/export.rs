@@ -29,6 +29,10 @@ pub fn run(dir: &Path, out: &Path) -> Result<()> {
         evm_key.instance_count, evm_key.calldata_len
     );
     println!(
+        "verifying costs {} elliptic-curve multiplications (6,000 gas each) and one 2-pair pairing check",
+        evm_key.msm_terms
+    );
+    println!(
         "compile with solc 0.8.19 or later; the verifier returns 1 for a valid proof and reverts otherwise"
     );
     if key.insecure_srs() {

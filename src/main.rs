@@ -55,6 +55,11 @@ enum Command {
         /// --max-error.
         #[arg(long)]
         table_scale: Option<u32>,
+        /// At most this many dot-product lanes per row (default: the fastest layout). Fewer
+        /// lanes mean fewer columns: a cheaper on-chain verifier (less gas, a smaller key
+        /// contract) for a longer proof. `export-verifier` prints the resulting cost.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+        max_lanes: Option<u32>,
     },
     /// Print the circuit plan of a compiled model: k, columns, rows per node, cost.
     Plan {
@@ -182,6 +187,7 @@ fn main() -> ExitCode {
             headroom_bits,
             max_error,
             table_scale,
+            max_lanes,
         } => {
             let config = zkinfer::models::QuantizeConfig {
                 scale,
@@ -192,6 +198,7 @@ fn main() -> ExitCode {
             let search = cmd::compile::Search {
                 max_error,
                 table_scale,
+                max_lanes: max_lanes.map(|l| l as usize),
             };
             cmd::compile::run(&model, &calibration, &out, config, &search)
         }

@@ -205,7 +205,8 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     let fn_lookups = usize::from(fn_rows > 0);
     let optional = OptionalChips::of(graph);
     let mut best: Option<Plan> = None;
-    for lanes in LANE_CHOICES {
+    let lane_limit = graph.max_lanes.unwrap_or(usize::MAX).max(1);
+    for lanes in LANE_CHOICES.into_iter().filter(|l| *l <= lane_limit) {
         let mut rows = 0usize;
         let mut max_bits = 1u32;
         let mut per_node = Vec::with_capacity(graph.nodes.len());
@@ -258,4 +259,42 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
         }
     }
     best.ok_or(CircuitError::TooLarge { max_k: MAX_K })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use zkinfer_models::QOp;
+
+    use super::plan;
+    use crate::testing::single_op;
+
+    /// A 256-input, 64-output linear layer: wide enough that the fastest layout uses many lanes.
+    fn wide_linear() -> zkinfer_models::QGraph {
+        let (n_in, n_out) = (256, 64);
+        let op = QOp::Linear {
+            weight: vec![1; n_in * n_out],
+            bias: vec![0; n_out],
+            n_in,
+            n_out,
+        };
+        single_op(op, n_in, 100, n_out, 100 * 256, 1)
+    }
+
+    #[test]
+    fn max_lanes_caps_the_layout_width() {
+        let mut g = wide_linear();
+        let fastest = plan(&g).unwrap();
+        assert!(fastest.params.lanes > 4, "{:?}", fastest.params);
+        g.max_lanes = Some(4);
+        let narrow = plan(&g).unwrap();
+        assert!(narrow.params.lanes <= 4);
+        assert!(narrow.advice_columns < fastest.advice_columns);
+        assert!(narrow.fixed_columns < fastest.fixed_columns);
+        assert!(narrow.rows > fastest.rows);
+        // A limit below every choice still leaves the one-lane layout.
+        g.max_lanes = Some(0);
+        assert_eq!(plan(&g).unwrap().params.lanes, 1);
+    }
 }

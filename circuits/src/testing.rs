@@ -233,6 +233,7 @@ pub fn single_op(
         source_sha256: String::new(),
         weights_sha256: String::new(),
         tables: Vec::new(),
+        max_lanes: None,
     }
 }
 

@@ -133,6 +133,7 @@ fn qgraph(n: usize, bound: u64, nodes: Vec<QNode>, tables: Vec<Table>) -> QGraph
         source_sha256: String::new(),
         weights_sha256: String::new(),
         tables,
+        max_lanes: None,
     }
 }
 

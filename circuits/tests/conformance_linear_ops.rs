@@ -85,6 +85,7 @@ fn qgraph(n: usize, bound: u64, nodes: Vec<QNode>) -> QGraph {
         source_sha256: String::new(),
         weights_sha256: String::new(),
         tables: Vec::new(),
+        max_lanes: None,
     }
 }
 

@@ -87,6 +87,7 @@ fn graph() -> QGraph {
         source_sha256: String::new(),
         weights_sha256: String::new(),
         tables: vec![sigmoid],
+        max_lanes: None,
     }
 }
 

@@ -204,6 +204,10 @@ pub struct QGraph {
     /// Lookup tables, shared by every node with the same function and domain.
     #[serde(default)]
     pub tables: Vec<Table>,
+    /// Layout limit chosen at compile time: at most this many dot-product lanes per row.
+    /// Fewer lanes mean fewer columns (cheaper on-chain verification) and longer proofs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lanes: Option<usize>,
 }
 
 impl QGraph {

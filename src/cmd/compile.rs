@@ -21,6 +21,8 @@ pub struct Search {
     pub max_error: Option<f64>,
     /// One table scale for every lookup, instead of searching.
     pub table_scale: Option<u32>,
+    /// At most this many dot-product lanes per row (`None`: the fastest layout).
+    pub max_lanes: Option<usize>,
 }
 
 /// One compiled candidate.
@@ -155,13 +157,14 @@ pub fn run(
     let rows = read_input_rows(calibration)?;
     let source = hash_hex(&sha256(&bytes));
     let compile_one = |scales: &TableScales| -> Result<Candidate> {
-        let q = quantize_with(&graph, &rows, config, scales, &source).with_context(|| {
+        let mut q = quantize_with(&graph, &rows, config, scales, &source).with_context(|| {
             format!(
                 "quantizing {} with calibration {}",
                 model.display(),
                 calibration.display()
             )
         })?;
+        q.graph.max_lanes = search.max_lanes;
         let acc = accuracy(&graph, &q, &rows)
             .context("evaluating the compiled model on the calibration data")?;
         let plan = plan(&q.graph)?;

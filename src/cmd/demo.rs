@@ -25,6 +25,7 @@ pub fn run(out: &Path) -> Result<()> {
     let search = super::compile::Search {
         max_error: None,
         table_scale: None,
+        max_lanes: None,
     };
     super::compile::run(&model, &input, &build, QuantizeConfig::default(), &search)?;
     show(format!(

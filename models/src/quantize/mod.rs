@@ -250,6 +250,7 @@ pub fn quantize_with(
         source_sha256: source_sha256.to_string(),
         weights_sha256,
         tables: b.tables,
+        max_lanes: None,
     };
     Ok(Quantized {
         graph: qgraph,

@@ -42,6 +42,7 @@ pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
         source_sha256: String::new(),
         weights_sha256: String::new(),
         tables: Vec::new(),
+        max_lanes: None,
     }
 }
 

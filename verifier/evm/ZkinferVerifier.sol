@@ -8,8 +8,9 @@ pragma solidity ^0.8.19;
 /// the outputs), then the proof bytes. It returns the word 1 when the proof is valid for those
 /// public values and reverts otherwise.
 contract ZkinferVerifier {
-    /// @notice The contract whose code holds this verifier's key data.
-    address public immutable KEY;
+    /// @notice The contract whose code holds this verifier's key data. Not public: with no
+    /// function selectors, every call reaches the fallback whatever its first four bytes.
+    address internal immutable KEY;
 
     constructor(bytes memory keyData) {
         require(keyData.length > 0 && keyData.length < 24576, "key data size");

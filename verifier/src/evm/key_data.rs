@@ -18,45 +18,17 @@ use std::ops::Range;
 
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
-use halo2_proofs::plonk::{Any, ConstraintSystem, Expression};
+use halo2_proofs::plonk::{Any, ConstraintSystem};
 use halo2_proofs::poly::Rotation;
 use zkinfer_circuits::vk_header::points;
 
+use super::program::{program, QueryIndex};
 use super::words::{word_fr, word_u64, words_g1, words_g2, Word};
 use crate::error::VerifyError;
 use crate::key::VerifierKey;
 
 /// Format version of the key data (header word 0).
 pub const KEY_DATA_VERSION: u64 = 1;
-
-/// Opcodes of the constraint program.
-pub mod op {
-    /// Push the 32-byte constant that follows.
-    pub const CONST: u8 = 1;
-    /// Push the proof evaluation at the 4-byte calldata offset that follows.
-    pub const EVAL: u8 = 2;
-    /// Push the evaluation of the public-value column at `x`.
-    pub const INSTANCE: u8 = 3;
-    /// Negate the top.
-    pub const NEG: u8 = 4;
-    /// Pop two, push their sum.
-    pub const ADD: u8 = 5;
-    /// Pop two, push their product.
-    pub const MUL: u8 = 6;
-    /// Multiply the top by the 32-byte constant that follows.
-    pub const SCALE: u8 = 7;
-    /// Pop one constraint value `e`: `acc = acc·y + e`.
-    pub const FOLD: u8 = 8;
-    /// Multiply the top by the lookup challenge `theta`.
-    pub const THETA: u8 = 9;
-    /// Push zero.
-    pub const ZERO: u8 = 10;
-    /// Fold every permutation-argument constraint.
-    pub const PERMUTATION: u8 = 11;
-    /// Pop the compressed table and input of the lookup whose 2-byte index follows; fold its
-    /// five constraints.
-    pub const LOOKUP: u8 = 12;
-}
 
 /// A reference is a 4-byte big-endian word: the kind in the top byte, an offset below.
 /// Kind 0: a commitment or evaluation in calldata at that offset.
@@ -67,9 +39,6 @@ const KIND_KEY: u32 = 1;
 /// Kind 2: the quotient commitment `Σ x^{n·i}·H_i`, or (for evaluations) the public-value
 /// column's evaluation.
 const KIND_SPECIAL: u32 = 2;
-
-/// Depth of the constraint program's stack in the contract.
-pub const MAX_STACK: usize = 64;
 
 /// Number of header words.
 pub const HEADER_WORDS: usize = 48;
@@ -134,7 +103,7 @@ pub struct EvmKey {
     pub scalar_ranges: Vec<Range<usize>>,
 }
 
-fn unsupported(detail: impl Into<String>) -> VerifyError {
+pub(crate) fn unsupported(detail: impl Into<String>) -> VerifyError {
     VerifyError::EvmUnsupported(detail.into())
 }
 
@@ -235,134 +204,6 @@ impl Layout {
             end: w2 + 64,
         }
     }
-}
-
-/// Finds the evaluation of `column` at `rotation` among the proof's advice and fixed
-/// evaluations.
-struct QueryIndex<'a> {
-    cs: &'a ConstraintSystem<Fr>,
-    evals_at: usize,
-}
-
-impl QueryIndex<'_> {
-    fn advice(&self, column: usize, rotation: Rotation) -> Result<usize, VerifyError> {
-        self.cs
-            .advice_queries()
-            .iter()
-            .position(|(c, r)| c.index() == column && r.0 == rotation.0)
-            .map(|q| self.evals_at + 32 * q)
-            .ok_or_else(|| unsupported(format!("no query of advice column {column}")))
-    }
-
-    fn fixed(&self, column: usize, rotation: Rotation) -> Result<usize, VerifyError> {
-        let advice = self.cs.advice_queries().len();
-        self.cs
-            .fixed_queries()
-            .iter()
-            .position(|(c, r)| c.index() == column && r.0 == rotation.0)
-            .map(|q| self.evals_at + 32 * (advice + q))
-            .ok_or_else(|| unsupported(format!("no query of fixed column {column}")))
-    }
-}
-
-/// Appends the stack program of `e`; returns the stack depth it needs.
-fn emit(e: &Expression<Fr>, q: &QueryIndex<'_>, out: &mut Vec<u8>) -> Result<usize, VerifyError> {
-    Ok(match e {
-        Expression::Constant(c) => {
-            out.push(op::CONST);
-            out.extend(word_fr(c));
-            1
-        }
-        Expression::Fixed(f) => {
-            push_eval(out, q.fixed(f.column_index(), f.rotation())?)?;
-            1
-        }
-        Expression::Advice(a) => {
-            push_eval(out, q.advice(a.column_index(), a.rotation())?)?;
-            1
-        }
-        Expression::Instance(i) => {
-            if i.column_index() != 0 || i.rotation().0 != 0 {
-                return Err(unsupported("a gate reads a public value at another row"));
-            }
-            out.push(op::INSTANCE);
-            1
-        }
-        Expression::Negated(a) => {
-            let d = emit(a, q, out)?;
-            out.push(op::NEG);
-            d
-        }
-        Expression::Sum(a, b) | Expression::Product(a, b) => {
-            let da = emit(a, q, out)?;
-            let db = emit(b, q, out)?;
-            out.push(if matches!(e, Expression::Sum(..)) {
-                op::ADD
-            } else {
-                op::MUL
-            });
-            da.max(db + 1)
-        }
-        Expression::Scaled(a, c) => {
-            let d = emit(a, q, out)?;
-            out.push(op::SCALE);
-            out.extend(word_fr(c));
-            d
-        }
-        Expression::Selector(_) => return Err(unsupported("an uncompiled selector in a gate")),
-        Expression::Challenge(_) => return Err(unsupported("a gate uses a challenge")),
-    })
-}
-
-fn push_eval(out: &mut Vec<u8>, offset: usize) -> Result<(), VerifyError> {
-    let offset =
-        u32::try_from(offset).map_err(|_| unsupported("the proof is too long for calldata"))?;
-    out.push(op::EVAL);
-    out.extend(offset.to_be_bytes());
-    Ok(())
-}
-
-/// `fold(acc·θ + e)` over `exprs`, starting from zero (halo2's lookup compression).
-fn emit_compressed(
-    exprs: &[Expression<Fr>],
-    q: &QueryIndex<'_>,
-    out: &mut Vec<u8>,
-) -> Result<usize, VerifyError> {
-    out.push(op::ZERO);
-    let mut depth = 1;
-    for e in exprs {
-        out.push(op::THETA);
-        depth = depth.max(1 + emit(e, q, out)?);
-        out.push(op::ADD);
-    }
-    Ok(depth)
-}
-
-/// Builds the constraint program in halo2's order: gates, permutation, lookups.
-fn program(cs: &ConstraintSystem<Fr>, q: &QueryIndex<'_>) -> Result<Vec<u8>, VerifyError> {
-    let mut out = Vec::new();
-    let mut depth = 0;
-    for gate in cs.gates() {
-        for poly in gate.polynomials() {
-            depth = depth.max(emit(poly, q, &mut out)?);
-            out.push(op::FOLD);
-        }
-    }
-    out.push(op::PERMUTATION);
-    for (index, lookup) in cs.lookups().iter().enumerate() {
-        let input = emit_compressed(lookup.input_expressions(), q, &mut out)?;
-        let table = emit_compressed(lookup.table_expressions(), q, &mut out)?;
-        depth = depth.max(input).max(1 + table);
-        out.push(op::LOOKUP);
-        let index = u16::try_from(index).map_err(|_| unsupported("too many lookups"))?;
-        out.extend(index.to_be_bytes());
-    }
-    if depth > MAX_STACK {
-        return Err(unsupported(format!(
-            "a constraint needs a stack of {depth} (the verifier has {MAX_STACK})"
-        )));
-    }
-    Ok(out)
 }
 
 /// Every opening, in the order halo2's verifier lists them.

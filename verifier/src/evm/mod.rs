@@ -8,6 +8,7 @@
 #[cfg(feature = "evm")]
 pub mod exec;
 pub mod key_data;
+pub mod program;
 pub mod solidity;
 mod words;
 

@@ -40,6 +40,9 @@ const KIND_KEY: u32 = 1;
 /// column's evaluation.
 const KIND_SPECIAL: u32 = 2;
 
+/// EIP-170's limit on a contract's code size.
+pub const MAX_CONTRACT_SIZE: usize = 24_576;
+
 /// Number of header words.
 pub const HEADER_WORDS: usize = 48;
 
@@ -497,6 +500,14 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     data.extend(perm_refs);
     data.extend(plan);
     data.extend(program);
+    // The key contract's code is a STOP byte and the data; EIP-170 caps it.
+    if data.len() + 1 > MAX_CONTRACT_SIZE {
+        return Err(unsupported(format!(
+            "the key data is {} bytes, more than a contract can hold ({MAX_CONTRACT_SIZE}); \
+             recompile with a smaller --max-lanes for a narrower circuit",
+            data.len()
+        )));
+    }
     Ok(EvmKey {
         data,
         instance_count: instances,

@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 use zkinfer::example;
 use zkinfer::models::QuantizeConfig;
 
-/// Writes the example model and input into `out`, then compiles, sets up, proves and verifies.
+/// Writes the example model and input into `out`, then compiles, sets up, proves and verifies
+/// (offline and in the embedded EVM), and exports the Solidity verifier.
 pub fn run(out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let model = out.join("example.onnx");
@@ -46,5 +47,18 @@ pub fn run(out: &Path) -> Result<()> {
         proof.display()
     ));
     super::verify::run(&build.join("vk.bin"), &proof)?;
+    show(format!(
+        "zkinfer verify --evm {} {}",
+        build.join("vk.bin").display(),
+        proof.display()
+    ));
+    super::verify::run_evm(&build.join("vk.bin"), &proof)?;
+    let sol = out.join("Verifier.sol");
+    show(format!(
+        "zkinfer export-verifier {} --out {}",
+        build.display(),
+        sol.display()
+    ));
+    super::export::run(&build, &sol)?;
     Ok(())
 }

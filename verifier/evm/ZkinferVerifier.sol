@@ -258,19 +258,22 @@ contract ZkinferVerifier {
             }
 
             // ACC += s·C for a commitment reference (4 bytes): kind 0 = calldata offset,
-            // 1 = key-data offset, 2 = the quotient commitment Σ x^{n·i}·H_i.
+            // 1 = key-data offset, 2 = the quotient commitment Σ x^{n·i}·H_i, 3 = the point at
+            // infinity (nothing to add).
             function mulAccRef(ref, s) {
                 let o := and(ref, 0xffffff)
                 switch shr(24, ref)
                 case 0 { mulAcc(calldataload(o), calldataload(add(o, 32)), s) }
                 case 1 { mulAcc(mload(add(0x2000, o)), mload(add(0x2020, o)), s) }
-                default {
+                case 3 { }
+                case 2 {
                     let h := hd(17)
                     for { let i := 0 } lt(i, hd(11)) { i := add(i, 1) } {
                         mulAcc(calldataload(add(h, mul(64, i))), calldataload(add(h, add(mul(64, i), 32))), s)
                         s := mulmod(s, mload(0x2e0), 21888242871839275222246405745257275088548364400416034343698204186575808495617)
                     }
                 }
+                default { fail() }
             }
 
             // Σ_i w_i / (x - root_i) accumulated as one fraction num/den.

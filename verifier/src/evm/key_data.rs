@@ -18,6 +18,7 @@ use std::ops::Range;
 
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
 use halo2_proofs::plonk::{Any, ConstraintSystem};
 use halo2_proofs::poly::Rotation;
 use zkinfer_circuits::vk_header::points;
@@ -39,6 +40,8 @@ const KIND_KEY: u32 = 1;
 /// Kind 2: the quotient commitment `Σ x^{n·i}·H_i`, or (for evaluations) the public-value
 /// column's evaluation.
 const KIND_SPECIAL: u32 = 2;
+/// Kind 3: a commitment that is the point at infinity (an all-zero column): no multiplication.
+const KIND_SKIP: u32 = 3;
 
 /// EIP-170's limit on a contract's code size.
 pub const MAX_CONTRACT_SIZE: usize = 24_576;
@@ -290,6 +293,7 @@ fn opening_plan(
     omega: Fr,
     omega_inv: Fr,
     quotient_pieces: usize,
+    identity_in_key: &[usize],
 ) -> Result<(Vec<u8>, usize), VerifyError> {
     let mut rotations: Vec<i32> = Vec::new();
     // Commitments in order of first appearance, each with its rotations and evaluations.
@@ -352,13 +356,14 @@ fn opening_plan(
         for (c, opened) in members {
             out.extend(match c {
                 Commitment::Calldata(o) => reference(KIND_CALLDATA, *o)?,
+                Commitment::Key(o) if identity_in_key.contains(o) => reference(KIND_SKIP, 0)?,
                 Commitment::Key(o) => reference(KIND_KEY, *o)?,
                 Commitment::Quotient => reference(KIND_SPECIAL, 0)?,
             });
-            msm_terms += if *c == Commitment::Quotient {
-                quotient_pieces
-            } else {
-                1
+            msm_terms += match c {
+                Commitment::Quotient => quotient_pieces,
+                Commitment::Key(o) if identity_in_key.contains(o) => 0,
+                _ => 1,
             };
             for (_, e) in opened {
                 out.extend(match e {
@@ -429,7 +434,29 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     let omega = domain.get_omega();
     let omega_inv = domain.get_omega_inv();
     let all_queries = queries(cs, &lay, fixed_at, perm_at, perm_sets);
-    let (plan, msm_terms) = opening_plan(&all_queries, omega, omega_inv, quotient_pieces)?;
+    // Commitments to all-zero columns are the point at infinity: they add nothing to the MSM.
+    let identity_in_key: Vec<usize> = vk
+        .fixed_commitments()
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (fixed_at + 64 * i, c))
+        .chain(
+            vk.permutation()
+                .commitments()
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (perm_at + 64 * i, c)),
+        )
+        .filter(|(_, c)| bool::from(c.is_identity()))
+        .map(|(at, _)| at)
+        .collect();
+    let (plan, msm_terms) = opening_plan(
+        &all_queries,
+        omega,
+        omega_inv,
+        quotient_pieces,
+        &identity_in_key,
+    )?;
     let program_at = plan_at + plan.len();
     let program = program(cs, &qi)?;
 

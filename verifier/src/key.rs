@@ -60,6 +60,21 @@ impl VerifierKey {
         {
             return Err(bad(path, format!("unsupported circuit parameters {c:?}")));
         }
+        // Every consumer multiplies the shapes out; they must fit the circuit's rows.
+        let numel = |shape: &[usize]| shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+        let fits = numel(&header.input_shape)
+            .zip(numel(&header.output_shape))
+            .and_then(|(i, o)| i.checked_add(o))
+            .is_some_and(|total| total <= 1usize << c.k);
+        if !fits {
+            return Err(bad(
+                path,
+                format!(
+                    "input shape {:?} and output shape {:?} do not fit a circuit of 2^{} rows",
+                    header.input_shape, header.output_shape, c.k
+                ),
+            ));
+        }
         // halo2's VK starts with a version byte and k; check k before it sizes anything.
         let k_bytes: Option<[u8; 4]> = body.get(1..5).and_then(|s| s.try_into().ok());
         if k_bytes.map(u32::from_le_bytes) != Some(c.k) {

@@ -180,3 +180,26 @@ fn fuzz_regressions_do_not_panic() {
     }
     assert!(seen > 0);
 }
+
+#[test]
+fn public_value_shapes_that_overflow_or_outgrow_the_circuit_are_named() {
+    use zkinfer_models::artifact::{self, ArtifactKind};
+    let (vk, _) = load();
+    let path = Path::new("vk.bin");
+    let (hash, payload) = artifact::decode(ArtifactKind::VerifyingKey, &vk, path).unwrap();
+    let (head, body) = artifact::split_header(payload).unwrap();
+    let header: serde_json::Value = serde_json::from_slice(head).unwrap();
+    let huge = usize::MAX / 2 + 1;
+    for shape in [vec![huge, 2], vec![1, 1 << 27]] {
+        let mut h = header.clone();
+        h["input_shape"] = serde_json::json!(shape);
+        let head = serde_json::to_vec(&h).unwrap();
+        let bytes = artifact::encode(
+            ArtifactKind::VerifyingKey,
+            &hash,
+            &artifact::join_header(&head, body),
+        );
+        let err = VerifierKey::from_bytes(&bytes, path).unwrap_err().to_string();
+        assert!(err.contains("do not fit a circuit"), "{shape:?}: {err}");
+    }
+}

@@ -43,7 +43,8 @@ struct State {
     buf: Vec<u8>,
 }
 
-fn be_bytes<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> [u8; 32] {
+/// A field element as 32 big-endian bytes: the EVM's word encoding.
+pub fn be_bytes<F: PrimeField<Repr = [u8; 32]>>(f: &F) -> [u8; 32] {
     let mut b = f.to_repr();
     b.reverse();
     b

@@ -199,7 +199,9 @@ fn public_value_shapes_that_overflow_or_outgrow_the_circuit_are_named() {
             &hash,
             &artifact::join_header(&head, body),
         );
-        let err = VerifierKey::from_bytes(&bytes, path).unwrap_err().to_string();
+        let err = VerifierKey::from_bytes(&bytes, path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("do not fit a circuit"), "{shape:?}: {err}");
     }
 }

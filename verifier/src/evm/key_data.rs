@@ -24,7 +24,9 @@ use halo2_proofs::poly::Rotation;
 use zkinfer_circuits::vk_header::points;
 
 use super::program::{program, QueryIndex};
-use super::words::{word_fr, word_u64, words_g1, words_g2, Word};
+use zkinfer_circuits::transcript::be_bytes;
+
+use super::words::{word_u64, words_g1, words_g2, Word};
 use crate::error::VerifyError;
 use crate::key::VerifierKey;
 
@@ -49,12 +51,12 @@ pub const MAX_CONTRACT_SIZE: usize = 24_576;
 /// Number of header words.
 pub const HEADER_WORDS: usize = 48;
 
-/// The header, word by word (the Solidity side reads the same indices).
+/// The header, word by word (the Solidity side reads the same indices). Words 2, 19 and
+/// 40..48 are unused and zero.
 #[allow(missing_docs)]
 pub mod hdr {
     pub const VERSION: usize = 0;
     pub const NUM_INSTANCES: usize = 1;
-    pub const N: usize = 2;
     pub const K: usize = 3;
     pub const OMEGA: usize = 4;
     pub const N_INV: usize = 5;
@@ -71,7 +73,6 @@ pub mod hdr {
     pub const O_PERM_Z: usize = 16;
     pub const O_H: usize = 17;
     pub const O_EVALS: usize = 18;
-    pub const O_RANDOM_EVAL: usize = 19;
     pub const O_PERM_COMMON: usize = 20;
     pub const O_PERM_SETS: usize = 21;
     pub const O_LOOKUP_EVALS: usize = 22;
@@ -88,8 +89,6 @@ pub mod hdr {
     pub const OPENING_PLAN: usize = 37;
     pub const PROGRAM: usize = 38;
     pub const PROGRAM_END: usize = 39;
-    pub const O_LOOKUP_Z: usize = 40;
-    pub const O_RANDOM: usize = 41;
 }
 
 /// The key data of one model and the calldata layout it implies.
@@ -324,7 +323,7 @@ fn opening_plan(
     let mut out = Vec::new();
     out.extend(count(rotations.len())?);
     for r in &rotations {
-        out.extend(word_fr(&rotate(omega, omega_inv, *r)));
+        out.extend(be_bytes(&rotate(omega, omega_inv, *r)));
     }
     out.extend(count(sets.len())?);
     let mut msm_terms = 3;
@@ -348,7 +347,7 @@ fn opening_plan(
                 }
             }
             let inv: Option<Fr> = denom.invert().into();
-            out.extend(word_fr(
+            out.extend(be_bytes(
                 &inv.ok_or_else(|| unsupported("repeated opening point"))?,
             ));
         }
@@ -472,26 +471,22 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     };
     set(hdr::VERSION, word_u64(KEY_DATA_VERSION));
     set(hdr::NUM_INSTANCES, word_u64(instances as u64));
-    set(hdr::N, word_u64(n));
     set(hdr::K, word_u64(u64::from(domain.k())));
-    set(hdr::OMEGA, word_fr(&omega));
-    set(hdr::N_INV, word_fr(&n_inv.unwrap_or(Fr::ZERO)));
-    set(hdr::TRANSCRIPT_REPR, word_fr(&vk.transcript_repr()));
-    set(hdr::DELTA, word_fr(&Fr::DELTA));
+    set(hdr::OMEGA, be_bytes(&omega));
+    set(hdr::N_INV, be_bytes(&n_inv.unwrap_or(Fr::ZERO)));
+    set(hdr::TRANSCRIPT_REPR, be_bytes(&vk.transcript_repr()));
+    set(hdr::DELTA, be_bytes(&Fr::DELTA));
     set(hdr::CHUNK_LEN, word_u64(chunk as u64));
     set(hdr::NUM_PERM_SETS, word_u64(perm_sets as u64));
     set(hdr::NUM_PERM_COLS, word_u64(perm_columns.len() as u64));
     set(hdr::NUM_H, word_u64(quotient_pieces as u64));
     set(hdr::BLINDING, word_u64(cs.blinding_factors() as u64));
-    set(hdr::OMEGA_INV, word_fr(&omega_inv));
+    set(hdr::OMEGA_INV, be_bytes(&omega_inv));
     set(hdr::O_ADVICE, word_u64(lay.advice as u64));
     set(hdr::O_LOOKUP_PERMUTED, word_u64(lay.lookup_permuted as u64));
     set(hdr::O_PERM_Z, word_u64(lay.perm_z as u64));
-    set(hdr::O_LOOKUP_Z, word_u64(lay.lookup_z as u64));
-    set(hdr::O_RANDOM, word_u64(lay.random as u64));
     set(hdr::O_H, word_u64(lay.h as u64));
     set(hdr::O_EVALS, word_u64(lay.evals as u64));
-    set(hdr::O_RANDOM_EVAL, word_u64(lay.random_eval as u64));
     set(hdr::O_PERM_COMMON, word_u64(lay.perm_common as u64));
     set(hdr::O_PERM_SETS, word_u64(lay.perm_sets as u64));
     set(hdr::O_LOOKUP_EVALS, word_u64(lay.lookup_evals as u64));

@@ -6,8 +6,8 @@ use halo2_proofs::plonk::{ConstraintSystem, Expression};
 use halo2_proofs::poly::Rotation;
 
 use super::key_data::unsupported;
-use super::words::word_fr;
 use crate::error::VerifyError;
+use zkinfer_circuits::transcript::be_bytes;
 
 /// Opcodes of the constraint program.
 pub mod op {
@@ -74,7 +74,7 @@ fn emit(e: &Expression<Fr>, q: &QueryIndex<'_>, out: &mut Vec<u8>) -> Result<usi
     Ok(match e {
         Expression::Constant(c) => {
             out.push(op::CONST);
-            out.extend(word_fr(c));
+            out.extend(be_bytes(c));
             1
         }
         Expression::Fixed(f) => {
@@ -110,7 +110,7 @@ fn emit(e: &Expression<Fr>, q: &QueryIndex<'_>, out: &mut Vec<u8>) -> Result<usi
         Expression::Scaled(a, c) => {
             let d = emit(a, q, out)?;
             out.push(op::SCALE);
-            out.extend(word_fr(c));
+            out.extend(be_bytes(c));
             d
         }
         Expression::Selector(_) => return Err(unsupported("an uncompiled selector in a gate")),
@@ -181,7 +181,7 @@ mod tests {
     use halo2_proofs::poly::Rotation;
 
     use super::{op, program, QueryIndex};
-    use crate::evm::words::word_fr;
+    use zkinfer_circuits::transcript::be_bytes;
 
     fn eval(at: u32) -> Vec<u8> {
         let mut v = vec![op::EVAL];
@@ -210,7 +210,7 @@ mod tests {
         expected.extend(eval(1000));
         expected.extend(eval(1032));
         expected.push(op::CONST);
-        expected.extend(word_fr(&Fr::from(3)));
+        expected.extend(be_bytes(&Fr::from(3)));
         expected.extend([
             op::MUL,
             op::NEG,

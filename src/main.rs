@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use zkinfer::runtime::DeviceChoice;
 
 /// Verifiable inference: prove that an output is exactly what a model computes on an input.
 ///
@@ -90,6 +91,11 @@ enum Command {
         /// Where to write the proof JSON.
         #[arg(long)]
         out: PathBuf,
+        /// Where the model runs before proving: auto (CUDA if this build has it and a GPU is
+        /// present, else the CPU), cpu, or cuda (an error if unavailable). Every device gives
+        /// the same integers; the trace is checked against the reference either way.
+        #[arg(long, default_value = "auto")]
+        device: DeviceChoice,
     },
     /// Verify a proof offline. Exits 0 and prints "verified" on success.
     ///
@@ -126,6 +132,11 @@ enum Command {
         /// Which row of the input file to run.
         #[arg(long, default_value_t = 0)]
         row: usize,
+        /// Where the model runs: auto (CUDA if this build has it and a GPU is
+        /// present, else the CPU), cpu, or cuda (an error if unavailable). Every device gives
+        /// the same integers; the trace is checked against the reference either way.
+        #[arg(long, default_value = "auto")]
+        device: DeviceChoice,
     },
     /// Measure setup, prove and verify time, peak memory and proof size.
     Bench {
@@ -213,7 +224,8 @@ fn main() -> ExitCode {
             input,
             row,
             out,
-        } => cmd::prove::run(&dir, &input, row, &out).map(|_| ()),
+            device,
+        } => cmd::prove::run(&dir, &input, row, &out, device).map(|_| ()),
         Command::Verify { vk, proof, evm } => {
             if evm {
                 cmd::verify::run_evm(&vk, &proof)
@@ -222,7 +234,12 @@ fn main() -> ExitCode {
             }
         }
         Command::ExportVerifier { dir, out } => cmd::export::run(&dir, &out),
-        Command::Run { dir, input, row } => cmd::run::run(&dir, &input, row),
+        Command::Run {
+            dir,
+            input,
+            row,
+            device,
+        } => cmd::run::run(&dir, &input, row, device),
         Command::Bench { dir, input, runs } => cmd::bench::run(&dir, &input, runs),
         Command::EncodeCalldata { proof, out, hex } => cmd::calldata::run(&proof, &out, hex),
         Command::Srs {

@@ -75,6 +75,28 @@ fn full_flow(tmp: &Path, model: &Path, input: &Path) -> (PathBuf, PathBuf) {
     let proven: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
     assert_eq!(run["ints"], proven["output"]["ints"]);
     assert_eq!(run["floats"], proven["output"]["floats"]);
+    let on_cpu = ["run", s(&dir), "--input", s(input), "--device", "cpu"];
+    let run_cpu: Value = serde_json::from_str(&ok(&on_cpu)).unwrap();
+    assert_eq!(run_cpu["ints"], proven["output"]["ints"]);
+    #[cfg(not(feature = "cuda"))]
+    {
+        let err = fails(&["run", s(&dir), "--input", s(input), "--device", "cuda"]);
+        assert!(err.contains("--features cuda"), "{err}");
+        let out = tmp.join("never.json");
+        let prove_cuda = [
+            "prove",
+            s(&dir),
+            "--input",
+            s(input),
+            "--out",
+            s(&out),
+            "--device",
+            "cuda",
+        ];
+        let err = fails(&prove_cuda);
+        assert!(err.contains("device `cuda` is unavailable"), "{err}");
+        assert!(!out.exists());
+    }
     (dir, proof)
 }
 

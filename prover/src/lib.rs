@@ -7,4 +7,4 @@ pub mod srs;
 
 pub use error::ProverError;
 pub use keys::{setup, Keys};
-pub use prove::{prove, run_checked};
+pub use prove::{prove, run_checked, run_checked_on};

@@ -16,11 +16,19 @@ use zkinfer_models::{QGraph, Trace};
 use crate::error::ProverError;
 use crate::srs::LoadedSrs;
 
-/// Runs the model in the runtime and checks the trace against the reference semantics,
-/// so a runtime bug can never turn into a proof of a wrong output.
+/// Runs the model in the runtime on the best device and checks the trace against the
+/// reference semantics, so a runtime bug can never turn into a proof of a wrong output.
 pub fn run_checked(graph: &QGraph, input: &[i64]) -> Result<Trace, ProverError> {
-    let device = zkinfer_runtime::best_device();
-    let trace = zkinfer_runtime::run(graph, input, &device)
+    run_checked_on(graph, input, &zkinfer_runtime::best_device())
+}
+
+/// [`run_checked`] on `device`.
+pub fn run_checked_on(
+    graph: &QGraph,
+    input: &[i64],
+    device: &zkinfer_runtime::Device,
+) -> Result<Trace, ProverError> {
+    let trace = zkinfer_runtime::run(graph, input, device)
         .map_err(|e| ProverError::Runtime(e.to_string()))?;
     let reference = graph.eval(input)?;
     if let Some(tensor) = trace

@@ -38,6 +38,14 @@ pub enum RuntimeError {
         /// The worst case computed from the operand bounds.
         worst_case: u128,
     },
+    /// The requested device cannot be used.
+    #[error("device `{device}` is unavailable: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for.
+        device: &'static str,
+        /// Why it cannot be used.
+        reason: String,
+    },
 }
 
 /// Attaches a node name to candle errors.

@@ -13,7 +13,7 @@ mod ops;
 mod ops_tests;
 
 pub use candle_core::Device;
-pub use device::{available_devices, best_device, cpu};
+pub use device::{available_devices, best_device, cpu, device_name, select_device, DeviceChoice};
 pub use error::RuntimeError;
 
 use candle_core::Tensor;

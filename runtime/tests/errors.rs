@@ -6,7 +6,10 @@ mod common;
 use common::*;
 use zkinfer_models::geometry::ConvGeom;
 use zkinfer_models::{EvalError, QOp, QTensor};
-use zkinfer_runtime::{available_devices, best_device, cpu, run, RuntimeError};
+use zkinfer_runtime::{
+    available_devices, best_device, cpu, device_name, run, select_device, DeviceChoice,
+    RuntimeError,
+};
 
 fn relu_graph(declared_out_bound: u64) -> zkinfer_models::QGraph {
     let input = qtensor(&[4], 8, 100);
@@ -204,6 +207,35 @@ fn device_helpers() {
     }
     #[cfg(feature = "cuda")]
     assert_eq!(devices.len(), 1 + usize::from(!best_device().is_cpu()));
+}
+
+#[test]
+fn device_choice_parses_selects_and_names() {
+    for choice in [DeviceChoice::Auto, DeviceChoice::Cpu, DeviceChoice::Cuda] {
+        assert_eq!(choice.to_string().parse::<DeviceChoice>(), Ok(choice));
+    }
+    let err = "gpu".parse::<DeviceChoice>().unwrap_err();
+    assert!(err.contains("`gpu`") && err.contains("cuda"), "{err}");
+    let cpu_device = select_device(DeviceChoice::Cpu).unwrap();
+    assert!(cpu_device.is_cpu());
+    assert_eq!(device_name(&cpu_device), "cpu");
+    assert_eq!(
+        select_device(DeviceChoice::Auto).unwrap().location(),
+        best_device().location()
+    );
+    #[cfg(not(feature = "cuda"))]
+    {
+        let err = select_device(DeviceChoice::Cuda).unwrap_err();
+        assert!(
+            matches!(err, RuntimeError::DeviceUnavailable { device: "cuda", .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("--features cuda"), "{err}");
+    }
+    #[cfg(feature = "cuda")]
+    if let Ok(device) = select_device(DeviceChoice::Cuda) {
+        assert_eq!(device_name(&device), "cuda:0");
+    }
 }
 
 fn conv_geom(in_channels: usize, out_channels: usize, groups: usize) -> ConvGeom {

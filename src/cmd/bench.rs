@@ -1,6 +1,7 @@
 //! `zkinfer bench`: setup, prove and verify times, peak memory, proof size.
 
 use std::path::Path;
+use zkinfer::runtime::DeviceChoice;
 
 use anyhow::Result;
 use zkinfer::layout::ModelDir;
@@ -21,7 +22,13 @@ pub fn run(dir: &Path, input: &Path, runs: usize) -> Result<()> {
     let mut prove_s = Vec::with_capacity(runs);
     let mut verify_s = Vec::with_capacity(runs);
     for _ in 0..runs {
-        prove_s.push(super::prove::run(dir, input, 0, &proof_path)?);
+        prove_s.push(super::prove::run(
+            dir,
+            input,
+            0,
+            &proof_path,
+            DeviceChoice::Auto,
+        )?);
         verify_s.push(super::verify::run(&d.vk(), &proof_path)?);
     }
     let proof = ProofFile::read(&proof_path)?;

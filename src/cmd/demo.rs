@@ -1,6 +1,7 @@
 //! `zkinfer demo`: the whole flow on the bundled example model.
 
 use std::path::Path;
+use zkinfer::runtime::DeviceChoice;
 
 use anyhow::{Context, Result};
 use zkinfer::example;
@@ -40,7 +41,7 @@ pub fn run(out: &Path) -> Result<()> {
         input.display(),
         proof.display()
     ));
-    super::prove::run(&build, &input, 0, &proof)?;
+    super::prove::run(&build, &input, 0, &proof, DeviceChoice::Auto)?;
     show(format!(
         "zkinfer verify {} {}",
         build.join("vk.bin").display(),

@@ -7,16 +7,19 @@ use anyhow::{Context, Result};
 use zkinfer::layout::ModelDir;
 use zkinfer::models::artifact::{hash_hex, read_model};
 use zkinfer::progress::step;
-use zkinfer::prover::{keys, prove, run_checked, srs};
+use zkinfer::prover::{keys, prove, run_checked_on, srs};
+use zkinfer::runtime::{select_device, DeviceChoice};
 
 use super::{read_input, write};
 
-/// Proves row `row` of `input` for the model in `dir`; returns the proving time in seconds.
-pub fn run(dir: &Path, input: &Path, row: usize, out: &Path) -> Result<f64> {
+/// Proves row `row` of `input` for the model in `dir`, running it on `device`; returns the
+/// proving time in seconds.
+pub fn run(dir: &Path, input: &Path, row: usize, out: &Path, device: DeviceChoice) -> Result<f64> {
     let d = ModelDir::new(dir);
     let (graph, hash) = read_model(&d.model())?;
     let x = read_input(&graph, input, row)?;
-    let trace = run_checked(&graph, &x)
+    let device = select_device(device)?;
+    let trace = run_checked_on(&graph, &x, &device)
         .with_context(|| format!("running the model on {}", input.display()))?;
     let (pk, params) = step("loading proving key", || {
         keys::read_pk(&d.pk(), &hash, &d.model())

@@ -6,15 +6,19 @@ use anyhow::{Context, Result};
 use zkinfer::layout::ModelDir;
 use zkinfer::models::artifact::read_model;
 use zkinfer::models::proof_file::TensorValues;
-use zkinfer::prover::run_checked;
+use zkinfer::prover::run_checked_on;
+use zkinfer::runtime::{device_name, select_device, DeviceChoice};
 
 use super::read_input;
 
-/// Runs row `row` of `input` through the model in `dir` and prints the output as JSON.
-pub fn run(dir: &Path, input: &Path, row: usize) -> Result<()> {
+/// Runs row `row` of `input` through the model in `dir` on `device` and prints the output
+/// as JSON (the device's name goes to stderr).
+pub fn run(dir: &Path, input: &Path, row: usize, device: DeviceChoice) -> Result<()> {
     let (graph, _) = read_model(&ModelDir::new(dir).model())?;
     let x = read_input(&graph, input, row)?;
-    let trace = run_checked(&graph, &x)
+    let device = select_device(device)?;
+    eprintln!("running on {}", device_name(&device));
+    let trace = run_checked_on(&graph, &x, &device)
         .with_context(|| format!("running the model on {}", input.display()))?;
     let out_t = graph
         .output_tensor()

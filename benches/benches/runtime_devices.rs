@@ -1,0 +1,108 @@
+//! Criterion benchmark of the runtime alone (no proof), on every device this build has.
+//!
+//! `runtime/<model>/<device>`: one `zkinfer_runtime::run` of the quantized model on one input
+//! row, for each reference model in `ZKINFER_MODELS` (default `../shared/models`, skipped when
+//! absent) and for `linear_1024x1024x64` (a 64-row batch through a 1024 → 1024 linear layer,
+//! 67M multiply-adds), on the CPU and, built with `--features cuda`, on CUDA device 0.
+//! Run with `cargo bench -p zkinfer-benches --bench runtime_devices`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use zkinfer_models::graph::{Graph, Node, Op};
+use zkinfer_models::input::{quantize_values, read_input_rows};
+use zkinfer_models::{onnx, quantize, QGraph, QuantizeConfig};
+use zkinfer_runtime::{available_devices, device_name, run};
+
+/// A batch of `rows` vectors through one `n → n` linear layer with random weights.
+fn wide_linear(rows: usize, n: usize) -> Graph {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let limit = 1.0 / (n as f32).sqrt();
+    let mut random =
+        |len: usize| -> Vec<f32> { (0..len).map(|_| rng.gen_range(-limit..limit)).collect() };
+    Graph {
+        input_name: "input".into(),
+        input_shape: vec![rows, n],
+        nodes: vec![Node {
+            name: "linear".into(),
+            op: Op::Linear {
+                weight: random(n * n),
+                bias: random(n),
+                n_in: n,
+                n_out: n,
+            },
+            inputs: vec![0],
+            shape: vec![rows, n],
+        }],
+        output: 1,
+        output_name: "output".into(),
+    }
+}
+
+/// Quantizes `float` on `rows` and returns the graph with the first row as its input.
+fn quantized(float: &Graph, rows: &[Vec<f64>]) -> (QGraph, Vec<i64>) {
+    let q = quantize(float, rows, QuantizeConfig::default(), "bench").expect("quantize");
+    let input = quantize_values(&rows[0], q.graph.input.scale);
+    (q.graph, input)
+}
+
+fn cases() -> Vec<(String, QGraph, Vec<i64>)> {
+    let mut out = Vec::new();
+    let dir = std::env::var_os("ZKINFER_MODELS").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/models")),
+        PathBuf::from,
+    );
+    for name in [
+        "mlp_small",
+        "mlp_medium",
+        "cnn_mnist",
+        "mlp_sigmoid",
+        "tiny_transformer",
+    ] {
+        let (model, input) = (
+            dir.join(name).join("network.onnx"),
+            dir.join(name).join("input.json"),
+        );
+        if !model.is_file() || !input.is_file() {
+            continue;
+        }
+        let float =
+            onnx::import_bytes(&std::fs::read(&model).expect("read model")).expect("import model");
+        let rows = read_input_rows(&input).expect("model input");
+        let (graph, x) = quantized(&float, &rows);
+        out.push((name.to_string(), graph, x));
+    }
+    let (batch, n) = (64, 1024);
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let row: Vec<f64> = (0..batch * n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+    let (graph, x) = quantized(&wide_linear(batch, n), &[row]);
+    out.push((format!("linear_{n}x{n}x{batch}"), graph, x));
+    out
+}
+
+fn bench_runtime(c: &mut Criterion) {
+    let mut g = c.benchmark_group("runtime");
+    g.sample_size(20);
+    for (name, graph, input) in cases() {
+        for device in available_devices() {
+            let reference = graph.eval(&input).expect("reference");
+            let trace = run(&graph, &input, &device).expect("run");
+            assert_eq!(
+                trace.tensors, reference.tensors,
+                "{name} differs on {device:?}"
+            );
+            g.bench_function(format!("{name}/{}", device_name(&device)), |b| {
+                b.iter(|| run(&graph, black_box(&input), &device).expect("run"))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_runtime);
+criterion_main!(benches);

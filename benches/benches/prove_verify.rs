@@ -167,81 +167,43 @@ fn linear_graph() -> Graph {
     let (n_in, n_out) = (256, 64);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let limit = 1.0 / (n_in as f32).sqrt();
-    Graph {
-        input_name: "input".into(),
-        input_shape: vec![1, n_in],
-        nodes: vec![Node {
-            name: "linear".into(),
-            op: Op::Linear {
-                weight: random_f32(&mut rng, n_in * n_out, limit),
-                bias: random_f32(&mut rng, n_out, limit),
-                n_in,
-                n_out,
-            },
-            inputs: vec![0],
-            shape: vec![1, n_out],
-        }],
-        output: 1,
-        output_name: "output".into(),
-    }
+    let op = Op::Linear {
+        weight: random_f32(&mut rng, n_in * n_out, limit),
+        bias: random_f32(&mut rng, n_out, limit),
+        n_in,
+        n_out,
+    };
+    Graph::chain(
+        vec![1, n_in],
+        vec![Node::new("linear", op, vec![0], vec![1, n_out])],
+    )
 }
 
 /// `[1024, 1]` → Linear(1 → 1) → ReLU. Quantized: 1,024 one-weight dots, then Rescale and
 /// ReLU on 1,024 values each: the elementwise chips dominate.
 fn rescale_relu_graph() -> Graph {
     let n = 1024;
-    Graph {
-        input_name: "input".into(),
-        input_shape: vec![n, 1],
-        nodes: vec![
-            Node {
-                name: "scale".into(),
-                op: Op::Linear {
-                    weight: vec![0.75],
-                    bias: vec![-0.125],
-                    n_in: 1,
-                    n_out: 1,
-                },
-                inputs: vec![0],
-                shape: vec![n, 1],
-            },
-            Node {
-                name: "relu".into(),
-                op: Op::Relu,
-                inputs: vec![1],
-                shape: vec![n, 1],
-            },
+    let scale = Op::Linear {
+        weight: vec![0.75],
+        bias: vec![-0.125],
+        n_in: 1,
+        n_out: 1,
+    };
+    Graph::chain(
+        vec![n, 1],
+        vec![
+            Node::new("scale", scale, vec![0], vec![n, 1]),
+            Node::new("relu", Op::Relu, vec![1], vec![n, 1]),
         ],
-        output: 2,
-        output_name: "output".into(),
-    }
-}
-
-fn node(name: &str, op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> Node {
-    Node {
-        name: name.into(),
-        op,
-        inputs,
-        shape,
-    }
-}
-
-fn single_input(input_shape: Vec<usize>, nodes: Vec<Node>) -> Graph {
-    Graph {
-        input_name: "input".into(),
-        input_shape,
-        output: nodes.len(),
-        nodes,
-        output_name: "output".into(),
-    }
+    )
 }
 
 /// `[512, 1]` → Sigmoid: one rescale to the table scale and 512 lookups.
 fn sigmoid_graph() -> Graph {
     let f = UnaryFn::Sigmoid;
-    single_input(
+    Graph::chain(
         vec![512, 1],
-        vec![node(
+        vec![Node::new(
             "sigmoid",
             Op::Unary { func: f },
             vec![0],
@@ -252,9 +214,9 @@ fn sigmoid_graph() -> Graph {
 
 /// `[16, 16]` → Softmax over rows: max, exp table, sums and rounded divisions.
 fn softmax_graph() -> Graph {
-    single_input(
+    Graph::chain(
         vec![16, 16],
-        vec![node(
+        vec![Node::new(
             "softmax",
             Op::Softmax { group: 16 },
             vec![0],
@@ -282,9 +244,9 @@ fn conv_graph() -> Graph {
         bias: random_f32(&mut rng, 8, 0.1),
         geom,
     };
-    single_input(
+    Graph::chain(
         vec![1, 8, 16, 16],
-        vec![node("conv", op, vec![0], vec![1, 8, 16, 16])],
+        vec![Node::new("conv", op, vec![0], vec![1, 8, 16, 16])],
     )
 }
 
@@ -293,16 +255,16 @@ fn conv_graph() -> Graph {
 fn attention_graph() -> Graph {
     let (s, d) = (16usize, 16usize);
     let transpose: Vec<usize> = (0..s * d).map(|i| (i % s) * d + i / s).collect();
-    single_input(
+    Graph::chain(
         vec![1, s, d],
         vec![
-            node(
+            Node::new(
                 "xt",
                 Op::Select { index: transpose },
                 vec![0],
                 vec![1, d, s],
             ),
-            node(
+            Node::new(
                 "scores",
                 Op::MatMul {
                     batch: 1,
@@ -313,7 +275,7 @@ fn attention_graph() -> Graph {
                 vec![0, 1],
                 vec![1, s, s],
             ),
-            node(
+            Node::new(
                 "scaled",
                 Op::MulConst {
                     constant: vec![0.25; s * s],
@@ -321,8 +283,8 @@ fn attention_graph() -> Graph {
                 vec![2],
                 vec![1, s, s],
             ),
-            node("softmax", Op::Softmax { group: s }, vec![3], vec![1, s, s]),
-            node(
+            Node::new("softmax", Op::Softmax { group: s }, vec![3], vec![1, s, s]),
+            Node::new(
                 "mix",
                 Op::MatMul {
                     batch: 1,

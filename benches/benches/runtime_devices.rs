@@ -25,23 +25,16 @@ fn wide_linear(rows: usize, n: usize) -> Graph {
     let limit = 1.0 / (n as f32).sqrt();
     let mut random =
         |len: usize| -> Vec<f32> { (0..len).map(|_| rng.gen_range(-limit..limit)).collect() };
-    Graph {
-        input_name: "input".into(),
-        input_shape: vec![rows, n],
-        nodes: vec![Node {
-            name: "linear".into(),
-            op: Op::Linear {
-                weight: random(n * n),
-                bias: random(n),
-                n_in: n,
-                n_out: n,
-            },
-            inputs: vec![0],
-            shape: vec![rows, n],
-        }],
-        output: 1,
-        output_name: "output".into(),
-    }
+    let op = Op::Linear {
+        weight: random(n * n),
+        bias: random(n),
+        n_in: n,
+        n_out: n,
+    };
+    Graph::chain(
+        vec![rows, n],
+        vec![Node::new("linear", op, vec![0], vec![rows, n])],
+    )
 }
 
 /// Quantizes `float` on `rows` and returns the graph with the first row as its input.

@@ -19,25 +19,6 @@ fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
     (0..n).map(|_| rng.gen_range(-amp..amp)).collect()
 }
 
-fn node(name: &str, op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> Node {
-    Node {
-        name: name.into(),
-        op,
-        inputs,
-        shape,
-    }
-}
-
-fn graph(input_shape: Vec<usize>, nodes: Vec<Node>) -> Graph {
-    Graph {
-        input_name: "x".into(),
-        input_shape,
-        output: nodes.len(),
-        nodes,
-        output_name: "y".into(),
-    }
-}
-
 /// Quantizes `g` (small scales, small tables) on calibration rows in `[lo, hi)`, then checks
 /// reference == runtime and the circuit on fresh inputs from the same range.
 fn check(g: &Graph, lo: f64, hi: f64, seed: u64) {
@@ -115,7 +96,7 @@ fn conv_pools_and_batchnorm_style_scaling() {
         groups: 2,
     };
     let nodes = vec![
-        node(
+        Node::new(
             "conv",
             Op::Conv {
                 weight: rand_vec(&mut rng, geom.weight_len(), 0.5),
@@ -125,8 +106,8 @@ fn conv_pools_and_batchnorm_style_scaling() {
             vec![0],
             vec![1, 2, 6, 6],
         ),
-        node("relu", Op::Relu, vec![1], vec![1, 2, 6, 6]),
-        node(
+        Node::new("relu", Op::Relu, vec![1], vec![1, 2, 6, 6]),
+        Node::new(
             "maxpool",
             Op::MaxPool {
                 geom: pool_geom(2, 6, 2, 2, 1),
@@ -134,7 +115,7 @@ fn conv_pools_and_batchnorm_style_scaling() {
             vec![2],
             vec![1, 2, 4, 4],
         ),
-        node(
+        Node::new(
             "avgpool",
             Op::AvgPool {
                 geom: pool_geom(2, 4, 3, 1, 1),
@@ -143,7 +124,7 @@ fn conv_pools_and_batchnorm_style_scaling() {
             vec![3],
             vec![1, 2, 4, 4],
         ),
-        node(
+        Node::new(
             "scale",
             Op::MulConst {
                 constant: rand_vec(&mut rng, 32, 1.5),
@@ -151,7 +132,7 @@ fn conv_pools_and_batchnorm_style_scaling() {
             vec![4],
             vec![1, 2, 4, 4],
         ),
-        node(
+        Node::new(
             "global",
             Op::AvgPool {
                 geom: pool_geom(2, 4, 4, 1, 0),
@@ -161,16 +142,21 @@ fn conv_pools_and_batchnorm_style_scaling() {
             vec![1, 2, 1, 1],
         ),
     ];
-    check(&graph(vec![1, 2, 6, 6], nodes), -1.0, 1.0, 11);
+    check(&Graph::chain(vec![1, 2, 6, 6], nodes), -1.0, 1.0, 11);
 }
 
 #[test]
 fn every_table_function() {
     for func in UnaryFn::ALL {
         let positive = matches!(func, UnaryFn::Sqrt | UnaryFn::Reciprocal | UnaryFn::Rsqrt);
-        let nodes = vec![node(func.name(), Op::Unary { func }, vec![0], vec![1, 6])];
+        let nodes = vec![Node::new(
+            func.name(),
+            Op::Unary { func },
+            vec![0],
+            vec![1, 6],
+        )];
         let (lo, hi) = if positive { (0.5, 2.0) } else { (-2.0, 2.0) };
-        check(&graph(vec![1, 6], nodes), lo, hi, 12);
+        check(&Graph::chain(vec![1, 6], nodes), lo, hi, 12);
     }
 }
 
@@ -187,7 +173,7 @@ fn attention_block_with_gelu() {
     };
     let transpose: Vec<usize> = (0..n).map(|i| (i % s) * d + i / s).collect();
     let nodes = vec![
-        node(
+        Node::new(
             "ln",
             Op::LayerNorm {
                 gamma: rand_vec(&mut rng, d, 1.0),
@@ -198,15 +184,15 @@ fn attention_block_with_gelu() {
             vec![0],
             vec![1, s, d],
         ),
-        node("q", linear(&mut rng), vec![1], vec![1, s, d]),
-        node("k", linear(&mut rng), vec![1], vec![1, s, d]),
-        node(
+        Node::new("q", linear(&mut rng), vec![1], vec![1, s, d]),
+        Node::new("k", linear(&mut rng), vec![1], vec![1, s, d]),
+        Node::new(
             "kt",
             Op::Select { index: transpose },
             vec![3],
             vec![1, d, s],
         ),
-        node(
+        Node::new(
             "scores",
             Op::MatMul {
                 batch: 1,
@@ -217,7 +203,7 @@ fn attention_block_with_gelu() {
             vec![2, 4],
             vec![1, s, s],
         ),
-        node(
+        Node::new(
             "scaled",
             Op::MulConst {
                 constant: vec![0.5; s * s],
@@ -225,8 +211,8 @@ fn attention_block_with_gelu() {
             vec![5],
             vec![1, s, s],
         ),
-        node("softmax", Op::Softmax { group: s }, vec![6], vec![1, s, s]),
-        node(
+        Node::new("softmax", Op::Softmax { group: s }, vec![6], vec![1, s, s]),
+        Node::new(
             "mix",
             Op::MatMul {
                 batch: 1,
@@ -237,15 +223,15 @@ fn attention_block_with_gelu() {
             vec![7, 3],
             vec![1, s, d],
         ),
-        node("residual", Op::Sub, vec![0, 8], vec![1, s, d]),
-        node(
+        Node::new("residual", Op::Sub, vec![0, 8], vec![1, s, d]),
+        Node::new(
             "erf",
             Op::Unary { func: UnaryFn::Erf },
             vec![9],
             vec![1, s, d],
         ),
-        node("gate", Op::Mul, vec![9, 10], vec![1, s, d]),
-        node(
+        Node::new("gate", Op::Mul, vec![9, 10], vec![1, s, d]),
+        Node::new(
             "shift",
             Op::AddConst {
                 constant: vec![3.0; n],
@@ -253,7 +239,7 @@ fn attention_block_with_gelu() {
             vec![11],
             vec![1, s, d],
         ),
-        node("ratio", Op::Div, vec![8, 12], vec![1, s, d]),
+        Node::new("ratio", Op::Div, vec![8, 12], vec![1, s, d]),
     ];
-    check(&graph(vec![1, s, d], nodes), -1.0, 1.0, 13);
+    check(&Graph::chain(vec![1, s, d], nodes), -1.0, 1.0, 13);
 }

@@ -263,6 +263,16 @@ impl Op {
 }
 
 impl Node {
+    /// A node named `name` applying `op` to the tensors `inputs`, producing `shape`.
+    pub fn new(name: &str, op: Op, inputs: Vec<TensorId>, shape: Vec<usize>) -> Self {
+        Node {
+            name: name.to_string(),
+            op,
+            inputs,
+            shape,
+        }
+    }
+
     /// Number of elements this node produces.
     pub fn numel(&self) -> usize {
         self.shape.iter().product()
@@ -270,6 +280,18 @@ impl Node {
 }
 
 impl Graph {
+    /// A graph with one input of `input_shape` (named `input`) whose output is the last of
+    /// `nodes` (named `output`); for building models in code.
+    pub fn chain(input_shape: Vec<usize>, nodes: Vec<Node>) -> Self {
+        Graph {
+            input_name: "input".to_string(),
+            input_shape,
+            output: nodes.len(),
+            nodes,
+            output_name: "output".to_string(),
+        }
+    }
+
     /// Shape of tensor `id`.
     pub fn shape_of(&self, id: TensorId) -> &[usize] {
         if id == 0 {

@@ -19,26 +19,6 @@ fn calib(rng: &mut ChaCha8Rng, rows: usize, n: usize, amp: f64) -> Vec<Vec<f64>>
         .collect()
 }
 
-fn graph(input_shape: Vec<usize>, nodes: Vec<Node>) -> Graph {
-    let output = nodes.len();
-    Graph {
-        input_name: "x".into(),
-        input_shape,
-        nodes,
-        output,
-        output_name: "y".into(),
-    }
-}
-
-fn node(name: &str, op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> Node {
-    Node {
-        name: name.into(),
-        op,
-        inputs,
-        shape,
-    }
-}
-
 /// Compiles `g` on `rows` and returns (output error, output scale) measured on fresh rows.
 fn check(g: &Graph, rows: &[Vec<f64>], fresh: &[Vec<f64>], max_err: f64) -> Quantized {
     let q = quantize(g, rows, QuantizeConfig::default(), "src").expect("quantize");
@@ -78,7 +58,7 @@ fn conv_relu_pools_are_accurate() {
         groups: c,
     };
     let nodes = vec![
-        node(
+        Node::new(
             "conv",
             Op::Conv {
                 weight: rand_vec(&mut rng, geom.weight_len(), 0.5),
@@ -88,8 +68,8 @@ fn conv_relu_pools_are_accurate() {
             vec![0],
             vec![1, 3, 8, 8],
         ),
-        node("relu", Op::Relu, vec![1], vec![1, 3, 8, 8]),
-        node(
+        Node::new("relu", Op::Relu, vec![1], vec![1, 3, 8, 8]),
+        Node::new(
             "avg",
             Op::AvgPool {
                 geom: pool(3, 8, 2, 2, 0),
@@ -98,7 +78,7 @@ fn conv_relu_pools_are_accurate() {
             vec![2],
             vec![1, 3, 4, 4],
         ),
-        node(
+        Node::new(
             "avg_pad",
             Op::AvgPool {
                 geom: pool(3, 4, 3, 1, 1),
@@ -107,7 +87,7 @@ fn conv_relu_pools_are_accurate() {
             vec![3],
             vec![1, 3, 4, 4],
         ),
-        node(
+        Node::new(
             "max",
             Op::MaxPool {
                 geom: pool(3, 4, 2, 2, 1),
@@ -116,7 +96,7 @@ fn conv_relu_pools_are_accurate() {
             vec![1, 3, 3, 3],
         ),
     ];
-    let g = graph(vec![1, 2, 8, 8], nodes);
+    let g = Graph::chain(vec![1, 2, 8, 8], nodes);
     let rows = calib(&mut rng, 4, 128, 1.0);
     let fresh = calib(&mut rng, 4, 128, 1.0);
     let q = check(&g, &rows, &fresh, 1e-3);
@@ -128,7 +108,7 @@ fn conv_relu_pools_are_accurate() {
 fn sigmoid_table_is_accurate_and_out_of_domain_is_named() {
     let mut rng = ChaCha8Rng::seed_from_u64(2);
     let nodes = vec![
-        node(
+        Node::new(
             "fc",
             Op::Linear {
                 weight: rand_vec(&mut rng, 32, 0.5),
@@ -139,7 +119,7 @@ fn sigmoid_table_is_accurate_and_out_of_domain_is_named() {
             vec![0],
             vec![1, 4],
         ),
-        node(
+        Node::new(
             "sig",
             Op::Unary {
                 func: UnaryFn::Sigmoid,
@@ -147,9 +127,9 @@ fn sigmoid_table_is_accurate_and_out_of_domain_is_named() {
             vec![1],
             vec![1, 4],
         ),
-        node("exp", Op::Unary { func: UnaryFn::Exp }, vec![2], vec![1, 4]),
+        Node::new("exp", Op::Unary { func: UnaryFn::Exp }, vec![2], vec![1, 4]),
     ];
-    let g = graph(vec![1, 8], nodes);
+    let g = Graph::chain(vec![1, 8], nodes);
     let rows = calib(&mut rng, 8, 8, 1.0);
     let q = check(&g, &rows, &rows, 2e-3);
     assert_eq!(q.graph.tables.len(), 2);
@@ -159,7 +139,7 @@ fn sigmoid_table_is_accurate_and_out_of_domain_is_named() {
 fn an_argument_beyond_the_calibrated_domain_is_a_named_error() {
     // y = tanh(x0 - x1): calibrated only on x0 = x1, so the table covers a narrow domain.
     let nodes = vec![
-        node(
+        Node::new(
             "diff",
             Op::Linear {
                 weight: vec![1.0, -1.0],
@@ -170,7 +150,7 @@ fn an_argument_beyond_the_calibrated_domain_is_a_named_error() {
             vec![0],
             vec![1, 1],
         ),
-        node(
+        Node::new(
             "tanh",
             Op::Unary {
                 func: UnaryFn::Tanh,
@@ -179,7 +159,7 @@ fn an_argument_beyond_the_calibrated_domain_is_a_named_error() {
             vec![1, 1],
         ),
     ];
-    let g = graph(vec![1, 2], nodes);
+    let g = Graph::chain(vec![1, 2], nodes);
     let rows = vec![vec![0.5, 0.5], vec![-0.25, -0.25]];
     let q = quantize(&g, &rows, QuantizeConfig::default(), "src").expect("quantize");
     let table = q.graph.tables.first().expect("one table");
@@ -214,7 +194,7 @@ fn an_argument_beyond_the_calibrated_domain_is_a_named_error() {
 fn softmax_and_layernorm_are_accurate() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let nodes = vec![
-        node(
+        Node::new(
             "ln",
             Op::LayerNorm {
                 gamma: rand_vec(&mut rng, 8, 1.0),
@@ -225,8 +205,8 @@ fn softmax_and_layernorm_are_accurate() {
             vec![0],
             vec![1, 4, 8],
         ),
-        node("sm", Op::Softmax { group: 8 }, vec![1], vec![1, 4, 8]),
-        node(
+        Node::new("sm", Op::Softmax { group: 8 }, vec![1], vec![1, 4, 8]),
+        Node::new(
             "bt",
             Op::Select {
                 index: (0..32).map(|i| (i % 4) * 8 + i / 4).collect(),
@@ -234,7 +214,7 @@ fn softmax_and_layernorm_are_accurate() {
             vec![2],
             vec![1, 8, 4],
         ),
-        node(
+        Node::new(
             "mm",
             Op::MatMul {
                 batch: 1,
@@ -246,7 +226,7 @@ fn softmax_and_layernorm_are_accurate() {
             vec![1, 4, 4],
         ),
     ];
-    let g = graph(vec![1, 4, 8], nodes);
+    let g = Graph::chain(vec![1, 4, 8], nodes);
     let rows = calib(&mut rng, 6, 32, 2.0);
     let q = check(&g, &rows, &rows, 2e-3);
     // Softmax rows sum to one within rounding.
@@ -327,13 +307,13 @@ fn every_unary_function_imports_and_tabulates_accurately() {
 /// allocation of billions of rows.
 #[test]
 fn an_oversized_table_is_a_named_error() {
-    let nodes = vec![node(
+    let nodes = vec![Node::new(
         "exp",
         Op::Unary { func: UnaryFn::Exp },
         vec![0],
         vec![1, 2],
     )];
-    let g = graph(vec![1, 2], nodes);
+    let g = Graph::chain(vec![1, 2], nodes);
     let config = QuantizeConfig {
         table_scale: 20,
         ..QuantizeConfig::default()
@@ -351,8 +331,8 @@ fn an_oversized_table_is_a_named_error() {
 #[test]
 fn select_over_an_empty_operand_keeps_positions() {
     let nodes = vec![
-        node("empty", Op::Select { index: vec![] }, vec![0], vec![0]),
-        node(
+        Node::new("empty", Op::Select { index: vec![] }, vec![0], vec![0]),
+        Node::new(
             "concat",
             Op::Select {
                 index: vec![3, 2, 1, 0],
@@ -361,7 +341,7 @@ fn select_over_an_empty_operand_keeps_positions() {
             vec![1, 4],
         ),
     ];
-    let g = graph(vec![1, 4], nodes);
+    let g = Graph::chain(vec![1, 4], nodes);
     let x = vec![0.5, -0.25, 0.125, 1.0];
     let floats = g.eval_f64(&x);
     assert_eq!(floats[2], vec![1.0, 0.125, -0.25, 0.5]);

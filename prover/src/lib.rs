@@ -4,6 +4,7 @@ pub mod error;
 pub mod keys;
 pub mod prove;
 pub mod srs;
+mod srs_gen;
 
 pub use error::ProverError;
 pub use keys::{setup, Keys};

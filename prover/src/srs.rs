@@ -41,7 +41,7 @@ pub fn generate_insecure(k: u32) -> LoadedSrs {
 /// Like [`generate_insecure`] with a caller-chosen RNG (deterministic test fixtures).
 pub fn generate_insecure_seeded(k: u32, rng: ChaCha20Rng) -> LoadedSrs {
     LoadedSrs {
-        params: ParamsKZG::<Bn256>::setup(k, rng),
+        params: crate::srs_gen::insecure_params(k, rng),
         insecure: true,
     }
 }

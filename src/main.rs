@@ -186,8 +186,32 @@ enum SrsCommand {
     },
 }
 
+/// Built with `--features asm`, the field arithmetic uses BMI2 and ADX instructions: on a CPU
+/// without them, stop with a clear message rather than an illegal-instruction crash.
+#[cfg(all(feature = "asm", target_arch = "x86_64"))]
+fn cpu_supports_build() -> Result<(), String> {
+    if std::arch::is_x86_feature_detected!("bmi2") && std::arch::is_x86_feature_detected!("adx") {
+        Ok(())
+    } else {
+        Err(
+            "this zkinfer was built with `--features asm`, which needs a CPU with BMI2 and ADX; \
+             this CPU lacks them: rebuild without `--features asm`"
+                .to_string(),
+        )
+    }
+}
+
+#[cfg(not(all(feature = "asm", target_arch = "x86_64")))]
+fn cpu_supports_build() -> Result<(), String> {
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = cpu_supports_build() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Compile {
             model,

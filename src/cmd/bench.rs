@@ -1,12 +1,12 @@
 //! `zkinfer bench`: setup, prove and verify times, peak memory, proof size.
 
 use std::path::Path;
-use zkinfer::runtime::DeviceChoice;
 
 use anyhow::Result;
 use zkinfer::layout::ModelDir;
 use zkinfer::models::proof_file::ProofFile;
 use zkinfer::progress::peak_rss_bytes;
+use zkinfer::runtime::DeviceChoice;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -1,11 +1,11 @@
 //! `zkinfer demo`: the whole flow on the bundled example model.
 
 use std::path::Path;
-use zkinfer::runtime::DeviceChoice;
 
 use anyhow::{Context, Result};
 use zkinfer::example;
 use zkinfer::models::QuantizeConfig;
+use zkinfer::runtime::DeviceChoice;
 
 /// Writes the example model and input into `out`, then compiles, sets up, proves and verifies
 /// (offline and in the embedded EVM), and exports the Solidity verifier.

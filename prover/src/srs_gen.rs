@@ -70,48 +70,45 @@ pub fn insecure_params(k: u32, mut rng: impl RngCore) -> ParamsKZG<Bn256> {
     let n = 1usize << k;
     let s = Fr::random(&mut rng);
 
-    let table = window_table(G1Affine::generator());
-
-    // [τ^i]G for i < n.
-    let g = {
-        let mut powers = vec![Fr::ZERO; n];
-        parallelize(&mut powers, |chunk, start| {
-            let mut current = s.pow_vartime([start as u64]);
-            for p in chunk.iter_mut() {
-                *p = current;
-                current *= s;
-            }
-        });
-        multiply_all(&table, &powers)
-    };
-
-    // [L_i(τ)]G with L_i(τ) = (τ^n − 1)/n · ω^i / (τ − ω^i), ω the n-th root of unity `setup`
-    // uses. One vector is reused for ω^i, then the products.
-    let g_lagrange = {
-        let mut omega = Fr::ROOT_OF_UNITY_INV.invert().unwrap_or(Fr::ONE);
-        for _ in k..Fr::S {
-            omega = omega.square();
+    // τ^i for i < n.
+    let mut powers = vec![Fr::ZERO; n];
+    parallelize(&mut powers, |chunk, start| {
+        let mut current = s.pow_vartime([start as u64]);
+        for p in chunk.iter_mut() {
+            *p = current;
+            current *= s;
         }
-        let n_inv = Fr::from(n as u64).invert().unwrap_or(Fr::ZERO);
-        let multiplier = (s.pow_vartime([n as u64]) - Fr::ONE) * n_inv;
-        let mut roots = vec![Fr::ZERO; n];
-        parallelize(&mut roots, |chunk, start| {
-            let mut current = omega.pow_vartime([start as u64]);
-            for r in chunk.iter_mut() {
-                *r = current;
-                current *= omega;
-            }
-        });
-        // τ − ω^i is zero only if τ is a root of unity (probability n/r); batch inversion
-        // would then leave it zero, where `setup` would panic.
-        let mut denominators: Vec<Fr> = roots.iter().map(|r| s - r).collect();
-        denominators.iter_mut().batch_invert();
-        for (r, d) in roots.iter_mut().zip(&denominators) {
-            *r *= multiplier * d;
+    });
+
+    // L_i(τ) = (τ^n − 1)/n · ω^i / (τ − ω^i), with ω the n-th root of unity `setup` uses.
+    let mut omega = Fr::ROOT_OF_UNITY_INV.invert().unwrap_or(Fr::ONE);
+    for _ in k..Fr::S {
+        omega = omega.square();
+    }
+    let n_inv = Fr::from(n as u64).invert().unwrap_or(Fr::ZERO);
+    let multiplier = (s.pow_vartime([n as u64]) - Fr::ONE) * n_inv;
+    let mut roots = vec![Fr::ZERO; n];
+    parallelize(&mut roots, |chunk, start| {
+        let mut current = omega.pow_vartime([start as u64]);
+        for r in chunk.iter_mut() {
+            *r = current;
+            current *= omega;
         }
-        drop(denominators);
-        multiply_all(&table, &roots)
-    };
+    });
+    // τ − ω^i is zero only if τ is a root of unity (probability n/r); batch inversion would
+    // then leave it zero, as `setup` would panic.
+    let mut denominators: Vec<Fr> = roots.iter().map(|r| s - r).collect();
+    denominators.iter_mut().batch_invert();
+    let lagrange: Vec<Fr> = roots
+        .iter()
+        .zip(&denominators)
+        .map(|(r, d)| multiplier * r * d)
+        .collect();
+
+    let g1 = G1Affine::generator();
+    let table = window_table(g1);
+    let g = multiply_all(&table, &powers);
+    let g_lagrange = multiply_all(&table, &lagrange);
     let g2 = G2Affine::generator();
     let s_g2 = (g2 * s).to_affine();
     // `from_parts` is a method; a size-2 instance from a fixed seed serves as the receiver.

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 models=${MODELS_DIR:-../shared/models}
 cargo test -p zkinfer-runtime --features cuda --release
 cargo build --release --features cuda --bin zkinfer
-bin=target/release/zkinfer
+bin="${CARGO_TARGET_DIR:-target}/release/zkinfer"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for m in "$models"/*/; do

@@ -82,8 +82,8 @@ fn bench_runtime(c: &mut Criterion) {
     let mut g = c.benchmark_group("runtime");
     g.sample_size(20);
     for (name, graph, input) in cases() {
+        let reference = graph.eval(&input).expect("reference");
         for device in available_devices() {
-            let reference = graph.eval(&input).expect("reference");
             let trace = run(&graph, &input, &device).expect("run");
             assert_eq!(
                 trace.tensors, reference.tensors,

@@ -242,10 +242,12 @@ mod tests {
     fn whole_model_passes() {
         let f = mlp();
         f.mock(None).expect("honest model proof");
-        // The planner's row accounting matches the layout: the last node ends inside the plan.
+        // The planner's row accounting matches the layout: the input's bound checks follow
+        // the last node and end the plan.
         let last = f.graph.nodes.len() - 1;
         let end = f.node_start(last)
-            + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).0;
+            + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).0
+            + crate::plan::input_rows(&f.graph).0;
         assert_eq!(end, crate::plan::plan(&f.graph).expect("plan").rows);
     }
 
@@ -276,4 +278,57 @@ mod tests {
             "{failures:#?}"
         );
     }
+
+    /// One Linear node `y = 2x + 1` on two inputs bounded by `bound`, proven for `input`
+    /// (the trace is computed without the input check, as a dishonest prover would).
+    fn doubling(bound: u64, input: Vec<i64>) -> Fixture {
+        use zkinfer_models::QOp;
+        let op = QOp::Linear {
+            weight: vec![2, 2],
+            bias: vec![1],
+            n_in: 2,
+            n_out: 1,
+        };
+        let g = single_op(op, 2, bound, 1, 4 * bound + 1, 1);
+        let mut loose = g.clone();
+        loose.input.bound = 1 << 40;
+        let trace = loose.eval(&input).expect("eval");
+        let params = crate::plan::plan(&g).expect("plan").params;
+        Fixture {
+            graph: std::sync::Arc::new(g),
+            params,
+            trace: std::sync::Arc::new(trace),
+            input,
+        }
+    }
+
+    #[test]
+    fn inputs_at_the_bound_pass() {
+        doubling(100, vec![100, -100])
+            .mock(None)
+            .expect("|x| = B is in range");
+    }
+
+    #[test]
+    fn an_input_above_the_bound_fails_its_upper_check() {
+        let f = doubling(100, vec![3, 101]);
+        let plan = crate::plan::plan(&f.graph).expect("plan");
+        // Input 1's rows follow the node and input 0's two rows; its upper row is the second.
+        let upper = f.node_start(1) + 3;
+        let bits = crate::plan::signed_bits(100);
+        let limb = overflowing_limb(100 - 101, bits, &plan.params);
+        assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), upper);
+    }
+
+    #[test]
+    fn an_input_below_the_bound_fails_its_lower_check() {
+        let f = doubling(100, vec![-101, 3]);
+        let plan = crate::plan::plan(&f.graph).expect("plan");
+        let lower = f.node_start(1);
+        let bits = crate::plan::signed_bits(100);
+        let limb = overflowing_limb(-101 + 100, bits, &plan.params);
+        assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), lower);
+    }
+    // The wrapped-input attack (a field element past every bound) is a real proof in
+    // tests/attacks.rs, rejected by the offline and the EVM verifier.
 }

@@ -18,4 +18,7 @@ pub enum CircuitError {
         /// The tensor id.
         tensor: usize,
     },
+    /// The compiled model breaks a fact the circuit relies on (a corrupt or crafted file).
+    #[error("refusing the compiled model: {0}")]
+    InvalidModel(#[from] zkinfer_models::InvalidModel),
 }

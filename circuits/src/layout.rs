@@ -303,9 +303,11 @@ pub fn lay_out(
                     {
                         w.2 += d;
                     }
+                    // Without a second operand `b` is 0 by definition: its coefficient is 0 too,
+                    // so the (otherwise unconstrained) `b` cell cannot reach `out`.
                     let coefs = AddCoefs {
                         ca: *coef_a,
-                        cb: *coef_b,
+                        cb: if second.is_some() { *coef_b } else { 0 },
                         c,
                     };
                     let cells = config.add.assign(walk.region, walk.row, coefs, w)?;
@@ -353,6 +355,7 @@ pub fn lay_out(
         );
         tensors.push(out);
     }
+    lay_input_bounds(config, &mut walk, graph, known(trace, 0)?)?;
     let outputs = tensors.get(graph.output).ok_or(Error::Synthesis)?;
     for src in outputs {
         match src {
@@ -361,6 +364,40 @@ pub fn lay_out(
         }
     }
     Ok(walk.bindings)
+}
+
+/// Bounds every public input in the circuit itself: for each element `x` of the input,
+/// a lower row checks `x + B ∈ [0, 2^b)` and an upper row `B - x ∈ [0, 2^b)`, where `B` is
+/// the compiled input bound and `b = bits(2B)`; both value cells are copied to the input's
+/// instance row. So `|x| <= B` exactly, whatever a verifier checks besides the proof: a
+/// field element that wraps (say `t / 2 mod p` before a weight of 2) cannot pass.
+/// The rows follow the last node ([`crate::plan::input_rows`] counts them).
+fn lay_input_bounds(
+    config: &ModelConfig,
+    walk: &mut Walk<'_, '_>,
+    graph: &QGraph,
+    input: Option<&[i64]>,
+) -> Result<(), Error> {
+    let bound = i128::from(graph.input.bound);
+    let bits = signed_bits(graph.input.bound);
+    for i in 0..graph.input.numel() {
+        let x = element(input, i)?.map(i128::from);
+        let lower = range_row_i128(config, walk, x, bound, bits)?;
+        walk.bindings.instance_copies.push((lower, i));
+        let row = walk.row;
+        walk.row += 1;
+        let witness = x.map(|x| config.range.witness(bound - x, bits));
+        let upper = config.range.assign_upper(
+            walk.region,
+            row,
+            value_i128(x),
+            bound,
+            bits,
+            witness.as_ref(),
+        )?;
+        walk.bindings.instance_copies.push((upper, i));
+    }
+    Ok(())
 }
 
 /// Assigns one range-check row for `value + offset ∈ [0, 2^bits)` and advances.

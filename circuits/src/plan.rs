@@ -71,6 +71,9 @@ impl CircuitParams {
     }
 }
 
+/// The name under which [`Plan::node_rows`] lists the input's bound checks (last entry).
+pub const INPUT_BOUND_ROWS: &str = "(input bound checks)";
+
 /// Rows reserved at the end of the domain for blinding.
 pub const RESERVED_ROWS: usize = 16;
 /// Largest `k` the planner will choose.
@@ -114,6 +117,12 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
     }
 }
 
+/// Rows that bound the public input in the circuit (two per element, after the last node),
+/// and the width of their range checks: see `layout::lay_input_bounds`.
+pub fn input_rows(graph: &QGraph) -> (usize, u32) {
+    (2 * graph.input.numel(), signed_bits(graph.input.bound))
+}
+
 /// Static bound of operand `i` of `node` (the node's own bound if it is missing).
 fn operand_bound(graph: &QGraph, node: &QNode, i: usize) -> u64 {
     node.inputs
@@ -152,7 +161,7 @@ pub struct Plan {
     pub params: CircuitParams,
     /// Rows used by the model (excluding the lookup table).
     pub rows: usize,
-    /// Rows per node, in node order.
+    /// Rows per node, in node order, then the input's bound checks ([`INPUT_BOUND_ROWS`]).
     pub node_rows: Vec<(String, usize)>,
     /// Rows of the range table.
     pub table_rows: usize,
@@ -197,6 +206,7 @@ impl Plan {
 
 /// Chooses the cheapest plan for `graph`.
 pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
+    graph.validate()?;
     let instances = graph.input.numel() + graph.output_tensor().map_or(0, |t| t.numel());
     if graph.output == 0 {
         return Err(CircuitError::NothingToProve);
@@ -207,15 +217,16 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     let mut best: Option<Plan> = None;
     let lane_limit = graph.max_lanes.unwrap_or(usize::MAX).max(1);
     for lanes in LANE_CHOICES.into_iter().filter(|l| *l <= lane_limit) {
-        let mut rows = 0usize;
-        let mut max_bits = 1u32;
-        let mut per_node = Vec::with_capacity(graph.nodes.len());
+        let (mut rows, mut max_bits) = input_rows(graph);
+        max_bits = max_bits.max(1);
+        let mut per_node = Vec::with_capacity(graph.nodes.len() + 1);
         for node in &graph.nodes {
             let (r, b) = node_rows(graph, node, lanes);
             rows += r;
             max_bits = max_bits.max(b);
             per_node.push((node.name.clone(), r));
         }
+        per_node.push((INPUT_BOUND_ROWS.to_string(), input_rows(graph).0));
         for k in 4..=MAX_K {
             let usable = (1usize << k).saturating_sub(RESERVED_ROWS);
             let limb_bits = (k - 2).min(16);
@@ -235,7 +246,7 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
             let advice = params.pool_width() + limbs;
             let lookups = limbs + fn_lookups;
             // Weights and bias, rescale, arith (4), division, range offset and tags, range table,
-            // and the function lookup's tag and table.
+            // and the function lookup's tag and table (selectors are not counted).
             let fixed =
                 lanes + 1 + 2 + 4 + usize::from(optional.div) + 1 + limbs + 2 + 4 * fn_lookups;
             let perm = params.pool_width() + 1;

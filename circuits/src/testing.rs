@@ -315,7 +315,8 @@ pub fn with_lanes(mut f: Fixture, lanes: usize) -> Fixture {
         .nodes
         .iter()
         .map(|n| crate::plan::node_rows(&f.graph, n, lanes).0)
-        .sum();
+        .sum::<usize>()
+        + crate::plan::input_rows(&f.graph).0;
     while (1usize << f.params.k) < rows + crate::plan::RESERVED_ROWS {
         f.params.k += 1;
     }

@@ -11,9 +11,11 @@ pub mod proof_file;
 pub mod qgraph;
 pub mod quantize;
 pub mod semantics;
+pub mod validate;
 
 pub use error::{ArtifactError, EvalError, QuantizeError};
 pub use graph::{Graph, Node, Op, TensorId, UnaryFn};
 pub use qgraph::{QGraph, QNode, QOp, QTensor, Table};
 pub use quantize::{quantize, quantize_with, QuantizeConfig, Quantized, TableScales};
 pub use semantics::Trace;
+pub use validate::InvalidModel;

@@ -73,6 +73,10 @@ pub fn setup(
             ),
         });
     }
+    // The graph may come from an untrusted file: refuse one the circuit cannot rely on.
+    graph
+        .validate()
+        .map_err(zkinfer_circuits::CircuitError::from)?;
     let header = vk_header(&graph, params, srs);
     let circuit = ModelCircuit::keygen(graph, params.clone());
     let halo2 = |e: halo2_proofs::plonk::Error| ProverError::Halo2 {

@@ -1,4 +1,5 @@
-//! Range check: proves `value + offset ∈ [0, 2^bits)` by decomposing it into limbs.
+//! Range check: proves `value + offset ∈ [0, 2^bits)` (or, on an upper-bound row,
+//! `offset - value ∈ [0, 2^bits)`) by decomposing it into limbs.
 //!
 //! Each limb column `l_i` is looked up, together with its per-row fixed tag `τ_i`, in a
 //! table of pairs `(t, v)` with `0 ≤ v < 2^t`, `t ∈ 0..=L`. A row checking `bits` bits sets
@@ -15,11 +16,22 @@ use halo2_proofs::poly::Rotation;
 
 use crate::field::{fr_from_i128, pow2};
 
+/// Name of the range-check gate.
+pub const GATE: &str = "range decomposition";
+/// Name of its constraint.
+pub const CONSTRAINT: &str = "value + offset = sum of limbs";
+/// Name of the upper-bound gate.
+pub const UPPER_GATE: &str = "upper bound decomposition";
+/// Name of its constraint.
+pub const UPPER_CONSTRAINT: &str = "offset - value = sum of limbs";
+
 /// Columns of the range-check chip.
 #[derive(Debug, Clone)]
 pub struct RangeConfig {
     /// Enables `value + offset = Σ 2^(iL) · l_i` on a row.
     pub q_range: Selector,
+    /// Enables `offset - value = Σ 2^(iL) · l_i` on a row (an upper bound on `value`).
+    pub q_upper: Selector,
     /// Advice: the value being checked (shared pool column 0, equality enabled).
     pub value: Column<Advice>,
     /// Fixed: per-row offset added before the check (e.g. the bound for signed values).
@@ -54,24 +66,36 @@ impl RangeConfig {
         limb_bits: u32,
     ) -> Self {
         let q_range = meta.selector();
+        let q_upper = meta.selector();
         let offset = meta.fixed_column();
         let limbs: Vec<_> = (0..n_limbs).map(|_| meta.advice_column()).collect();
         let tags: Vec<_> = (0..n_limbs).map(|_| meta.fixed_column()).collect();
         let table_tag = meta.lookup_table_column();
         let table_value = meta.lookup_table_column();
-        meta.create_gate("range decomposition", |meta| {
+        let limbs_sum = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
+            limbs
+                .iter()
+                .enumerate()
+                .fold(Expression::Constant(Fr::zero()), |acc, (i, l)| {
+                    acc + meta.query_advice(*l, Rotation::cur())
+                        * Expression::Constant(pow2(limb_bits * i as u32))
+                })
+        };
+        // q_range · (v + offset - Σ 2^(iL)·l_i) = 0
+        meta.create_gate(GATE, |meta| {
             let q = meta.query_selector(q_range);
             let v = meta.query_advice(value, Rotation::cur());
             let off = meta.query_fixed(offset, Rotation::cur());
-            let sum =
-                limbs
-                    .iter()
-                    .enumerate()
-                    .fold(Expression::Constant(Fr::zero()), |acc, (i, l)| {
-                        acc + meta.query_advice(*l, Rotation::cur())
-                            * Expression::Constant(pow2(limb_bits * i as u32))
-                    });
-            vec![("value + offset = sum of limbs", q * (v + off - sum))]
+            let sum = limbs_sum(meta);
+            vec![(CONSTRAINT, q * (v + off - sum))]
+        });
+        // q_upper · (offset - v - Σ 2^(iL)·l_i) = 0
+        meta.create_gate(UPPER_GATE, |meta| {
+            let q = meta.query_selector(q_upper);
+            let v = meta.query_advice(value, Rotation::cur());
+            let off = meta.query_fixed(offset, Rotation::cur());
+            let sum = limbs_sum(meta);
+            vec![(UPPER_CONSTRAINT, q * (off - v - sum))]
         });
         for (i, (l, t)) in limbs.iter().zip(&tags).enumerate() {
             meta.lookup(format!("limb {i} in range"), |meta| {
@@ -82,6 +106,7 @@ impl RangeConfig {
         }
         RangeConfig {
             q_range,
+            q_upper,
             value,
             offset,
             limbs,
@@ -182,7 +207,35 @@ impl RangeConfig {
         bits: u32,
         witness: Option<&RangeWitness>,
     ) -> Result<Cell, Error> {
-        self.q_range.enable(region, row)?;
+        self.assign_with(self.q_range, region, row, value, offset, bits, witness)
+    }
+
+    /// Assigns one upper-bound row at `row` (`offset - value ∈ [0, 2^bits)`, `witness` split
+    /// from `offset - value`), and returns the value cell (to be copied).
+    pub fn assign_upper(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        value: Value<Fr>,
+        offset: i128,
+        bits: u32,
+        witness: Option<&RangeWitness>,
+    ) -> Result<Cell, Error> {
+        self.assign_with(self.q_upper, region, row, value, offset, bits, witness)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assign_with(
+        &self,
+        selector: Selector,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        value: Value<Fr>,
+        offset: i128,
+        bits: u32,
+        witness: Option<&RangeWitness>,
+    ) -> Result<Cell, Error> {
+        selector.enable(region, row)?;
         region.assign_fixed(self.offset, row, fr_from_i128(offset));
         let cell = region.assign_advice(self.value, row, value).cell();
         let tags = range_witness(0, bits, self.limb_bits, self.limbs.len()).tags;

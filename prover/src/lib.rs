@@ -2,6 +2,8 @@
 
 pub mod error;
 pub mod keys;
+#[cfg(feature = "malicious-prover")]
+pub mod malicious;
 pub mod prove;
 pub mod srs;
 mod srs_gen;

@@ -1,0 +1,373 @@
+//! A malicious prover against every chip. Each attack takes the honest witness of a small
+//! model, rewrites cells the way a cheating prover would (keeping every constraint it can
+//! satisfy), makes a real SHPLONK proof of it, and checks that the offline verifier's proof
+//! check and the Solidity verifier, called directly with the calldata, both reject it. No
+//! Rust-side public-value check runs before either: the circuit alone must refuse.
+//!
+//! A control proves the unchanged honest witness through the same path and checks both
+//! verifiers accept it, so a rejection is the circuit's doing, not the harness's.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::Field;
+use halo2_proofs::plonk::{keygen_pk, keygen_vk, Advice, Column, ConstraintSystem};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkinfer::circuits::chips::range::range_witness;
+use zkinfer::circuits::field::{fr_from_i128, fr_from_i64};
+use zkinfer::circuits::transcript::be_bytes;
+use zkinfer::circuits::{plan, public_values, CircuitParams, ModelCircuit, ModelConfig};
+use zkinfer::models::{QGraph, QNode, QOp, QTensor, Trace};
+use zkinfer::prover::keys::{encode_vk, vk_header};
+use zkinfer::prover::malicious::{honest_advice, prove_advice, Advice as Witness};
+use zkinfer::prover::srs::{generate_insecure_seeded, LoadedSrs};
+use zkinfer::verifier::evm::{exec, key_data, solidity};
+use zkinfer::verifier::{check_proof, VerifierKey};
+
+/// A model with keys, ready to be attacked.
+struct Target {
+    graph: Arc<QGraph>,
+    params: CircuitParams,
+    srs: LoadedSrs,
+    pk: halo2_proofs::plonk::ProvingKey<halo2_proofs::halo2curves::bn256::G1Affine>,
+    key: VerifierKey,
+    config: ModelConfig,
+    trace: Trace,
+}
+
+fn tensor(n: usize, bound: u64) -> QTensor {
+    QTensor {
+        shape: vec![1, n],
+        scale: 4,
+        bound,
+    }
+}
+
+/// One op on an input of `n` values bounded by `in_bound`.
+fn single(
+    op: QOp,
+    n: usize,
+    in_bound: u64,
+    out_n: usize,
+    out_bound: u64,
+    operands: usize,
+) -> QGraph {
+    QGraph {
+        input_name: "x".into(),
+        input: tensor(n, in_bound),
+        nodes: vec![QNode {
+            name: "op".into(),
+            op,
+            inputs: vec![0; operands],
+            out: tensor(out_n, out_bound),
+        }],
+        output: 1,
+        output_name: "y".into(),
+        source_sha256: String::new(),
+        weights_sha256: String::new(),
+        tables: Vec::new(),
+        max_lanes: None,
+    }
+}
+
+/// Keys for `graph` made straight from halo2 (no model validation: the free-cell attack
+/// needs a graph that validation refuses).
+fn target_unchecked(graph: QGraph, params: CircuitParams, input: &[i64]) -> Target {
+    let trace = graph.eval(input).unwrap();
+    let graph = Arc::new(graph);
+    let srs = generate_insecure_seeded(params.k, ChaCha20Rng::seed_from_u64(7));
+    let circuit = ModelCircuit::keygen(graph.clone(), params.clone());
+    let vk = keygen_vk(&srs.params, &circuit).unwrap();
+    let pk = keygen_pk(&srs.params, vk, &circuit).unwrap();
+    let header = vk_header(&graph, &params, &srs);
+    let vk_bytes = encode_vk(pk.get_vk(), &header, &[0u8; 32]);
+    let key = VerifierKey::from_bytes(&vk_bytes, Path::new("vk.bin")).unwrap();
+    let mut cs = ConstraintSystem::default();
+    let config = ModelConfig::configure(&mut cs, &params);
+    Target {
+        graph,
+        params,
+        srs,
+        pk,
+        key,
+        config,
+        trace,
+    }
+}
+
+fn target(graph: QGraph, input: &[i64]) -> Target {
+    let params = plan(&graph).unwrap().params;
+    target_unchecked(graph, params, input)
+}
+
+/// What the two verifiers said.
+#[derive(Debug)]
+struct Verdict {
+    offline: Result<(), String>,
+    evm: Result<u64, String>,
+}
+
+impl Verdict {
+    fn assert_rejected(&self, attack: &str) {
+        assert!(
+            self.offline.is_err(),
+            "{attack}: the offline verifier accepted"
+        );
+        assert!(self.evm.is_err(), "{attack}: the EVM verifier accepted");
+    }
+
+    fn assert_accepted(&self) {
+        assert!(
+            self.offline.is_ok(),
+            "honest proof rejected offline: {self:?}"
+        );
+        assert!(
+            self.evm.is_ok(),
+            "honest proof rejected in the EVM: {self:?}"
+        );
+    }
+}
+
+impl Target {
+    fn input(&self) -> &[i64] {
+        self.trace.get(0).unwrap()
+    }
+
+    fn output(&self) -> &[i64] {
+        self.trace.get(self.graph.output).unwrap()
+    }
+
+    /// The honest public values and witness.
+    fn honest(&self) -> (Vec<Fr>, Witness) {
+        let instances = public_values(self.input(), self.output());
+        let circuit = ModelCircuit::with_trace(
+            self.graph.clone(),
+            self.params.clone(),
+            Arc::new(self.trace.clone()),
+        );
+        let advice = honest_advice(&self.srs, &self.pk, circuit, &instances).unwrap();
+        (instances, advice)
+    }
+
+    /// Proves `advice` for `instances` and asks both verifiers, with nothing checked first.
+    fn submit(&self, instances: &[Fr], advice: Witness) -> Verdict {
+        let proof = prove_advice(&self.srs, &self.pk, instances, advice).unwrap();
+        let offline = check_proof(&self.key, instances, &proof).map_err(|e| e.to_string());
+        let evm_key = key_data(&self.key).unwrap();
+        let creation =
+            solidity::creation_with_key(&solidity::generic_creation_code().unwrap(), &evm_key);
+        let mut deployed = exec::deploy(creation).unwrap();
+        let mut calldata: Vec<u8> = instances.iter().flat_map(be_bytes).collect();
+        calldata.extend(&proof);
+        let evm = deployed.call(&calldata).map_err(|e| e.to_string());
+        Verdict { offline, evm }
+    }
+
+    /// Row of the first input-bound check (they follow the last node).
+    fn input_rows_start(&self) -> usize {
+        self.graph
+            .nodes
+            .iter()
+            .map(|n| plan::node_rows(&self.graph, n, self.params.lanes).0)
+            .sum()
+    }
+
+    /// Writes the limbs (and nothing else) of a `bits`-bit check of `shifted` on `row`.
+    fn set_limbs(&self, w: &mut Witness, row: usize, shifted: i128, bits: u32) {
+        let split = range_witness(shifted, bits, self.params.limb_bits, self.params.limbs);
+        for (col, limb) in self.config.range.limbs.iter().zip(split.limbs) {
+            set(w, *col, row, fr_from_i128(limb));
+        }
+    }
+
+    /// Writes limbs that spell the field element `v` on `row`: zeros, then all of `v` in the
+    /// top limb (what a prover does with a value no honest split fits).
+    fn set_top_limb(&self, w: &mut Witness, row: usize, v: Fr) {
+        let limbs = &self.config.range.limbs;
+        let top = limbs.len() - 1;
+        let weight = Fr::from(2u64).pow([u64::from(self.params.limb_bits) * top as u64]);
+        for (i, col) in limbs.iter().enumerate() {
+            let limb = if i == top {
+                v * weight.invert().unwrap()
+            } else {
+                Fr::zero()
+            };
+            set(w, *col, row, limb);
+        }
+    }
+
+    /// Rewrites input element `i` to `x` in its two bound rows (value and limbs), as a
+    /// prover would that wants an out-of-range input through.
+    fn forge_input(&self, w: &mut Witness, i: usize, x: Fr, lower: i128, upper: i128) {
+        let bits = plan::signed_bits(self.graph.input.bound);
+        let row = self.input_rows_start() + 2 * i;
+        set(w, self.config.range.value, row, x);
+        self.set_limbs(w, row, lower, bits);
+        set(w, self.config.range.value, row + 1, x);
+        self.set_limbs(w, row + 1, upper, bits);
+    }
+}
+
+fn set(w: &mut Witness, col: Column<Advice>, row: usize, v: Fr) {
+    w[col.index()][row] = v;
+}
+
+fn get(w: &Witness, col: Column<Advice>, row: usize) -> Fr {
+    w[col.index()][row]
+}
+
+/// Replaces every cell equal to `old` by `new`; returns how many there were.
+fn replace(w: &mut Witness, old: Fr, new: Fr) -> usize {
+    let mut n = 0;
+    for cell in w.iter_mut().flatten() {
+        if *cell == old {
+            *cell = new;
+            n += 1;
+        }
+    }
+    n
+}
+
+/// `y = 2x` on one input bounded by 100.
+fn doubling() -> Target {
+    let op = QOp::Linear {
+        weight: vec![2],
+        bias: vec![0],
+        n_in: 1,
+        n_out: 1,
+    };
+    target(single(op, 1, 100, 1, 200, 1), &[21])
+}
+
+#[test]
+fn the_harness_proves_an_honest_witness_that_both_verifiers_accept() {
+    let t = doubling();
+    let (instances, advice) = t.honest();
+    t.submit(&instances, advice).assert_accepted();
+}
+
+/// The attack that was open on-chain: `x = t / 2 mod p` makes `2x = t` for any `t`.
+/// Linear gate and copies hold; only the input's bound rows object.
+#[test]
+fn a_wrapped_input_is_rejected_offline_and_on_chain() {
+    let t = doubling();
+    let (_, mut w) = t.honest();
+    let claim = Fr::from(1_000_000_000_000u64);
+    let x = claim * Fr::from(2u64).invert().unwrap();
+    // x sits in the lane cell and both bound rows; 2x = 42 in the accumulator.
+    assert_eq!(replace(&mut w, fr_from_i64(21), x), 3);
+    assert_eq!(replace(&mut w, fr_from_i64(42), claim), 1);
+    // The best limbs a prover can write: all of `x + B` (and `B - x`) in the top limb, so
+    // the decomposition gates hold and only the limb lookups can object.
+    let row = t.input_rows_start();
+    let bound = Fr::from(100u64);
+    t.set_top_limb(&mut w, row, x + bound);
+    t.set_top_limb(&mut w, row + 1, bound - x);
+    t.submit(&[x, claim], w).assert_rejected("wrapped input");
+}
+
+/// The same input one past the bound, with limbs that spell it: the upper row objects.
+#[test]
+fn an_input_past_the_bound_is_rejected() {
+    let t = doubling();
+    let (_, mut w) = t.honest();
+    assert_eq!(replace(&mut w, fr_from_i64(21), fr_from_i64(101)), 3);
+    assert_eq!(replace(&mut w, fr_from_i64(42), fr_from_i64(202)), 1);
+    t.forge_input(&mut w, 0, fr_from_i64(101), 201, -1);
+    t.submit(&[fr_from_i64(101), fr_from_i64(202)], w)
+        .assert_rejected("input past the bound");
+}
+
+/// A crafted `model.zkm` with a one-operand Add whose `coef_b` is 1 (`out = a + b`, `b`
+/// tied to nothing). Validation refuses it; with keys made past validation, the layout
+/// still gives `b` a zero coefficient, so a prover's `b = 5, out = a + 5` fails the gate.
+#[test]
+fn a_free_operand_cell_cannot_move_the_output() {
+    let op = QOp::Add {
+        coef_a: 1,
+        coef_b: 1,
+        constant: vec![],
+    };
+    let g = single(op, 1, 100, 1, 200, 1);
+    let err = plan(&g).unwrap_err().to_string();
+    assert!(
+        err.contains("node `op` (Add)") && err.contains("coef_b"),
+        "{err}"
+    );
+    let mut honest = g.clone();
+    if let QOp::Add { coef_b, .. } = &mut honest.nodes[0].op {
+        *coef_b = 0;
+    }
+    let params = plan(&honest).unwrap().params;
+    let t = target_unchecked(g, params, &[21]);
+    let (_, mut w) = t.honest();
+    assert_eq!(get(&w, t.config.add.a, 0), fr_from_i64(21));
+    set(&mut w, t.config.add.b, 0, fr_from_i64(5));
+    set(&mut w, t.config.add.out, 0, fr_from_i64(26));
+    t.submit(&[fr_from_i64(21), fr_from_i64(26)], w)
+        .assert_rejected("free operand cell");
+}
+
+/// Rescale by 4 bits of 37: `y = 2, r = 13`. Claiming `y = 3` with `r = -3` keeps
+/// `v + 8 = 16y + r`; the remainder's limbs cannot spell a negative number.
+#[test]
+fn an_out_of_range_rescale_remainder_is_rejected() {
+    let t = target(single(QOp::Rescale { shift: 4 }, 1, 100, 1, 7, 1), &[37]);
+    assert_eq!(t.output(), &[2]);
+    let (_, mut w) = t.honest();
+    let rs = &t.config.rescale;
+    set(&mut w, rs.y, 0, fr_from_i64(3));
+    set(&mut w, rs.r, 0, fr_from_i64(-3));
+    t.set_limbs(&mut w, 0, -3, 4);
+    // Row 1 range-checks y + 7 on 4 bits.
+    set(&mut w, t.config.range.value, 1, fr_from_i64(3));
+    t.set_limbs(&mut w, 1, 10, plan::signed_bits(7));
+    t.submit(&[fr_from_i64(37), fr_from_i64(3)], w)
+        .assert_rejected("rescale remainder");
+}
+
+/// ReLU of -5 is 0. Flipping the sign bit claims `out = -5`: `s` is a bit and `out = s·x`
+/// hold, so `d = (2s - 1)x + s - 1 = -5` must be range-checked, and fails.
+#[test]
+fn a_wrong_relu_sign_bit_is_rejected() {
+    let t = target(single(QOp::Relu, 1, 100, 1, 100, 1), &[-5]);
+    let (_, mut w) = t.honest();
+    let r = &t.config.relu;
+    set(&mut w, r.s, 0, Fr::one());
+    set(&mut w, r.out, 0, fr_from_i64(-5));
+    set(&mut w, r.d, 0, fr_from_i64(-5));
+    t.set_limbs(&mut w, 0, -5, plan::bits(100));
+    t.submit(&[fr_from_i64(-5), fr_from_i64(-5)], w)
+        .assert_rejected("relu sign bit");
+}
+
+/// max(3, 9, -2, 5) = 9. Claiming 5 (an element, so the product of gaps is 0) makes the
+/// gap of 9 negative, and its range row fails.
+#[test]
+fn a_wrong_max_is_rejected() {
+    let input = [3, 9, -2, 5];
+    let t = target(single(QOp::Max { group: 4 }, 4, 100, 1, 100, 1), &input);
+    let (_, mut w) = t.honest();
+    let m = t.config.max.as_ref().unwrap();
+    let claim = 5i64;
+    let mut product = Fr::one();
+    let bits = plan::bits(200);
+    for (i, &x) in input.iter().enumerate() {
+        let d = claim - x;
+        product *= fr_from_i64(d);
+        set(&mut w, m.m, i, fr_from_i64(claim));
+        set(&mut w, m.d, i, fr_from_i64(d));
+        set(&mut w, m.p, i, product);
+        // The gap's range row follows the group's four rows.
+        set(&mut w, t.config.range.value, 4 + i, fr_from_i64(d));
+        t.set_limbs(&mut w, 4 + i, i128::from(d), bits);
+    }
+    assert_eq!(product, Fr::zero());
+    let mut instances: Vec<Fr> = input.iter().map(|&v| fr_from_i64(v)).collect();
+    instances.push(fr_from_i64(claim));
+    t.submit(&instances, w).assert_rejected("wrong max");
+}

@@ -320,6 +320,11 @@ fn an_out_of_range_rescale_remainder_is_rejected() {
     assert_eq!(t.output(), &[2]);
     let (_, mut w) = t.honest();
     let rs = &t.config.rescale;
+    assert_eq!(
+        (get(&w, rs.y, 0), get(&w, rs.r, 0)),
+        (fr_from_i64(2), fr_from_i64(13))
+    );
+    assert_eq!(get(&w, t.config.range.value, 1), fr_from_i64(2));
     set(&mut w, rs.y, 0, fr_from_i64(3));
     set(&mut w, rs.r, 0, fr_from_i64(-3));
     t.set_limbs(&mut w, 0, -3, 4);
@@ -337,6 +342,10 @@ fn a_wrong_relu_sign_bit_is_rejected() {
     let t = target(single(QOp::Relu, 1, 100, 1, 100, 1), &[-5]);
     let (_, mut w) = t.honest();
     let r = &t.config.relu;
+    assert_eq!(
+        (get(&w, r.x, 0), get(&w, r.s, 0)),
+        (fr_from_i64(-5), Fr::zero())
+    );
     set(&mut w, r.s, 0, Fr::one());
     set(&mut w, r.out, 0, fr_from_i64(-5));
     set(&mut w, r.d, 0, fr_from_i64(-5));
@@ -353,6 +362,8 @@ fn a_wrong_max_is_rejected() {
     let t = target(single(QOp::Max { group: 4 }, 4, 100, 1, 100, 1), &input);
     let (_, mut w) = t.honest();
     let m = t.config.max.as_ref().unwrap();
+    assert_eq!(get(&w, m.m, 3), fr_from_i64(9));
+    assert_eq!(get(&w, t.config.range.value, 5), fr_from_i64(0));
     let claim = 5i64;
     let mut product = Fr::one();
     let bits = plan::bits(200);
@@ -370,4 +381,89 @@ fn a_wrong_max_is_rejected() {
     let mut instances: Vec<Fr> = input.iter().map(|&v| fr_from_i64(v)).collect();
     instances.push(fr_from_i64(claim));
     t.submit(&instances, w).assert_rejected("wrong max");
+}
+
+/// `x / x` with 0 extra bits for x = 3: `y = floor(9 / 6) = 1`, `r = 3`, `t = 2b - 1 - r = 2`.
+/// Claiming `y = 2` with `r = -3` and `t = 8` keeps both division constraints; the
+/// remainder's range row fails.
+#[test]
+fn an_out_of_range_division_remainder_is_rejected() {
+    let t = target(single(QOp::Div { shift: 0 }, 1, 100, 1, 10, 2), &[3]);
+    assert_eq!(t.output(), &[1]);
+    let (_, mut w) = t.honest();
+    let d = t.config.div.as_ref().unwrap();
+    assert_eq!(
+        (get(&w, d.y, 0), get(&w, d.r, 0)),
+        (fr_from_i64(1), fr_from_i64(3))
+    );
+    assert_eq!(get(&w, t.config.range.value, 1), fr_from_i64(2));
+    assert_eq!(get(&w, t.config.range.value, 2), fr_from_i64(3));
+    let c = plan::bits(200);
+    set(&mut w, d.y, 0, fr_from_i64(2));
+    set(&mut w, d.r, 0, fr_from_i64(-3));
+    // Rows 1, 2, 3 range-check t, r and y + 10.
+    let v = t.config.range.value;
+    set(&mut w, v, 1, fr_from_i64(8));
+    t.set_limbs(&mut w, 1, 8, c);
+    set(&mut w, v, 2, fr_from_i64(-3));
+    t.set_limbs(&mut w, 2, -3, c);
+    set(&mut w, v, 3, fr_from_i64(2));
+    t.set_limbs(&mut w, 3, 12, plan::signed_bits(10));
+    t.submit(&[fr_from_i64(3), fr_from_i64(2)], w)
+        .assert_rejected("division remainder");
+}
+
+/// A table `T[x] = x²` on `-4..=4`. For input 2 the prover looks up the pair `(3, 9)`
+/// instead: a real table row, so the lookup holds; only the copy of the argument from the
+/// input can object.
+#[test]
+fn a_lookup_of_another_table_row_is_rejected() {
+    let mut g = single(QOp::Lookup { table: 0 }, 1, 4, 1, 16, 1);
+    g.tables.push(zkinfer::models::Table {
+        name: "square".into(),
+        in_scale: 0,
+        out_scale: 0,
+        lo: -4,
+        values: (-4i64..=4).map(|v| v * v).collect(),
+    });
+    let t = target(g, &[2]);
+    assert_eq!(t.output(), &[4]);
+    let (_, mut w) = t.honest();
+    let l = t.config.lookup.as_ref().unwrap();
+    assert_eq!(
+        (get(&w, l.x, 0), get(&w, l.y, 0)),
+        (fr_from_i64(2), fr_from_i64(4))
+    );
+    set(&mut w, l.x, 0, fr_from_i64(3));
+    set(&mut w, l.y, 0, fr_from_i64(9));
+    t.submit(&[fr_from_i64(2), fr_from_i64(9)], w)
+        .assert_rejected("lookup of another row");
+}
+
+/// `x · x` as a 1×1×1 MatMul of x = 6: 36. The dot product has padding lanes, which must
+/// copy a cell pinned to zero. Filling one with `1 · 14` makes every gate hold for a claimed
+/// 50; only the copies from the zero cell can object.
+#[test]
+fn a_nonzero_matmul_padding_lane_is_rejected() {
+    let op = QOp::MatMul {
+        batch: 1,
+        m: 1,
+        k: 1,
+        n: 1,
+    };
+    let g = single(op, 1, 100, 1, 10_000, 2);
+    // Four linear lanes make a pool of 5 columns: 2 bilinear lanes, one of them padding.
+    let mut params = plan(&g).unwrap().params;
+    params.lanes = 4;
+    let t = target_unchecked(g, params, &[6]);
+    let (_, mut w) = t.honest();
+    let b = t.config.bilinear.as_ref().unwrap();
+    assert!(b.a.len() > 1, "the layout needs a padding lane");
+    // Row 0 is the zero cell's row; the dot product is row 1, its lane 0 the operands.
+    assert_eq!(get(&w, b.acc, 1), fr_from_i64(36));
+    set(&mut w, b.a[1], 1, Fr::one());
+    set(&mut w, b.b[1], 1, fr_from_i64(14));
+    set(&mut w, b.acc, 1, fr_from_i64(50));
+    t.submit(&[fr_from_i64(6), fr_from_i64(50)], w)
+        .assert_rejected("matmul padding lane");
 }

@@ -74,7 +74,7 @@ enum Command {
         /// Generate a fresh test SRS (DIR/srs.bin). INSECURE: whoever ran it could forge proofs.
         #[arg(long, conflicts_with = "srs")]
         insecure_test_srs: bool,
-        /// Use an existing SRS file (from `zkinfer srs gen`) instead.
+        /// Use an existing SRS file (from `zkinfer srs import` or `zkinfer srs gen`) instead.
         #[arg(long)]
         srs: Option<PathBuf>,
     },
@@ -184,6 +184,28 @@ enum SrsCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Import a ceremony SRS for real use (writes an srs.bin for `setup --srs`).
+    ///
+    /// FILE is a halo2 KZG parameter file of the perpetual powers of tau ceremony, as converted
+    /// by halo2-kzg-srs and used by EZKL (`perpetual-powers-of-tau-raw-<k>`; the compressed
+    /// `perpetual-powers-of-tau-<k>` and the Hermez conversions are read too). Its SHA-256 must
+    /// be on zkinfer's pinned list, and its points must be the powers of one secret and their
+    /// Lagrange basis (pairing checks). Nothing is downloaded: bring the file.
+    Import {
+        /// The ceremony file.
+        file: PathBuf,
+        /// Output file (zkinfer's srs.bin format).
+        #[arg(long)]
+        out: PathBuf,
+        /// Keep only 2^k points (at most the file's k). Recomputing the Lagrange points takes
+        /// a while for large k; the ceremony files exist for every k, so prefer the one you need.
+        #[arg(long)]
+        k: Option<u32>,
+        /// Import a file whose hash is not pinned (after the same checks). The SRS is then marked
+        /// unpinned, and `setup` warns that its security rests on where the file came from.
+        #[arg(long)]
+        allow_unpinned: bool,
+    },
 }
 
 /// Built with `--features asm`, the field arithmetic uses BMI2 and ADX instructions: on a CPU
@@ -269,6 +291,15 @@ fn main() -> ExitCode {
         Command::Srs {
             command: SrsCommand::Gen { k, out },
         } => cmd::setup::srs_gen(k, &out),
+        Command::Srs {
+            command:
+                SrsCommand::Import {
+                    file,
+                    out,
+                    k,
+                    allow_unpinned,
+                },
+        } => cmd::setup::srs_import(&file, &out, k, allow_unpinned),
         Command::Demo { out } => cmd::demo::run(&out),
     };
     match result {

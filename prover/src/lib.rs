@@ -7,7 +7,8 @@ pub mod malicious;
 pub mod prove;
 pub mod srs;
 mod srs_gen;
+pub mod srs_import;
 
-pub use error::ProverError;
+pub use error::{ProverError, SrsImportError};
 pub use keys::{setup, Keys};
 pub use prove::{prove, run_checked, run_checked_on};

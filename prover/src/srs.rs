@@ -1,6 +1,9 @@
 //! KZG structured reference strings: insecure test generation, reading and writing.
+//! Ceremony files are imported by [`crate::srs_import`].
 //!
-//! `srs.bin` = envelope(SRS, zero hash) with payload `flags (1 byte: 1 = insecure) | params`.
+//! `srs.bin` = envelope(SRS, zero hash) with payload `flags (1 byte) | params` (halo2
+//! `RawBytes`). Flags: bit 0 (1) = insecure test SRS, bit 1 (2) = ceremony file imported with
+//! `--allow-unpinned` (its hash is not on the pinned list); other bits must be zero.
 
 use std::path::Path;
 
@@ -23,7 +26,15 @@ pub struct LoadedSrs {
     pub params: Srs,
     /// True for a locally generated test SRS (its secret is known to whoever ran it).
     pub insecure: bool,
+    /// True for a ceremony file imported although its SHA-256 is not pinned: it passed the
+    /// consistency checks, but nothing ties it to a public ceremony.
+    pub unpinned: bool,
 }
+
+/// `srs.bin` flag: insecure test SRS.
+const FLAG_INSECURE: u8 = 1;
+/// `srs.bin` flag: imported ceremony file whose hash is not pinned.
+const FLAG_UNPINNED: u8 = 2;
 
 impl LoadedSrs {
     /// log2 of the SRS size.
@@ -43,12 +54,15 @@ pub fn generate_insecure_seeded(k: u32, rng: ChaCha20Rng) -> LoadedSrs {
     LoadedSrs {
         params: crate::srs_gen::insecure_params(k, rng),
         insecure: true,
+        unpinned: false,
     }
 }
 
 /// Serializes an SRS for `srs.bin`.
 pub fn encode(srs: &LoadedSrs) -> Vec<u8> {
-    let mut payload = vec![u8::from(srs.insecure)];
+    let flags =
+        if srs.insecure { FLAG_INSECURE } else { 0 } | if srs.unpinned { FLAG_UNPINNED } else { 0 };
+    let mut payload = vec![flags];
     // Writing into a Vec cannot fail.
     let _ = srs.params.write_custom(&mut payload, SerdeFormat::RawBytes);
     artifact::encode(ArtifactKind::Srs, &[0u8; 32], &payload)
@@ -65,11 +79,28 @@ pub fn read(path: &Path) -> Result<LoadedSrs, ArtifactError> {
     let (&flags, mut rest) = payload
         .split_first()
         .ok_or_else(|| corrupt("empty SRS".into()))?;
+    if flags & !(FLAG_INSECURE | FLAG_UNPINNED) != 0 {
+        return Err(corrupt(format!("unknown SRS flags {flags:#04x}")));
+    }
+    // halo2's reader allocates 2^k points from the k it reads: check the length first.
+    let k = rest
+        .get(..4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .ok_or_else(|| corrupt("SRS data cut short".into()))?;
+    if k > crate::srs_import::MAX_K
+        || rest.len() as u64 != crate::srs_import::SrsFileFormat::Raw.file_len(k)
+    {
+        return Err(corrupt(format!(
+            "SRS data is {} bytes, which does not fit its k = {k}",
+            rest.len()
+        )));
+    }
     let params = ParamsKZG::<Bn256>::read_custom(&mut rest, SerdeFormat::RawBytes)
         .map_err(|e| corrupt(format!("bad SRS data: {e}")))?;
     Ok(LoadedSrs {
         params,
-        insecure: flags & 1 == 1,
+        insecure: flags & FLAG_INSECURE != 0,
+        unpinned: flags & FLAG_UNPINNED != 0,
     })
 }
 

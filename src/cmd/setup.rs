@@ -1,4 +1,4 @@
-//! `zkinfer setup` and `zkinfer srs gen`.
+//! `zkinfer setup`, `zkinfer srs gen` and `zkinfer srs import`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,9 +7,11 @@ use anyhow::{bail, Result};
 use zkinfer::circuits::plan;
 use zkinfer::layout::ModelDir;
 use zkinfer::models::artifact::read_model;
+use zkinfer::models::ArtifactError;
 use zkinfer::progress::step;
 use zkinfer::prover::keys::{encode_pk, encode_vk};
 use zkinfer::prover::srs;
+use zkinfer::prover::srs_import::{SrsFile, PINNED};
 
 use super::write;
 
@@ -40,7 +42,23 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupT
                 true,
             )
         }
-        (false, Some(p)) => (srs::read(p)?, false),
+        (false, Some(p)) => {
+            let loaded = match srs::read(p) {
+                Err(e @ ArtifactError::BadMagic { .. }) => bail!(
+                    "{e}; a ceremony file (perpetual-powers-of-tau-raw-<k>) must be imported \
+                     first: zkinfer srs import FILE --out srs.bin"
+                ),
+                r => r?,
+            };
+            if loaded.unpinned {
+                eprintln!(
+                    "WARNING: {}: this SRS was imported with --allow-unpinned; its hash is not a \
+                     known ceremony file, so proofs are only as sound as its source",
+                    p.display()
+                );
+            }
+            (loaded, false)
+        }
         (false, None) => bail!("choose an SRS: --insecure-test-srs for testing, or --srs FILE"),
     };
     {
@@ -84,4 +102,52 @@ pub fn srs_gen(k: u32, out: &Path) -> Result<()> {
         srs::generate_insecure(k)
     });
     write(out, &srs::encode(&loaded))
+}
+
+/// Imports a ceremony SRS file (see `zkinfer srs import --help`).
+pub fn srs_import(file: &Path, out: &Path, k: Option<u32>, allow_unpinned: bool) -> Result<()> {
+    let (parsed, _) = step(&format!("reading {}", file.display()), || {
+        SrsFile::read(file)
+    });
+    let parsed = parsed?;
+    let hash = parsed.sha256_hex();
+    eprintln!(
+        "{}: k = {}, {}, SHA-256 {hash}",
+        file.display(),
+        parsed.k(),
+        parsed.format()
+    );
+    if let Some(want) = k {
+        parsed.check_target_k(want)?;
+    }
+    let pinned = parsed.pinned_in(PINNED).copied();
+    match &pinned {
+        Some(p) => eprintln!("hash matches the pinned {}", p.name),
+        None if allow_unpinned => eprintln!(
+            "WARNING: {}: SHA-256 {hash} is not a known ceremony file; importing it anyway \
+             (--allow-unpinned), marked unpinned: proofs are only as sound as its source",
+            file.display()
+        ),
+        None => return Err(parsed.unpinned_error().into()),
+    }
+    let (checked, _) = step("checking the SRS (pairings, Lagrange points)", || {
+        parsed.check_consistency()
+    });
+    checked?;
+    let file_k = parsed.k();
+    let label = match k {
+        Some(want) if want < file_k => format!("downsizing to k = {want}"),
+        _ => "building the SRS".to_string(),
+    };
+    let (loaded, _) = step(&label, || parsed.into_srs(pinned.is_some(), k));
+    let loaded = loaded?;
+    write(out, &srs::encode(&loaded))?;
+    println!(
+        "imported {} (k = {file_k}, sha256 {hash}, {}) as {} (k = {})",
+        file.display(),
+        pinned.map_or("UNPINNED".to_string(), |p| format!("pinned: {}", p.name)),
+        out.display(),
+        loaded.k()
+    );
+    Ok(())
 }

@@ -49,7 +49,10 @@ fn refused(graph: &QGraph, expect: &str) {
         );
     }
     for f in ["pk.bin", "vk.bin", "srs.bin"] {
-        assert!(!dir.path().join(f).exists(), "{f} written for a refused model");
+        assert!(
+            !dir.path().join(f).exists(),
+            "{f} written for a refused model"
+        );
     }
 }
 

@@ -6,10 +6,15 @@ pragma solidity ^0.8.19;
 /// separate contract that the constructor deploys (its code is a STOP byte, then the data).
 /// Call it with calldata = the public values (one 32-byte big-endian word each: the inputs, then
 /// the outputs), then the proof bytes. It returns the word 1 when the proof is valid for those
-/// public values and reverts otherwise.
+/// public values and reverts otherwise. The one exception is the 4-byte call `vkDigest()`.
+///
+/// `vkDigest()` returns the verifying key's digest: halo2's transcript representation of the
+/// key, the first value the transcript absorbs. It commits to the fixed columns (the model's
+/// weights and tables), the permutation and the constraint system; compare it with the digest
+/// `zkinfer verify --model DIR` computes from the compiled model.
 contract ZkinferVerifier {
-    /// @notice The contract whose code holds this verifier's key data. Not public: with no
-    /// function selectors, every call reaches the fallback whatever its first four bytes.
+    /// @notice The contract whose code holds this verifier's key data. Not public: a getter
+    /// would add a selector that a proof's calldata could hit (see `vkDigest`).
     address internal immutable KEY;
 
     constructor(bytes memory keyData) {
@@ -24,6 +29,28 @@ contract ZkinferVerifier {
         }
         require(key != address(0), "key deployment failed");
         KEY = key;
+    }
+
+    /// @notice The verifying key's digest (key-data header word 6), as a 32-byte big-endian
+    /// field element: the value the proof transcript starts from.
+    /// @dev This is the contract's only selector, 0x648a89ea = bytes4(keccak256("vkDigest()")),
+    /// and two rules keep it from touching proof calls:
+    /// - Proof calldata starts with a public value, a canonical field element below
+    ///   r = 0x30644e72e131a029..., so its first four bytes are at most 0x30644e72. A selector
+    ///   above that can never divert a valid proof from the fallback. (A name with a lower
+    ///   selector, such as `verifyingKeyDigest()` = 0x0954e70b, could: it would make the proofs
+    ///   of some inputs unverifiable. Keep this property if you ever add a function.)
+    /// - Only the exact 4-byte call answers; longer calldata that starts with the selector
+    ///   reverts, so a call of proof length succeeds only for a valid proof, as the fallback
+    ///   promises, even for a caller that checks success but not the returned word.
+    function vkDigest() external view returns (bytes32 digest) {
+        address key = KEY;
+        assembly {
+            if iszero(eq(calldatasize(), 4)) { revert(0, 0) }
+            // Key contract code = 0x00 ‖ key data; header word 6 is at code offset 1 + 6·32.
+            extcodecopy(key, 0x00, 193, 32)
+            digest := mload(0x00)
+        }
     }
 
     fallback(bytes calldata) external returns (bytes memory) {

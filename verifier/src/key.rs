@@ -1,16 +1,19 @@
 //! Reading a self-contained verifying key (`vk.bin`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
-use halo2_proofs::plonk::VerifyingKey;
+use halo2_proofs::plonk::{keygen_vk, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use zkinfer_circuits::transcript::be_bytes;
 use zkinfer_circuits::vk_header::{points, VkHeader};
 use zkinfer_circuits::ModelCircuit;
 use zkinfer_models::artifact::{self, ArtifactKind, ModelHash};
+use zkinfer_models::QGraph;
 
 use crate::error::VerifyError;
 
@@ -19,6 +22,50 @@ const MAX_K: u32 = 26;
 const MAX_LANES: usize = 256;
 const MAX_LIMBS: usize = 32;
 const MAX_LIMB_BITS: u32 = 24;
+
+/// The cryptographic identity of a verifying key: halo2's transcript representation of it
+/// (`VerifyingKey::transcript_repr`), the first value every proof transcript absorbs.
+///
+/// It is a hash of the fixed commitments (the model's weights and lookup tables), the
+/// permutation commitments and the constraint system, so it pins the circuit and the model
+/// whatever labels the key file carries. It does not cover the SRS's G2 points, which the
+/// key's header holds: check those (and that the SRS is not an insecure test one) separately.
+///
+/// Shown as 32-byte big-endian hex, the encoding of the EVM key data's header word 6, which
+/// the Solidity verifier's `vkDigest()` returns.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyDigest(pub [u8; 32]);
+
+impl KeyDigest {
+    /// The digest of a halo2 verifying key.
+    pub fn of(vk: &VerifyingKey<G1Affine>) -> Self {
+        KeyDigest(be_bytes(&vk.transcript_repr()))
+    }
+}
+
+impl std::fmt::Display for KeyDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "0x{}", hex::encode(self.0))
+    }
+}
+
+impl std::fmt::Debug for KeyDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyDigest({self})")
+    }
+}
+
+/// KZG verifier parameters from the SRS points a key's header records.
+fn verifier_params(header: &VkHeader, path: &Path) -> Result<ParamsKZG<Bn256>, VerifyError> {
+    let g1 = points::decode_g1(&header.srs.g1)
+        .ok_or_else(|| bad(path, "srs.g1 is not a curve point"))?;
+    let g2 = points::decode_g2(&header.srs.g2)
+        .ok_or_else(|| bad(path, "srs.g2 is not a curve point"))?;
+    let s_g2 = points::decode_g2(&header.srs.s_g2)
+        .ok_or_else(|| bad(path, "srs.s_g2 is not a curve point"))?;
+    let base = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::seed_from_u64(0));
+    Ok(base.from_parts(header.circuit.k, vec![g1], Some(Vec::new()), g2, s_g2))
+}
 
 /// A verifying key with its header and KZG verifier parameters.
 #[derive(Debug)]
@@ -84,16 +131,7 @@ impl VerifierKey {
         if body.get(5) != Some(&0) {
             return Err(bad(path, "compressed selectors are not supported"));
         }
-        let params = {
-            let g1 = points::decode_g1(&header.srs.g1)
-                .ok_or_else(|| bad(path, "srs.g1 is not a curve point"))?;
-            let g2 = points::decode_g2(&header.srs.g2)
-                .ok_or_else(|| bad(path, "srs.g2 is not a curve point"))?;
-            let s_g2 = points::decode_g2(&header.srs.s_g2)
-                .ok_or_else(|| bad(path, "srs.s_g2 is not a curve point"))?;
-            let base = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::seed_from_u64(0));
-            base.from_parts(c.k, vec![g1], Some(Vec::new()), g2, s_g2)
-        };
+        let params = verifier_params(&header, path)?;
         let circuit_params = c.clone();
         let (vk, rest) = std::panic::catch_unwind(move || {
             let vk = VerifyingKey::<G1Affine>::read::<_, ModelCircuit>(
@@ -115,6 +153,44 @@ impl VerifierKey {
         if rest != 0 {
             return Err(bad(path, format!("{rest} trailing bytes after the key")));
         }
+        Ok(VerifierKey {
+            header,
+            model_hash,
+            vk,
+            params,
+        })
+    }
+
+    /// The key's digest: see [`KeyDigest`].
+    pub fn digest(&self) -> KeyDigest {
+        KeyDigest::of(&self.vk)
+    }
+
+    /// Rebuilds the verifying key of a compiled model, as `zkinfer setup` makes it, with
+    /// halo2's `keygen_vk` (no proving key). `srs` must be the full SRS the key was set up
+    /// with, sized to `header.circuit.k`; `header` is what setup records for this model and
+    /// SRS. `origin` names the compiled model in errors.
+    pub fn rebuild(
+        graph: Arc<QGraph>,
+        header: VkHeader,
+        model_hash: ModelHash,
+        srs: &ParamsKZG<Bn256>,
+        origin: &Path,
+    ) -> Result<Self, VerifyError> {
+        use halo2_proofs::poly::commitment::Params;
+        let rebuild_error =
+            |detail: String| bad(origin, format!("cannot rebuild the key: {detail}"));
+        if srs.k() != header.circuit.k {
+            return Err(rebuild_error(format!(
+                "the SRS has k = {}, the circuit uses k = {}",
+                srs.k(),
+                header.circuit.k
+            )));
+        }
+        graph.validate().map_err(|e| rebuild_error(e.to_string()))?;
+        let params = verifier_params(&header, origin)?;
+        let circuit = ModelCircuit::keygen(graph, header.circuit.clone());
+        let vk = keygen_vk(srs, &circuit).map_err(|e| rebuild_error(e.to_string()))?;
         Ok(VerifierKey {
             header,
             model_hash,

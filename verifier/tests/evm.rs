@@ -1,5 +1,6 @@
 //! The Solidity verifier in the embedded EVM, on the bundled example proof: a valid proof
-//! passes; any change to the proof, the public values or the calldata's length reverts.
+//! passes; any change to the proof, the public values or the calldata's length reverts;
+//! `vkDigest()` returns the key's digest and no proof call can reach it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,7 +11,8 @@
 use std::path::Path;
 
 use zkinfer_models::proof_file::ProofFile;
-use zkinfer_verifier::evm::exec::{self, verify_in_evm, Deployed};
+use zkinfer_verifier::evm::exec::{self, verify_calldata_in_evm, verify_in_evm, Deployed};
+use zkinfer_verifier::evm::key_data::hdr;
 use zkinfer_verifier::evm::{key_data, solidity, EvmKey};
 use zkinfer_verifier::{calldata, VerifierKey, VerifyError};
 
@@ -230,6 +232,71 @@ fn verify_in_evm_checks_the_proof_file_first() {
     bad.proof = hex::encode(bytes);
     assert!(matches!(
         verify_in_evm(&key, &bad),
+        Err(VerifyError::EvmRejected(_))
+    ));
+}
+
+#[test]
+fn vk_digest_returns_the_keys_digest_and_no_proof_call_can_reach_it() {
+    let (key, _) = fixtures();
+    let mut h = harness();
+    let digest = key.digest();
+    // The digest is the key data's transcript word, the value the proof transcript starts from.
+    let word = &h.key.data[32 * hdr::TRANSCRIPT_REPR..32 * (hdr::TRANSCRIPT_REPR + 1)];
+    assert_eq!(word, digest.0);
+    assert_eq!(digest.to_string(), format!("0x{}", hex::encode(word)));
+    assert_eq!(h.deployed.vk_digest().unwrap(), digest);
+    // Exactly one ABI word comes back.
+    let out = h
+        .deployed
+        .call_selector(solidity::VK_DIGEST_SELECTOR)
+        .unwrap();
+    assert_eq!(out, digest.0.to_vec());
+    // The selector is keccak256("vkDigest()")[..4], and it is above the largest first four
+    // bytes of any canonical public value (r's), so no valid proof call is diverted.
+    let hash = revm::primitives::keccak256(b"vkDigest()");
+    assert_eq!(hash[..4], solidity::VK_DIGEST_SELECTOR);
+    let r = hex::decode(R).unwrap();
+    assert!(solidity::VK_DIGEST_SELECTOR > [r[0], r[1], r[2], r[3]]);
+    // Calldata of proof length, or any length but 4, starting with the selector reverts: only
+    // a valid proof makes a long call succeed.
+    let mut diverted = h.calldata.clone();
+    diverted[..4].copy_from_slice(&solidity::VK_DIGEST_SELECTOR);
+    h.rejects(
+        &diverted,
+        "proof-length calldata starting with the selector",
+    );
+    let mut padded = solidity::VK_DIGEST_SELECTOR.to_vec();
+    padded.extend([0u8; 32]);
+    h.rejects(&padded, "the selector with an argument");
+    // Any other selector-sized call reaches the fallback, which reverts.
+    h.rejects(&[0x12, 0x34, 0x56, 0x78], "an unknown selector");
+    h.rejects(&[], "empty calldata");
+    // The proof still verifies, at the usual cost.
+    let gas = h.deployed.call(&h.calldata).unwrap();
+    eprintln!("example: verify gas {gas} with the vkDigest() dispatcher");
+}
+
+#[test]
+fn verify_calldata_in_evm_sends_the_bytes_as_given() {
+    let (key, proof) = fixtures();
+    let data = calldata::encode(&proof).unwrap();
+    let gas = verify_calldata_in_evm(&key, &data).unwrap();
+    // The same gas as the harness's call: nothing else is sent.
+    let mut h = harness();
+    assert_eq!(h.deployed.call(&data).unwrap(), gas);
+    // A wrong public value, which `verify_in_evm` would refuse in Rust, reaches the contract
+    // and the contract reverts.
+    let mut bad = data.clone();
+    let v = add_be(&bad[..32], &one());
+    bad[..32].copy_from_slice(&v);
+    assert!(matches!(
+        verify_calldata_in_evm(&key, &bad),
+        Err(VerifyError::EvmRejected(_))
+    ));
+    // So does calldata of the wrong length (no Rust length check first).
+    assert!(matches!(
+        verify_calldata_in_evm(&key, &data[..data.len() - 32]),
         Err(VerifyError::EvmRejected(_))
     ));
 }

@@ -1,5 +1,6 @@
 //! The exported Solidity compiles with solc-js (optimizer on and off) and the contract it
-//! deploys verifies the example proof in revm; the precompiled verifier matches its source.
+//! deploys verifies the example proof in revm and reports the key's digest; the precompiled
+//! verifier matches its source.
 //!
 //! Needs `node` and `npm ci --prefix verifier/evm`. Without them these tests say so and pass,
 //! unless ZKINFER_REQUIRE_SOLC=1 (set by CI), which turns a missing compiler into a failure.
@@ -64,7 +65,9 @@ fn exported_verifier_compiles_deploys_and_verifies() {
     let evm_key = key_data(&key).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let sol = tmp.path().join("Verifier.sol");
-    std::fs::write(&sol, solidity::render(&evm_key, &hash_hex(&key.model_hash))).unwrap();
+    let source = solidity::render(&evm_key, &hash_hex(&key.model_hash));
+    assert!(source.contains(&key.digest().to_string()), "{source}");
+    std::fs::write(&sol, source).unwrap();
     let data = calldata::encode(&proof).unwrap();
     for optimize in [true, false] {
         let build = compile(&sol, optimize);
@@ -73,6 +76,8 @@ fn exported_verifier_compiles_deploys_and_verifies() {
         let mut deployed =
             exec::deploy(code(&build, solidity::MODEL_CONTRACT, "creation")).unwrap();
         assert_eq!(deployed.runtime_size, runtime.len());
+        // The deployed contract reports the key's digest, and names it in its source.
+        assert_eq!(deployed.vk_digest().unwrap(), key.digest());
         let gas = deployed.call(&data).unwrap();
         eprintln!(
             "optimize={optimize}: runtime {} B, gas {gas}",

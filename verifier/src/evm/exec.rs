@@ -6,7 +6,9 @@ use revm::database::InMemoryDB;
 use revm::primitives::{Address, TxKind};
 use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
 
+use super::EvmKey;
 use crate::error::VerifyError;
+use crate::key::{KeyDigest, VerifierKey};
 
 /// Gas limit of every transaction (a mainnet block's limit).
 pub const GAS_LIMIT: u64 = 30_000_000;
@@ -77,8 +79,10 @@ pub fn deploy(creation_code: Vec<u8>) -> Result<Deployed, VerifyError> {
 }
 
 impl Deployed {
-    /// Calls the verifier; returns the transaction's gas when it returns the word 1.
-    pub fn call(&mut self, calldata: &[u8]) -> Result<u64, VerifyError> {
+    /// Sends `calldata` to the verifier in a transaction; returns the output bytes and the
+    /// transaction's gas when the call succeeds, and [`VerifyError::EvmRejected`] when it
+    /// reverts or halts. No check of the calldata or of the output.
+    pub fn call_raw(&mut self, calldata: &[u8]) -> Result<(Vec<u8>, u64), VerifyError> {
         let tx = TxEnv {
             gas_limit: GAS_LIMIT,
             kind: TxKind::Call(self.address),
@@ -96,21 +100,58 @@ impl Deployed {
                 output: Output::Call(out),
                 gas_used,
                 ..
-            } => {
-                let mut one = [0u8; 32];
-                one[31] = 1;
-                if out.as_ref() == one {
-                    Ok(gas_used)
-                } else {
-                    Err(VerifyError::EvmRejected(format!(
-                        "returned 0x{} instead of 1",
-                        hex::encode(out)
-                    )))
-                }
-            }
+            } => Ok((out.to_vec(), gas_used)),
             other => Err(VerifyError::EvmRejected(describe(&other))),
         }
     }
+
+    /// Calls the verifier; returns the transaction's gas when it returns the word 1.
+    pub fn call(&mut self, calldata: &[u8]) -> Result<u64, VerifyError> {
+        let (out, gas_used) = self.call_raw(calldata)?;
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        if out == one {
+            Ok(gas_used)
+        } else {
+            Err(VerifyError::EvmRejected(format!(
+                "returned 0x{} instead of 1",
+                hex::encode(out)
+            )))
+        }
+    }
+
+    /// Calls the function with this 4-byte selector and no arguments; returns its output.
+    pub fn call_selector(&mut self, selector: [u8; 4]) -> Result<Vec<u8>, VerifyError> {
+        self.call_raw(&selector).map(|(out, _)| out)
+    }
+
+    /// The key digest the deployed verifier reports (`vkDigest()`): the word its proof
+    /// transcript starts from.
+    pub fn vk_digest(&mut self) -> Result<KeyDigest, VerifyError> {
+        let out = self.call_selector(super::solidity::VK_DIGEST_SELECTOR)?;
+        out.try_into().map(KeyDigest).map_err(|out: Vec<u8>| {
+            VerifyError::EvmRejected(format!(
+                "vkDigest() returned {} bytes instead of 32",
+                out.len()
+            ))
+        })
+    }
+}
+
+/// Deploys the precompiled generic verifier with `key`'s data in a fresh in-memory chain.
+pub fn deploy_verifier(key: &VerifierKey) -> Result<(Deployed, EvmKey), VerifyError> {
+    let evm_key = super::key_data(key)?;
+    let creation =
+        super::solidity::creation_with_key(&super::solidity::generic_creation_code()?, &evm_key);
+    Ok((deploy(creation)?, evm_key))
+}
+
+/// Deploys the verifier for `key` and sends it `calldata` exactly as given: no check of the
+/// public values, of the length or of anything else in Rust first, so the contract alone
+/// decides. Returns the transaction's gas when the contract returns the word 1.
+pub fn verify_calldata_in_evm(key: &VerifierKey, calldata: &[u8]) -> Result<u64, VerifyError> {
+    let (mut deployed, _) = deploy_verifier(key)?;
+    deployed.call(calldata)
 }
 
 /// What a check in the embedded EVM measured.
@@ -133,14 +174,11 @@ pub struct EvmVerified {
 /// Checks the proof file's public values as the offline verifier does, then deploys the
 /// precompiled Solidity verifier with this key's data and sends it the proof's calldata.
 pub fn verify_in_evm(
-    key: &crate::VerifierKey,
+    key: &VerifierKey,
     proof: &zkinfer_models::proof_file::ProofFile,
 ) -> Result<EvmVerified, VerifyError> {
     crate::verify::check_public(key, proof)?;
-    let evm_key = super::key_data(key)?;
-    let creation =
-        super::solidity::creation_with_key(&super::solidity::generic_creation_code()?, &evm_key);
-    let mut deployed = deploy(creation)?;
+    let (mut deployed, evm_key) = deploy_verifier(key)?;
     let calldata = crate::calldata::encode(proof)?;
     if calldata.len() != evm_key.calldata_len {
         return Err(VerifyError::Malformed(format!(

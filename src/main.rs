@@ -67,7 +67,7 @@ enum Command {
         /// Directory written by `compile`.
         dir: PathBuf,
     },
-    /// Generate the proving and verifying keys (DIR/pk.bin, DIR/vk.bin).
+    /// Generate the proving and verifying keys (DIR/pk.bin, DIR/vk.bin); prints the key digest.
     Setup {
         /// Directory written by `compile`.
         dir: PathBuf,
@@ -97,10 +97,14 @@ enum Command {
         #[arg(long, default_value = "auto")]
         device: DeviceChoice,
     },
-    /// Verify a proof offline. Exits 0 and prints "verified" on success.
+    /// Verify a proof offline. Exits 0 and prints "verified" and the key digest on success.
     ///
     /// With --evm, deploys the Solidity verifier (the same code `export-verifier` writes) in
     /// an embedded EVM, sends it the proof's calldata and prints the gas used.
+    ///
+    /// The key digest is the verifying key's cryptographic identity (it commits to the
+    /// weights, the tables and the constraints). With --model, the key is first rebuilt from
+    /// the compiled model and its SRS, and the proof is accepted only if the digests match.
     Verify {
         /// The verifying key (DIR/vk.bin).
         vk: PathBuf,
@@ -109,12 +113,25 @@ enum Command {
         /// Check the proof with the on-chain verifier in an embedded EVM instead.
         #[arg(long)]
         evm: bool,
+        /// The compiled model the key must belong to: the directory written by `compile`
+        /// (model.zkm, and srs.bin from `setup`). An ONNX file is not enough: compiling
+        /// depends on calibration data the artifacts do not record.
+        #[arg(long, value_name = "DIR")]
+        model: Option<PathBuf>,
+        /// The SRS the key was set up with (default: srs.bin in the --model directory).
+        #[arg(long, requires = "model")]
+        srs: Option<PathBuf>,
+        /// The ONNX file the model was compiled from: its SHA-256 must be the one the
+        /// compiled model records.
+        #[arg(long, requires = "model")]
+        onnx: Option<PathBuf>,
     },
     /// Write the Solidity verifier of a model (for on-chain verification).
     ///
     /// The file holds the generic verifier contract `ZkinferVerifier` and the contract to
     /// deploy, `ModelVerifier`, which creates it with this model's key data. Send it the bytes
-    /// from `encode-calldata`: it returns 1 for a valid proof and reverts otherwise.
+    /// from `encode-calldata`: it returns 1 for a valid proof and reverts otherwise. Its
+    /// `vkDigest()` returns the key digest, which this command prints.
     ExportVerifier {
         /// Directory with vk.bin (or the vk.bin file itself).
         dir: PathBuf,
@@ -272,11 +289,19 @@ fn main() -> ExitCode {
             out,
             device,
         } => cmd::prove::run(&dir, &input, row, &out, device).map(|_| ()),
-        Command::Verify { vk, proof, evm } => {
+        Command::Verify {
+            vk,
+            proof,
+            evm,
+            model,
+            srs,
+            onnx,
+        } => {
+            let source = model.map(|model| cmd::verify::ModelSource { model, srs, onnx });
             if evm {
-                cmd::verify::run_evm(&vk, &proof)
+                cmd::verify::run_evm_checked(&vk, &proof, source.as_ref())
             } else {
-                cmd::verify::run(&vk, &proof).map(|_| ())
+                cmd::verify::run_checked(&vk, &proof, source.as_ref()).map(|_| ())
             }
         }
         Command::ExportVerifier { dir, out } => cmd::export::run(&dir, &out),

@@ -33,6 +33,10 @@ pub fn run(dir: &Path, out: &Path) -> Result<()> {
         evm_key.msm_terms
     );
     println!(
+        "key digest: {} (the deployed verifier's vkDigest() returns it)",
+        key.digest()
+    );
+    println!(
         "compile with solc 0.8.19 or later; the verifier returns 1 for a valid proof and reverts otherwise"
     );
     if key.insecure_srs() {

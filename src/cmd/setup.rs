@@ -12,6 +12,7 @@ use zkinfer::progress::step;
 use zkinfer::prover::keys::{encode_pk, encode_vk};
 use zkinfer::prover::srs;
 use zkinfer::prover::srs_import::{SrsFile, PINNED};
+use zkinfer::verifier::key::KeyDigest;
 
 use super::write;
 
@@ -80,12 +81,14 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupT
     });
     let keys = keys?;
     let vk_bytes = encode_vk(keys.pk.get_vk(), &keys.header, &hash);
+    let digest = KeyDigest::of(keys.pk.get_vk());
     let pk_bytes = encode_pk(&keys.pk, &plan.params, &hash);
     write(&d.pk(), &pk_bytes)?;
     write(&d.vk(), &vk_bytes)?;
     if generated || srs_path.is_some_and(|p| p != d.srs()) {
         write(&d.srs(), &srs::encode(&loaded))?;
     }
+    println!("key digest: {digest}");
     Ok(SetupTimes {
         srs_s,
         keygen_s: took.as_secs_f64(),

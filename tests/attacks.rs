@@ -25,7 +25,7 @@ use zkinfer::models::{QGraph, QNode, QOp, QTensor, Trace};
 use zkinfer::prover::keys::{encode_vk, vk_header};
 use zkinfer::prover::malicious::{honest_advice, prove_advice, Advice as Witness};
 use zkinfer::prover::srs::{generate_insecure_seeded, LoadedSrs};
-use zkinfer::verifier::evm::{exec, key_data, solidity};
+use zkinfer::verifier::evm::exec::verify_calldata_in_evm;
 use zkinfer::verifier::{check_proof, VerifierKey};
 
 /// A model with keys, ready to be attacked.
@@ -157,13 +157,9 @@ impl Target {
     fn submit(&self, instances: &[Fr], advice: Witness) -> Verdict {
         let proof = prove_advice(&self.srs, &self.pk, instances, advice).unwrap();
         let offline = check_proof(&self.key, instances, &proof).map_err(|e| e.to_string());
-        let evm_key = key_data(&self.key).unwrap();
-        let creation =
-            solidity::creation_with_key(&solidity::generic_creation_code().unwrap(), &evm_key);
-        let mut deployed = exec::deploy(creation).unwrap();
         let mut calldata: Vec<u8> = instances.iter().flat_map(be_bytes).collect();
         calldata.extend(&proof);
-        let evm = deployed.call(&calldata).map_err(|e| e.to_string());
+        let evm = verify_calldata_in_evm(&self.key, &calldata).map_err(|e| e.to_string());
         Verdict { offline, evm }
     }
 

@@ -171,6 +171,19 @@ impl RangeConfig {
         bits: u32,
     ) -> Result<(), Error> {
         let witness = shifted.map(|v| self.witness(v, bits));
+        self.write_limbs(region, row, bits, witness.as_ref());
+        Ok(())
+    }
+
+    /// Writes the width tags of a `bits`-bit check and the limbs of `witness` (unknown
+    /// during key generation) on `row`.
+    fn write_limbs(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        bits: u32,
+        witness: Option<&RangeWitness>,
+    ) {
         let tags = range_witness(0, bits, self.limb_bits, self.limbs.len()).tags;
         for (i, (col, tag)) in self.limbs.iter().zip(&self.tags).enumerate() {
             region.assign_fixed(
@@ -178,13 +191,12 @@ impl RangeConfig {
                 row,
                 Fr::from(u64::from(tags.get(i).copied().unwrap_or(0))),
             );
-            let v = match &witness {
+            let v = match witness {
                 Some(w) => Value::known(fr_from_i128(w.limbs.get(i).copied().unwrap_or(0))),
                 None => Value::unknown(),
             };
             region.assign_advice(*col, row, v);
         }
-        Ok(())
     }
 
     /// Number of table rows for `limb_bits`.
@@ -238,20 +250,7 @@ impl RangeConfig {
         selector.enable(region, row)?;
         region.assign_fixed(self.offset, row, fr_from_i128(offset));
         let cell = region.assign_advice(self.value, row, value).cell();
-        let tags = range_witness(0, bits, self.limb_bits, self.limbs.len()).tags;
-        for (i, (col, tag)) in self.limbs.iter().zip(&self.tags).enumerate() {
-            region.assign_fixed(
-                *tag,
-                row,
-                Fr::from(u64::from(tags.get(i).copied().unwrap_or(0))),
-            );
-            let limb = witness.and_then(|w| w.limbs.get(i).copied()).unwrap_or(0);
-            let v = match witness {
-                Some(_) => Value::known(fr_from_i128(limb)),
-                None => Value::unknown(),
-            };
-            region.assign_advice(*col, row, v);
-        }
+        self.write_limbs(region, row, bits, witness);
         Ok(cell)
     }
 }

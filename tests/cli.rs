@@ -3,38 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::cli::{fails, ok, s};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .expect("run zkinfer")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = zkinfer(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "zkinfer {args:?} failed: {stderr}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs a command that must fail; returns stderr, which must be a clean error, not a panic.
-fn fails(args: &[&str]) -> String {
-    let out = zkinfer(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "zkinfer {args:?} should fail");
-    assert!(stderr.contains("error:"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// compile → setup → prove → verify → run for `model`; returns (dir, proof path).
 fn full_flow(tmp: &Path, model: &Path, input: &Path) -> (PathBuf, PathBuf) {

@@ -4,37 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::cli::{fails_both as fails, ok, s};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .expect("run zkinfer")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = zkinfer(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "zkinfer {args:?} failed: {stderr}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs a command that must fail; returns stderr (a clean error, not a panic) and stdout.
-fn fails(args: &[&str]) -> (String, String) {
-    let out = zkinfer(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(!out.status.success(), "zkinfer {args:?} should fail");
-    assert!(stderr.contains("error:"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (stderr, stdout)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// The `key digest: 0x…` value a command printed.
 fn digest(stdout: &str) -> String {

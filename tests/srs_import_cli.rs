@@ -4,37 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn zkinfer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_zkinfer"))
-        .args(args)
-        .output()
-        .expect("run zkinfer")
-}
-
-/// Runs a command that must succeed; returns (stdout, stderr).
-fn ok(args: &[&str]) -> (String, String) {
-    let out = zkinfer(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "zkinfer {args:?} failed: {stderr}");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
-}
-
-/// Runs a command that must fail cleanly; returns stderr.
-fn fails(args: &[&str]) -> String {
-    let out = zkinfer(args);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "zkinfer {args:?} should fail");
-    assert!(stderr.contains("error:"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use common::cli::{fails, ok_both as ok, s};
 
 #[test]
 fn import_then_setup_prove_verify() {

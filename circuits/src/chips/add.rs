@@ -99,6 +99,7 @@ impl AddConfig {
             meta.fixed_column(),
             meta.fixed_column(),
         );
+        // q_add · (out - (ca·a + cb·b + cm·a·b + c)) = 0
         meta.create_gate(GATE, |meta| {
             let q = meta.query_selector(q_add);
             let a = meta.query_advice(a, Rotation::cur());

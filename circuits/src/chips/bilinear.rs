@@ -57,12 +57,14 @@ impl BilinearConfig {
                         * meta.query_advice(*bc, Rotation::cur())
                 })
         };
+        // q_first · (acc - Σ_j a_j·b_j) = 0
         meta.create_gate("bilinear first row", |meta| {
             let q = meta.query_selector(q_first);
             let acc_cur = meta.query_advice(acc, Rotation::cur());
             let s = dot(meta);
             vec![("acc = a·b", q * (acc_cur - s))]
         });
+        // q_next · (acc - acc[-1] - Σ_j a_j·b_j) = 0
         meta.create_gate("bilinear next row", |meta| {
             let q = meta.query_selector(q_next);
             let acc_cur = meta.query_advice(acc, Rotation::cur());

@@ -94,6 +94,7 @@ impl DivConfig {
     ) -> Self {
         let q_div = meta.selector();
         let scale = meta.fixed_column();
+        // q_div · (2b·y + r - a·2^(s+1) - b) = 0 and q_div · (t[+1] - 2b + 1 + r) = 0
         meta.create_gate("div", |meta| {
             let q = meta.query_selector(q_div);
             let a = meta.query_advice(a, Rotation::cur());

@@ -48,6 +48,7 @@ impl LinearConfig {
                         * meta.query_fixed(*wc, Rotation::cur())
                 })
         };
+        // q_first · (acc - bias - Σ_j x_j·w_j) = 0
         meta.create_gate("linear first row", |meta| {
             let q = meta.query_selector(q_first);
             let acc_cur = meta.query_advice(acc, Rotation::cur());
@@ -55,6 +56,7 @@ impl LinearConfig {
             let s = dot(meta);
             vec![("acc = bias + x·w", q * (acc_cur - b - s))]
         });
+        // q_next · (acc - acc[-1] - Σ_j x_j·w_j) = 0
         meta.create_gate("linear next row", |meta| {
             let q = meta.query_selector(q_next);
             let acc_cur = meta.query_advice(acc, Rotation::cur());

@@ -58,6 +58,7 @@ impl LookupConfig {
         let table_tag = meta.lookup_table_column();
         let table_x = meta.lookup_table_column();
         let table_y = meta.lookup_table_column();
+        // (tag, q·x, q·y) ∈ {(t + 1, lo_t + j, values_t[j])} ∪ {(0, 0, 0)}
         meta.lookup(LOOKUP_NAME, |meta| {
             let q = meta.query_selector(q_lookup);
             let t = meta.query_fixed(tag, Rotation::cur());

@@ -56,6 +56,7 @@ impl MaxConfig {
         let q_first = meta.selector();
         let q_next = meta.selector();
         let q_last = meta.selector();
+        // first: d = m - x, p = d; next: d = m - x, m = m[-1], p = p[-1]·d; last: p = 0
         meta.create_gate("max", |meta| {
             let first = meta.query_selector(q_first);
             let next = meta.query_selector(q_next);

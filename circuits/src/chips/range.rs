@@ -98,6 +98,7 @@ impl RangeConfig {
             vec![(UPPER_CONSTRAINT, q * (off - v - sum))]
         });
         for (i, (l, t)) in limbs.iter().zip(&tags).enumerate() {
+            // (τ_i, l_i) ∈ {(t, v) : 0 ≤ v < 2^t, t ≤ L}
             meta.lookup(format!("limb {i} in range"), |meta| {
                 let l = meta.query_advice(*l, Rotation::cur());
                 let t = meta.query_fixed(*t, Rotation::cur());

@@ -73,6 +73,7 @@ impl ReluConfig {
         range: &crate::chips::range::RangeConfig,
     ) -> Self {
         let q_relu = meta.selector();
+        // q_relu · {s(1 - s), out - s·x, d - (2s - 1)x - s + 1, d - Σ limbs} = 0
         meta.create_gate("relu", |meta| {
             let q = meta.query_selector(q_relu);
             let x = meta.query_advice(x, Rotation::cur());

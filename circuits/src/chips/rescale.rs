@@ -50,6 +50,7 @@ impl RescaleConfig {
         let q_rescale = meta.selector();
         let pow = meta.fixed_column();
         let half = meta.fixed_column();
+        // q_rescale · {v + 2^(k-1) - y·2^k - r, r - Σ limbs} = 0
         meta.create_gate("rescale", |meta| {
             let q = meta.query_selector(q_rescale);
             let v = meta.query_advice(v, Rotation::cur());

@@ -17,9 +17,9 @@ pub enum ProverError {
     /// The input was rejected by the reference semantics.
     #[error(transparent)]
     Eval(#[from] EvalError),
-    /// The runtime failed.
+    /// The runtime failed (its error names the node and keeps candle's cause).
     #[error("inference failed: {0}")]
-    Runtime(String),
+    Runtime(#[from] zkinfer_runtime::RuntimeError),
     /// The runtime and the reference semantics disagree (a bug; nothing is proven).
     #[error(
         "runtime output differs from the reference semantics at tensor {tensor}; refusing to prove"

@@ -28,8 +28,7 @@ pub fn run_checked_on(
     input: &[i64],
     device: &zkinfer_runtime::Device,
 ) -> Result<Trace, ProverError> {
-    let trace = zkinfer_runtime::run(graph, input, device)
-        .map_err(|e| ProverError::Runtime(e.to_string()))?;
+    let trace = zkinfer_runtime::run(graph, input, device)?;
     let reference = graph.eval(input)?;
     if let Some(tensor) = trace
         .tensors

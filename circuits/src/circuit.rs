@@ -331,4 +331,27 @@ mod tests {
     }
     // The wrapped-input attack (a field element past every bound) is a real proof in
     // tests/attacks.rs, rejected by the offline and the EVM verifier.
+
+    /// Graphs that only move data (Reshape, Select of the input) prove with copies alone:
+    /// their outputs are the input's bound cells.
+    #[test]
+    fn data_movement_only_graphs_prove_and_bind_their_outputs() {
+        use zkinfer_models::QOp;
+        let reshape = fixture_of(single_op(QOp::Reshape, 4, 50, 4, 50, 1), vec![3, -7, 50, 0]);
+        reshape.mock(None).expect("a pure reshape proves");
+        let select = QOp::Select {
+            index: vec![2, 0, 2],
+        };
+        let f = fixture_of(single_op(select, 4, 50, 3, 50, 1), vec![3, -7, 50, 0]);
+        f.mock(None).expect("a pure select proves");
+        let failures = f
+            .mock_with_output(None, &output_with(&f, 2, 1))
+            .expect_err("a wrong output must fail");
+        assert!(
+            failures
+                .iter()
+                .all(|e| matches!(e, VerifyFailure::Permutation { .. })),
+            "{failures:#?}"
+        );
+    }
 }

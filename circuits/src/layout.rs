@@ -21,8 +21,6 @@ use crate::plan::{bits, signed_bits};
 /// Where a tensor element lives.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Src {
-    /// Row of the instance column.
-    Instance(usize),
     /// An advice cell.
     Cell(Cell),
 }
@@ -48,7 +46,6 @@ impl Walk<'_, '_> {
     pub(crate) fn bind(&mut self, src: Src, dst: Cell) {
         match src {
             Src::Cell(c) => self.region.constrain_equal(c, dst),
-            Src::Instance(row) => self.bindings.instance_copies.push((dst, row)),
         }
     }
 }
@@ -143,7 +140,22 @@ pub fn lay_out(
         row: 0,
     };
     let mut tensors: Vec<Vec<Src>> = Vec::with_capacity(graph.nodes.len() + 1);
-    tensors.push((0..graph.input.numel()).map(Src::Instance).collect());
+    // The input's bound rows follow the nodes; lay them first so that every consumer of the
+    // input copies a bounded cell (and an output that is an input element has a cell).
+    let bounds_at: usize = graph
+        .nodes
+        .iter()
+        .map(|n| crate::plan::node_rows(graph, n, config.linear.lanes()).0)
+        .sum();
+    walk.row = bounds_at;
+    tensors.push(lay_input_bounds(
+        config,
+        &mut walk,
+        graph,
+        known(trace, 0)?,
+    )?);
+    let end = walk.row;
+    walk.row = 0;
     for (ni, node) in graph.nodes.iter().enumerate() {
         let input_id = *node.inputs.first().ok_or(Error::Synthesis)?;
         let x_src = tensors.get(input_id).ok_or(Error::Synthesis)?.clone();
@@ -355,12 +367,15 @@ pub fn lay_out(
         );
         tensors.push(out);
     }
-    lay_input_bounds(config, &mut walk, graph, known(trace, 0)?)?;
+    // The nodes must end exactly where the bound rows start, or rows would overlap.
+    if walk.row != bounds_at {
+        return Err(Error::Synthesis);
+    }
+    walk.row = end;
     let outputs = tensors.get(graph.output).ok_or(Error::Synthesis)?;
     for src in outputs {
         match src {
             Src::Cell(c) => walk.bindings.outputs.push(*c),
-            Src::Instance(_) => return Err(Error::Synthesis),
         }
     }
     Ok(walk.bindings)
@@ -371,15 +386,17 @@ pub fn lay_out(
 /// the compiled input bound and `b = bits(2B)`; both value cells are copied to the input's
 /// instance row. So `|x| <= B` exactly, whatever a verifier checks besides the proof: a
 /// field element that wraps (say `t / 2 mod p` before a weight of 2) cannot pass.
-/// The rows follow the last node ([`crate::plan::input_rows`] counts them).
+/// The rows follow the last node ([`crate::plan::input_rows`] counts them). Returns the
+/// lower rows' value cells: the input as the nodes see it.
 fn lay_input_bounds(
     config: &ModelConfig,
     walk: &mut Walk<'_, '_>,
     graph: &QGraph,
     input: Option<&[i64]>,
-) -> Result<(), Error> {
+) -> Result<Vec<Src>, Error> {
     let bound = i128::from(graph.input.bound);
     let bits = signed_bits(graph.input.bound);
+    let mut cells = Vec::with_capacity(graph.input.numel());
     for i in 0..graph.input.numel() {
         let x = element(input, i)?.map(i128::from);
         let lower = range_row_i128(config, walk, x, bound, bits)?;
@@ -396,8 +413,9 @@ fn lay_input_bounds(
             witness.as_ref(),
         )?;
         walk.bindings.instance_copies.push((upper, i));
+        cells.push(Src::Cell(lower));
     }
-    Ok(())
+    Ok(cells)
 }
 
 /// Assigns one range-check row for `value + offset ∈ [0, 2^bits)` and advances.

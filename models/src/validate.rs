@@ -125,7 +125,11 @@ impl QGraph {
                 let rows = weight.chunks(*n_in.max(&1));
                 let worst = rows
                     .zip(bias)
-                    .map(|(w, b)| sum_abs(w).saturating_mul(x) + u128::from(b.unsigned_abs()))
+                    .map(|(w, b)| {
+                        sum_abs(w)
+                            .saturating_mul(x)
+                            .saturating_add(u128::from(b.unsigned_abs()))
+                    })
                     .max()
                     .unwrap_or(0);
                 Some(worst)
@@ -143,7 +147,11 @@ impl QGraph {
                 let worst = weight
                     .chunks(per.max(1))
                     .zip(bias)
-                    .map(|(w, b)| sum_abs(w).saturating_mul(x) + u128::from(b.unsigned_abs()))
+                    .map(|(w, b)| {
+                        sum_abs(w)
+                            .saturating_mul(x)
+                            .saturating_add(u128::from(b.unsigned_abs()))
+                    })
                     .max()
                     .unwrap_or(0);
                 Some(worst)
@@ -266,6 +274,21 @@ mod tests {
         assert_eq!(err.node, "fc");
         assert_eq!(err.op, "Linear");
         assert!(err.detail.contains("below the bound 55"), "{err}");
+    }
+
+    #[test]
+    fn implied_bounds_saturate_instead_of_overflowing() {
+        // 1024 · (2^63 - 1) · 2^62 overflows u128; the bias must not wrap it back to small.
+        let n = 1024;
+        let mut g = linear(1 << 62);
+        g.input = tensor(n, 1 << 62);
+        g.nodes[0].op = QOp::Linear {
+            weight: vec![i64::MAX; n],
+            bias: vec![i64::MAX],
+            n_in: n,
+            n_out: 1,
+        };
+        assert!(detail(&g).contains("below the bound"));
     }
 
     #[test]

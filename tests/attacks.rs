@@ -278,6 +278,19 @@ fn an_input_past_the_bound_is_rejected() {
         .assert_rejected("input past the bound");
 }
 
+/// The same input with in-range limbs on the upper row (`B - x` spelled as 0): every lookup
+/// holds, so only the upper-bound gate `offset - value = sum of limbs` can object.
+#[test]
+fn an_input_past_the_bound_with_honest_looking_limbs_fails_the_upper_gate() {
+    let t = doubling();
+    let (_, mut w) = t.honest();
+    assert_eq!(replace(&mut w, fr_from_i64(21), fr_from_i64(101)), 3);
+    assert_eq!(replace(&mut w, fr_from_i64(42), fr_from_i64(202)), 1);
+    t.forge_input(&mut w, 0, fr_from_i64(101), 201, 0);
+    t.submit(&[fr_from_i64(101), fr_from_i64(202)], w)
+        .assert_rejected("upper gate");
+}
+
 /// A crafted `model.zkm` with a one-operand Add whose `coef_b` is 1 (`out = a + b`, `b`
 /// tied to nothing). Validation refuses it; with keys made past validation, the layout
 /// still gives `b` a zero coefficient, so a prover's `b = 5, out = a + 5` fails the gate.

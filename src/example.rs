@@ -3,7 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zkinfer_models::onnx::encode::{mlp_model, LayerSpec};
+use zkinfer_compiler::onnx::encode::{mlp_model, LayerSpec};
 
 /// Input width of the example model.
 pub const INPUT_DIM: usize = 16;

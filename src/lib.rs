@@ -6,7 +6,8 @@ pub mod layout;
 pub mod progress;
 
 pub use zkinfer_circuits as circuits;
-pub use zkinfer_models as models;
+pub use zkinfer_compiler as compiler;
+pub use zkinfer_ir as ir;
 pub use zkinfer_prover as prover;
 pub use zkinfer_runtime as runtime;
 pub use zkinfer_verifier as verifier;

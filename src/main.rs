@@ -263,7 +263,7 @@ fn main() -> ExitCode {
             table_scale,
             max_lanes,
         } => {
-            let config = zkinfer::models::QuantizeConfig {
+            let config = zkinfer::compiler::QuantizeConfig {
                 scale,
                 weight_scale,
                 headroom_bits,

@@ -21,7 +21,7 @@ use zkinfer::circuits::chips::range::range_witness;
 use zkinfer::circuits::field::{fr_from_i128, fr_from_i64};
 use zkinfer::circuits::transcript::be_bytes;
 use zkinfer::circuits::{plan, public_values, CircuitParams, ModelCircuit, ModelConfig};
-use zkinfer::models::{QGraph, QNode, QOp, QTensor, Trace};
+use zkinfer::ir::{QGraph, QNode, QOp, QTensor, Trace};
 use zkinfer::prover::keys::{encode_vk, vk_header};
 use zkinfer::prover::malicious::{honest_advice, prove_advice, Advice as Witness};
 use zkinfer::prover::srs::{generate_insecure_seeded, LoadedSrs};
@@ -168,7 +168,7 @@ impl Target {
         self.graph
             .nodes
             .iter()
-            .map(|n| plan::node_rows(&self.graph, n, self.params.lanes).0)
+            .map(|n| plan::node_rows(&self.graph, n, self.params.lanes).rows)
             .sum()
     }
 
@@ -428,7 +428,7 @@ fn an_out_of_range_division_remainder_is_rejected() {
 #[test]
 fn a_lookup_of_another_table_row_is_rejected() {
     let mut g = single(QOp::Lookup { table: 0 }, 1, 4, 1, 16, 1);
-    g.tables.push(zkinfer::models::Table {
+    g.tables.push(zkinfer::ir::Table {
         name: "square".into(),
         in_scale: 0,
         out_scale: 0,

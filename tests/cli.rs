@@ -211,7 +211,7 @@ fn bad_inputs_give_clear_errors_and_no_files() {
     // An ONNX op we do not support: the error names the op and the node; nothing is written.
     let unsupported = tmp.path().join("cos.onnx");
     {
-        use zkinfer::models::onnx::encode::{graph, model_bytes, node, value_info_fixed};
+        use zkinfer::compiler::onnx::encode::{graph, model_bytes, node, value_info_fixed};
         let bytes = model_bytes(graph(
             vec![node("Cos", "/trig/Cos", &["x"], &["y"], vec![])],
             vec![],
@@ -296,7 +296,7 @@ fn shared_model_matches_onnxruntime(name: &str, twice_ezkl: f64) {
         "{name}: {err:e}, 2x EZKL is {twice_ezkl:e}"
     );
     if ours.len() > 1 {
-        let argmax = |v: &[f64]| zkinfer::models::quantize::argmax(v);
+        let argmax = |v: &[f64]| zkinfer::compiler::quantize::argmax(v);
         assert_eq!(argmax(&ours), argmax(&theirs), "{name}: argmax");
     }
 }
@@ -325,7 +325,9 @@ fn shared_tiny_transformer_matches_onnxruntime() {
 /// node, the value and the domain, a non-zero exit, and no proof file.
 #[test]
 fn table_argument_outside_the_calibrated_domain_is_named() {
-    use zkinfer::models::onnx::encode::{float_tensor, graph, model_bytes, node, value_info_fixed};
+    use zkinfer::compiler::onnx::encode::{
+        float_tensor, graph, model_bytes, node, value_info_fixed,
+    };
     let tmp = tempfile::tempdir().unwrap();
     // y = tanh(x0 - x1): calibrated where x0 = x1, so the table covers a narrow domain.
     let model = tmp.path().join("tanh.onnx");

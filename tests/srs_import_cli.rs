@@ -48,7 +48,7 @@ fn import_then_setup_prove_verify() {
     assert_eq!(&external[..4], &(k + 1).to_le_bytes());
     let ceremony = t.join("ceremony-raw");
     std::fs::write(&ceremony, &external).unwrap();
-    let hash = hex::encode(zkinfer::models::artifact::sha256(&external));
+    let hash = hex::encode(zkinfer::ir::artifact::sha256(&external));
 
     // Not on the pinned list: refused, nothing written.
     let srs_bin = t.join("srs.bin");

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use zkinfer::models::proof_file::ProofFile;
+use zkinfer::ir::proof_file::ProofFile;
 use zkinfer::verifier::{verify, VerifierKey, VerifyError};
 
 fn key(bytes: &[u8]) -> VerifierKey {
@@ -55,7 +55,7 @@ fn changed_public_values_are_rejected() {
     for i in 0..proof.output.ints.len() {
         let mut p = proof.clone();
         p.output.ints[i] += 1;
-        p.output = zkinfer::models::proof_file::TensorValues::from_ints(
+        p.output = zkinfer::ir::proof_file::TensorValues::from_ints(
             p.output.shape.clone(),
             p.output.scale,
             p.output.ints.clone(),

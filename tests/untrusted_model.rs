@@ -5,8 +5,8 @@
 
 use std::process::Command;
 
-use zkinfer::models::artifact::encode_model;
-use zkinfer::models::{QGraph, QNode, QOp, QTensor};
+use zkinfer::ir::artifact::encode_model;
+use zkinfer::ir::{QGraph, QNode, QOp, QTensor};
 
 fn crafted(op: QOp, out_bound: u64) -> QGraph {
     let t = |bound| QTensor {

@@ -14,9 +14,10 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zkinfer_models::graph::{Graph, Node, Op};
-use zkinfer_models::input::{quantize_values, read_input_rows};
-use zkinfer_models::{onnx, quantize, QGraph, QuantizeConfig};
+use zkinfer_compiler::graph::{Graph, Node, Op};
+use zkinfer_compiler::{onnx, quantize, QuantizeConfig};
+use zkinfer_ir::input::{quantize_values, read_input_rows};
+use zkinfer_ir::QGraph;
 use zkinfer_runtime::{available_devices, device_name, run};
 
 /// A batch of `rows` vectors through one `n → n` linear layer with random weights.

@@ -1,11 +1,11 @@
 //! The model circuit: all chips over one shared advice pool, inputs and outputs public.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
-use zkinfer_models::{QGraph, Trace};
+use zkinfer_ir::{QGraph, Trace};
 
 use crate::chips::add::AddConfig;
 use crate::chips::bilinear::BilinearConfig;
@@ -16,9 +16,11 @@ use crate::chips::max::MaxConfig;
 use crate::chips::range::RangeConfig;
 use crate::chips::relu::ReluConfig;
 use crate::chips::rescale::RescaleConfig;
+#[cfg(any(test, feature = "test-utils"))]
 use crate::corrupt::Corruption;
+use crate::error::CircuitError;
 use crate::field::fr_from_i64;
-use crate::layout::lay_out;
+use crate::layout::{lay_out, LayoutOptions};
 use crate::plan::CircuitParams;
 
 /// Every column and chip of the model circuit.
@@ -106,9 +108,12 @@ pub struct ModelCircuit {
     pub params: CircuitParams,
     /// Every tensor of the execution being proven (None for key generation).
     pub trace: Option<Arc<Trace>>,
-    /// Test-only: a deliberately wrong witness cell (never set outside tests).
-    #[doc(hidden)]
+    /// Test-only: a deliberately wrong witness cell.
+    #[cfg(any(test, feature = "test-utils"))]
     pub corruption: Option<Corruption>,
+    /// Why synthesis failed, kept for [`ModelCircuit::failure`] (halo2 only passes on
+    /// `Error::Synthesis`). Shared by the clones halo2 makes.
+    failure: Arc<Mutex<Option<CircuitError>>>,
 }
 
 impl ModelCircuit {
@@ -118,7 +123,9 @@ impl ModelCircuit {
             graph,
             params,
             trace: None,
+            #[cfg(any(test, feature = "test-utils"))]
             corruption: None,
+            failure: Arc::default(),
         }
     }
 
@@ -128,8 +135,24 @@ impl ModelCircuit {
             graph,
             params,
             trace: Some(trace),
+            #[cfg(any(test, feature = "test-utils"))]
             corruption: None,
+            failure: Arc::default(),
         }
+    }
+
+    /// The typed cause of the last `Error::Synthesis` this circuit returned: the node that
+    /// could not be laid out and why.
+    pub fn failure(&self) -> Option<CircuitError> {
+        self.failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Keeps `e` as the cause of the synthesis error halo2 will report.
+    fn fail(&self, e: CircuitError) -> Error {
+        if let Ok(mut slot) = self.failure.lock() {
+            *slot = Some(e);
+        }
+        Error::Synthesis
     }
 }
 
@@ -150,6 +173,7 @@ impl Circuit<Fr> for ModelCircuit {
     fn without_witnesses(&self) -> Self {
         ModelCircuit {
             trace: None,
+            #[cfg(any(test, feature = "test-utils"))]
             corruption: None,
             ..self.clone()
         }
@@ -188,22 +212,25 @@ impl Circuit<Fr> for ModelCircuit {
         config.range.load_table(&mut layouter)?;
         if let Some(lookup) = &config.lookup {
             // The planner sized k for this many rows; a different table is a different circuit.
-            if LookupConfig::table_rows(&self.graph.tables) != self.params.fn_table_rows {
-                return Err(Error::Synthesis);
+            let got = LookupConfig::table_rows(&self.graph.tables);
+            if got != self.params.fn_table_rows {
+                return Err(self.fail(CircuitError::TableSize {
+                    table: "function",
+                    expected: self.params.fn_table_rows,
+                    got,
+                }));
             }
             lookup.load_table(&mut layouter, &self.graph.tables)?;
         }
         let trace = self.trace.as_deref();
+        let options = LayoutOptions {
+            #[cfg(any(test, feature = "test-utils"))]
+            corruption: self.corruption,
+        };
         let bindings = layouter.assign_region(
             || "model",
             |mut region| {
-                lay_out(
-                    &config,
-                    &mut region,
-                    &self.graph,
-                    trace,
-                    self.corruption.as_ref(),
-                )
+                lay_out(&config, &mut region, &self.graph, trace, options).map_err(|e| self.fail(e))
             },
         )?;
         for (cell, row) in bindings.instance_copies {
@@ -246,8 +273,8 @@ mod tests {
         // the last node and end the plan.
         let last = f.graph.nodes.len() - 1;
         let end = f.node_start(last)
-            + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).0
-            + crate::plan::input_rows(&f.graph).0;
+            + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).rows
+            + crate::plan::input_rows(&f.graph).rows;
         assert_eq!(end, crate::plan::plan(&f.graph).expect("plan").rows);
     }
 
@@ -282,7 +309,7 @@ mod tests {
     /// One Linear node `y = 2x + 1` on two inputs bounded by `bound`, proven for `input`
     /// (the trace is computed without the input check, as a dishonest prover would).
     fn doubling(bound: u64, input: Vec<i64>) -> Fixture {
-        use zkinfer_models::QOp;
+        use zkinfer_ir::QOp;
         let op = QOp::Linear {
             weight: vec![2, 2],
             bias: vec![1],
@@ -336,7 +363,7 @@ mod tests {
     /// their outputs are the input's bound cells.
     #[test]
     fn data_movement_only_graphs_prove_and_bind_their_outputs() {
-        use zkinfer_models::QOp;
+        use zkinfer_ir::QOp;
         let reshape = fixture_of(single_op(QOp::Reshape, 4, 50, 4, 50, 1), vec![3, -7, 50, 0]);
         reshape.mock(None).expect("a pure reshape proves");
         let select = QOp::Select {

@@ -1,6 +1,10 @@
 //! Deliberately wrong witnesses, for the negative tests that prove each constraint bites.
-//! The layout applies a [`Corruption`] to exactly one node element; nothing outside tests
-//! sets one.
+//! Only built with the `test-utils` feature (and in this crate's tests): the layout calls
+//! one site function below, through `lay::tamper!`, on the witness of the one node element
+//! a [`Corruption`] names. Production builds contain none of it.
+
+use crate::chips::div::DivWitness;
+use crate::chips::relu::ReluWitness;
 
 /// One wrong witness cell (or a consistent set of wrong cells that keeps the gate happy
 /// so that only the range check can catch it).
@@ -67,5 +71,132 @@ impl Corruption {
     pub fn at(this: Option<&Corruption>, node: usize, element: usize) -> Option<CorruptionKind> {
         this.filter(|c| c.node == node && c.element == element)
             .map(|c| c.kind)
+    }
+}
+
+// The corruption sites: each changes one kind of witness as its `CorruptionKind`s say and
+// leaves it alone for every other kind.
+
+/// Running sums of a dot product (Linear, Conv, MatMul): `LinearAcc`, `MatMulAcc`.
+pub(crate) fn dot_sums(kind: CorruptionKind, sums: &mut Option<Vec<i64>>) {
+    if let (CorruptionKind::LinearAcc(d) | CorruptionKind::MatMulAcc(d), Some(last)) =
+        (kind, sums.as_mut().and_then(|s| s.last_mut()))
+    {
+        *last += d;
+    }
+}
+
+/// Lanes of a Conv dot product: `DotLane`.
+pub(crate) fn dot_lanes(kind: CorruptionKind, lanes: &mut Option<Vec<i64>>) {
+    if let (CorruptionKind::DotLane(d), Some(first)) =
+        (kind, lanes.as_mut().and_then(|x| x.first_mut()))
+    {
+        *first += d;
+    }
+}
+
+/// Lanes of a MatMul dot product: `DotLane`, and `MatMulPad` when the last row is padded.
+pub(crate) fn matmul_lanes(
+    kind: CorruptionKind,
+    a: &mut Option<Vec<i64>>,
+    b: &mut Option<Vec<i64>>,
+    padded: bool,
+) {
+    match (kind, a.as_mut(), b.as_mut()) {
+        (CorruptionKind::DotLane(d), Some(a), _) => {
+            if let Some(first) = a.first_mut() {
+                *first += d;
+            }
+        }
+        (CorruptionKind::MatMulPad(d), Some(a), Some(b)) if padded => {
+            a.push(1);
+            b.push(d);
+        }
+        _ => {}
+    }
+}
+
+/// A rescale row `(v, y, r)`: `RescaleOutput`, `RescaleRemainder`.
+pub(crate) fn rescale(kind: CorruptionKind, w: &mut Option<(i64, i64, i64)>, shift: u32) {
+    match (kind, w.as_mut()) {
+        (CorruptionKind::RescaleOutput(d), Some(w)) => w.1 += d,
+        (CorruptionKind::RescaleRemainder, Some(w)) => {
+            w.1 -= 1;
+            w.2 += 1i64 << shift;
+        }
+        _ => {}
+    }
+}
+
+/// The value a row's own limbs spell (a rescale's `r`, a ReLU's `d`): `InlineLimbs`.
+pub(crate) fn inline_limbs(kind: CorruptionKind, v: &mut Option<i128>) {
+    if let (CorruptionKind::InlineLimbs(d), Some(v)) = (kind, v.as_mut()) {
+        *v += d;
+    }
+}
+
+/// A ReLU row: `ReluSign`, `ReluOutput`.
+pub(crate) fn relu(kind: CorruptionKind, w: &mut Option<ReluWitness>) {
+    match (kind, w.as_mut()) {
+        (CorruptionKind::ReluSign, Some(w)) => {
+            w.s = 1 - w.s;
+            w.out = w.s * w.x;
+            w.d = (2 * w.s - 1) * w.x + w.s - 1;
+        }
+        (CorruptionKind::ReluOutput(d), Some(w)) => w.out += d,
+        _ => {}
+    }
+}
+
+/// An add row `(a, b, out)`: `AddOutput`.
+pub(crate) fn add(kind: CorruptionKind, w: &mut Option<(i64, i64, i64)>) {
+    if let (CorruptionKind::AddOutput(d), Some(w)) = (kind, w.as_mut()) {
+        w.2 += d;
+    }
+}
+
+/// A product row `(a, b, out)` (Mul, MulConst): `MulOutput`, `MulOperandB`.
+pub(crate) fn mul(kind: CorruptionKind, w: &mut Option<(i64, i64, i64)>) {
+    match (kind, w.as_mut()) {
+        (CorruptionKind::MulOutput(d), Some(w)) => w.2 += d,
+        (CorruptionKind::MulOperandB(d), Some(w)) => {
+            w.1 += d;
+            w.2 = w.0.wrapping_mul(w.1);
+        }
+        _ => {}
+    }
+}
+
+/// A lookup row `(x, y)`: `LookupOutput`.
+pub(crate) fn lookup(kind: CorruptionKind, w: &mut Option<(i64, i64)>) {
+    if let (CorruptionKind::LookupOutput(d), Some(w)) = (kind, w.as_mut()) {
+        w.1 += d;
+    }
+}
+
+/// The `(m, x)` rows of one Max group: `MaxClaim`, `MaxLastRow`.
+pub(crate) fn max(kind: CorruptionKind, rows: &mut Option<Vec<(i64, i64)>>) {
+    match (kind, rows.as_mut()) {
+        (CorruptionKind::MaxClaim(delta), Some(rows)) => {
+            rows.iter_mut().for_each(|r| r.0 += delta);
+        }
+        (CorruptionKind::MaxLastRow, Some(rows)) => {
+            if let Some(last) = rows.last_mut() {
+                last.0 = last.1;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A division row: `DivOutput`, `DivQuotient`.
+pub(crate) fn div(kind: CorruptionKind, w: &mut Option<DivWitness>) {
+    match (kind, w.as_mut()) {
+        (CorruptionKind::DivOutput(d), Some(w)) => w.y += d,
+        (CorruptionKind::DivQuotient(d), Some(w)) => {
+            w.y += d;
+            w.r -= 2 * i128::from(w.b) * i128::from(d);
+        }
+        _ => {}
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod chips;
 pub mod circuit;
+#[cfg(any(test, feature = "test-utils"))]
 pub mod corrupt;
 pub mod error;
 pub mod field;
@@ -14,10 +15,13 @@ pub mod vk_header;
 
 pub use circuit::{public_values, ModelCircuit, ModelConfig};
 pub use error::CircuitError;
-pub use plan::{plan, CircuitParams, Plan};
+pub use error::LayoutFault;
+pub use plan::{plan, CircuitParams, NodeRows, Plan};
 
 /// The scalar field of BN254, re-exported for callers.
 pub use halo2_proofs::halo2curves::bn256::Fr;
 
-#[cfg(test)]
-pub(crate) mod testing;
+/// Test kit (feature `test-utils`): graph builders, MockProver runners and the failure
+/// assertions every chip's tests use.
+#[cfg(any(test, feature = "test-utils"))]
+pub mod testing;

@@ -5,13 +5,12 @@
 //! The planner tries every lane count and keeps the cheapest plan that fits.
 
 use serde::{Deserialize, Serialize};
-use zkinfer_models::{QGraph, QNode, QOp};
+use zkinfer_ir::{QGraph, QNode, QOp};
 
-use crate::chips::linear::LinearConfig;
 use crate::chips::lookup::LookupConfig;
 use crate::chips::range::{limbs_needed, RangeConfig};
 use crate::error::CircuitError;
-use crate::lay;
+pub use crate::lay::NodeRows;
 
 /// Runtime parameters of the model circuit (what `configure` needs).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,55 +79,19 @@ pub const RESERVED_ROWS: usize = 16;
 pub const MAX_K: u32 = 24;
 const LANE_CHOICES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
 
-/// Rows used by one node, and the widest range check it needs (bits).
-pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> (usize, u32) {
-    let numel = node.out.numel();
-    match &node.op {
-        QOp::Linear { n_in, n_out, .. } => {
-            let dots = numel / (*n_out).max(1) * n_out;
-            (dots * LinearConfig::rows_per_dot(*n_in, lanes), 0)
-        }
-        QOp::Rescale { shift } => (2 * numel, (*shift).max(signed_bits(node.out.bound))),
-        QOp::Relu => {
-            let bound = node
-                .inputs
-                .first()
-                .and_then(|&t| graph.tensor(t))
-                .map_or(node.out.bound, |t| t.bound);
-            (numel, bits(bound))
-        }
-        QOp::Add { .. } => (numel, 0),
-        QOp::Reshape => (0, 0),
-        QOp::Lookup { .. } => (numel, 0),
-        QOp::Max { group } => {
-            let bound = operand_bound(graph, node, 0);
-            let rows = numel * crate::lay::max::rows_per_group(*group);
-            (rows, crate::lay::max::gap_bits(bound))
-        }
-        QOp::Div { .. } => {
-            let c = crate::lay::div::remainder_bits(operand_bound(graph, node, 1));
-            let rows = numel * crate::lay::div::ROWS_PER_ELEMENT;
-            (rows, c.max(signed_bits(node.out.bound)))
-        }
-        QOp::Conv { geom, .. } => (lay::conv::rows(geom, lanes), 0),
-        QOp::MatMul { batch, m, k, n } => (lay::matmul::rows(*batch, *m, *k, *n, lanes), 0),
-        QOp::Mul | QOp::MulConst { .. } => (lay::arith::rows(numel), 0),
-        QOp::Select { .. } => (0, 0),
-    }
+/// Rows used by one node, and the widest range check it needs: what its op's layout file
+/// in `lay/` says.
+pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
+    crate::lay::rows(graph, node, lanes)
 }
 
 /// Rows that bound the public input in the circuit (two per element, after the last node),
 /// and the width of their range checks: see `layout::lay_input_bounds`.
-pub fn input_rows(graph: &QGraph) -> (usize, u32) {
-    (2 * graph.input.numel(), signed_bits(graph.input.bound))
-}
-
-/// Static bound of operand `i` of `node` (the node's own bound if it is missing).
-fn operand_bound(graph: &QGraph, node: &QNode, i: usize) -> u64 {
-    node.inputs
-        .get(i)
-        .and_then(|&t| graph.tensor(t))
-        .map_or(node.out.bound, |t| t.bound)
+pub fn input_rows(graph: &QGraph) -> NodeRows {
+    NodeRows {
+        rows: 2 * graph.input.numel(),
+        range_bits: signed_bits(graph.input.bound),
+    }
 }
 
 /// Rows of the function table `graph` needs: 0 without lookup nodes.
@@ -197,6 +160,13 @@ impl Plan {
         PROVE_FIXED_S + PROVE_S_PER_COST * self.cost as f64
     }
 
+    /// Estimated proving-key size, in bytes: the fixed, permutation and advice-sized
+    /// polynomials on the extended domain dominate it.
+    pub fn estimated_pk_bytes(&self) -> u64 {
+        let polys = (self.fixed_columns + self.params.lanes + 8 + self.advice_columns) as u64;
+        polys * (1u64 << self.params.k) * 32 * 5
+    }
+
     /// Predicted peak resident memory of one proof, in bytes.
     pub fn predicted_prove_bytes(&self) -> u64 {
         let cells = (1u64 << self.params.k) * (self.advice_columns + self.fixed_columns) as u64;
@@ -217,16 +187,16 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     let mut best: Option<Plan> = None;
     let lane_limit = graph.max_lanes.unwrap_or(usize::MAX).max(1);
     for lanes in LANE_CHOICES.into_iter().filter(|l| *l <= lane_limit) {
-        let (mut rows, mut max_bits) = input_rows(graph);
-        max_bits = max_bits.max(1);
+        let inputs = input_rows(graph);
+        let (mut rows, mut max_bits) = (inputs.rows, inputs.range_bits.max(1));
         let mut per_node = Vec::with_capacity(graph.nodes.len() + 1);
         for node in &graph.nodes {
-            let (r, b) = node_rows(graph, node, lanes);
-            rows += r;
-            max_bits = max_bits.max(b);
-            per_node.push((node.name.clone(), r));
+            let r = node_rows(graph, node, lanes);
+            rows += r.rows;
+            max_bits = max_bits.max(r.range_bits);
+            per_node.push((node.name.clone(), r.rows));
         }
-        per_node.push((INPUT_BOUND_ROWS.to_string(), input_rows(graph).0));
+        per_node.push((INPUT_BOUND_ROWS.to_string(), inputs.rows));
         for k in 4..=MAX_K {
             let usable = (1usize << k).saturating_sub(RESERVED_ROWS);
             let limb_bits = (k - 2).min(16);
@@ -276,13 +246,13 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use zkinfer_models::QOp;
+    use zkinfer_ir::QOp;
 
     use super::plan;
     use crate::testing::single_op;
 
     /// A 256-input, 64-output linear layer: wide enough that the fastest layout uses many lanes.
-    fn wide_linear() -> zkinfer_models::QGraph {
+    fn wide_linear() -> zkinfer_ir::QGraph {
         let (n_in, n_out) = (256, 64);
         let op = QOp::Linear {
             weight: vec![1; n_in * n_out],

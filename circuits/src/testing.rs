@@ -1,5 +1,7 @@
-//! Test support: small quantized graphs built through the real quantizer, and a
-//! MockProver runner. Used by every chip's positive and negative tests.
+//! Test kit: small quantized graphs (hand-built, or float graphs through the real
+//! quantizer), a MockProver runner with an optional witness corruption, and assertions that
+//! name the exact failure. Used by every chip's positive and negative tests and by the
+//! integration tests; the graph builders come from `zkinfer_ir::testkit`.
 
 #![allow(clippy::panic)]
 
@@ -9,12 +11,16 @@ use halo2_proofs::dev::{FailureLocation, MockProver, VerifyFailure};
 use halo2_proofs::halo2curves::bn256::Fr;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zkinfer_models::graph::{Graph, Node, Op};
-use zkinfer_models::input::quantize_values;
-use zkinfer_models::{quantize, QGraph, QNode, QOp, QTensor, QuantizeConfig, Trace};
+use zkinfer_compiler::graph::{Graph, Node, Op};
+use zkinfer_compiler::{quantize, QuantizeConfig};
+use zkinfer_ir::input::quantize_values;
+pub use zkinfer_ir::testkit::{
+    graph as qgraph, node, qtensor, single_op, split, tensor, two_operands,
+};
+use zkinfer_ir::{QGraph, Trace};
 
 use crate::circuit::{public_values, ModelCircuit};
-use crate::corrupt::Corruption;
+pub use crate::corrupt::{Corruption, CorruptionKind};
 use crate::plan::{plan, CircuitParams};
 
 /// A float layer description for [`graph`].
@@ -143,7 +149,7 @@ impl Fixture {
     pub fn node_start(&self, index: usize) -> usize {
         self.graph.nodes[..index]
             .iter()
-            .map(|n| crate::plan::node_rows(&self.graph, n, self.params.lanes).0)
+            .map(|n| crate::plan::node_rows(&self.graph, n, self.params.lanes).rows)
             .sum()
     }
 }
@@ -202,41 +208,6 @@ pub fn absolute_row(location: &FailureLocation) -> usize {
     }
 }
 
-/// A graph with one op on an input of `n` values in `[-in_bound, in_bound]`.
-pub fn single_op(
-    op: QOp,
-    n: usize,
-    in_bound: u64,
-    out_numel: usize,
-    out_bound: u64,
-    operands: usize,
-) -> QGraph {
-    QGraph {
-        input_name: "input".into(),
-        input: QTensor {
-            shape: vec![1, n],
-            scale: 4,
-            bound: in_bound,
-        },
-        nodes: vec![QNode {
-            name: "op".into(),
-            op,
-            inputs: vec![0; operands],
-            out: QTensor {
-                shape: vec![1, out_numel],
-                scale: 4,
-                bound: out_bound,
-            },
-        }],
-        output: 1,
-        output_name: "output".into(),
-        source_sha256: String::new(),
-        weights_sha256: String::new(),
-        tables: Vec::new(),
-        max_lanes: None,
-    }
-}
-
 /// Wraps a hand-built graph and input into a fixture.
 pub fn fixture_of(graph: QGraph, input: Vec<i64>) -> Fixture {
     let trace = graph.eval(&input).expect("eval");
@@ -273,39 +244,6 @@ pub fn overflowing_limb(shifted: i128, bits: u32, params: &CircuitParams) -> usi
         .unwrap_or_else(|| panic!("{shifted} fits in {bits} bits"))
 }
 
-/// A graph whose input (`a_len + b_len` values in `[-in_bound, in_bound]`) is split by two
-/// Select nodes into `a` (the first `a_len`) and `b` (the rest), then `op` on `(a, b)`.
-/// The op is node 2; the Selects take no rows, so it starts at row 0.
-pub fn two_operands(
-    op: QOp,
-    a_len: usize,
-    b_len: usize,
-    in_bound: u64,
-    out_numel: usize,
-    out_bound: u64,
-) -> QGraph {
-    let mut g = single_op(op, a_len + b_len, in_bound, out_numel, out_bound, 2);
-    let part = |name: &str, index: Vec<usize>| QNode {
-        name: name.into(),
-        inputs: vec![0],
-        out: QTensor {
-            shape: vec![1, index.len()],
-            scale: 4,
-            bound: in_bound,
-        },
-        op: QOp::Select { index },
-    };
-    let mut node = g.nodes.remove(0);
-    node.inputs = vec![1, 2];
-    g.nodes = vec![
-        part("a", (0..a_len).collect()),
-        part("b", (a_len..a_len + b_len).collect()),
-        node,
-    ];
-    g.output = 3;
-    g
-}
-
 /// The fixture laid out with `lanes` linear lanes instead of the planner's choice
 /// (`k` grows if the rows need it).
 pub fn with_lanes(mut f: Fixture, lanes: usize) -> Fixture {
@@ -314,9 +252,9 @@ pub fn with_lanes(mut f: Fixture, lanes: usize) -> Fixture {
         .graph
         .nodes
         .iter()
-        .map(|n| crate::plan::node_rows(&f.graph, n, lanes).0)
+        .map(|n| crate::plan::node_rows(&f.graph, n, lanes).rows)
         .sum::<usize>()
-        + crate::plan::input_rows(&f.graph).0;
+        + crate::plan::input_rows(&f.graph).rows;
     while (1usize << f.params.k) < rows + crate::plan::RESERVED_ROWS {
         f.params.k += 1;
     }

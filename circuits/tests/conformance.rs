@@ -15,9 +15,10 @@ use halo2_proofs::dev::MockProver;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::{plan, public_values, ModelCircuit};
-use zkinfer_models::graph::{Graph, Node, Op};
-use zkinfer_models::input::quantize_values;
-use zkinfer_models::{quantize, QGraph, QNode, QOp, QTensor, QuantizeConfig, Table, Trace};
+use zkinfer_compiler::graph::{Graph, Node, Op};
+use zkinfer_compiler::{quantize, QuantizeConfig};
+use zkinfer_ir::input::quantize_values;
+use zkinfer_ir::{QGraph, QNode, QOp, QTensor, Table, Trace};
 
 /// A float graph: `layers` applied to an input of `n` values, seeded weights.
 fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {

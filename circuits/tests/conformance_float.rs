@@ -10,10 +10,10 @@ use halo2_proofs::dev::MockProver;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::{plan, public_values, ModelCircuit};
-use zkinfer_models::geometry::ConvGeom;
-use zkinfer_models::graph::{Graph, Node, Op, UnaryFn};
-use zkinfer_models::input::quantize_values;
-use zkinfer_models::{quantize, QuantizeConfig};
+use zkinfer_compiler::graph::{Graph, Node, Op, UnaryFn};
+use zkinfer_compiler::{quantize, QuantizeConfig};
+use zkinfer_ir::geometry::ConvGeom;
+use zkinfer_ir::input::quantize_values;
 
 fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
     (0..n).map(|_| rng.gen_range(-amp..amp)).collect()

@@ -17,8 +17,8 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::{plan, public_values, ModelCircuit};
-use zkinfer_models::geometry::ConvGeom;
-use zkinfer_models::{QGraph, QNode, QOp, QTensor};
+use zkinfer_ir::geometry::ConvGeom;
+use zkinfer_ir::{QGraph, QNode, QOp, QTensor};
 
 // Hand-built integer graphs with random shapes, weights and inputs, and exact static bounds.
 

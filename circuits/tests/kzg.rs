@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::corrupt::{Corruption, CorruptionKind};
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead, EvmTranscriptWrite};
 use zkinfer_circuits::{plan, public_values, ModelCircuit};
-use zkinfer_models::{QGraph, QNode, QOp, QTensor, Table};
+use zkinfer_ir::{QGraph, QNode, QOp, QTensor, Table};
 
 fn tensor(numel: usize, bound: u64) -> QTensor {
     QTensor {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use zkinfer_circuits::CircuitError;
-use zkinfer_models::{ArtifactError, EvalError};
+use zkinfer_ir::{ArtifactError, EvalError};
 
 /// Errors during setup or proving.
 #[derive(Debug, thiserror::Error)]
@@ -223,4 +223,22 @@ pub enum Inconsistency {
     /// The Lagrange points are not the Lagrange basis of the powers.
     #[error("the Lagrange points do not match the powers (random-combination check failed)")]
     LagrangeMismatch,
+}
+
+impl ProverError {
+    /// A halo2 error at `stage`, or the typed layout error behind it: halo2 reports every
+    /// layout failure as a bare `Error::Synthesis`, the circuit keeps which node and why.
+    pub(crate) fn from_halo2(
+        stage: &'static str,
+        e: halo2_proofs::plonk::Error,
+        circuit: &zkinfer_circuits::ModelCircuit,
+    ) -> Self {
+        match (&e, circuit.failure()) {
+            (halo2_proofs::plonk::Error::Synthesis, Some(cause)) => ProverError::Circuit(cause),
+            _ => ProverError::Halo2 {
+                stage,
+                detail: e.to_string(),
+            },
+        }
+    }
 }

@@ -12,8 +12,8 @@ use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
 use zkinfer_circuits::vk_header::{points, SrsHeader, VkHeader};
 use zkinfer_circuits::{CircuitParams, ModelCircuit};
-use zkinfer_models::artifact::{self, ArtifactKind, ModelHash};
-use zkinfer_models::{ArtifactError, QGraph};
+use zkinfer_ir::artifact::{self, ArtifactKind, ModelHash};
+use zkinfer_ir::{ArtifactError, QGraph};
 
 use crate::error::ProverError;
 use crate::srs::LoadedSrs;
@@ -79,10 +79,8 @@ pub fn setup(
         .map_err(zkinfer_circuits::CircuitError::from)?;
     let header = vk_header(&graph, params, srs);
     let circuit = ModelCircuit::keygen(graph, params.clone());
-    let halo2 = |e: halo2_proofs::plonk::Error| ProverError::Halo2 {
-        stage: "key generation",
-        detail: e.to_string(),
-    };
+    let halo2 =
+        |e: halo2_proofs::plonk::Error| ProverError::from_halo2("key generation", e, &circuit);
     let vk = keygen_vk(&srs.params, &circuit).map_err(halo2)?;
     let pk = keygen_pk(&srs.params, vk, &circuit).map_err(halo2)?;
     Ok(Keys { pk, header })

@@ -10,8 +10,8 @@ use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_proofs::transcript::TranscriptWriterBuffer;
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptWrite};
 use zkinfer_circuits::{public_values, CircuitParams, ModelCircuit};
-use zkinfer_models::proof_file::{ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
-use zkinfer_models::{QGraph, Trace};
+use zkinfer_ir::proof_file::{ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
+use zkinfer_ir::{QGraph, Trace};
 
 use crate::error::ProverError;
 use crate::srs::LoadedSrs;
@@ -69,20 +69,21 @@ pub fn prove(
         .output_tensor()
         .cloned()
         .unwrap_or_else(|| graph.input.clone());
-    let circuit = ModelCircuit::with_trace(graph.clone(), params.clone(), Arc::new(trace));
+    let circuits = [ModelCircuit::with_trace(
+        graph.clone(),
+        params.clone(),
+        Arc::new(trace),
+    )];
     let mut transcript = EvmTranscriptWrite::init(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
         &srs.params,
         pk,
-        &[circuit],
+        &circuits,
         &[&[&instances]],
         rand::rngs::OsRng,
         &mut transcript,
     )
-    .map_err(|e| ProverError::Halo2 {
-        stage: "proving",
-        detail: e.to_string(),
-    })?;
+    .map_err(|e| ProverError::from_halo2("proving", e, &circuits[0]))?;
     let proof = transcript.finalize();
     Ok(ProofFile {
         format: PROOF_FORMAT.into(),

@@ -13,8 +13,8 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use halo2_proofs::SerdeFormat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkinfer_models::artifact::{self, ArtifactKind};
-use zkinfer_models::ArtifactError;
+use zkinfer_ir::artifact::{self, ArtifactKind};
+use zkinfer_ir::ArtifactError;
 
 /// KZG parameters on BN254.
 pub type Srs = ParamsKZG<Bn256>;

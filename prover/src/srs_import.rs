@@ -308,7 +308,7 @@ impl SrsFile {
                 extra: read - expected,
             });
         }
-        let sha256 = zkinfer_models::artifact::sha256(&bytes);
+        let sha256 = zkinfer_ir::artifact::sha256(&bytes);
         let file = decode(path, k, format, &bytes)?;
         Ok(SrsFile { sha256, ..file })
     }

@@ -96,7 +96,7 @@ fn bytes_of(params: &ParamsKZG<Bn256>, format: SerdeFormat) -> Vec<u8> {
 }
 
 fn pin(k: u32, bytes: &[u8]) -> PinnedSrs {
-    let hash = hex::encode(zkinfer_models::artifact::sha256(bytes));
+    let hash = hex::encode(zkinfer_ir::artifact::sha256(bytes));
     PinnedSrs {
         name: "test-file",
         k,
@@ -138,7 +138,7 @@ fn pinned_raw_file_imports_as_a_secure_srs() {
     let imported = import(&path, &pins, false, None).unwrap();
     assert_eq!(imported.file_k, K);
     assert_eq!(imported.format, SrsFileFormat::Raw);
-    assert_eq!(imported.sha256, zkinfer_models::artifact::sha256(&bytes));
+    assert_eq!(imported.sha256, zkinfer_ir::artifact::sha256(&bytes));
     assert_eq!(imported.pinned, Some(pins[0]));
     assert!(!imported.srs.insecure);
     assert!(!imported.srs.unpinned);
@@ -173,7 +173,7 @@ fn hash_not_on_the_list_is_refused_unless_allowed() {
     let dir = tmp("unpinned");
     let bytes = external_raw(K, tau(SEED));
     let path = put(&dir, "other-5", &bytes);
-    let hash = hex::encode(zkinfer_models::artifact::sha256(&bytes));
+    let hash = hex::encode(zkinfer_ir::artifact::sha256(&bytes));
 
     // The real list: this test file is not a ceremony file.
     let err = import(&path, PINNED, false, None).unwrap_err();

@@ -1,6 +1,6 @@
 //! Errors of the candle runtime.
 
-use zkinfer_models::EvalError;
+use zkinfer_ir::EvalError;
 
 /// Why [`crate::run`] could not produce a trace.
 #[derive(Debug, thiserror::Error)]

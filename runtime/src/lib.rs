@@ -17,8 +17,8 @@ pub use device::{available_devices, best_device, cpu, device_name, select_device
 pub use error::RuntimeError;
 
 use candle_core::Tensor;
-use zkinfer_models::semantics::{check_bound, Trace};
-use zkinfer_models::QGraph;
+use zkinfer_ir::semantics::{check_bound, Trace};
+use zkinfer_ir::QGraph;
 
 use crate::error::AtNode;
 use crate::ops::Operand;

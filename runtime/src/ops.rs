@@ -1,4 +1,4 @@
-//! Candle implementations of the quantized ops, bit-identical to `zkinfer_models::semantics`.
+//! Candle implementations of the quantized ops, bit-identical to `zkinfer_ir::semantics`.
 //!
 //! Every tensor between nodes is an I64 tensor. Floats are used only where the static
 //! bounds prove every intermediate is an integer below 2^53, hence exact.
@@ -9,7 +9,7 @@ mod matmul;
 mod table;
 
 use candle_core::{DType, Device, Tensor};
-use zkinfer_models::{QNode, QOp, QTensor, Table};
+use zkinfer_ir::{QNode, QOp, QTensor, Table};
 
 use crate::error::{AtNode, RuntimeError};
 

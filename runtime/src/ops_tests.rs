@@ -1,8 +1,8 @@
 //! Unit tests of the op paths and of the candle i64 behavior they rely on.
 
 use candle_core::{DType, Device, Tensor};
-use zkinfer_models::geometry::ConvGeom;
-use zkinfer_models::semantics;
+use zkinfer_ir::geometry::ConvGeom;
+use zkinfer_ir::semantics;
 
 use crate::ops::{
     conv_f64, conv_i64, div_i64, linear_f64, linear_i64, linear_path, linear_worst_case,

@@ -7,13 +7,13 @@
 mod common;
 
 use common::*;
-use zkinfer_models::{QGraph, QOp};
+use zkinfer_ir::{QGraph, QOp};
 use zkinfer_runtime::Device;
 
 /// A single linear layer; asserts which side of 2^53 its worst case lies on.
 fn linear_graph(
     rng: &mut rand_chacha::ChaCha8Rng,
-    input: zkinfer_models::QTensor,
+    input: zkinfer_ir::QTensor,
     layer: (usize, u64, u64),
     f64_exact: bool,
 ) -> QGraph {

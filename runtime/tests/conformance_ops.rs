@@ -8,8 +8,8 @@ mod common;
 use common::*;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use zkinfer_models::geometry::ConvGeom;
-use zkinfer_models::{EvalError, QGraph, QOp};
+use zkinfer_ir::geometry::ConvGeom;
+use zkinfer_ir::{EvalError, QGraph, QOp};
 use zkinfer_runtime::Device;
 
 // ---- Conv ----------------------------------------------------------------------------

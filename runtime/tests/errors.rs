@@ -4,14 +4,14 @@
 mod common;
 
 use common::*;
-use zkinfer_models::geometry::ConvGeom;
-use zkinfer_models::{EvalError, QOp, QTensor};
+use zkinfer_ir::geometry::ConvGeom;
+use zkinfer_ir::{EvalError, QOp, QTensor};
 use zkinfer_runtime::{
     available_devices, best_device, cpu, device_name, run, select_device, DeviceChoice,
     RuntimeError,
 };
 
-fn relu_graph(declared_out_bound: u64) -> zkinfer_models::QGraph {
+fn relu_graph(declared_out_bound: u64) -> zkinfer_ir::QGraph {
     let input = qtensor(&[4], 8, 100);
     let mut g = graph(
         input,
@@ -259,7 +259,7 @@ fn malformed_new_ops_are_errors_naming_the_node() {
     let out = |n: usize| qtensor(&[n], 0, 1 << 20);
     let one = |name: &str, op: QOp, inputs: &[usize], n: usize| {
         let mut g = graph(input.clone(), vec![node(name, op, inputs, out(n))]);
-        g.tables = vec![zkinfer_models::Table {
+        g.tables = vec![zkinfer_ir::Table {
             name: "exp".to_string(),
             in_scale: 0,
             out_scale: 0,
@@ -367,7 +367,7 @@ fn malformed_new_ops_are_errors_naming_the_node() {
 fn new_ops_beyond_i64_are_refused() {
     let big = qtensor(&[4], 0, 1 << 62);
     let wide = qtensor(&[4], 0, 1 << 32);
-    let refuse = |g: zkinfer_models::QGraph, input: QTensor, worst: u128| {
+    let refuse = |g: zkinfer_ir::QGraph, input: QTensor, worst: u128| {
         let name = g.nodes.last().unwrap().name.clone();
         let x = vec![1; input.numel()];
         for device in available_devices() {
@@ -471,7 +471,7 @@ fn div_and_lookup_errors_match_the_reference_on_every_device() {
         input.clone(),
         vec![node("lut", QOp::Lookup { table: 0 }, &[0], input)],
     );
-    lookup.tables = vec![zkinfer_models::Table {
+    lookup.tables = vec![zkinfer_ir::Table {
         name: "tanh".to_string(),
         in_scale: 4,
         out_scale: 4,

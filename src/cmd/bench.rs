@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::Result;
+use zkinfer::ir::proof_file::ProofFile;
 use zkinfer::layout::ModelDir;
-use zkinfer::models::proof_file::ProofFile;
 use zkinfer::progress::peak_rss_bytes;
 use zkinfer::runtime::DeviceChoice;
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use zkinfer::models::proof_file::ProofFile;
+use zkinfer::ir::proof_file::ProofFile;
 
 /// Writes the calldata of `proof` to `out`, raw or as `0x`-prefixed hex.
 pub fn run(proof: &Path, out: &Path, hex_text: bool) -> Result<()> {

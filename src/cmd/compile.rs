@@ -5,11 +5,11 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::json;
 use zkinfer::circuits::plan::{plan, Plan};
+use zkinfer::compiler::quantize::{accuracy, AccuracyReport};
+use zkinfer::compiler::{onnx, quantize_with, QuantizeConfig, Quantized, TableScales};
+use zkinfer::ir::artifact::{encode_model, hash_hex, sha256};
+use zkinfer::ir::input::read_input_rows;
 use zkinfer::layout::ModelDir;
-use zkinfer::models::artifact::{encode_model, hash_hex, sha256};
-use zkinfer::models::input::read_input_rows;
-use zkinfer::models::quantize::{accuracy, AccuracyReport};
-use zkinfer::models::{onnx, quantize_with, QuantizeConfig, Quantized, TableScales};
 
 use super::write;
 

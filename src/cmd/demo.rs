@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use zkinfer::compiler::QuantizeConfig;
 use zkinfer::example;
-use zkinfer::models::QuantizeConfig;
 use zkinfer::runtime::DeviceChoice;
 
 /// Writes the example model and input into `out`, then compiles, sets up, proves and verifies

@@ -16,7 +16,7 @@ pub fn run(dir: &Path, out: &Path) -> Result<()> {
     let key = VerifierKey::read(&vk_path)?;
     let evm_key = key_data(&key)
         .with_context(|| format!("cannot build an EVM verifier for {}", vk_path.display()))?;
-    let model = zkinfer::models::artifact::hash_hex(&key.model_hash);
+    let model = zkinfer::ir::artifact::hash_hex(&key.model_hash);
     let source = solidity::render(&evm_key, &model);
     super::write(out, source.as_bytes())?;
     println!(

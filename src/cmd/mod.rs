@@ -14,9 +14,9 @@ pub mod verify;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use zkinfer::models::artifact;
-use zkinfer::models::input::{quantize_values, read_input_rows};
-use zkinfer::models::QGraph;
+use zkinfer::ir::artifact;
+use zkinfer::ir::input::{quantize_values, read_input_rows};
+use zkinfer::ir::QGraph;
 
 /// Reads row `row` of an EZKL input file and quantizes it for `graph`.
 pub fn read_input(graph: &QGraph, path: &Path, row: usize) -> Result<Vec<i64>> {

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::Result;
 use zkinfer::circuits::plan;
+use zkinfer::ir::artifact::read_model;
 use zkinfer::layout::ModelDir;
-use zkinfer::models::artifact::read_model;
 
 /// Prints the plan of the model in `dir`.
 pub fn run(dir: &Path) -> Result<()> {
@@ -32,10 +32,10 @@ pub fn run(dir: &Path) -> Result<()> {
     for (name, rows) in &plan.node_rows {
         println!("  {name:<40} {rows:>8}");
     }
-    // Proving-key size is dominated by the fixed and permutation polynomials on the extended domain.
-    let polys = (plan.fixed_columns + p.lanes + 8 + plan.advice_columns) as u64;
-    let est_pk = polys * (1u64 << p.k) * 32 * 5;
-    println!("estimated proving key: {}", super::human_bytes(est_pk));
+    println!(
+        "estimated proving key: {}",
+        super::human_bytes(plan.estimated_pk_bytes())
+    );
     println!(
         "predicted prove: {:.2} s, {} peak memory (model fitted on a 2-core AMD EPYC; see BENCHMARKS.md)",
         plan.predicted_prove_s(),

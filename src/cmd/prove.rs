@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use zkinfer::ir::artifact::{hash_hex, read_model};
 use zkinfer::layout::ModelDir;
-use zkinfer::models::artifact::{hash_hex, read_model};
 use zkinfer::progress::step;
 use zkinfer::prover::{keys, prove, run_checked_on, srs};
 use zkinfer::runtime::{select_device, DeviceChoice};

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use zkinfer::ir::artifact::read_model;
+use zkinfer::ir::proof_file::TensorValues;
 use zkinfer::layout::ModelDir;
-use zkinfer::models::artifact::read_model;
-use zkinfer::models::proof_file::TensorValues;
 use zkinfer::prover::run_checked_on;
 use zkinfer::runtime::{device_name, select_device, DeviceChoice};
 

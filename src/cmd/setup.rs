@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use zkinfer::circuits::plan;
+use zkinfer::ir::artifact::read_model;
+use zkinfer::ir::ArtifactError;
 use zkinfer::layout::ModelDir;
-use zkinfer::models::artifact::read_model;
-use zkinfer::models::ArtifactError;
 use zkinfer::progress::step;
 use zkinfer::prover::keys::{encode_pk, encode_vk};
 use zkinfer::prover::srs;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use zkinfer::circuits::plan;
+use zkinfer::ir::artifact::{hash_hex, read_model, sha256};
+use zkinfer::ir::proof_file::ProofFile;
 use zkinfer::layout::ModelDir;
-use zkinfer::models::artifact::{hash_hex, read_model, sha256};
-use zkinfer::models::proof_file::ProofFile;
 use zkinfer::progress::step;
 use zkinfer::prover::keys::vk_header;
 use zkinfer::prover::srs;

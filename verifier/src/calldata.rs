@@ -1,7 +1,7 @@
 //! EVM calldata for a proof: the public instances as 32-byte big-endian words, then the proof
 //! bytes (the layout Solidity verifiers generated for halo2 SHPLONK proofs read).
 
-use zkinfer_models::proof_file::ProofFile;
+use zkinfer_ir::proof_file::ProofFile;
 
 use crate::error::VerifyError;
 use crate::verify::fr_from_hex_be;

@@ -1,6 +1,6 @@
 //! Why a proof was not accepted.
 
-use zkinfer_models::ArtifactError;
+use zkinfer_ir::ArtifactError;
 
 /// Errors of offline verification. Every variant except [`VerifyError::ProofRejected`]
 /// is raised before any cryptography runs.

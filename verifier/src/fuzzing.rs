@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use zkinfer_models::proof_file::ProofFile;
+use zkinfer_ir::proof_file::ProofFile;
 
 use crate::{verify, VerifierKey};
 

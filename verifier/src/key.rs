@@ -12,8 +12,8 @@ use rand_chacha::ChaCha20Rng;
 use zkinfer_circuits::transcript::be_bytes;
 use zkinfer_circuits::vk_header::{points, VkHeader};
 use zkinfer_circuits::ModelCircuit;
-use zkinfer_models::artifact::{self, ArtifactKind, ModelHash};
-use zkinfer_models::QGraph;
+use zkinfer_ir::artifact::{self, ArtifactKind, ModelHash};
+use zkinfer_ir::QGraph;
 
 use crate::error::VerifyError;
 

@@ -9,8 +9,8 @@ use halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2_proofs::transcript::TranscriptReadBuffer;
 use zkinfer_circuits::public_values;
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead};
-use zkinfer_models::artifact::hash_hex;
-use zkinfer_models::proof_file::{ProofFile, TensorValues};
+use zkinfer_ir::artifact::hash_hex;
+use zkinfer_ir::proof_file::{ProofFile, TensorValues};
 
 use crate::error::VerifyError;
 use crate::key::VerifierKey;

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 
-use zkinfer_models::proof_file::ProofFile;
+use zkinfer_ir::proof_file::ProofFile;
 use zkinfer_verifier::evm::exec::{self, verify_calldata_in_evm, verify_in_evm, Deployed};
 use zkinfer_verifier::evm::key_data::hdr;
 use zkinfer_verifier::evm::{key_data, solidity, EvmKey};

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-use zkinfer_models::artifact::hash_hex;
-use zkinfer_models::proof_file::ProofFile;
+use zkinfer_ir::artifact::hash_hex;
+use zkinfer_ir::proof_file::ProofFile;
 use zkinfer_verifier::evm::{exec, key_data, solidity};
 use zkinfer_verifier::{calldata, VerifierKey};
 

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zkinfer_models::proof_file::ProofFile;
+use zkinfer_ir::proof_file::ProofFile;
 use zkinfer_verifier::{verify, VerifierKey, VerifyError};
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -183,7 +183,7 @@ fn fuzz_regressions_do_not_panic() {
 
 #[test]
 fn public_value_shapes_that_overflow_or_outgrow_the_circuit_are_named() {
-    use zkinfer_models::artifact::{self, ArtifactKind};
+    use zkinfer_ir::artifact::{self, ArtifactKind};
     let (vk, _) = load();
     let path = Path::new("vk.bin");
     let (hash, payload) = artifact::decode(ArtifactKind::VerifyingKey, &vk, path).unwrap();

@@ -160,7 +160,7 @@ impl AddConfig {
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::QOp;
+    use zkinfer_ir::QOp;
 
     use crate::corrupt::{Corruption, CorruptionKind};
     use crate::testing::*;

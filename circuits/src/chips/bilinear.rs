@@ -182,7 +182,7 @@ pub fn bilinear_sums(a: &[i64], b: &[i64], lanes: usize) -> Vec<i64> {
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::QOp;
+    use zkinfer_ir::QOp;
 
     use super::{bilinear_sums, BilinearConfig};
     use crate::corrupt::{Corruption, CorruptionKind};
@@ -210,9 +210,9 @@ mod tests {
         assert!(BilinearConfig::has_padding(0, 2));
         // Shape [2, 3, 5, 4] with 4 linear lanes: pool 5, 2 bilinear lanes, 3 rows per
         // dot product, 24 dot products and one zero row for the padding lane.
-        assert_eq!(crate::lay::matmul::rows(2, 3, 5, 4, 4), 1 + 24 * 3);
-        assert_eq!(crate::lay::matmul::rows(2, 3, 6, 4, 4), 24 * 3);
-        assert_eq!(crate::lay::matmul::rows(2, 0, 5, 4, 4), 0);
+        assert_eq!(crate::lay::matmul::rows_for(2, 3, 5, 4, 4), 1 + 24 * 3);
+        assert_eq!(crate::lay::matmul::rows_for(2, 3, 6, 4, 4), 24 * 3);
+        assert_eq!(crate::lay::matmul::rows_for(2, 0, 5, 4, 4), 0);
     }
 
     #[test]

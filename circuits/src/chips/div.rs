@@ -12,7 +12,7 @@ use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
 use halo2_proofs::poly::Rotation;
-use zkinfer_models::semantics::div_round;
+use zkinfer_ir::semantics::div_round;
 
 use crate::field::{fr_from_i128, fr_from_i64, pow2};
 
@@ -155,7 +155,7 @@ impl DivConfig {
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::{QGraph, QNode, QOp, QTensor};
+    use zkinfer_ir::{QGraph, QNode, QOp, QTensor};
 
     use super::DivWitness;
     use crate::corrupt::{Corruption, CorruptionKind};

@@ -153,7 +153,7 @@ pub fn running_sums(x: &[i64], w: &[i64], bias: i64, lanes: usize) -> Vec<i64> {
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::QOp;
+    use zkinfer_ir::QOp;
 
     use crate::corrupt::{Corruption, CorruptionKind};
     use crate::testing::*;

@@ -11,7 +11,7 @@ use halo2_proofs::circuit::{Cell, Layouter, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Fixed, Selector, TableColumn};
 use halo2_proofs::poly::Rotation;
-use zkinfer_models::Table;
+use zkinfer_ir::Table;
 
 use crate::field::fr_from_i64;
 
@@ -151,7 +151,7 @@ mod tests {
 
     use halo2_proofs::halo2curves::bn256::Fr;
     use halo2_proofs::plonk::ConstraintSystem;
-    use zkinfer_models::{QNode, QOp, QTensor, Table, Trace};
+    use zkinfer_ir::{QNode, QOp, QTensor, Table, Trace};
 
     use super::LOOKUP_NAME;
     use crate::circuit::ModelConfig;

@@ -138,7 +138,7 @@ impl MaxConfig {
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::QOp;
+    use zkinfer_ir::QOp;
 
     use crate::corrupt::{Corruption, CorruptionKind};
     use crate::lay::max::{gap_bits, rows_per_group};

@@ -124,7 +124,7 @@ impl ReluConfig {
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::QOp;
+    use zkinfer_ir::QOp;
 
     use crate::corrupt::{Corruption, CorruptionKind};
     use crate::testing::*;

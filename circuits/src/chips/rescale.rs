@@ -105,7 +105,7 @@ impl RescaleConfig {
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::QOp;
+    use zkinfer_ir::QOp;
 
     use crate::chips::range::range_witness;
     use crate::corrupt::{Corruption, CorruptionKind};

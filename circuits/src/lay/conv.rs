@@ -7,21 +7,24 @@
 
 use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::Error;
-use zkinfer_models::geometry::ConvGeom;
+use zkinfer_ir::geometry::ConvGeom;
 
 use crate::chips::linear::{running_sums, LinearConfig};
-use crate::circuit::ModelConfig;
-use crate::corrupt::CorruptionKind;
-use crate::lay::node_io::NodeIo;
-use crate::layout::{value, Src, Walk};
+use crate::error::LayoutFault;
+use crate::lay::ctx::{expect_len, value, NodeCtx, Src, Walk};
+use crate::lay::{tamper, NodeRows, RowsCtx};
 
 /// Rows of a Conv: one dot product of `taps(o).len()` lanes per output element.
 ///
 /// Counted without listing the taps: an output at `(oy, ox)` has
 /// `channels_per_group · valid_ky(oy) · valid_kx(ox)` of them, the same in every output
-/// channel. The layout checks this count against the rows it actually used.
-pub(crate) fn rows(geom: &ConvGeom, lanes: usize) -> usize {
+/// channel. The layout's caller checks this count against the rows it actually used.
+pub(crate) fn rows(rc: &RowsCtx<'_>, geom: &ConvGeom) -> NodeRows {
+    NodeRows::plain(rows_with(geom, rc.lanes))
+}
+
+/// [`rows`] for `lanes` dot-product lanes.
+pub(crate) fn rows_with(geom: &ConvGeom, lanes: usize) -> usize {
     // Kernel offsets that land inside the input, for each output position along axis `a`.
     let inside = |a: usize, outs: usize, len: usize| -> Vec<usize> {
         (0..outs)
@@ -50,79 +53,71 @@ pub(crate) fn rows(geom: &ConvGeom, lanes: usize) -> usize {
 }
 
 /// `acc[o] = bias[channel(o)] + Σ_(i, w) ∈ taps(o) weight[w] * x[i]`.
-pub(crate) fn conv(
-    config: &ModelConfig,
+pub(crate) fn lay(
+    linear: &LinearConfig,
     walk: &mut Walk<'_, '_>,
-    io: &NodeIo<'_>,
+    ctx: &NodeCtx<'_>,
     weight: &[i64],
     bias: &[i64],
     geom: &ConvGeom,
-) -> Result<Vec<Src>, Error> {
-    let (x_src, x_val) = io.operand(0)?;
-    if !geom.is_valid()
-        || x_src.len() != geom.in_numel()
-        || weight.len() != geom.weight_len()
-        || bias.len() != geom.out_channels
-    {
-        return Err(Error::Synthesis);
+) -> Result<Vec<Src>, LayoutFault> {
+    let x = ctx.operand(0)?;
+    if !geom.is_valid() {
+        return Err(LayoutFault::Parameter("an inconsistent Conv geometry"));
     }
-    let lanes = config.linear.lanes();
-    let start = walk.row;
+    x.expect_len(geom.in_numel())?;
+    expect_len("weight", geom.weight_len(), weight.len())?;
+    expect_len("bias", geom.out_channels, bias.len())?;
+    let lanes = linear.lanes();
     let mut out = Vec::with_capacity(geom.out_numel());
     for o in 0..geom.out_numel() {
         let taps = geom.taps(o);
-        let b = *bias.get(geom.out_channel(o)).ok_or(Error::Synthesis)?;
+        let b = bias
+            .get(geom.out_channel(o))
+            .copied()
+            .ok_or(LayoutFault::Parameter(
+                "a Conv output channel without a bias",
+            ))?;
         let mut srcs = Vec::with_capacity(taps.len());
         let mut w = Vec::with_capacity(taps.len());
         for &(i, wi) in &taps {
-            srcs.push(*x_src.get(i).ok_or(Error::Synthesis)?);
-            w.push(*weight.get(wi).ok_or(Error::Synthesis)?);
+            srcs.push(x.src(i)?);
+            w.push(
+                weight
+                    .get(wi)
+                    .copied()
+                    .ok_or(LayoutFault::Parameter("a Conv tap without a weight"))?,
+            );
         }
-        let mut xs: Option<Vec<i64>> = match x_val {
-            Some(v) => Some(
+        let mut xs: Option<Vec<i64>> = match x.val {
+            Some(_) => Some(
                 taps.iter()
-                    .map(|&(i, _)| v.get(i).copied().ok_or(Error::Synthesis))
+                    .map(|&(i, _)| x.at(i).map(|v| v.unwrap_or_default()))
                     .collect::<Result<_, _>>()?,
             ),
             None => None,
         };
-        let corruption = io.corruption(o);
-        if let (Some(CorruptionKind::DotLane(d)), Some(first)) =
-            (corruption, xs.as_mut().and_then(|x| x.first_mut()))
-        {
-            *first += d;
-        }
+        tamper!(ctx, o, dot_lanes(&mut xs));
         let mut sums = xs.as_deref().map(|x| running_sums(x, &w, b, lanes));
-        if let (Some(CorruptionKind::LinearAcc(d)), Some(last)) =
-            (corruption, sums.as_mut().and_then(|s| s.last_mut()))
-        {
-            *last += d;
-        }
+        tamper!(ctx, o, dot_sums(&mut sums));
         let lane_values: Vec<Value<Fr>> = (0..taps.len())
             .map(|l| value(xs.as_ref().and_then(|x| x.get(l).copied())))
             .collect();
-        let (lane_cells, acc) = config.linear.assign_dot(
-            walk.region,
-            walk.row,
-            &lane_values,
-            &w,
-            b,
-            sums.as_deref(),
-        )?;
-        walk.row += LinearConfig::rows_per_dot(w.len(), lanes);
+        let row = walk.take(LinearConfig::rows_per_dot(w.len(), lanes));
+        let (lane_cells, acc) =
+            linear.assign_dot(walk.region, row, &lane_values, &w, b, sums.as_deref())?;
         for (src, cell) in srcs.iter().zip(lane_cells) {
             walk.bind(*src, cell);
         }
         out.push(Src::Cell(acc));
     }
-    NodeIo::check_rows(walk, start, rows(geom, lanes))?;
     Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::geometry::ConvGeom;
-    use zkinfer_models::QOp;
+    use zkinfer_ir::geometry::ConvGeom;
+    use zkinfer_ir::QOp;
 
     use crate::chips::linear::LinearConfig;
     use crate::corrupt::{Corruption, CorruptionKind};
@@ -232,11 +227,11 @@ mod tests {
         let g = padding_only_rims();
         // 6x6 outputs per channel, only the centre 2x2 touches the input (one tap each).
         assert_eq!(g.out_shape(), [2, 6, 6]);
-        assert_eq!(super::rows(&g, 4), 72);
+        assert_eq!(super::rows_with(&g, 4), 72);
         let g = plain();
         // 3 channels x 3x3 outputs, 18 taps each.
-        assert_eq!(super::rows(&g, 4), 27 * 5);
-        assert_eq!(super::rows(&g, 1), 27 * 18);
+        assert_eq!(super::rows_with(&g, 4), 27 * 5);
+        assert_eq!(super::rows_with(&g, 1), 27 * 18);
     }
 
     #[test]
@@ -255,7 +250,7 @@ mod tests {
                 let by_taps: usize = (0..g.out_numel())
                     .map(|o| LinearConfig::rows_per_dot(g.taps(o).len(), lanes))
                     .sum();
-                assert_eq!(super::rows(g, lanes), by_taps, "{g:?}, {lanes} lanes");
+                assert_eq!(super::rows_with(g, lanes), by_taps, "{g:?}, {lanes} lanes");
             }
         }
     }

@@ -1,12 +1,12 @@
 //! Layout of `Div`: per element, the division row, then the range rows of `t` (read by the
 //! division gate at the next row), `r` and `y`.
 
-use halo2_proofs::plonk::Error;
-
-use crate::chips::div::DivWitness;
-use crate::circuit::ModelConfig;
-use crate::corrupt::CorruptionKind;
-use crate::layout::{element, range_row, range_row_i128, NodeCtx, Src, Walk};
+use crate::chips::div::{DivConfig, DivWitness};
+use crate::chips::range::RangeConfig;
+use crate::error::LayoutFault;
+use crate::lay::ctx::{NodeCtx, Src, Walk};
+use crate::lay::range_row::{range_row, range_row_i128};
+use crate::lay::{tamper, NodeRows, RowsCtx};
 use crate::plan::{bits, signed_bits};
 
 /// Rows per element: the division row and three range rows.
@@ -14,6 +14,14 @@ pub(crate) const ROWS_PER_ELEMENT: usize = 4;
 
 /// Largest shift the reference semantics accepts.
 pub(crate) const MAX_SHIFT: u32 = 62;
+
+/// Rows: four per element; checks of the remainder's bits and of the output's bound.
+pub(crate) fn rows(rc: &RowsCtx<'_>) -> NodeRows {
+    NodeRows {
+        rows: rc.numel() * ROWS_PER_ELEMENT,
+        range_bits: remainder_bits(rc.operand_bound(1)).max(signed_bits(rc.node.out.bound)),
+    }
+}
 
 /// Bits of the range checks on `r` and `t` for a divisor bounded by `bound`: both lie in
 /// `[0, 2b - 1]`, and `2^c > 2·bound`.
@@ -23,45 +31,40 @@ pub(crate) fn remainder_bits(bound: u64) -> u32 {
 
 /// Lays out `y[i] = floor((a[i]·2^(shift+1) + b[i]) / (2·b[i]))`.
 pub(crate) fn lay(
-    config: &ModelConfig,
+    div: &DivConfig,
+    range: &RangeConfig,
     walk: &mut Walk<'_, '_>,
     ctx: &NodeCtx<'_>,
     shift: u32,
-) -> Result<Vec<Src>, Error> {
+) -> Result<Vec<Src>, LayoutFault> {
     // The gate reads `t` from the next row's range value: they must be one column.
-    let chip = config.div.as_ref().ok_or(Error::Synthesis)?;
-    if shift > MAX_SHIFT || chip.t != config.range.value {
-        return Err(Error::Synthesis);
+    if div.t != range.value {
+        return Err(LayoutFault::MissingChip("division (t in the range column)"));
+    }
+    if shift > MAX_SHIFT {
+        return Err(LayoutFault::Parameter("a Div shift above 62"));
     }
     let (a, b) = (ctx.operand(0)?, ctx.operand(1)?);
-    let numel = ctx.node.out.numel();
-    if a.src.len() != numel || b.src.len() != numel {
-        return Err(Error::Synthesis);
-    }
+    let numel = ctx.numel();
+    a.expect_len(numel)?;
+    b.expect_len(numel)?;
     let c = remainder_bits(b.desc.bound);
     let y_bits = signed_bits(ctx.node.out.bound);
     let y_off = i128::from(ctx.node.out.bound);
     let mut out = Vec::with_capacity(numel);
     for i in 0..numel {
-        let mut w = match (a.at(i)?, b.at(i)?, element(ctx.out, i)?) {
+        let mut w = match (a.at(i)?, b.at(i)?, ctx.out_at(i)?) {
             (Some(av), Some(bv), Some(y)) => Some(DivWitness::with_quotient(av, bv, y, shift)),
             _ => None,
         };
-        match (ctx.corruption_at(i), w.as_mut()) {
-            (Some(CorruptionKind::DivOutput(d)), Some(w)) => w.y += d,
-            (Some(CorruptionKind::DivQuotient(d)), Some(w)) => {
-                w.y += d;
-                w.r -= 2 * i128::from(w.b) * i128::from(d);
-            }
-            _ => {}
-        }
-        let cells = chip.assign(walk.region, walk.row, shift, w)?;
-        walk.row += 1;
+        tamper!(ctx, i, div(&mut w));
+        let row = walk.take(1);
+        let cells = div.assign(walk.region, row, shift, w)?;
         // This row holds `t`: the division gate on the row above reads it by rotation.
-        range_row_i128(config, walk, w.map(|w| w.t()), 0, c)?;
-        let r_cell = range_row_i128(config, walk, w.map(|w| w.r), 0, c)?;
+        range_row_i128(range, walk, w.map(|w| w.t()), 0, c)?;
+        let r_cell = range_row_i128(range, walk, w.map(|w| w.r), 0, c)?;
         walk.region.constrain_equal(cells.r, r_cell);
-        let y_cell = range_row(config, walk, w.map(|w| w.y), y_off, y_bits)?;
+        let y_cell = range_row(range, walk, w.map(|w| w.y), y_off, y_bits)?;
         walk.region.constrain_equal(cells.y, y_cell);
         walk.bind(a.src(i)?, cells.a);
         walk.bind(b.src(i)?, cells.b);

@@ -1,42 +1,40 @@
 //! Layout of `Lookup`: one function-table row per element, `x` copied from the source and
 //! `y` the output.
 
-use halo2_proofs::plonk::Error;
+use crate::chips::lookup::LookupConfig;
+use crate::error::LayoutFault;
+use crate::lay::ctx::{NodeCtx, Src, Walk};
+use crate::lay::{tamper, NodeRows, RowsCtx};
 
-use crate::circuit::ModelConfig;
-use crate::corrupt::CorruptionKind;
-use crate::layout::{element, NodeCtx, Src, Walk};
+/// Rows: one per element (the table itself lives outside the model region).
+pub(crate) fn rows(rc: &RowsCtx<'_>) -> NodeRows {
+    NodeRows::plain(rc.numel())
+}
 
 /// Lays out `y[i] = tables[table](x[i])`.
 pub(crate) fn lay(
-    config: &ModelConfig,
+    lookup: &LookupConfig,
     walk: &mut Walk<'_, '_>,
     ctx: &NodeCtx<'_>,
     table: usize,
-) -> Result<Vec<Src>, Error> {
-    // Without the function table configured, or with a table the graph lacks, no honest
-    // witness could pass: refuse to build the circuit at all.
-    let chip = config.lookup.as_ref().ok_or(Error::Synthesis)?;
+) -> Result<Vec<Src>, LayoutFault> {
+    // With a table the graph lacks no honest witness could pass: refuse to build the circuit.
     if table >= ctx.graph.tables.len() {
-        return Err(Error::Synthesis);
+        return Err(LayoutFault::Parameter(
+            "it names a table the model does not have",
+        ));
     }
     let x = ctx.operand(0)?;
-    let numel = ctx.node.out.numel();
-    if x.src.len() != numel {
-        return Err(Error::Synthesis);
-    }
-    let mut out = Vec::with_capacity(numel);
-    for i in 0..numel {
-        let mut w = match (x.at(i)?, element(ctx.out, i)?) {
+    x.expect_len(ctx.numel())?;
+    let mut out = Vec::with_capacity(ctx.numel());
+    for i in 0..ctx.numel() {
+        let mut w = match (x.at(i)?, ctx.out_at(i)?) {
             (Some(xv), Some(yv)) => Some((xv, yv)),
             _ => None,
         };
-        if let (Some(CorruptionKind::LookupOutput(d)), Some(w)) = (ctx.corruption_at(i), w.as_mut())
-        {
-            w.1 += d;
-        }
-        let cells = chip.assign(walk.region, walk.row, table, w)?;
-        walk.row += 1;
+        tamper!(ctx, i, lookup(&mut w));
+        let row = walk.take(1);
+        let cells = lookup.assign(walk.region, row, table, w)?;
         walk.bind(x.src(i)?, cells.x);
         out.push(Src::Cell(cells.y));
     }

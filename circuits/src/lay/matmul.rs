@@ -7,19 +7,22 @@
 
 use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::Error;
 
-use crate::chips::add::ArithCoefs;
+use crate::chips::add::{AddConfig, ArithCoefs};
 use crate::chips::bilinear::{bilinear_sums, BilinearConfig};
-use crate::circuit::ModelConfig;
-use crate::corrupt::CorruptionKind;
+use crate::error::LayoutFault;
 use crate::field::fr_from_i64;
-use crate::lay::node_io::NodeIo;
-use crate::layout::{Src, Walk};
+use crate::lay::ctx::{element, NodeCtx, Src, Walk};
+use crate::lay::{tamper, NodeRows, RowsCtx};
 use crate::plan::CircuitParams;
 
-/// Rows of a MatMul laid out with `lanes` linear lanes (the pool width follows from them).
-pub(crate) fn rows(batch: usize, m: usize, k: usize, n: usize, lanes: usize) -> usize {
+/// Rows of a MatMul laid out with `rc.lanes` linear lanes (the pool width follows from them).
+pub(crate) fn rows(rc: &RowsCtx<'_>, [batch, m, k, n]: [usize; 4]) -> NodeRows {
+    NodeRows::plain(rows_for(batch, m, k, n, rc.lanes))
+}
+
+/// [`rows`] of a `[batch, m, k] x [batch, k, n]` MatMul with `lanes` linear lanes.
+pub(crate) fn rows_for(batch: usize, m: usize, k: usize, n: usize, lanes: usize) -> usize {
     let width = CircuitParams {
         lanes,
         ..CircuitParams::default()
@@ -39,12 +42,12 @@ fn rows_with(batch: usize, m: usize, k: usize, n: usize, h: usize) -> usize {
 }
 
 /// Gathers `vals[idx]` for every index, when the values are known.
-fn gather(vals: Option<&[i64]>, idx: &[usize]) -> Result<Option<Vec<i64>>, Error> {
+fn gather(vals: Option<&[i64]>, idx: &[usize]) -> Result<Option<Vec<i64>>, LayoutFault> {
     match vals {
         None => Ok(None),
-        Some(v) => idx
+        Some(_) => idx
             .iter()
-            .map(|&i| v.get(i).copied().ok_or(Error::Synthesis))
+            .map(|&i| element(vals, i).map(Option::unwrap_or_default))
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
     }
@@ -58,30 +61,22 @@ fn lane_values(vals: Option<&[i64]>, k: usize) -> Vec<Value<Fr>> {
 }
 
 /// `y[bi, i, j] = Σ_t a[bi, i, t] * b[bi, t, j]`.
-pub(crate) fn matmul(
-    config: &ModelConfig,
+pub(crate) fn lay(
+    bilinear: &BilinearConfig,
+    arith: &AddConfig,
     walk: &mut Walk<'_, '_>,
-    io: &NodeIo<'_>,
+    ctx: &NodeCtx<'_>,
     [batch, m, k, n]: [usize; 4],
-) -> Result<Vec<Src>, Error> {
-    let (a_src, a_val) = io.operand(0)?;
-    let (b_src, b_val) = io.operand(1)?;
-    if a_src.len() != batch * m * k || b_src.len() != batch * k * n {
-        return Err(Error::Synthesis);
-    }
-    let bilinear = config.bilinear.as_ref().ok_or(Error::Synthesis)?;
+) -> Result<Vec<Src>, LayoutFault> {
+    let (a, b) = (ctx.operand(0)?, ctx.operand(1)?);
+    a.expect_len(batch * m * k)?;
+    b.expect_len(batch * k * n)?;
     let h = bilinear.lanes();
-    let start = walk.row;
     let dots = batch * m * n;
     let padded = BilinearConfig::has_padding(k, h);
     let zero = if dots > 0 && padded {
-        let cells = config.add.assign_arith(
-            walk.region,
-            walk.row,
-            ArithCoefs::default(),
-            Some((0, 0, 0)),
-        )?;
-        walk.row += 1;
+        let row = walk.take(1);
+        let cells = arith.assign_arith(walk.region, row, ArithCoefs::default(), Some((0, 0, 0)))?;
         walk.region.constrain_equal(cells.out, cells.a);
         walk.region.constrain_equal(cells.out, cells.b);
         Some(cells.out)
@@ -95,46 +90,33 @@ pub(crate) fn matmul(
                 let e = (bi * m + i) * n + j;
                 let a_idx: Vec<usize> = (0..k).map(|t| (bi * m + i) * k + t).collect();
                 let b_idx: Vec<usize> = (0..k).map(|t| (bi * k + t) * n + j).collect();
-                let mut av = gather(a_val, &a_idx)?;
-                let mut bv = gather(b_val, &b_idx)?;
-                let corruption = io.corruption(e);
-                match (corruption, av.as_mut(), bv.as_mut()) {
-                    (Some(CorruptionKind::DotLane(d)), Some(av), _) if k > 0 => av[0] += d,
-                    (Some(CorruptionKind::MatMulPad(d)), Some(av), Some(bv)) if padded => {
-                        av.push(1);
-                        bv.push(d);
-                    }
-                    _ => {}
-                }
+                let mut av = gather(a.val, &a_idx)?;
+                let mut bv = gather(b.val, &b_idx)?;
+                tamper!(ctx, e, matmul_lanes(&mut av, &mut bv, padded));
                 let mut sums = match (&av, &bv) {
                     (Some(a), Some(b)) => Some(bilinear_sums(a, b, h)),
                     _ => None,
                 };
-                if let (Some(CorruptionKind::MatMulAcc(d)), Some(s)) = (corruption, sums.as_mut()) {
-                    if let Some(last) = s.last_mut() {
-                        *last += d;
-                    }
-                }
+                tamper!(ctx, e, dot_sums(&mut sums));
+                let row = walk.take(BilinearConfig::rows_per_dot(k, h));
                 let cells = bilinear.assign_dot(
                     walk.region,
-                    walk.row,
+                    row,
                     k,
                     &lane_values(av.as_deref(), k),
                     &lane_values(bv.as_deref(), k),
                     sums.as_deref(),
                     zero,
                 )?;
-                walk.row += BilinearConfig::rows_per_dot(k, h);
                 for (&x, cell) in a_idx.iter().zip(cells.a) {
-                    walk.bind(*a_src.get(x).ok_or(Error::Synthesis)?, cell);
+                    walk.bind(a.src(x)?, cell);
                 }
                 for (&x, cell) in b_idx.iter().zip(cells.b) {
-                    walk.bind(*b_src.get(x).ok_or(Error::Synthesis)?, cell);
+                    walk.bind(b.src(x)?, cell);
                 }
                 out.push(Src::Cell(cells.acc));
             }
         }
     }
-    NodeIo::check_rows(walk, start, rows_with(batch, m, k, n, h))?;
     Ok(out)
 }

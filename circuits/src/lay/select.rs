@@ -1,23 +1,31 @@
 //! Select: pure rewiring. Output element `i` is the source of element `index[i]` of the
 //! concatenated operands; no rows, no witness.
 
-use halo2_proofs::plonk::Error;
-
-use crate::lay::node_io::NodeIo;
-use crate::layout::Src;
+use crate::error::LayoutFault;
+use crate::lay::ctx::{NodeCtx, Src};
 
 /// The sources of the selected elements.
-pub(crate) fn select(io: &NodeIo<'_>, index: &[usize]) -> Result<Vec<Src>, Error> {
-    let all: Vec<Src> = io.srcs.iter().flat_map(|s| s.iter().copied()).collect();
+pub(crate) fn lay(ctx: &NodeCtx<'_>, index: &[usize]) -> Result<Vec<Src>, LayoutFault> {
+    let all: Vec<Src> = ctx
+        .operands
+        .iter()
+        .flat_map(|o| o.src.iter().copied())
+        .collect();
     index
         .iter()
-        .map(|&i| all.get(i).copied().ok_or(Error::Synthesis))
+        .map(|&i| {
+            all.get(i).copied().ok_or(LayoutFault::Length {
+                what: "selected operands",
+                expected: i + 1,
+                got: all.len(),
+            })
+        })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use zkinfer_models::{QGraph, QNode, QOp, QTensor};
+    use zkinfer_ir::{QGraph, QNode, QOp, QTensor};
 
     use crate::testing::*;
 

@@ -7,7 +7,7 @@
 //! every `s`-th row and column. None of these change a single product or partial sum.
 
 use candle_core::{DType, Device, Tensor};
-use zkinfer_models::geometry::ConvGeom;
+use zkinfer_ir::geometry::ConvGeom;
 
 use super::{index_tensor, linear_path, linear_worst_case, malformed, LinearPath, Operand};
 use super::{RuntimeError, I64_CHUNK};

@@ -1,7 +1,7 @@
 //! Elementwise integer ops on I64 tensors: `Mul`, `MulConst`, `Max`, `Div`.
 
 use candle_core::{DType, Device, Tensor};
-use zkinfer_models::EvalError;
+use zkinfer_ir::EvalError;
 
 use super::{check_i64, malformed, Operand, RuntimeError};
 use crate::error::AtNode;

@@ -1,7 +1,7 @@
 //! Ops that only move values: `Lookup` (a gather from a table) and `Select` (rewiring).
 
 use candle_core::{DType, Device, Tensor};
-use zkinfer_models::{EvalError, Table};
+use zkinfer_ir::{EvalError, Table};
 
 use super::{index_tensor, malformed, Operand, RuntimeError};
 use crate::error::AtNode;

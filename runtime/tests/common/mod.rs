@@ -6,9 +6,9 @@ mod macros;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zkinfer_models::geometry::ConvGeom;
-use zkinfer_models::semantics::{self, Trace};
-use zkinfer_models::{EvalError, QGraph, QNode, QOp, QTensor, Table};
+use zkinfer_ir::geometry::ConvGeom;
+use zkinfer_ir::semantics::{self, Trace};
+use zkinfer_ir::{EvalError, QGraph, QNode, QOp, QTensor, Table};
 use zkinfer_runtime::{Device, RuntimeError};
 
 /// Random inputs per conformance case (the extremes come on top).

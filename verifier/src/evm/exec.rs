@@ -158,7 +158,7 @@ pub fn verify_calldata_in_evm(key: &VerifierKey, calldata: &[u8]) -> Result<u64,
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvmVerified {
     /// The proven output.
-    pub output: zkinfer_models::proof_file::TensorValues,
+    pub output: zkinfer_ir::proof_file::TensorValues,
     /// Gas of the verifying transaction (including the 21,000 base and the calldata).
     pub gas: u64,
     /// Gas of deploying the verifier and its key contract.
@@ -175,7 +175,7 @@ pub struct EvmVerified {
 /// precompiled Solidity verifier with this key's data and sends it the proof's calldata.
 pub fn verify_in_evm(
     key: &VerifierKey,
-    proof: &zkinfer_models::proof_file::ProofFile,
+    proof: &zkinfer_ir::proof_file::ProofFile,
 ) -> Result<EvmVerified, VerifyError> {
     crate::verify::check_public(key, proof)?;
     let (mut deployed, evm_key) = deploy_verifier(key)?;

@@ -9,8 +9,8 @@
 //! the integer arithmetic. Ops whose output the circuit range-checks (Rescale, Div) only
 //! need their own parameters bounded.
 
+use crate::qgraph::MAX_BOUND_BITS;
 use crate::qgraph::{QGraph, QNode, QOp};
-use crate::quantize::MAX_BOUND_BITS;
 
 /// Largest `shift` of a Rescale or Div: `2^(shift+1)` and every product with it stay far
 /// below the field modulus.

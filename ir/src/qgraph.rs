@@ -6,7 +6,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::ConvGeom;
-use crate::graph::TensorId;
+
+/// Index of a tensor in a graph (float or quantized); tensor 0 is the graph input.
+pub type TensorId = usize;
+
+/// Largest static bound, in bits, that the runtime and circuit support: every value and
+/// every partial sum stays below `2^MAX_BOUND_BITS`, far from the field modulus.
+pub const MAX_BOUND_BITS: u32 = 62;
 
 /// Static description of one quantized tensor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::geometry::ConvGeom;
 
-/// Index of a tensor in a [`Graph`] or [`crate::QGraph`]: 0 is the input, `i + 1` is node `i`'s output.
-pub type TensorId = usize;
+pub use zkinfer_ir::qgraph::TensorId;
 
 /// A float model: one input tensor, straight-line nodes, one output tensor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

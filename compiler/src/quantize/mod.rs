@@ -25,8 +25,7 @@ use crate::input::quantize_values;
 use crate::qgraph::{QGraph, QOp, QTensor};
 use builder::Builder;
 
-/// Largest static bound (in bits) a tensor may have: accumulators must fit in i64.
-pub const MAX_BOUND_BITS: u32 = 62;
+pub use zkinfer_ir::qgraph::MAX_BOUND_BITS;
 
 /// Quantization settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

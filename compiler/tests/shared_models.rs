@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use zkinfer_models::onnx::import_file;
+use zkinfer_compiler::onnx::import_file;
 
 fn models_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/models"))

@@ -1,0 +1,58 @@
+//! Layout of `Linear`: per input row and output unit, one dot product on the linear chip
+//! whose lanes are copied from the input row, against fixed weights plus the bias.
+
+use halo2_proofs::circuit::Value;
+use halo2_proofs::halo2curves::bn256::Fr;
+
+use crate::chips::linear::{running_sums, LinearConfig};
+use crate::error::LayoutFault;
+use crate::lay::ctx::{expect_len, value, NodeCtx, Src, Walk};
+use crate::lay::{tamper, NodeRows, RowsCtx};
+
+/// Rows: one dot product of `n_in` lanes per output element.
+pub(crate) fn rows(rc: &RowsCtx<'_>, n_in: usize, n_out: usize) -> NodeRows {
+    let dots = rc.numel() / n_out.max(1) * n_out;
+    NodeRows::plain(dots * LinearConfig::rows_per_dot(n_in, rc.lanes))
+}
+
+/// `y[r, j] = bias[j] + Σ_i weight[j, i] · x[r, i]`.
+pub(crate) fn lay(
+    linear: &LinearConfig,
+    walk: &mut Walk<'_, '_>,
+    ctx: &NodeCtx<'_>,
+    weight: &[i64],
+    bias: &[i64],
+    [n_in, n_out]: [usize; 2],
+) -> Result<Vec<Src>, LayoutFault> {
+    let x = ctx.operand(0)?;
+    if n_in == 0 || n_out == 0 {
+        return Err(LayoutFault::Parameter("a Linear needs n_in, n_out >= 1"));
+    }
+    expect_len("weight", n_in * n_out, weight.len())?;
+    expect_len("bias", n_out, bias.len())?;
+    let rows_in = x.src.len() / n_in;
+    x.expect_len(rows_in * n_in)?;
+    let lanes = linear.lanes();
+    let mut out = Vec::with_capacity(rows_in * n_out);
+    for r in 0..rows_in {
+        let xs = &x.src[r * n_in..(r + 1) * n_in];
+        let xv: Option<&[i64]> = x.val.map(|v| &v[r * n_in..(r + 1) * n_in]);
+        let lane_values: Vec<Value<Fr>> = (0..n_in)
+            .map(|i| value(xv.and_then(|v| v.get(i).copied())))
+            .collect();
+        for j in 0..n_out {
+            let w = &weight[j * n_in..(j + 1) * n_in];
+            let b = bias[j];
+            let mut sums = xv.map(|xv| running_sums(xv, w, b, lanes));
+            tamper!(ctx, r * n_out + j, dot_sums(&mut sums));
+            let row = walk.take(LinearConfig::rows_per_dot(n_in, lanes));
+            let (lane_cells, acc) =
+                linear.assign_dot(walk.region, row, &lane_values, w, b, sums.as_deref())?;
+            for (src, cell) in xs.iter().zip(lane_cells) {
+                walk.bind(*src, cell);
+            }
+            out.push(Src::Cell(acc));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,19 @@
+//! zkinfer IR: the quantized graph, its exact integer semantics, convolution geometry, the
+//! artifact, input and proof file formats, and model validation. The runtime, circuits,
+//! prover and verifier depend on this crate alone; ONNX import lives in `zkinfer-compiler`.
+
+pub mod artifact;
+pub mod error;
+pub mod geometry;
+pub mod input;
+pub mod proof_file;
+pub mod qgraph;
+pub mod semantics;
+#[cfg(feature = "test-utils")]
+pub mod testkit;
+pub mod validate;
+
+pub use error::{ArtifactError, EvalError};
+pub use qgraph::{QGraph, QNode, QOp, QTensor, Table, TensorId, MAX_BOUND_BITS};
+pub use semantics::Trace;
+pub use validate::InvalidModel;

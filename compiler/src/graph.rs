@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::ConvGeom;
+pub use zkinfer_ir::ElementOp;
 
 pub use zkinfer_ir::qgraph::TensorId;
 
@@ -134,6 +135,11 @@ pub enum Op {
         /// Source position of each output element in the concatenated inputs.
         index: Vec<usize>,
     },
+    /// An exact elementwise op of [`ElementOp`]'s family (Abs, ...): `y[i] = op(x[i])`.
+    Elementwise {
+        /// Which op.
+        op: ElementOp,
+    },
 }
 
 /// Elementwise functions that compile to lookup tables. Adding one takes a variant, an
@@ -257,6 +263,7 @@ impl Op {
             Op::Softmax { .. } => "Softmax",
             Op::LayerNorm { .. } => "LayerNorm",
             Op::Select { .. } => "Select",
+            Op::Elementwise { op } => op.name(),
         }
     }
 }
@@ -350,6 +357,7 @@ impl Graph {
                 Op::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
                 Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
                 Op::Reshape => arg(0).to_vec(),
+                Op::Elementwise { op } => arg(0).iter().map(|&x| op.float(x)).collect(),
                 op => eval_more_f64(op, node.inputs.len(), &|k| arg(k)),
             };
             values.push(out);
@@ -474,6 +482,11 @@ fn eval_more_f64<'a>(op: &Op, n_inputs: usize, arg: &dyn Fn(usize) -> &'a [f64])
                 .map(|&i| all.get(i).copied().unwrap_or(0.0))
                 .collect()
         }
-        Op::Linear { .. } | Op::AddConst { .. } | Op::Add | Op::Relu | Op::Reshape => Vec::new(),
+        Op::Linear { .. }
+        | Op::AddConst { .. }
+        | Op::Add
+        | Op::Relu
+        | Op::Reshape
+        | Op::Elementwise { .. } => Vec::new(),
     }
 }

@@ -3,6 +3,7 @@
 //! prover and verifier depend on this crate alone; ONNX import lives in `zkinfer-compiler`.
 
 pub mod artifact;
+pub mod elementwise;
 pub mod error;
 pub mod geometry;
 pub mod input;
@@ -13,6 +14,7 @@ pub mod semantics;
 pub mod testkit;
 pub mod validate;
 
+pub use elementwise::ElementOp;
 pub use error::{ArtifactError, EvalError};
 pub use qgraph::{QGraph, QNode, QOp, QTensor, Table, TensorId, MAX_BOUND_BITS};
 pub use semantics::Trace;

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::elementwise::ElementOp;
 use crate::geometry::ConvGeom;
 
 /// Index of a tensor in a graph (float or quantized); tensor 0 is the graph input.
@@ -117,6 +118,11 @@ pub enum QOp {
         /// Source position of each output element in the concatenated inputs.
         index: Vec<usize>,
     },
+    /// `y[i] = op(x[i])`, exact, at the operand's scale (see [`ElementOp`]).
+    Elementwise {
+        /// Which op.
+        op: ElementOp,
+    },
 }
 
 /// A function tabulated over a contiguous integer domain `[lo, lo + values.len())`.
@@ -173,6 +179,7 @@ impl QOp {
             QOp::Div { .. } => "Div",
             QOp::Lookup { .. } => "Lookup",
             QOp::Select { .. } => "Select",
+            QOp::Elementwise { op } => op.name(),
         }
     }
 }

@@ -273,6 +273,10 @@ pub fn apply(op: &QOp, operands: &[&[i64]], tables: &[Table]) -> Result<Vec<i64>
                 })
                 .collect()
         }
+        QOp::Elementwise { op } => first
+            .iter()
+            .map(|&x| op.int(x).ok_or(OpError::Malformed))
+            .collect(),
         QOp::Select { index } => {
             let total: usize = operands.iter().map(|o| o.len()).sum();
             index

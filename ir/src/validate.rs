@@ -190,6 +190,10 @@ impl QGraph {
                 arity(1)?;
                 Some(max_abs(factor).saturating_mul(operand(0)?))
             }
+            QOp::Elementwise { op } => {
+                arity(1)?;
+                Some(op.bound(operand(0)?))
+            }
             QOp::Relu | QOp::Reshape | QOp::Max { .. } => {
                 arity(1)?;
                 Some(operand(0)?)

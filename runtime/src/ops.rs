@@ -4,6 +4,7 @@
 //! bounds prove every intermediate is an integer below 2^53, hence exact.
 
 mod conv;
+mod element;
 mod elementwise;
 mod matmul;
 mod table;
@@ -101,6 +102,7 @@ pub(crate) fn apply(
         }
         QOp::Lookup { table } => table::lookup(name, first, tables, *table, device)?,
         QOp::Select { index } => table::select(name, operands, index, device)?,
+        QOp::Elementwise { op } => element::apply(name, first, *op)?,
     };
     let declared = node.out.numel();
     if out.elem_count() != declared {

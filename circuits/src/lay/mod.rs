@@ -8,6 +8,7 @@ pub(crate) mod arith;
 pub(crate) mod conv;
 pub(crate) mod ctx;
 pub(crate) mod div;
+pub(crate) mod element;
 pub(crate) mod linear;
 pub(crate) mod lookup;
 pub(crate) mod matmul;
@@ -101,6 +102,7 @@ pub(crate) fn rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
         QOp::Conv { geom, .. } => conv::rows(&rc, geom),
         QOp::MatMul { batch, m, k, n } => matmul::rows(&rc, [*batch, *m, *k, *n]),
         QOp::Mul | QOp::MulConst { .. } => arith::rows(&rc),
+        QOp::Elementwise { op } => element::rows(&rc, *op),
     }
 }
 
@@ -145,5 +147,6 @@ pub(crate) fn lay(
         QOp::Mul => arith::mul(&config.add, walk, ctx),
         QOp::MulConst { factor } => arith::mul_const(&config.add, walk, ctx, factor),
         QOp::Select { index } => select::lay(ctx, index),
+        QOp::Elementwise { op } => element::lay(config, walk, ctx, *op),
     }
 }

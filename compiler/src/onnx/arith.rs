@@ -11,7 +11,7 @@ use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::shape::{broadcast_shape, broadcast_to};
 use super::tensor::{Const, ConstData};
-use crate::graph::{Op, TensorId, UnaryFn};
+use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 
 /// The four arithmetic ops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -377,6 +377,34 @@ pub(crate) fn unary<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
             imp.bind(out, Value::Tensor(id));
         }
     }
+    Ok(())
+}
+
+/// An op of the exact elementwise family ([`ElementOp`]), folded when its input is a
+/// constant.
+pub(crate) fn elementwise<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let op = ElementOp::from_onnx(ctx.op())
+        .ok_or_else(|| ctx.unsupported("is not an exact elementwise op"))?;
+    let value = match imp.input(ctx, 0)? {
+        Value::Const(c) => {
+            let data = c
+                .to_f32()
+                .into_iter()
+                .map(|x| op.float(f64::from(x)) as f32)
+                .collect();
+            Value::Const(Rc::new(Const::f32(c.dims.clone(), data)))
+        }
+        Value::Tensor(t) => {
+            let shape = imp.shape(t).to_vec();
+            let node = Op::Elementwise { op };
+            Value::Tensor(imp.push(ctx, ctx.name.clone(), node, vec![t], shape)?)
+        }
+    };
+    imp.bind(out, value);
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
 use super::{arith, conv, linear, matmul, norm, reshape, rewire};
-use crate::graph::{Graph, Node, Op, TensorId, UnaryFn};
+use crate::graph::{ElementOp, Graph, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
 #[derive(Debug, Clone)]
@@ -332,6 +332,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Add" | "Sub" | "Mul" | "Div" => arith::binary(imp, ctx),
         op if UnaryFn::from_onnx(op).is_some() => arith::unary(imp, ctx),
         "Neg" => arith::neg(imp, ctx),
+        op if ElementOp::from_onnx(op).is_some() => arith::elementwise(imp, ctx),
         "Relu" => reshape::relu(imp, ctx),
         "Conv" => conv::conv(imp, ctx),
         "AveragePool" | "MaxPool" => conv::pool(imp, ctx),

@@ -143,6 +143,11 @@ pub(crate) fn lower(
             b.push(name, QOp::Max { group: window }, vec![windows], out)
         }
         Op::Relu => b.push(name, QOp::Relu, vec![x], QTensor { shape, ..xt }),
+        Op::Elementwise { op } => {
+            let bound = checked_bound(&name, op.bound(u128::from(xt.bound)))?;
+            let out = QTensor { shape, bound, ..xt };
+            b.push(name, QOp::Elementwise { op: *op }, vec![x], out)
+        }
         Op::Reshape => b.relabel(x, xt.scale, shape, name),
         Op::AddConst { constant } => {
             check_finite(&format!("constant of `{name}`"), constant)?;

@@ -245,6 +245,24 @@ fn lookup_graph(rng: &mut ChaCha8Rng) -> (QGraph, Vec<i64>) {
     (qgraph(n, bound as u64, nodes, vec![second, first]), input)
 }
 
+/// `|x|` of a random mix of signs (zero and both bounds included).
+fn abs_graph(rng: &mut ChaCha8Rng) -> (QGraph, Vec<i64>) {
+    let n = 12;
+    let bound = rng.gen_range(1..=1 << 20);
+    let op = QOp::Elementwise {
+        op: zkinfer_ir::ElementOp::Abs,
+    };
+    let nodes = vec![node("abs", op, vec![0], tensor(n, bound as u64))];
+    let mut input = random_ints(rng, n, bound);
+    input[..3].copy_from_slice(&[0, bound, -bound]);
+    (qgraph(n, bound as u64, nodes, Vec::new()), input)
+}
+
+#[test]
+fn abs() {
+    check_integer("abs", 6, abs_graph);
+}
+
 #[test]
 fn max() {
     check_integer("max", 6, max_graph);

@@ -8,15 +8,20 @@ use serde::{Deserialize, Serialize};
 
 /// An exact elementwise op `y[i] = f(x[i])` at the operand's scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ElementOp {}
+pub enum ElementOp {
+    /// `|x|`.
+    Abs,
+}
 
 impl ElementOp {
     /// Every op of the family.
-    pub const ALL: &'static [ElementOp] = &[];
+    pub const ALL: &'static [ElementOp] = &[ElementOp::Abs];
 
     /// The op's name (ONNX op type).
     pub fn name(self) -> &'static str {
-        match self {}
+        match self {
+            ElementOp::Abs => "Abs",
+        }
     }
 
     /// The op for ONNX op type `op_type`, if it belongs to this family.
@@ -25,17 +30,23 @@ impl ElementOp {
     }
 
     /// Float semantics (what onnxruntime computes).
-    pub fn float(self, _x: f64) -> f64 {
-        match self {}
+    pub fn float(self, x: f64) -> f64 {
+        match self {
+            ElementOp::Abs => x.abs(),
+        }
     }
 
     /// Exact integer semantics at the operand's scale; `None` on overflow.
-    pub fn int(self, _x: i64) -> Option<i64> {
-        match self {}
+    pub fn int(self, x: i64) -> Option<i64> {
+        match self {
+            ElementOp::Abs => x.checked_abs(),
+        }
     }
 
     /// Bound of the output for an operand bounded by `bound` (`|x| <= bound`).
-    pub fn bound(self, _bound: u128) -> u128 {
-        match self {}
+    pub fn bound(self, bound: u128) -> u128 {
+        match self {
+            ElementOp::Abs => bound,
+        }
     }
 }

@@ -9,7 +9,7 @@ use common::*;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use zkinfer_ir::geometry::ConvGeom;
-use zkinfer_ir::{EvalError, QGraph, QOp};
+use zkinfer_ir::{ElementOp, EvalError, QGraph, QOp};
 use zkinfer_runtime::Device;
 
 // ---- Conv ----------------------------------------------------------------------------
@@ -581,3 +581,22 @@ fn div_error_reports_the_first_bad_divisor() {
         }
     );
 }
+
+fn abs_graph(rng: &mut ChaCha8Rng, bound: u64) -> QGraph {
+    let input = qtensor(&[3, 8], 8, bound);
+    let scale = random_vec(rng, 24, 5);
+    let mixed = qtensor(&[3, 8], 8, bound * 5);
+    let abs = qtensor(&[3, 8], 8, bound * 5);
+    let op = QOp::Elementwise { op: ElementOp::Abs };
+    graph(
+        input,
+        vec![
+            node("mix", QOp::MulConst { factor: scale }, &[0], mixed),
+            node("abs", op, &[1], abs),
+        ],
+    )
+}
+
+conformance_test!(abs_small, |r: &mut _| abs_graph(r, 1 << 10));
+
+conformance_test!(abs_near_the_bound_limit, |r: &mut _| abs_graph(r, 1 << 59));

@@ -1,5 +1,7 @@
 //! Layouts of the exact elementwise family ([`ElementOp`]): one arm per op, each in a file
-//! of its own built from the existing chips.
+//! of its own (`element/<op>.rs`), built from the existing chips.
+
+mod abs;
 
 use zkinfer_ir::ElementOp;
 
@@ -9,16 +11,20 @@ use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::{NodeRows, RowsCtx};
 
 /// Rows of an elementwise node.
-pub(crate) fn rows(_rc: &RowsCtx<'_>, op: ElementOp) -> NodeRows {
-    match op {}
+pub(crate) fn rows(rc: &RowsCtx<'_>, op: ElementOp) -> NodeRows {
+    match op {
+        ElementOp::Abs => abs::rows(rc),
+    }
 }
 
 /// Lays out `y[i] = op(x[i])`.
 pub(crate) fn lay(
-    _config: &ModelConfig,
-    _walk: &mut Walk<'_, '_>,
-    _ctx: &NodeCtx<'_>,
+    config: &ModelConfig,
+    walk: &mut Walk<'_, '_>,
+    ctx: &NodeCtx<'_>,
     op: ElementOp,
 ) -> Result<Vec<Src>, LayoutFault> {
-    match op {}
+    match op {
+        ElementOp::Abs => abs::lay(&config.relu, &config.add, &config.range, walk, ctx),
+    }
 }

@@ -178,6 +178,33 @@ fn neg() {
 }
 
 #[test]
+fn abs_imports_folds_and_quantizes_exactly() {
+    use crate::graph::ElementOp;
+    let g = import(vec![node("Abs", "a", &["x"], &["y"], vec![])], vec![], &[3]);
+    assert_eq!(g.nodes[0].op, Op::Elementwise { op: ElementOp::Abs });
+    assert_close(&run(&g, &[-1.5, 0., 2.25]), &[1.5, 0., 2.25]);
+    // On a constant it folds away: Abs(-2) + x.
+    let nodes = vec![
+        node("Abs", "k", &["m2"], &["two"], vec![]),
+        node("Add", "a", &["x", "two"], &["y"], vec![]),
+    ];
+    let g = import(nodes, vec![scalar("m2", -2.)], &[2]);
+    assert_eq!(kinds(&g), ["AddConst"]);
+    assert_close(&run(&g, &[1., -3.]), &[3., -1.]);
+    // Quantized, it is one exact integer node at the input's scale and bound.
+    let g = import(vec![node("Abs", "a", &["x"], &["y"], vec![])], vec![], &[3]);
+    let config = crate::QuantizeConfig::default();
+    let q = crate::quantize(&g, &[vec![-1.0, 0.5, 1.0]], config, "abs").unwrap();
+    let last = q.graph.nodes.last().unwrap();
+    assert_eq!(last.op.kind(), "Abs");
+    assert_eq!(last.out.bound, q.graph.input.bound);
+    let x = zkinfer_ir::input::quantize_values(&[-0.75, 0.0, 0.5], config.scale);
+    let y = q.graph.eval(&x).unwrap();
+    let want: Vec<i64> = x.iter().map(|v| v.abs()).collect();
+    assert_eq!(y.get(q.graph.output).unwrap(), want.as_slice());
+}
+
+#[test]
 fn constants_fold() {
     // ((2 * 3) - 1) / 2 = 2.5 and Sqrt(16) = 4 computed at import; sigmoid(0) too.
     let nodes = vec![

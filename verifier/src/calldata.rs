@@ -3,22 +3,23 @@
 
 use zkinfer_ir::proof_file::ProofFile;
 
-use crate::error::VerifyError;
+use zkinfer_circuits::transcript::be_bytes;
+
+use crate::error::{MalformedProof, ProofMismatch, VerifyError};
 use crate::verify::fr_from_hex_be;
 
 /// Builds the calldata for `proof`. Every instance must be a canonical 32-byte field element.
 pub fn encode(proof: &ProofFile) -> Result<Vec<u8>, VerifyError> {
     let body = hex::decode(&proof.proof)
-        .map_err(|e| VerifyError::Malformed(format!("proof is not hex: {e}")))?;
+        .map_err(|source| VerifyError::Malformed(MalformedProof::NotHex { source }))?;
     let mut out = Vec::with_capacity(32 * proof.instances.len() + body.len());
-    for (i, text) in proof.instances.iter().enumerate() {
-        if fr_from_hex_be(text).is_none() {
-            return Err(VerifyError::Mismatch {
-                field: format!("instances[{i}]"),
-                detail: "not a 32-byte big-endian field element".into(),
-            });
-        }
-        out.extend(hex::decode(text).map_err(|e| VerifyError::Malformed(e.to_string()))?);
+    for (index, text) in proof.instances.iter().enumerate() {
+        let value =
+            fr_from_hex_be(text).ok_or(VerifyError::Mismatch(ProofMismatch::InstanceEncoding {
+                index,
+            }))?;
+        // The canonical encoding, so exactly the bytes of `text`.
+        out.extend(be_bytes(&value));
     }
     out.extend(body);
     Ok(out)
@@ -43,10 +44,19 @@ mod tests {
         assert_eq!(&data[32 * proof.instances.len()..], &body[..]);
         let mut bad = proof.clone();
         bad.instances[2] = "ff".repeat(32);
-        assert!(
-            matches!(encode(&bad), Err(VerifyError::Mismatch { field, .. }) if field == "instances[2]")
-        );
+        assert!(matches!(
+            encode(&bad),
+            Err(VerifyError::Mismatch(ProofMismatch::InstanceEncoding {
+                index: 2
+            }))
+        ));
+        bad.instances[2] = proof.instances[2].clone();
         bad.proof = "zz".into();
-        assert!(encode(&bad).is_err());
+        assert!(matches!(
+            encode(&bad),
+            Err(VerifyError::Malformed(MalformedProof::NotHex {
+                source: hex::FromHexError::InvalidHexCharacter { c: 'z', index: 0 }
+            }))
+        ));
     }
 }

@@ -1,6 +1,30 @@
 //! Why a proof was not accepted.
+//!
+//! Every variant of [`VerifyError`] that is not self-describing carries a typed cause, so a
+//! caller can tell what went wrong by matching, without parsing messages:
+//!
+//! - [`KeyProblem`]: what is wrong with a verifying key file;
+//! - [`ProofMismatch`]: which public field of a proof file disagrees with the key, and how;
+//! - [`MalformedProof`]: why the proof bytes could not be checked at all;
+//! - [`RejectReason`]: which step of halo2's verifier refused the proof;
+//! - [`UnsupportedCircuit`]: what the on-chain verifier cannot handle;
+//! - [`DeployFailure`] and [`EvmFailure`]: how a transaction in the embedded EVM failed.
+
+use std::path::PathBuf;
 
 use zkinfer_ir::ArtifactError;
+
+/// The error type of the embedded EVM (revm with an in-memory database) when it refuses a
+/// transaction before running it.
+#[cfg(feature = "evm")]
+pub type EvmTransactionError = revm::context::result::EVMError<
+    std::convert::Infallible,
+    revm::context::result::InvalidTransaction,
+>;
+
+/// Why the embedded EVM halted exceptionally (revm's reason).
+#[cfg(feature = "evm")]
+pub use revm::context::result::HaltReason;
 
 /// Errors of offline verification. Every variant except [`VerifyError::ProofRejected`]
 /// is raised before any cryptography runs.
@@ -8,14 +32,19 @@ use zkinfer_ir::ArtifactError;
 pub enum VerifyError {
     /// A file could not be read or is not the right kind of artifact.
     #[error(transparent)]
-    Artifact(#[from] ArtifactError),
+    Artifact(
+        /// The artifact error (it names the file).
+        #[from]
+        ArtifactError,
+    ),
     /// The verifying key file is damaged or was written for unsupported parameters.
-    #[error("verifying key {path}: {detail}")]
+    #[error("verifying key {}: {problem}", .path.display())]
     BadKey {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        detail: String,
+        /// The file (for a rebuilt key, the compiled model it was rebuilt from).
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        problem: KeyProblem,
     },
     /// The proof is for a different compiled model than the key.
     #[error(
@@ -27,14 +56,13 @@ pub enum VerifyError {
         /// Model hash in the key.
         key_model: String,
     },
-    /// A field of the proof file disagrees with the key (shape, scale, count).
-    #[error("proof field `{field}`: {detail}")]
-    Mismatch {
-        /// The JSON field.
-        field: String,
-        /// What is wrong.
-        detail: String,
-    },
+    /// A field of the proof file disagrees with the key (shape, scale, count, value).
+    #[error("proof field {0}")]
+    Mismatch(
+        /// Which field disagrees, and how.
+        #[source]
+        ProofMismatch,
+    ),
     /// An input value lies outside the range the circuit was compiled for.
     #[error("input[{index}] = {value} is outside the compiled range |x| <= {bound}")]
     InputOutOfRange {
@@ -45,19 +73,579 @@ pub enum VerifyError {
         /// The bound.
         bound: u64,
     },
-    /// The proof bytes are not valid hex or are cut short.
+    /// The proof bytes are not valid hex, have the wrong length, or cannot be parsed.
     #[error("proof bytes: {0}")]
-    Malformed(String),
+    Malformed(
+        /// What is wrong with the bytes.
+        #[source]
+        MalformedProof,
+    ),
     /// The cryptographic check failed: the proof does not prove this input and output.
     #[error("proof rejected: it does not prove this output for this input and model ({0})")]
-    ProofRejected(String),
+    ProofRejected(
+        /// Which check of halo2's verifier failed.
+        #[source]
+        RejectReason,
+    ),
     /// The circuit uses a feature the on-chain verifier does not implement.
     #[error("the EVM verifier does not support this circuit: {0}")]
-    EvmUnsupported(String),
+    EvmUnsupported(
+        /// The unsupported feature.
+        #[source]
+        UnsupportedCircuit,
+    ),
     /// The embedded EVM could not deploy the verifier.
     #[error("deploying the verifier in the embedded EVM failed: {0}")]
-    EvmDeploy(String),
-    /// The on-chain verifier rejected the proof (the call reverted).
-    #[error("the EVM verifier rejected the proof ({0})")]
-    EvmRejected(String),
+    EvmDeploy(
+        /// Why the deployment failed.
+        #[source]
+        DeployFailure,
+    ),
+    /// The on-chain verifier rejected the proof (the call reverted, halted or did not return 1).
+    #[error("the EVM verifier rejected the proof: the call {0}")]
+    EvmRejected(
+        /// How the verifying call failed.
+        #[source]
+        EvmFailure,
+    ),
+}
+
+/// One of the three SRS points a verifying key's header records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SrsPoint {
+    /// The G1 generator (`srs.g1`).
+    G1,
+    /// The G2 generator (`srs.g2`).
+    G2,
+    /// `τ·G2` (`srs.s_g2`).
+    SG2,
+}
+
+impl std::fmt::Display for SrsPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SrsPoint::G1 => "srs.g1",
+            SrsPoint::G2 => "srs.g2",
+            SrsPoint::SG2 => "srs.s_g2",
+        })
+    }
+}
+
+/// What is wrong with a verifying key ([`VerifyError::BadKey`]).
+#[derive(Debug, thiserror::Error)]
+pub enum KeyProblem {
+    /// The payload ends before its JSON header does.
+    #[error("the header is cut short")]
+    HeaderCutShort,
+    /// The JSON header does not parse as a key header.
+    #[error("bad header: {source}")]
+    Header {
+        /// The JSON parser's error (it has the line and column).
+        source: serde_json::Error,
+    },
+    /// A circuit parameter in the header is outside what this verifier accepts.
+    #[error(
+        "unsupported circuit parameters: {parameter} = {value} is outside the range {min}..={max}"
+    )]
+    ParameterOutOfRange {
+        /// The parameter's name in the header's `circuit` object (`k`, `lanes`, `limbs`,
+        /// `limb_bits`).
+        parameter: &'static str,
+        /// Its value in the header.
+        value: u64,
+        /// The smallest accepted value.
+        min: u64,
+        /// The largest accepted value.
+        max: u64,
+    },
+    /// The header's SRS is not sized for the header's circuit.
+    #[error(
+        "unsupported circuit parameters: the SRS has k = {srs_k}, the circuit k = {circuit_k}"
+    )]
+    SrsSizeMismatch {
+        /// `srs.k` in the header.
+        srs_k: u32,
+        /// `circuit.k` in the header.
+        circuit_k: u32,
+    },
+    /// The public input and output together need more rows than the circuit has (or their
+    /// sizes overflow).
+    #[error(
+        "input shape {input_shape:?} and output shape {output_shape:?} do not fit a circuit of \
+         2^{k} rows"
+    )]
+    ShapesDoNotFit {
+        /// The header's input shape.
+        input_shape: Vec<usize>,
+        /// The header's output shape.
+        output_shape: Vec<usize>,
+        /// The header's `circuit.k`.
+        k: u32,
+    },
+    /// The halo2 key after the header is too short to hold its fixed-size prefix.
+    #[error("the key is cut short after the header")]
+    BodyCutShort,
+    /// The halo2 key's own `k` is not the header's.
+    #[error("the key's k ({key_k}) does not match its header's ({header_k})")]
+    KMismatch {
+        /// `circuit.k` in the header.
+        header_k: u32,
+        /// `k` in the halo2 key.
+        key_k: u32,
+    },
+    /// The halo2 key was written with compressed selectors, which zkinfer never makes.
+    #[error("compressed selectors are not supported")]
+    CompressedSelectors,
+    /// An SRS point in the header is not a valid curve point.
+    #[error("{point} is not a curve point")]
+    NotACurvePoint {
+        /// Which point.
+        point: SrsPoint,
+    },
+    /// halo2 panicked reading the key: its contents are inconsistent.
+    #[error("malformed verifying key")]
+    Unparseable,
+    /// halo2 could not read the key.
+    #[error("malformed verifying key: {source}")]
+    Read {
+        /// halo2's read error.
+        source: std::io::Error,
+    },
+    /// The key holds a different number of commitments than its circuit has columns.
+    #[error(
+        "commitment counts do not match the circuit: {fixed_got} fixed commitments for \
+         {fixed_expected} fixed columns, {permutation_got} permutation commitments for \
+         {permutation_expected} permutation columns"
+    )]
+    CommitmentCounts {
+        /// Fixed columns of the circuit.
+        fixed_expected: usize,
+        /// Fixed commitments in the key.
+        fixed_got: usize,
+        /// Columns in the circuit's permutation.
+        permutation_expected: usize,
+        /// Permutation commitments in the key.
+        permutation_got: usize,
+    },
+    /// Bytes follow the end of the halo2 key.
+    #[error("{count} trailing bytes after the key")]
+    TrailingBytes {
+        /// How many.
+        count: usize,
+    },
+    /// Rebuilding a key: the SRS given is not sized for the circuit.
+    #[error("cannot rebuild the key: the SRS has k = {srs_k}, the circuit uses k = {circuit_k}")]
+    RebuildSrsSize {
+        /// The SRS's `k`.
+        srs_k: u32,
+        /// The circuit's `k`.
+        circuit_k: u32,
+    },
+    /// Rebuilding a key: the compiled model is invalid.
+    #[error("cannot rebuild the key: {source}")]
+    InvalidModel {
+        /// Why the model is refused.
+        source: zkinfer_ir::InvalidModel,
+    },
+    /// Rebuilding a key: halo2's `keygen_vk` failed.
+    #[error("cannot rebuild the key: {source}")]
+    Keygen {
+        /// halo2's error.
+        source: halo2_proofs::plonk::Error,
+    },
+}
+
+/// One of the two public tensors of a proof file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PublicTensor {
+    /// The `input` object.
+    Input,
+    /// The `output` object.
+    Output,
+}
+
+impl std::fmt::Display for PublicTensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PublicTensor::Input => "input",
+            PublicTensor::Output => "output",
+        })
+    }
+}
+
+/// Which public field of a proof file disagrees with the key, and how
+/// ([`VerifyError::Mismatch`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofMismatch {
+    /// A tensor's shape is not the key's.
+    #[error("`{tensor}.shape`: {got:?}, the key expects {expected:?}")]
+    Shape {
+        /// Which tensor.
+        tensor: PublicTensor,
+        /// The key's shape.
+        expected: Vec<usize>,
+        /// The proof file's shape.
+        got: Vec<usize>,
+    },
+    /// A tensor's fixed-point scale is not the key's.
+    #[error("`{tensor}.scale`: {got}, the key expects {expected}")]
+    Scale {
+        /// Which tensor.
+        tensor: PublicTensor,
+        /// The key's scale (bits).
+        expected: u32,
+        /// The proof file's scale.
+        got: u32,
+    },
+    /// A tensor has a different number of integer values than its shape.
+    #[error("`{tensor}.ints`: {got} values, the key expects {expected}")]
+    IntCount {
+        /// Which tensor.
+        tensor: PublicTensor,
+        /// The number of elements of the key's shape.
+        expected: usize,
+        /// The number of values in the proof file.
+        got: usize,
+    },
+    /// A tensor's float value is not its integer divided by `2^scale`.
+    #[error("`{tensor}.floats[{index}]`: does not equal ints / 2^scale")]
+    Float {
+        /// Which tensor.
+        tensor: PublicTensor,
+        /// Flat index of the first inconsistent value.
+        index: usize,
+    },
+    /// The file has a different number of public instances than the input and output give.
+    #[error("`instances`: {got} values, expected {expected}")]
+    InstanceCount {
+        /// The number of input and output values.
+        expected: usize,
+        /// The number of instances in the file.
+        got: usize,
+    },
+    /// An instance is not a canonical field element in 32-byte big-endian hex.
+    #[error("`instances[{index}]`: not a 32-byte big-endian field element")]
+    InstanceEncoding {
+        /// Its index.
+        index: usize,
+    },
+    /// An instance is a field element, but not the input or output value at its index.
+    #[error("`instances[{index}]`: does not match the input and output values")]
+    InstanceValue {
+        /// Its index.
+        index: usize,
+    },
+}
+
+impl ProofMismatch {
+    /// The JSON path of the field in the proof file, e.g. `output.scale` or `instances[3]`.
+    pub fn field(&self) -> String {
+        match self {
+            ProofMismatch::Shape { tensor, .. } => format!("{tensor}.shape"),
+            ProofMismatch::Scale { tensor, .. } => format!("{tensor}.scale"),
+            ProofMismatch::IntCount { tensor, .. } => format!("{tensor}.ints"),
+            ProofMismatch::Float { tensor, index } => format!("{tensor}.floats[{index}]"),
+            ProofMismatch::InstanceCount { .. } => "instances".into(),
+            ProofMismatch::InstanceEncoding { index } | ProofMismatch::InstanceValue { index } => {
+                format!("instances[{index}]")
+            }
+        }
+    }
+}
+
+/// Why proof bytes could not be checked ([`VerifyError::Malformed`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MalformedProof {
+    /// The proof field is not hex.
+    #[error("not hex: {source}")]
+    NotHex {
+        /// The hex decoder's error (the bad character and its index, or odd length).
+        source: hex::FromHexError,
+    },
+    /// The proof is not the exact length a proof for this key has: cut short, or followed by
+    /// trailing bytes.
+    #[error("{got} bytes, but a proof for this key is {expected} bytes")]
+    Length {
+        /// The length of every proof for this key, in bytes.
+        expected: usize,
+        /// The length of this proof, in bytes.
+        got: usize,
+    },
+    /// halo2's verifier panicked parsing the proof.
+    #[error("the verifier could not parse the proof")]
+    Unparseable,
+    /// The EVM calldata (public values, then the proof) is not the length the on-chain
+    /// verifier expects.
+    #[error("the calldata is {got} bytes, the key expects {expected}")]
+    CalldataLength {
+        /// The calldata length the key data fixes, in bytes.
+        expected: usize,
+        /// The length of this calldata, in bytes.
+        got: usize,
+    },
+}
+
+/// Which step of halo2's verifier refused the proof ([`VerifyError::ProofRejected`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RejectReason {
+    /// The final KZG pairing check failed: the committed polynomials do not satisfy the
+    /// constraints at the challenge point (halo2's `Error::ConstraintSystemFailure`).
+    #[error("the final pairing check failed")]
+    PairingCheck,
+    /// The multi-opening argument could not be formed from the proof (halo2's
+    /// `Error::Opening`).
+    #[error("the multi-opening argument is invalid")]
+    Opening,
+    /// A commitment or evaluation in the proof is not a valid encoding (halo2's
+    /// `Error::Transcript`): a coordinate or scalar not below its modulus, a point not on the
+    /// curve, the point at infinity.
+    #[error("a proof element is not valid: {source}")]
+    Transcript {
+        /// The transcript's read error.
+        source: std::io::Error,
+    },
+    /// The key's circuit does not have exactly one public-value column (halo2's
+    /// `Error::InvalidInstances`).
+    #[error("the public values do not match the circuit's instance columns")]
+    InstanceColumns,
+    /// More public values than the circuit has usable rows (halo2's
+    /// `Error::InstanceTooLarge`).
+    #[error("{count} public values are more than the circuit has rows for")]
+    TooManyPublicValues {
+        /// The number of public values given.
+        count: usize,
+    },
+    /// Another halo2 error, which its verifier does not raise today.
+    #[error("halo2 error {halo2_variant}")]
+    Other {
+        /// The name of the `halo2_proofs::plonk::Error` variant.
+        halo2_variant: &'static str,
+    },
+}
+
+impl RejectReason {
+    /// Classifies an error of halo2's `verify_proof` on `count` public values.
+    pub(crate) fn from_halo2(e: halo2_proofs::plonk::Error, count: usize) -> Self {
+        use halo2_proofs::plonk::Error;
+        match e {
+            Error::ConstraintSystemFailure => RejectReason::PairingCheck,
+            Error::Opening => RejectReason::Opening,
+            Error::Transcript(source) => RejectReason::Transcript { source },
+            Error::InvalidInstances => RejectReason::InstanceColumns,
+            Error::InstanceTooLarge => RejectReason::TooManyPublicValues { count },
+            Error::Synthesis => RejectReason::Other {
+                halo2_variant: "Synthesis",
+            },
+            Error::BoundsFailure => RejectReason::Other {
+                halo2_variant: "BoundsFailure",
+            },
+            Error::NotEnoughRowsAvailable { .. } => RejectReason::Other {
+                halo2_variant: "NotEnoughRowsAvailable",
+            },
+            Error::NotEnoughColumnsForConstants => RejectReason::Other {
+                halo2_variant: "NotEnoughColumnsForConstants",
+            },
+            Error::ColumnNotInPermutation(_) => RejectReason::Other {
+                halo2_variant: "ColumnNotInPermutation",
+            },
+            Error::TableError(_) => RejectReason::Other {
+                halo2_variant: "TableError",
+            },
+        }
+    }
+}
+
+/// A kind of column a gate can query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnKind {
+    /// A witness column.
+    Advice,
+    /// A column fixed by the key.
+    Fixed,
+}
+
+impl std::fmt::Display for ColumnKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ColumnKind::Advice => "advice",
+            ColumnKind::Fixed => "fixed",
+        })
+    }
+}
+
+/// What the on-chain verifier cannot handle in a circuit ([`VerifyError::EvmUnsupported`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnsupportedCircuit {
+    /// The circuit uses challenges (multi-phase advice), in its constraint system or a gate.
+    #[error("circuits with challenges")]
+    Challenges,
+    /// The circuit does not have exactly one public-value column.
+    #[error(
+        "the public values must be one column read at its own row ({columns} instance columns)"
+    )]
+    InstanceColumns {
+        /// The number of instance columns.
+        columns: usize,
+    },
+    /// The public values are read at another column or row than their own.
+    #[error(
+        "the public values must be one column read at its own row (a query of instance column \
+         {column} at rotation {rotation})"
+    )]
+    InstanceQuery {
+        /// The queried instance column.
+        column: usize,
+        /// The rotation it is read at.
+        rotation: i32,
+    },
+    /// The circuit has no copy constraints (so no permutation argument).
+    #[error("a circuit without copy constraints")]
+    NoCopyConstraints,
+    /// The halo2 multi-opening uses more points than the verifier's plan holds.
+    #[error("{points} opening points, more than the verifier's {max}")]
+    TooManyOpeningPoints {
+        /// The number of distinct rotations opened.
+        points: usize,
+        /// The most the verifier supports.
+        max: usize,
+    },
+    /// Two rotations of one opening set give the same point (no interpolation exists).
+    #[error("repeated opening point")]
+    RepeatedOpeningPoint,
+    /// A count in the key data does not fit its 32-bit word.
+    #[error("a count ({count}) does not fit 32 bits")]
+    CountTooLarge {
+        /// The count.
+        count: usize,
+    },
+    /// The proof is too long for the offsets the verifier encodes.
+    #[error("the proof is too long: calldata offset {offset} does not fit {bits} bits")]
+    CalldataOffset {
+        /// The offset.
+        offset: usize,
+        /// The width of the field that must hold it.
+        bits: u32,
+    },
+    /// The key's G1 generator is not a curve point.
+    #[error("the key's G1 generator is not a curve point")]
+    G1Generator,
+    /// A gate reads a column at a rotation the constraint system does not query.
+    #[error("no query of {kind} column {column} at rotation {rotation}")]
+    MissingQuery {
+        /// The column's kind.
+        kind: ColumnKind,
+        /// The column's index among those of its kind.
+        column: usize,
+        /// The rotation the gate reads.
+        rotation: i32,
+    },
+    /// A gate still holds a selector (halo2 compiles selectors to fixed columns first).
+    #[error("an uncompiled selector in a gate")]
+    UncompiledSelector,
+    /// More lookups than the program's 16-bit lookup index can name.
+    #[error("{lookups} lookups, more than a 16-bit index can name")]
+    TooManyLookups {
+        /// The number of lookups.
+        lookups: usize,
+    },
+    /// A constraint needs a deeper stack than the verifier's.
+    #[error("a constraint needs a stack of {depth} (the verifier has {max})")]
+    StackTooDeep {
+        /// The depth needed.
+        depth: usize,
+        /// The verifier's stack depth.
+        max: usize,
+    },
+    /// The key data is larger than a contract may be (EIP-170).
+    #[error(
+        "the key data is {size} bytes, more than a contract can hold ({max}); recompile with a \
+         smaller --max-lanes for a narrower circuit"
+    )]
+    KeyDataTooLarge {
+        /// The key data's size in bytes.
+        size: usize,
+        /// The most key data a contract can hold, in bytes: EIP-170's code size limit less
+        /// the key contract's leading STOP byte.
+        max: usize,
+    },
+}
+
+/// Why the verifier could not be deployed in the embedded EVM ([`VerifyError::EvmDeploy`]).
+#[derive(Debug, thiserror::Error)]
+pub enum DeployFailure {
+    /// The bundled solc output is not JSON.
+    #[error("bad precompiled verifier: {source}")]
+    BuildJson {
+        /// The JSON parser's error.
+        source: serde_json::Error,
+    },
+    /// The bundled solc output has no creation bytecode for the verifier.
+    #[error("precompiled verifier has no bytecode")]
+    NoBytecode,
+    /// The bundled creation bytecode is not hex.
+    #[error("bad precompiled verifier: the bytecode is not hex: {source}")]
+    BytecodeHex {
+        /// The hex decoder's error.
+        source: hex::FromHexError,
+    },
+    /// The creation transaction failed.
+    #[error("the creation transaction {0}")]
+    Transaction(
+        /// How it failed.
+        #[source]
+        EvmFailure,
+    ),
+}
+
+/// How a transaction in the embedded EVM failed: what revm reported, or what the call
+/// returned when that was not what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvmFailure {
+    /// revm refused the transaction before running it.
+    #[cfg(feature = "evm")]
+    #[error("was refused by the embedded EVM: {source}")]
+    Invalid {
+        /// revm's error.
+        source: EvmTransactionError,
+    },
+    /// The code executed `REVERT`.
+    #[error("reverted after {gas_used} gas, with revert data 0x{}", hex::encode(.output))]
+    Reverted {
+        /// Gas used by the transaction, including the 21,000 base and the calldata.
+        gas_used: u64,
+        /// The revert data (empty for a bare `revert()`).
+        output: Vec<u8>,
+    },
+    /// Execution halted exceptionally (out of gas, invalid opcode, ...), spending all its gas.
+    #[cfg(feature = "evm")]
+    #[error("halted after {gas_used} gas: {reason:?}")]
+    Halted {
+        /// Gas used by the transaction (the gas limit).
+        gas_used: u64,
+        /// revm's reason.
+        reason: HaltReason,
+    },
+    /// The verifier's call succeeded but did not return the 32-byte word 1.
+    #[error("returned 0x{} instead of 1", hex::encode(.output))]
+    ReturnedNotOne {
+        /// Gas used by the transaction.
+        gas_used: u64,
+        /// What it returned.
+        output: Vec<u8>,
+    },
+    /// A call succeeded but returned output of the wrong length.
+    #[error("returned {} bytes instead of {expected}", .output.len())]
+    OutputLength {
+        /// The expected length in bytes.
+        expected: usize,
+        /// What it returned.
+        output: Vec<u8>,
+    },
+    /// The transaction succeeded with the wrong kind of result: a creation that made no
+    /// contract, or a call that reported a creation.
+    #[error("succeeded after {gas_used} gas with the wrong kind of result")]
+    WrongResultKind {
+        /// Gas used by the transaction.
+        gas_used: u64,
+    },
 }

@@ -15,7 +15,7 @@ use zkinfer_circuits::ModelCircuit;
 use zkinfer_ir::artifact::{self, ArtifactKind, ModelHash};
 use zkinfer_ir::QGraph;
 
-use crate::error::VerifyError;
+use crate::error::{KeyProblem, SrsPoint, VerifyError};
 
 /// Largest circuit parameters a key may declare (guards against hostile files).
 const MAX_K: u32 = 26;
@@ -57,12 +57,10 @@ impl std::fmt::Debug for KeyDigest {
 
 /// KZG verifier parameters from the SRS points a key's header records.
 fn verifier_params(header: &VkHeader, path: &Path) -> Result<ParamsKZG<Bn256>, VerifyError> {
-    let g1 = points::decode_g1(&header.srs.g1)
-        .ok_or_else(|| bad(path, "srs.g1 is not a curve point"))?;
-    let g2 = points::decode_g2(&header.srs.g2)
-        .ok_or_else(|| bad(path, "srs.g2 is not a curve point"))?;
-    let s_g2 = points::decode_g2(&header.srs.s_g2)
-        .ok_or_else(|| bad(path, "srs.s_g2 is not a curve point"))?;
+    let not_a_point = |point| bad(path, KeyProblem::NotACurvePoint { point });
+    let g1 = points::decode_g1(&header.srs.g1).ok_or_else(|| not_a_point(SrsPoint::G1))?;
+    let g2 = points::decode_g2(&header.srs.g2).ok_or_else(|| not_a_point(SrsPoint::G2))?;
+    let s_g2 = points::decode_g2(&header.srs.s_g2).ok_or_else(|| not_a_point(SrsPoint::SG2))?;
     let base = ParamsKZG::<Bn256>::setup(1, ChaCha20Rng::seed_from_u64(0));
     Ok(base.from_parts(header.circuit.k, vec![g1], Some(Vec::new()), g2, s_g2))
 }
@@ -78,10 +76,10 @@ pub struct VerifierKey {
     pub(crate) params: ParamsKZG<Bn256>,
 }
 
-fn bad(path: &Path, detail: impl Into<String>) -> VerifyError {
+fn bad(path: &Path, problem: KeyProblem) -> VerifyError {
     VerifyError::BadKey {
-        path: path.display().to_string(),
-        detail: detail.into(),
+        path: path.to_path_buf(),
+        problem,
     }
 }
 
@@ -95,17 +93,43 @@ impl VerifierKey {
     pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, VerifyError> {
         let (model_hash, payload) = artifact::decode(ArtifactKind::VerifyingKey, bytes, path)?;
         let (head, mut body) =
-            artifact::split_header(payload).ok_or_else(|| bad(path, "header cut short"))?;
-        let header: VkHeader =
-            serde_json::from_slice(head).map_err(|e| bad(path, format!("bad header: {e}")))?;
+            artifact::split_header(payload).ok_or_else(|| bad(path, KeyProblem::HeaderCutShort))?;
+        let header: VkHeader = serde_json::from_slice(head)
+            .map_err(|source| bad(path, KeyProblem::Header { source }))?;
         let c = &header.circuit;
-        if !(4..=MAX_K).contains(&c.k)
-            || !(1..=MAX_LANES).contains(&c.lanes)
-            || !(1..=MAX_LIMBS).contains(&c.limbs)
-            || !(1..=MAX_LIMB_BITS).contains(&c.limb_bits)
-            || header.srs.k != c.k
+        let ranges = [
+            ("k", u64::from(c.k), 4, u64::from(MAX_K)),
+            ("lanes", c.lanes as u64, 1, MAX_LANES as u64),
+            ("limbs", c.limbs as u64, 1, MAX_LIMBS as u64),
+            (
+                "limb_bits",
+                u64::from(c.limb_bits),
+                1,
+                u64::from(MAX_LIMB_BITS),
+            ),
+        ];
+        if let Some(&(parameter, value, min, max)) = ranges
+            .iter()
+            .find(|(_, value, min, max)| !(*min..=*max).contains(value))
         {
-            return Err(bad(path, format!("unsupported circuit parameters {c:?}")));
+            return Err(bad(
+                path,
+                KeyProblem::ParameterOutOfRange {
+                    parameter,
+                    value,
+                    min,
+                    max,
+                },
+            ));
+        }
+        if header.srs.k != c.k {
+            return Err(bad(
+                path,
+                KeyProblem::SrsSizeMismatch {
+                    srs_k: header.srs.k,
+                    circuit_k: c.k,
+                },
+            ));
         }
         // Every consumer multiplies the shapes out; they must fit the circuit's rows.
         let numel = |shape: &[usize]| shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
@@ -116,20 +140,32 @@ impl VerifierKey {
         if !fits {
             return Err(bad(
                 path,
-                format!(
-                    "input shape {:?} and output shape {:?} do not fit a circuit of 2^{} rows",
-                    header.input_shape, header.output_shape, c.k
-                ),
+                KeyProblem::ShapesDoNotFit {
+                    input_shape: header.input_shape.clone(),
+                    output_shape: header.output_shape.clone(),
+                    k: c.k,
+                },
             ));
         }
         // halo2's VK starts with a version byte and k; check k before it sizes anything.
         let k_bytes: Option<[u8; 4]> = body.get(1..5).and_then(|s| s.try_into().ok());
-        if k_bytes.map(u32::from_le_bytes) != Some(c.k) {
-            return Err(bad(path, "the key's k does not match its header"));
+        let key_k = k_bytes
+            .map(u32::from_le_bytes)
+            .ok_or_else(|| bad(path, KeyProblem::BodyCutShort))?;
+        if key_k != c.k {
+            return Err(bad(
+                path,
+                KeyProblem::KMismatch {
+                    header_k: c.k,
+                    key_k,
+                },
+            ));
         }
         // zkinfer keys never compress selectors; refusing them also bounds what reading allocates.
-        if body.get(5) != Some(&0) {
-            return Err(bad(path, "compressed selectors are not supported"));
+        match body.get(5) {
+            Some(0) => {}
+            Some(_) => return Err(bad(path, KeyProblem::CompressedSelectors)),
+            None => return Err(bad(path, KeyProblem::BodyCutShort)),
         }
         let params = verifier_params(&header, path)?;
         let circuit_params = c.clone();
@@ -141,17 +177,26 @@ impl VerifierKey {
             );
             (vk, body.len())
         })
-        .map_err(|_| bad(path, "malformed verifying key"))?;
-        let vk = vk.map_err(|e| bad(path, format!("malformed verifying key: {e}")))?;
+        .map_err(|_| bad(path, KeyProblem::Unparseable))?;
+        let vk = vk.map_err(|source| bad(path, KeyProblem::Read { source }))?;
         // halo2 trusts these counts when verifying; a short list would index out of bounds.
         let cs = vk.cs();
-        if vk.fixed_commitments().len() != cs.num_fixed_columns()
-            || vk.permutation().commitments().len() != cs.permutation().get_columns().len()
-        {
-            return Err(bad(path, "commitment counts do not match the circuit"));
+        let (fixed_expected, fixed_got) = (cs.num_fixed_columns(), vk.fixed_commitments().len());
+        let permutation_expected = cs.permutation().get_columns().len();
+        let permutation_got = vk.permutation().commitments().len();
+        if fixed_got != fixed_expected || permutation_got != permutation_expected {
+            return Err(bad(
+                path,
+                KeyProblem::CommitmentCounts {
+                    fixed_expected,
+                    fixed_got,
+                    permutation_expected,
+                    permutation_got,
+                },
+            ));
         }
         if rest != 0 {
-            return Err(bad(path, format!("{rest} trailing bytes after the key")));
+            return Err(bad(path, KeyProblem::TrailingBytes { count: rest }));
         }
         Ok(VerifierKey {
             header,
@@ -178,25 +223,53 @@ impl VerifierKey {
         origin: &Path,
     ) -> Result<Self, VerifyError> {
         use halo2_proofs::poly::commitment::Params;
-        let rebuild_error =
-            |detail: String| bad(origin, format!("cannot rebuild the key: {detail}"));
         if srs.k() != header.circuit.k {
-            return Err(rebuild_error(format!(
-                "the SRS has k = {}, the circuit uses k = {}",
-                srs.k(),
-                header.circuit.k
-            )));
+            return Err(bad(
+                origin,
+                KeyProblem::RebuildSrsSize {
+                    srs_k: srs.k(),
+                    circuit_k: header.circuit.k,
+                },
+            ));
         }
-        graph.validate().map_err(|e| rebuild_error(e.to_string()))?;
+        graph
+            .validate()
+            .map_err(|source| bad(origin, KeyProblem::InvalidModel { source }))?;
         let params = verifier_params(&header, origin)?;
         let circuit = ModelCircuit::keygen(graph, header.circuit.clone());
-        let vk = keygen_vk(srs, &circuit).map_err(|e| rebuild_error(e.to_string()))?;
+        let vk = keygen_vk(srs, &circuit)
+            .map_err(|source| bad(origin, KeyProblem::Keygen { source }))?;
         Ok(VerifierKey {
             header,
             model_hash,
             vk,
             params,
         })
+    }
+
+    /// The length in bytes of every proof for this key (halo2 SHPLONK with zkinfer's EVM
+    /// transcript: 64-byte points and 32-byte scalars, in the order halo2's verifier reads
+    /// them; the public values are not part of the proof).
+    pub fn proof_len(&self) -> usize {
+        let cs = self.vk.cs();
+        let lookups = cs.lookups().len();
+        let perm_columns = cs.permutation().get_columns().len();
+        // halo2 splits the permutation into sets of `degree - 2` columns.
+        let perm_sets = perm_columns.div_ceil(cs.degree().saturating_sub(2).max(1));
+        let points = cs.num_advice_columns()
+            + 2 * lookups // permuted input and table
+            + perm_sets // permutation products
+            + lookups // lookup products
+            + 1 // the vanishing argument's random polynomial
+            + self.vk.get_domain().get_quotient_poly_degree() // quotient pieces
+            + 2; // SHPLONK's h1 and h2
+        let scalars = cs.advice_queries().len()
+            + cs.fixed_queries().len()
+            + 1 // the random polynomial's evaluation
+            + perm_columns // permutation column evaluations
+            + (3 * perm_sets).saturating_sub(1) // z(x), z(ωx) per set, z(ω^last·x) but the last
+            + 5 * lookups;
+        64 * points + 32 * scalars
     }
 
     /// True when the key was made from a locally generated test SRS.

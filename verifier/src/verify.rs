@@ -12,7 +12,7 @@ use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead};
 use zkinfer_ir::artifact::hash_hex;
 use zkinfer_ir::proof_file::{ProofFile, TensorValues};
 
-use crate::error::VerifyError;
+use crate::error::{MalformedProof, ProofMismatch, PublicTensor, RejectReason, VerifyError};
 use crate::key::VerifierKey;
 
 /// What a successful verification establishes.
@@ -24,43 +24,36 @@ pub struct Verified {
     pub insecure_srs: bool,
 }
 
-fn mismatch(field: &str, detail: String) -> VerifyError {
-    VerifyError::Mismatch {
-        field: field.to_string(),
-        detail,
-    }
-}
-
 fn check_tensor(
-    field: &str,
+    tensor: PublicTensor,
     t: &TensorValues,
     shape: &[usize],
     scale: u32,
-) -> Result<(), VerifyError> {
+) -> Result<(), ProofMismatch> {
     if t.shape != shape {
-        return Err(mismatch(
-            &format!("{field}.shape"),
-            format!("{:?}, the key expects {shape:?}", t.shape),
-        ));
+        return Err(ProofMismatch::Shape {
+            tensor,
+            expected: shape.to_vec(),
+            got: t.shape.clone(),
+        });
     }
     if t.scale != scale {
-        return Err(mismatch(
-            &format!("{field}.scale"),
-            format!("{}, the key expects {scale}", t.scale),
-        ));
+        return Err(ProofMismatch::Scale {
+            tensor,
+            expected: scale,
+            got: t.scale,
+        });
     }
     let n: usize = shape.iter().product();
     if t.ints.len() != n {
-        return Err(mismatch(
-            &format!("{field}.ints"),
-            format!("{} values, the key expects {n}", t.ints.len()),
-        ));
+        return Err(ProofMismatch::IntCount {
+            tensor,
+            expected: n,
+            got: t.ints.len(),
+        });
     }
-    if let Some(i) = t.first_inconsistent_float() {
-        return Err(mismatch(
-            &format!("{field}.floats[{i}]"),
-            "does not equal ints / 2^scale".into(),
-        ));
+    if let Some(index) = t.first_inconsistent_float() {
+        return Err(ProofMismatch::Float { tensor, index });
     }
     Ok(())
 }
@@ -88,8 +81,20 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         });
     }
     let h = &key.header;
-    check_tensor("input", &proof.input, &h.input_shape, h.input_scale)?;
-    check_tensor("output", &proof.output, &h.output_shape, h.output_scale)?;
+    check_tensor(
+        PublicTensor::Input,
+        &proof.input,
+        &h.input_shape,
+        h.input_scale,
+    )
+    .map_err(VerifyError::Mismatch)?;
+    check_tensor(
+        PublicTensor::Output,
+        &proof.output,
+        &h.output_shape,
+        h.output_scale,
+    )
+    .map_err(VerifyError::Mismatch)?;
     if let Some((index, &value)) = proof
         .input
         .ints
@@ -105,21 +110,24 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
     }
     let instances = public_values(&proof.input.ints, &proof.output.ints);
     if proof.instances.len() != instances.len() {
-        return Err(mismatch(
-            "instances",
-            format!(
-                "{} values, expected {}",
-                proof.instances.len(),
-                instances.len()
-            ),
-        ));
+        return Err(VerifyError::Mismatch(ProofMismatch::InstanceCount {
+            expected: instances.len(),
+            got: proof.instances.len(),
+        }));
     }
-    for (i, (text, expected)) in proof.instances.iter().zip(&instances).enumerate() {
-        if fr_from_hex_be(text) != Some(*expected) {
-            return Err(mismatch(
-                &format!("instances[{i}]"),
-                "does not match the input and output values".into(),
-            ));
+    for (index, (text, expected)) in proof.instances.iter().zip(&instances).enumerate() {
+        match fr_from_hex_be(text) {
+            None => {
+                return Err(VerifyError::Mismatch(ProofMismatch::InstanceEncoding {
+                    index,
+                }))
+            }
+            Some(value) if value != *expected => {
+                return Err(VerifyError::Mismatch(ProofMismatch::InstanceValue {
+                    index,
+                }))
+            }
+            Some(_) => {}
         }
     }
     Ok(instances)
@@ -128,8 +136,8 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
 /// Checks `proof` against `key`: model identity, public values, then the proof itself.
 pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyError> {
     let instances = check_public(key, proof)?;
-    let bytes =
-        hex::decode(&proof.proof).map_err(|e| VerifyError::Malformed(format!("not hex: {e}")))?;
+    let bytes = hex::decode(&proof.proof)
+        .map_err(|source| VerifyError::Malformed(MalformedProof::NotHex { source }))?;
     check_proof(key, &instances, &bytes)?;
     Ok(Verified {
         output: proof.output.clone(),
@@ -137,8 +145,16 @@ pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyEr
     })
 }
 
-/// Runs the SHPLONK/Keccak check of raw proof bytes against public values.
+/// Runs the SHPLONK/Keccak check of raw proof bytes against public values. A proof that is
+/// not [`VerifierKey::proof_len`] bytes long is refused before any cryptography runs.
 pub fn check_proof(key: &VerifierKey, instances: &[Fr], proof: &[u8]) -> Result<(), VerifyError> {
+    let expected = key.proof_len();
+    if proof.len() != expected {
+        return Err(VerifyError::Malformed(MalformedProof::Length {
+            expected,
+            got: proof.len(),
+        }));
+    }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut transcript = EvmTranscriptRead::init(proof);
         let strategy = SingleStrategy::new(&key.params);
@@ -158,13 +174,16 @@ pub fn check_proof(key: &VerifierKey, instances: &[Fr], proof: &[u8]) -> Result<
         (result, transcript.into_reader().len())
     }));
     match outcome {
-        Err(_) => Err(VerifyError::Malformed(
-            "the verifier could not parse the proof".into(),
-        )),
-        Ok((Err(e), _)) => Err(VerifyError::ProofRejected(e.to_string())),
-        Ok((Ok(()), 0)) => Ok(()),
-        Ok((Ok(()), rest)) => Err(VerifyError::Malformed(format!(
-            "{rest} trailing bytes after the proof"
+        Err(_) => Err(VerifyError::Malformed(MalformedProof::Unparseable)),
+        Ok((Err(e), _)) => Err(VerifyError::ProofRejected(RejectReason::from_halo2(
+            e,
+            instances.len(),
         ))),
+        Ok((Ok(()), 0)) => Ok(()),
+        // Unreachable while `proof_len` is exact; halo2's own reading is the backstop.
+        Ok((Ok(()), rest)) => Err(VerifyError::Malformed(MalformedProof::Length {
+            expected: proof.len().saturating_sub(rest),
+            got: proof.len(),
+        })),
     }
 }

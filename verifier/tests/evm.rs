@@ -11,6 +11,7 @@
 use std::path::Path;
 
 use zkinfer_ir::proof_file::ProofFile;
+use zkinfer_verifier::error::{EvmFailure, MalformedProof, ProofMismatch, PublicTensor};
 use zkinfer_verifier::evm::exec::{self, verify_calldata_in_evm, verify_in_evm, Deployed};
 use zkinfer_verifier::evm::key_data::hdr;
 use zkinfer_verifier::evm::{key_data, solidity, EvmKey};
@@ -50,7 +51,9 @@ fn harness() -> Harness {
 impl Harness {
     fn rejects(&mut self, data: &[u8], what: &str) {
         match self.deployed.call(data) {
-            Err(VerifyError::EvmRejected(_)) => {}
+            // A refusal is a REVERT, not an exceptional halt, well within the gas limit.
+            Err(VerifyError::EvmRejected(EvmFailure::Reverted { gas_used, .. }))
+                if gas_used < exec::GAS_LIMIT => {}
             other => panic!("{what}: expected a revert, got {other:?}"),
         }
     }
@@ -223,7 +226,27 @@ fn verify_in_evm_checks_the_proof_file_first() {
     bad.output.floats[0] = bad.output.ints[0] as f64 / f64::from(1u32 << bad.output.scale);
     assert!(matches!(
         verify_in_evm(&key, &bad),
-        Err(VerifyError::Mismatch { .. })
+        Err(VerifyError::Mismatch(ProofMismatch::InstanceValue { index }))
+            if index == proof.input.ints.len()
+    ));
+    // So does an inconsistent float.
+    let mut bad = proof.clone();
+    bad.output.floats[1] += 0.5;
+    assert!(matches!(
+        verify_in_evm(&key, &bad),
+        Err(VerifyError::Mismatch(ProofMismatch::Float {
+            tensor: PublicTensor::Output,
+            index: 1
+        }))
+    ));
+    // And a proof of the wrong length, with the same cause as offline.
+    let mut bad = proof.clone();
+    bad.proof.truncate(bad.proof.len() - 64);
+    let got = hex::decode(&bad.proof).unwrap().len();
+    assert!(matches!(
+        verify_in_evm(&key, &bad),
+        Err(VerifyError::Malformed(MalformedProof::Length { expected, got: g }))
+            if expected == key.proof_len() && g == got && expected == got + 32
     ));
     // A consistent file whose proof bytes are wrong is rejected by the contract.
     let mut bad = proof.clone();
@@ -232,7 +255,7 @@ fn verify_in_evm_checks_the_proof_file_first() {
     bad.proof = hex::encode(bytes);
     assert!(matches!(
         verify_in_evm(&key, &bad),
-        Err(VerifyError::EvmRejected(_))
+        Err(VerifyError::EvmRejected(EvmFailure::Reverted { .. }))
     ));
 }
 
@@ -292,11 +315,45 @@ fn verify_calldata_in_evm_sends_the_bytes_as_given() {
     bad[..32].copy_from_slice(&v);
     assert!(matches!(
         verify_calldata_in_evm(&key, &bad),
-        Err(VerifyError::EvmRejected(_))
+        Err(VerifyError::EvmRejected(EvmFailure::Reverted { .. }))
     ));
     // So does calldata of the wrong length (no Rust length check first).
     assert!(matches!(
         verify_calldata_in_evm(&key, &data[..data.len() - 32]),
-        Err(VerifyError::EvmRejected(_))
+        Err(VerifyError::EvmRejected(EvmFailure::Reverted { .. }))
     ));
+}
+
+#[test]
+fn the_offline_proof_length_is_the_calldata_layouts() {
+    let (key, proof) = fixtures();
+    let evm_key = key_data(&key).unwrap();
+    assert_eq!(
+        32 * evm_key.instance_count + key.proof_len(),
+        evm_key.calldata_len
+    );
+    assert_eq!(
+        calldata::encode(&proof).unwrap().len(),
+        evm_key.calldata_len
+    );
+}
+
+#[test]
+fn a_call_that_does_not_return_one_is_rejected_with_its_output() {
+    let mut h = harness();
+    // `vkDigest()` succeeds, but its output is the digest, not the word 1.
+    let digest = h
+        .deployed
+        .call_selector(solidity::VK_DIGEST_SELECTOR)
+        .unwrap();
+    match h.deployed.call(&solidity::VK_DIGEST_SELECTOR) {
+        Err(VerifyError::EvmRejected(EvmFailure::ReturnedNotOne { gas_used, output })) => {
+            assert_eq!(output, digest);
+            assert!(
+                gas_used > 21_000 && gas_used < exec::GAS_LIMIT,
+                "{gas_used}"
+            );
+        }
+        other => panic!("expected ReturnedNotOne, got {other:?}"),
+    }
 }

@@ -14,6 +14,7 @@ use std::path::Path;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_ir::proof_file::ProofFile;
+use zkinfer_verifier::error::{KeyProblem, MalformedProof, ProofMismatch, PublicTensor};
 use zkinfer_verifier::{verify, VerifierKey, VerifyError};
 
 fn fixture(name: &str) -> std::path::PathBuf {
@@ -50,11 +51,9 @@ fn flipped_proof_bytes_are_rejected() {
             let mut p = proof.clone();
             p.proof = hex::encode(&t);
             let r = verify(&key, &p);
+            // Same length, valid hex: only the cryptography can refuse it.
             assert!(
-                matches!(
-                    r,
-                    Err(VerifyError::ProofRejected(_) | VerifyError::Malformed(_))
-                ),
+                matches!(r, Err(VerifyError::ProofRejected(_))),
                 "byte {i}: {r:?}"
             );
         }
@@ -89,9 +88,13 @@ fn tampered_keys_are_rejected_without_panic() {
         }
     }
     for cut in [0, 7, 44, 60, vk.len() / 2, vk.len() - 1] {
+        let r = VerifierKey::from_bytes(&vk[..cut], path);
         assert!(
-            VerifierKey::from_bytes(&vk[..cut], path).is_err(),
-            "cut at {cut}"
+            matches!(
+                r,
+                Err(VerifyError::Artifact(_) | VerifyError::BadKey { .. })
+            ),
+            "cut at {cut}: {r:?}"
         );
     }
 }
@@ -128,25 +131,77 @@ fn public_value_mismatches_are_named() {
     let key = VerifierKey::from_bytes(&vk, Path::new("vk.bin")).unwrap();
     let mut p = proof.clone();
     p.instances[3] = "00".repeat(32);
-    assert!(
-        matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "instances[3]")
-    );
+    match verify(&key, &p) {
+        Err(VerifyError::Mismatch(m @ ProofMismatch::InstanceValue { index: 3 })) => {
+            assert_eq!(m.field(), "instances[3]");
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut p = proof.clone();
+    p.instances[3] = "ff".repeat(32);
+    assert!(matches!(
+        verify(&key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InstanceEncoding {
+            index: 3
+        }))
+    ));
+    let mut p = proof.clone();
+    p.instances.pop();
+    let n = proof.instances.len();
+    assert!(matches!(
+        verify(&key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InstanceCount { expected, got }))
+            if expected == n && got == n - 1
+    ));
     let mut p = proof.clone();
     p.output.ints.pop();
-    assert!(
-        matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.ints")
-    );
+    let n = proof.output.ints.len();
+    match verify(&key, &p) {
+        Err(VerifyError::Mismatch(
+            m @ ProofMismatch::IntCount {
+                tensor: PublicTensor::Output,
+                expected,
+                got,
+            },
+        )) if expected == n && got == n - 1 => assert_eq!(m.field(), "output.ints"),
+        other => panic!("{other:?}"),
+    }
     let mut p = proof.clone();
     p.input.ints[0] = i64::MAX;
     assert!(matches!(
         verify(&key, &p),
-        Err(VerifyError::Mismatch { .. } | VerifyError::InputOutOfRange { .. })
+        Err(VerifyError::Mismatch(ProofMismatch::Float {
+            tensor: PublicTensor::Input,
+            index: 0
+        }) | VerifyError::InputOutOfRange {
+            index: 0,
+            value: i64::MAX,
+            ..
+        })
     ));
     let mut p = proof.clone();
     p.output.scale += 1;
-    assert!(
-        matches!(verify(&key, &p), Err(VerifyError::Mismatch { field, .. }) if field == "output.scale")
-    );
+    let scale = proof.output.scale;
+    match verify(&key, &p) {
+        Err(VerifyError::Mismatch(
+            m @ ProofMismatch::Scale {
+                tensor: PublicTensor::Output,
+                expected,
+                got,
+            },
+        )) if expected == scale && got == scale + 1 => assert_eq!(m.field(), "output.scale"),
+        other => panic!("{other:?}"),
+    }
+    let mut p = proof.clone();
+    p.input.shape.push(1);
+    assert!(matches!(
+        verify(&key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::Shape {
+            tensor: PublicTensor::Input,
+            ref expected,
+            ref got,
+        })) if *expected == proof.input.shape && got.len() == proof.input.shape.len() + 1
+    ));
 }
 
 #[test]
@@ -199,9 +254,142 @@ fn public_value_shapes_that_overflow_or_outgrow_the_circuit_are_named() {
             &hash,
             &artifact::join_header(&head, body),
         );
-        let err = VerifierKey::from_bytes(&bytes, path)
-            .unwrap_err()
-            .to_string();
+        let err = VerifierKey::from_bytes(&bytes, path).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                VerifyError::BadKey {
+                    path: p,
+                    problem: KeyProblem::ShapesDoNotFit { input_shape, .. },
+                } if p == path && *input_shape == shape
+            ),
+            "{shape:?}: {err:?}"
+        );
+        let err = err.to_string();
         assert!(err.contains("do not fit a circuit"), "{shape:?}: {err}");
     }
+}
+
+/// A verifying key rewritten with `edit` applied to its JSON header and its payload.
+fn rewrite_key(
+    vk: &[u8],
+    edit_header: impl FnOnce(&mut serde_json::Value),
+    edit_body: impl FnOnce(&mut Vec<u8>),
+) -> Vec<u8> {
+    use zkinfer_ir::artifact::{self, ArtifactKind};
+    let path = Path::new("vk.bin");
+    let (hash, payload) = artifact::decode(ArtifactKind::VerifyingKey, vk, path).unwrap();
+    let (head, body) = artifact::split_header(payload).unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(head).unwrap();
+    edit_header(&mut header);
+    let mut body = body.to_vec();
+    edit_body(&mut body);
+    let head = serde_json::to_vec(&header).unwrap();
+    artifact::encode(
+        ArtifactKind::VerifyingKey,
+        &hash,
+        &artifact::join_header(&head, &body),
+    )
+}
+
+#[test]
+fn key_problems_can_be_matched_by_cause() {
+    let (vk, _) = load();
+    let path = Path::new("vk.bin");
+    let problem = |bytes: &[u8]| match VerifierKey::from_bytes(bytes, path) {
+        Err(VerifyError::BadKey { problem, .. }) => problem,
+        other => panic!("expected a bad key, got {other:?}"),
+    };
+    // One byte after the halo2 key.
+    let trailing = rewrite_key(&vk, |_| {}, |body| body.push(0));
+    assert!(matches!(
+        problem(&trailing),
+        KeyProblem::TrailingBytes { count: 1 }
+    ));
+    // A parameter outside the supported range is named, with its value and the range.
+    let no_lanes = rewrite_key(&vk, |h| h["circuit"]["lanes"] = 0.into(), |_| {});
+    assert!(matches!(
+        problem(&no_lanes),
+        KeyProblem::ParameterOutOfRange {
+            parameter: "lanes",
+            value: 0,
+            min: 1,
+            ..
+        }
+    ));
+    // The halo2 key's own k disagrees with the header's.
+    let k = VerifierKey::from_bytes(&vk, path).unwrap().header.circuit.k;
+    let other_k = rewrite_key(&vk, |_| {}, |body| body[1] ^= 1);
+    assert!(matches!(
+        problem(&other_k),
+        KeyProblem::KMismatch { header_k, key_k } if header_k == k && key_k == k ^ 1
+    ));
+    // Compressed selectors.
+    let compressed = rewrite_key(&vk, |_| {}, |body| body[5] = 1);
+    assert!(matches!(
+        problem(&compressed),
+        KeyProblem::CompressedSelectors
+    ));
+    // A header that is not JSON keeps the parser's error.
+    let (hash, payload) =
+        zkinfer_ir::artifact::decode(zkinfer_ir::artifact::ArtifactKind::VerifyingKey, &vk, path)
+            .unwrap();
+    let (_, body) = zkinfer_ir::artifact::split_header(payload).unwrap();
+    let not_json = zkinfer_ir::artifact::encode(
+        zkinfer_ir::artifact::ArtifactKind::VerifyingKey,
+        &hash,
+        &zkinfer_ir::artifact::join_header(b"{\"circuit\":", body),
+    );
+    assert!(matches!(
+        problem(&not_json),
+        KeyProblem::Header { source } if source.is_eof()
+    ));
+}
+
+#[test]
+fn truncated_or_extended_proofs_give_the_length_cause() {
+    let (vk, proof) = load();
+    let key = VerifierKey::from_bytes(&vk, Path::new("vk.bin")).unwrap();
+    let bytes = hex::decode(&proof.proof).unwrap();
+    // Every proof for a key has one length, and the committed proof has it.
+    assert_eq!(key.proof_len(), bytes.len());
+    for len in [0, 32, bytes.len() / 2, bytes.len() - 32, bytes.len() - 1] {
+        let mut p = proof.clone();
+        p.proof = hex::encode(&bytes[..len]);
+        match verify(&key, &p) {
+            Err(VerifyError::Malformed(MalformedProof::Length { expected, got })) => {
+                assert_eq!((expected, got), (bytes.len(), len));
+            }
+            other => panic!("cut to {len} bytes: {other:?}"),
+        }
+    }
+    for extra in [1, 32] {
+        let mut p = proof.clone();
+        p.proof.push_str(&"00".repeat(extra));
+        assert!(
+            matches!(
+                verify(&key, &p),
+                Err(VerifyError::Malformed(MalformedProof::Length { expected, got }))
+                    if expected == bytes.len() && got == bytes.len() + extra
+            ),
+            "{extra} extra bytes"
+        );
+    }
+    // Not hex: the decoder's own error, with the offending character and its index.
+    let mut p = proof.clone();
+    p.proof.replace_range(10..11, "g");
+    assert!(matches!(
+        verify(&key, &p),
+        Err(VerifyError::Malformed(MalformedProof::NotHex {
+            source: hex::FromHexError::InvalidHexCharacter { c: 'g', index: 10 }
+        }))
+    ));
+    let mut p = proof.clone();
+    p.proof.push('0');
+    assert!(matches!(
+        verify(&key, &p),
+        Err(VerifyError::Malformed(MalformedProof::NotHex {
+            source: hex::FromHexError::OddLength
+        }))
+    ));
 }

@@ -7,7 +7,7 @@ use revm::primitives::{Address, TxKind};
 use revm::{Context, ExecuteCommitEvm, MainBuilder, MainContext};
 
 use super::EvmKey;
-use crate::error::VerifyError;
+use crate::error::{DeployFailure, EvmFailure, MalformedProof, VerifyError};
 use crate::key::{KeyDigest, VerifierKey};
 
 /// Gas limit of every transaction (a mainnet block's limit).
@@ -37,13 +37,16 @@ impl std::fmt::Debug for Deployed {
     }
 }
 
-fn describe(result: &ExecutionResult) -> String {
+/// The failure a transaction's result reports: a revert or a halt as revm gives them, or a
+/// success with a result of the wrong kind (the caller has matched the right kind first).
+fn failure(result: ExecutionResult) -> EvmFailure {
     match result {
-        ExecutionResult::Success { .. } => "success".into(),
-        ExecutionResult::Revert { output, .. } => {
-            format!("reverted, output 0x{}", hex::encode(output))
-        }
-        ExecutionResult::Halt { reason, .. } => format!("halted: {reason:?}"),
+        ExecutionResult::Success { gas_used, .. } => EvmFailure::WrongResultKind { gas_used },
+        ExecutionResult::Revert { gas_used, output } => EvmFailure::Reverted {
+            gas_used,
+            output: output.to_vec(),
+        },
+        ExecutionResult::Halt { reason, gas_used } => EvmFailure::Halted { gas_used, reason },
     }
 }
 
@@ -59,9 +62,9 @@ pub fn deploy(creation_code: Vec<u8>) -> Result<Deployed, VerifyError> {
         nonce: 0,
         ..Default::default()
     };
-    let result = evm
-        .transact_commit(tx)
-        .map_err(|e| VerifyError::EvmDeploy(e.to_string()))?;
+    let result = evm.transact_commit(tx).map_err(|source| {
+        VerifyError::EvmDeploy(DeployFailure::Transaction(EvmFailure::Invalid { source }))
+    })?;
     match result {
         ExecutionResult::Success {
             output: Output::Create(code, Some(address)),
@@ -74,7 +77,9 @@ pub fn deploy(creation_code: Vec<u8>) -> Result<Deployed, VerifyError> {
             deploy_gas: gas_used,
             runtime_size: code.len(),
         }),
-        other => Err(VerifyError::EvmDeploy(describe(&other))),
+        other => Err(VerifyError::EvmDeploy(DeployFailure::Transaction(failure(
+            other,
+        )))),
     }
 }
 
@@ -93,7 +98,7 @@ impl Deployed {
         let result = self
             .evm
             .transact_commit(tx)
-            .map_err(|e| VerifyError::EvmRejected(e.to_string()))?;
+            .map_err(|source| VerifyError::EvmRejected(EvmFailure::Invalid { source }))?;
         self.nonce += 1;
         match result {
             ExecutionResult::Success {
@@ -101,7 +106,7 @@ impl Deployed {
                 gas_used,
                 ..
             } => Ok((out.to_vec(), gas_used)),
-            other => Err(VerifyError::EvmRejected(describe(&other))),
+            other => Err(VerifyError::EvmRejected(failure(other))),
         }
     }
 
@@ -113,10 +118,10 @@ impl Deployed {
         if out == one {
             Ok(gas_used)
         } else {
-            Err(VerifyError::EvmRejected(format!(
-                "returned 0x{} instead of 1",
-                hex::encode(out)
-            )))
+            Err(VerifyError::EvmRejected(EvmFailure::ReturnedNotOne {
+                gas_used,
+                output: out,
+            }))
         }
     }
 
@@ -129,11 +134,11 @@ impl Deployed {
     /// transcript starts from.
     pub fn vk_digest(&mut self) -> Result<KeyDigest, VerifyError> {
         let out = self.call_selector(super::solidity::VK_DIGEST_SELECTOR)?;
-        out.try_into().map(KeyDigest).map_err(|out: Vec<u8>| {
-            VerifyError::EvmRejected(format!(
-                "vkDigest() returned {} bytes instead of 32",
-                out.len()
-            ))
+        out.try_into().map(KeyDigest).map_err(|output: Vec<u8>| {
+            VerifyError::EvmRejected(EvmFailure::OutputLength {
+                expected: 32,
+                output,
+            })
         })
     }
 }
@@ -178,14 +183,22 @@ pub fn verify_in_evm(
     proof: &zkinfer_ir::proof_file::ProofFile,
 ) -> Result<EvmVerified, VerifyError> {
     crate::verify::check_public(key, proof)?;
-    let (mut deployed, evm_key) = deploy_verifier(key)?;
     let calldata = crate::calldata::encode(proof)?;
+    // The proof follows one word per public value; refuse a wrong length as `verify` does.
+    let got = calldata.len().saturating_sub(32 * proof.instances.len());
+    let expected = key.proof_len();
+    if got != expected {
+        return Err(VerifyError::Malformed(MalformedProof::Length {
+            expected,
+            got,
+        }));
+    }
+    let (mut deployed, evm_key) = deploy_verifier(key)?;
     if calldata.len() != evm_key.calldata_len {
-        return Err(VerifyError::Malformed(format!(
-            "the calldata is {} bytes, the key expects {}",
-            calldata.len(),
-            evm_key.calldata_len
-        )));
+        return Err(VerifyError::Malformed(MalformedProof::CalldataLength {
+            expected: evm_key.calldata_len,
+            got: calldata.len(),
+        }));
     }
     let gas = deployed.call(&calldata)?;
     Ok(EvmVerified {

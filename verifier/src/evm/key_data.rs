@@ -27,7 +27,7 @@ use super::program::{program, QueryIndex};
 use zkinfer_circuits::transcript::be_bytes;
 
 use super::words::{word_u64, words_g1, words_g2, Word};
-use crate::error::VerifyError;
+use crate::error::{UnsupportedCircuit, VerifyError};
 use crate::key::VerifierKey;
 
 /// Format version of the key data (header word 0).
@@ -108,22 +108,28 @@ pub struct EvmKey {
     pub scalar_ranges: Vec<Range<usize>>,
 }
 
-pub(crate) fn unsupported(detail: impl Into<String>) -> VerifyError {
-    VerifyError::EvmUnsupported(detail.into())
+pub(crate) fn unsupported(cause: UnsupportedCircuit) -> VerifyError {
+    VerifyError::EvmUnsupported(cause)
 }
 
+/// The most distinct opening points (rotations) the verifier's plan holds.
+const MAX_OPENING_POINTS: usize = 32;
+
 fn reference(kind: u32, offset: usize) -> Result<[u8; 4], VerifyError> {
-    let offset = u32::try_from(offset)
+    let at = u32::try_from(offset)
         .ok()
         .filter(|o| *o < 1 << 24)
-        .ok_or_else(|| unsupported("the proof is too long for 24-bit calldata offsets"))?;
-    Ok(((kind << 24) | offset).to_be_bytes())
+        .ok_or(unsupported(UnsupportedCircuit::CalldataOffset {
+            offset,
+            bits: 24,
+        }))?;
+    Ok(((kind << 24) | at).to_be_bytes())
 }
 
 fn count(n: usize) -> Result<[u8; 4], VerifyError> {
     u32::try_from(n)
         .map(u32::to_be_bytes)
-        .map_err(|_| unsupported("a count does not fit 32 bits"))
+        .map_err(|_| unsupported(UnsupportedCircuit::CountTooLarge { count: n }))
 }
 
 /// Where a commitment is: in calldata, in the key data, or the quotient combination.
@@ -316,8 +322,11 @@ fn opening_plan(
             None => sets.push((key, vec![(c, opened)])),
         }
     }
-    if rotations.len() > 32 {
-        return Err(unsupported("more than 32 opening points"));
+    if rotations.len() > MAX_OPENING_POINTS {
+        return Err(unsupported(UnsupportedCircuit::TooManyOpeningPoints {
+            points: rotations.len(),
+            max: MAX_OPENING_POINTS,
+        }));
     }
     let point_index = |r: i32| rotations.iter().position(|x| *x == r).unwrap_or(0);
     let mut out = Vec::new();
@@ -348,7 +357,7 @@ fn opening_plan(
             }
             let inv: Option<Fr> = denom.invert().into();
             out.extend(be_bytes(
-                &inv.ok_or_else(|| unsupported("repeated opening point"))?,
+                &inv.ok_or(unsupported(UnsupportedCircuit::RepeatedOpeningPoint))?,
             ));
         }
         out.extend(count(members.len())?);
@@ -381,23 +390,28 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     let cs = vk.cs();
     let domain = vk.get_domain();
     if cs.num_challenges() != 0 {
-        return Err(unsupported("circuits with challenges"));
+        return Err(unsupported(UnsupportedCircuit::Challenges));
     }
-    if cs.num_instance_columns() != 1
-        || cs
-            .instance_queries()
-            .iter()
-            .any(|(c, r)| c.index() != 0 || r.0 != 0)
+    if cs.num_instance_columns() != 1 {
+        return Err(unsupported(UnsupportedCircuit::InstanceColumns {
+            columns: cs.num_instance_columns(),
+        }));
+    }
+    if let Some((c, r)) = cs
+        .instance_queries()
+        .iter()
+        .find(|(c, r)| c.index() != 0 || r.0 != 0)
     {
-        return Err(unsupported(
-            "the public values must be one column read at its own row",
-        ));
+        return Err(unsupported(UnsupportedCircuit::InstanceQuery {
+            column: c.index(),
+            rotation: r.0,
+        }));
     }
     let chunk = cs.degree().saturating_sub(2).max(1);
     let perm_columns = cs.permutation().get_columns();
     let perm_sets = perm_columns.len().div_ceil(chunk);
     if perm_sets == 0 {
-        return Err(unsupported("a circuit without copy constraints"));
+        return Err(unsupported(UnsupportedCircuit::NoCopyConstraints));
     }
     let instances = key.header.instance_count();
     let quotient_pieces = domain.get_quotient_poly_degree();
@@ -462,7 +476,7 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     let n = 1u64 << domain.k();
     let n_inv: Option<Fr> = Fr::from(n).invert().into();
     let g1 = points::decode_g1(&key.header.srs.g1)
-        .ok_or_else(|| unsupported("the key's G1 generator is not a curve point"))?;
+        .ok_or(unsupported(UnsupportedCircuit::G1Generator))?;
     let mut header = vec![[0u8; 32]; HEADER_WORDS];
     let mut set = |i: usize, w: Word| {
         if let Some(slot) = header.get_mut(i) {
@@ -524,11 +538,10 @@ pub fn build(key: &VerifierKey) -> Result<EvmKey, VerifyError> {
     data.extend(program);
     // The key contract's code is a STOP byte and the data; EIP-170 caps it.
     if data.len() + 1 > MAX_CONTRACT_SIZE {
-        return Err(unsupported(format!(
-            "the key data is {} bytes, more than a contract can hold ({MAX_CONTRACT_SIZE}); \
-             recompile with a smaller --max-lanes for a narrower circuit",
-            data.len()
-        )));
+        return Err(unsupported(UnsupportedCircuit::KeyDataTooLarge {
+            size: data.len(),
+            max: MAX_CONTRACT_SIZE - 1,
+        }));
     }
     Ok(EvmKey {
         data,

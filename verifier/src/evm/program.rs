@@ -6,7 +6,7 @@ use halo2_proofs::plonk::{ConstraintSystem, Expression};
 use halo2_proofs::poly::Rotation;
 
 use super::key_data::unsupported;
-use crate::error::VerifyError;
+use crate::error::{ColumnKind, UnsupportedCircuit, VerifyError};
 use zkinfer_circuits::transcript::be_bytes;
 
 /// Opcodes of the constraint program.
@@ -55,7 +55,11 @@ impl QueryIndex<'_> {
             .iter()
             .position(|(c, r)| c.index() == column && r.0 == rotation.0)
             .map(|q| self.evals_at + 32 * q)
-            .ok_or_else(|| unsupported(format!("no query of advice column {column}")))
+            .ok_or(unsupported(UnsupportedCircuit::MissingQuery {
+                kind: ColumnKind::Advice,
+                column,
+                rotation: rotation.0,
+            }))
     }
 
     pub(crate) fn fixed(&self, column: usize, rotation: Rotation) -> Result<usize, VerifyError> {
@@ -65,7 +69,11 @@ impl QueryIndex<'_> {
             .iter()
             .position(|(c, r)| c.index() == column && r.0 == rotation.0)
             .map(|q| self.evals_at + 32 * (advice + q))
-            .ok_or_else(|| unsupported(format!("no query of fixed column {column}")))
+            .ok_or(unsupported(UnsupportedCircuit::MissingQuery {
+                kind: ColumnKind::Fixed,
+                column,
+                rotation: rotation.0,
+            }))
     }
 }
 
@@ -87,7 +95,10 @@ fn emit(e: &Expression<Fr>, q: &QueryIndex<'_>, out: &mut Vec<u8>) -> Result<usi
         }
         Expression::Instance(i) => {
             if i.column_index() != 0 || i.rotation().0 != 0 {
-                return Err(unsupported("a gate reads a public value at another row"));
+                return Err(unsupported(UnsupportedCircuit::InstanceQuery {
+                    column: i.column_index(),
+                    rotation: i.rotation().0,
+                }));
             }
             out.push(op::INSTANCE);
             1
@@ -113,16 +124,16 @@ fn emit(e: &Expression<Fr>, q: &QueryIndex<'_>, out: &mut Vec<u8>) -> Result<usi
             out.extend(be_bytes(c));
             d
         }
-        Expression::Selector(_) => return Err(unsupported("an uncompiled selector in a gate")),
-        Expression::Challenge(_) => return Err(unsupported("a gate uses a challenge")),
+        Expression::Selector(_) => return Err(unsupported(UnsupportedCircuit::UncompiledSelector)),
+        Expression::Challenge(_) => return Err(unsupported(UnsupportedCircuit::Challenges)),
     })
 }
 
 fn push_eval(out: &mut Vec<u8>, offset: usize) -> Result<(), VerifyError> {
-    let offset =
-        u32::try_from(offset).map_err(|_| unsupported("the proof is too long for calldata"))?;
+    let at = u32::try_from(offset)
+        .map_err(|_| unsupported(UnsupportedCircuit::CalldataOffset { offset, bits: 32 }))?;
     out.push(op::EVAL);
-    out.extend(offset.to_be_bytes());
+    out.extend(at.to_be_bytes());
     Ok(())
 }
 
@@ -161,13 +172,18 @@ pub(crate) fn program(
         let table = emit_compressed(lookup.table_expressions(), q, &mut out)?;
         depth = depth.max(input).max(1 + table);
         out.push(op::LOOKUP);
-        let index = u16::try_from(index).map_err(|_| unsupported("too many lookups"))?;
+        let index = u16::try_from(index).map_err(|_| {
+            unsupported(UnsupportedCircuit::TooManyLookups {
+                lookups: cs.lookups().len(),
+            })
+        })?;
         out.extend(index.to_be_bytes());
     }
     if depth > MAX_STACK {
-        return Err(unsupported(format!(
-            "a constraint needs a stack of {depth} (the verifier has {MAX_STACK})"
-        )));
+        return Err(unsupported(UnsupportedCircuit::StackTooDeep {
+            depth,
+            max: MAX_STACK,
+        }));
     }
     Ok(out)
 }
@@ -181,6 +197,7 @@ mod tests {
     use halo2_proofs::poly::Rotation;
 
     use super::{op, program, QueryIndex};
+    use crate::error::{UnsupportedCircuit, VerifyError};
     use zkinfer_circuits::transcript::be_bytes;
 
     fn eval(at: u32) -> Vec<u8> {
@@ -234,7 +251,14 @@ mod tests {
             cs: &cs,
             evals_at: 0,
         };
-        let err = program(&cs, &q).unwrap_err().to_string();
-        assert!(err.contains("challenge"), "{err}");
+        let err = program(&cs, &q).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                VerifyError::EvmUnsupported(UnsupportedCircuit::Challenges)
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("challenge"), "{err}");
     }
 }

@@ -1,6 +1,6 @@
 //! Rendering a model's `Verifier.sol`, and the precompiled generic verifier.
 
-use crate::error::VerifyError;
+use crate::error::{DeployFailure, VerifyError};
 
 use super::key_data::EvmKey;
 
@@ -52,12 +52,13 @@ contract {MODEL_CONTRACT} is ZkinferVerifier {{
 /// The generic verifier's creation bytecode, from [`VERIFIER_BUILD`].
 pub fn generic_creation_code() -> Result<Vec<u8>, VerifyError> {
     let build: serde_json::Value = serde_json::from_str(VERIFIER_BUILD)
-        .map_err(|e| VerifyError::EvmDeploy(format!("bad precompiled verifier: {e}")))?;
+        .map_err(|source| VerifyError::EvmDeploy(DeployFailure::BuildJson { source }))?;
     let code = build
         .pointer("/contracts/ZkinferVerifier/creation")
         .and_then(|v| v.as_str())
-        .ok_or_else(|| VerifyError::EvmDeploy("precompiled verifier has no bytecode".into()))?;
-    hex::decode(code).map_err(|e| VerifyError::EvmDeploy(format!("bad precompiled verifier: {e}")))
+        .ok_or(VerifyError::EvmDeploy(DeployFailure::NoBytecode))?;
+    hex::decode(code)
+        .map_err(|source| VerifyError::EvmDeploy(DeployFailure::BytecodeHex { source }))
 }
 
 /// Creation code of the generic verifier followed by its ABI-encoded constructor argument

@@ -21,7 +21,8 @@ use zkinfer::circuits::chips::range::range_witness;
 use zkinfer::circuits::field::{fr_from_i128, fr_from_i64};
 use zkinfer::circuits::transcript::be_bytes;
 use zkinfer::circuits::{plan, public_values, CircuitParams, ModelCircuit, ModelConfig};
-use zkinfer::ir::{QGraph, QNode, QOp, QTensor, Trace};
+use zkinfer::ir::testkit::single_op;
+use zkinfer::ir::{QGraph, QOp, Trace};
 use zkinfer::prover::keys::{encode_vk, vk_header};
 use zkinfer::prover::malicious::{honest_advice, prove_advice, Advice as Witness};
 use zkinfer::prover::srs::{generate_insecure_seeded, LoadedSrs};
@@ -37,41 +38,6 @@ struct Target {
     key: VerifierKey,
     config: ModelConfig,
     trace: Trace,
-}
-
-fn tensor(n: usize, bound: u64) -> QTensor {
-    QTensor {
-        shape: vec![1, n],
-        scale: 4,
-        bound,
-    }
-}
-
-/// One op on an input of `n` values bounded by `in_bound`.
-fn single(
-    op: QOp,
-    n: usize,
-    in_bound: u64,
-    out_n: usize,
-    out_bound: u64,
-    operands: usize,
-) -> QGraph {
-    QGraph {
-        input_name: "x".into(),
-        input: tensor(n, in_bound),
-        nodes: vec![QNode {
-            name: "op".into(),
-            op,
-            inputs: vec![0; operands],
-            out: tensor(out_n, out_bound),
-        }],
-        output: 1,
-        output_name: "y".into(),
-        source_sha256: String::new(),
-        weights_sha256: String::new(),
-        tables: Vec::new(),
-        max_lanes: None,
-    }
 }
 
 /// Keys for `graph` made straight from halo2 (no model validation: the free-cell attack
@@ -236,7 +202,7 @@ fn doubling() -> Target {
         n_in: 1,
         n_out: 1,
     };
-    target(single(op, 1, 100, 1, 200, 1), &[21])
+    target(single_op(op, 1, 100, 1, 200, 1), &[21])
 }
 
 #[test]
@@ -301,7 +267,7 @@ fn a_free_operand_cell_cannot_move_the_output() {
         coef_b: 1,
         constant: vec![],
     };
-    let g = single(op, 1, 100, 1, 200, 1);
+    let g = single_op(op, 1, 100, 1, 200, 1);
     let err = plan(&g).unwrap_err().to_string();
     assert!(
         err.contains("node `op` (Add)") && err.contains("coef_b"),
@@ -325,7 +291,7 @@ fn a_free_operand_cell_cannot_move_the_output() {
 /// `v + 8 = 16y + r`; the remainder's limbs cannot spell a negative number.
 #[test]
 fn an_out_of_range_rescale_remainder_is_rejected() {
-    let t = target(single(QOp::Rescale { shift: 4 }, 1, 100, 1, 7, 1), &[37]);
+    let t = target(single_op(QOp::Rescale { shift: 4 }, 1, 100, 1, 7, 1), &[37]);
     assert_eq!(t.output(), &[2]);
     let (_, mut w) = t.honest();
     let rs = &t.config.rescale;
@@ -348,7 +314,7 @@ fn an_out_of_range_rescale_remainder_is_rejected() {
 /// hold, so `d = (2s - 1)x + s - 1 = -5` must be range-checked, and fails.
 #[test]
 fn a_wrong_relu_sign_bit_is_rejected() {
-    let t = target(single(QOp::Relu, 1, 100, 1, 100, 1), &[-5]);
+    let t = target(single_op(QOp::Relu, 1, 100, 1, 100, 1), &[-5]);
     let (_, mut w) = t.honest();
     let r = &t.config.relu;
     assert_eq!(
@@ -368,7 +334,7 @@ fn a_wrong_relu_sign_bit_is_rejected() {
 #[test]
 fn a_wrong_max_is_rejected() {
     let input = [3, 9, -2, 5];
-    let t = target(single(QOp::Max { group: 4 }, 4, 100, 1, 100, 1), &input);
+    let t = target(single_op(QOp::Max { group: 4 }, 4, 100, 1, 100, 1), &input);
     let (_, mut w) = t.honest();
     let m = t.config.max.as_ref().unwrap();
     assert_eq!(get(&w, m.m, 3), fr_from_i64(9));
@@ -397,7 +363,7 @@ fn a_wrong_max_is_rejected() {
 /// remainder's range row fails.
 #[test]
 fn an_out_of_range_division_remainder_is_rejected() {
-    let t = target(single(QOp::Div { shift: 0 }, 1, 100, 1, 10, 2), &[3]);
+    let t = target(single_op(QOp::Div { shift: 0 }, 1, 100, 1, 10, 2), &[3]);
     assert_eq!(t.output(), &[1]);
     let (_, mut w) = t.honest();
     let d = t.config.div.as_ref().unwrap();
@@ -427,7 +393,7 @@ fn an_out_of_range_division_remainder_is_rejected() {
 /// input can object.
 #[test]
 fn a_lookup_of_another_table_row_is_rejected() {
-    let mut g = single(QOp::Lookup { table: 0 }, 1, 4, 1, 16, 1);
+    let mut g = single_op(QOp::Lookup { table: 0 }, 1, 4, 1, 16, 1);
     g.tables.push(zkinfer::ir::Table {
         name: "square".into(),
         in_scale: 0,
@@ -460,7 +426,7 @@ fn a_nonzero_matmul_padding_lane_is_rejected() {
         k: 1,
         n: 1,
     };
-    let g = single(op, 1, 100, 1, 10_000, 2);
+    let g = single_op(op, 1, 100, 1, 10_000, 2);
     // Four linear lanes make a pool of 5 columns: 2 bilinear lanes, one of them padding.
     let mut params = plan(&g).unwrap().params;
     params.lanes = 4;

@@ -6,30 +6,12 @@
 use std::process::Command;
 
 use zkinfer::ir::artifact::encode_model;
-use zkinfer::ir::{QGraph, QNode, QOp, QTensor};
+use zkinfer::ir::testkit::{graph, node, tensor};
+use zkinfer::ir::{QGraph, QOp};
 
 fn crafted(op: QOp, out_bound: u64) -> QGraph {
-    let t = |bound| QTensor {
-        shape: vec![1, 2],
-        scale: 4,
-        bound,
-    };
-    QGraph {
-        input_name: "x".into(),
-        input: t(100),
-        nodes: vec![QNode {
-            name: "crafted_add".into(),
-            op,
-            inputs: vec![0],
-            out: t(out_bound),
-        }],
-        output: 1,
-        output_name: "y".into(),
-        source_sha256: String::new(),
-        weights_sha256: String::new(),
-        tables: Vec::new(),
-        max_lanes: None,
-    }
+    let add = node("crafted_add", op, &[0], tensor(2, out_bound));
+    graph(tensor(2, 100), vec![add])
 }
 
 fn refused(graph: &QGraph, expect: &str) {

@@ -382,3 +382,41 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod failure_tests {
+    use halo2_proofs::dev::MockProver;
+    use zkinfer_ir::QOp;
+
+    use crate::error::{CircuitError, LayoutFault};
+    use crate::testing::*;
+    use crate::ModelCircuit;
+
+    /// Parameters that lack the chip a node needs fail synthesis with an error naming the
+    /// node, its op and the missing chip, not a bare "synthesis error".
+    #[test]
+    fn a_layout_failure_names_the_node_and_the_cause() {
+        let f = fixture_of(
+            two_operands(QOp::Div { shift: 4 }, 4, 4, 50, 4, 1 << 12),
+            vec![7, -3, 12, 0, 5, 9, 1, 30],
+        );
+        let mut params = f.params.clone();
+        params.optional.div = false;
+        let circuit = ModelCircuit::with_trace(f.graph.clone(), params.clone(), f.trace.clone());
+        let result = MockProver::run(params.k, &circuit, vec![Vec::new()]);
+        assert!(result.is_err(), "synthesis must fail");
+        assert_eq!(
+            circuit.failure(),
+            Some(CircuitError::Layout {
+                node: "op".into(),
+                op: "Div",
+                fault: LayoutFault::MissingChip("division"),
+            })
+        );
+        let text = circuit.failure().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(
+            text,
+            "node `op` (Div) cannot be laid out: the division chip is not configured in this circuit"
+        );
+    }
+}

@@ -18,6 +18,7 @@ use zkinfer_circuits::{plan, public_values, ModelCircuit};
 use zkinfer_compiler::graph::{Graph, Node, Op};
 use zkinfer_compiler::{quantize, QuantizeConfig};
 use zkinfer_ir::input::quantize_values;
+use zkinfer_ir::testkit::qtensor;
 use zkinfer_ir::{QGraph, QNode, QOp, QTensor, Table, Trace};
 
 /// A float graph: `layers` applied to an input of `n` values, seeded weights.
@@ -116,35 +117,18 @@ fn prove_both_ways(q: QGraph, input: &[i64], trace: Trace, case: &str, seed: u64
 }
 
 fn tensor(numel: usize, bound: u64) -> QTensor {
-    QTensor {
-        shape: vec![1, numel],
-        scale: 8,
-        bound,
-    }
+    qtensor(&[1, numel], 8, bound)
 }
 
 /// An integer graph on an input of `n` values bounded by `bound`, with `nodes`.
 fn qgraph(n: usize, bound: u64, nodes: Vec<QNode>, tables: Vec<Table>) -> QGraph {
-    QGraph {
-        input_name: "input".into(),
-        input: tensor(n, bound),
-        output: nodes.len(),
-        nodes,
-        output_name: "output".into(),
-        source_sha256: String::new(),
-        weights_sha256: String::new(),
-        tables,
-        max_lanes: None,
-    }
+    let mut g = zkinfer_ir::testkit::graph(tensor(n, bound), nodes);
+    g.tables = tables;
+    g
 }
 
 fn node(name: &str, op: QOp, inputs: Vec<usize>, out: QTensor) -> QNode {
-    QNode {
-        name: name.into(),
-        op,
-        inputs,
-        out,
-    }
+    zkinfer_ir::testkit::node(name, op, &inputs, out)
 }
 
 /// Reference == runtime == circuit for the graph `build` makes from a seeded rng.

@@ -18,7 +18,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::{plan, public_values, ModelCircuit};
 use zkinfer_ir::geometry::ConvGeom;
-use zkinfer_ir::{QGraph, QNode, QOp, QTensor};
+use zkinfer_ir::testkit::{graph, node, split, tensor};
+use zkinfer_ir::{QGraph, QNode, QOp};
 
 // Hand-built integer graphs with random shapes, weights and inputs, and exact static bounds.
 
@@ -58,63 +59,16 @@ fn check_integer(name: &str, q: QGraph, input: Vec<i64>, seed: u64) {
     }
 }
 
-fn tensor(numel: usize, bound: u64) -> QTensor {
-    QTensor {
-        shape: vec![1, numel],
-        scale: 4,
-        bound,
-    }
-}
-
 fn qnode(name: &str, op: QOp, inputs: Vec<usize>, numel: usize, bound: u64) -> QNode {
-    QNode {
-        name: name.into(),
-        op,
-        inputs,
-        out: tensor(numel, bound),
-    }
+    node(name, op, &inputs, tensor(numel, bound))
 }
 
 fn qgraph(n: usize, bound: u64, nodes: Vec<QNode>) -> QGraph {
-    QGraph {
-        input_name: "input".into(),
-        input: tensor(n, bound),
-        output: nodes.len(),
-        nodes,
-        output_name: "output".into(),
-        source_sha256: String::new(),
-        weights_sha256: String::new(),
-        tables: Vec::new(),
-        max_lanes: None,
-    }
+    graph(tensor(n, bound), nodes)
 }
 
 fn ints(rng: &mut ChaCha8Rng, n: usize, bound: i64) -> Vec<i64> {
     (0..n).map(|_| rng.gen_range(-bound..=bound)).collect()
-}
-
-/// Splits an input of `a + b` values into two Select nodes (tensors 1 and 2).
-fn split(a: usize, b: usize, bound: u64) -> Vec<QNode> {
-    vec![
-        qnode(
-            "a",
-            QOp::Select {
-                index: (0..a).collect(),
-            },
-            vec![0],
-            a,
-            bound,
-        ),
-        qnode(
-            "b",
-            QOp::Select {
-                index: (a..a + b).collect(),
-            },
-            vec![0],
-            b,
-            bound,
-        ),
-    ]
 }
 
 fn random_geom(rng: &mut ChaCha8Rng) -> ConvGeom {

@@ -19,23 +19,15 @@ use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::corrupt::{Corruption, CorruptionKind};
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead, EvmTranscriptWrite};
 use zkinfer_circuits::{plan, public_values, ModelCircuit};
+use zkinfer_ir::testkit::qtensor;
 use zkinfer_ir::{QGraph, QNode, QOp, QTensor, Table};
 
 fn tensor(numel: usize, bound: u64) -> QTensor {
-    QTensor {
-        shape: vec![1, numel],
-        scale: 6,
-        bound,
-    }
+    qtensor(&[1, numel], 6, bound)
 }
 
 fn node(name: &str, op: QOp, inputs: Vec<usize>, out: QTensor) -> QNode {
-    QNode {
-        name: name.into(),
-        op,
-        inputs,
-        out,
-    }
+    zkinfer_ir::testkit::node(name, op, &inputs, out)
 }
 
 /// `x` (8 values in [-20, 20]) → sigmoid table → max over pairs → + 1 = `b`;

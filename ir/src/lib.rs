@@ -10,7 +10,7 @@ pub mod input;
 pub mod proof_file;
 pub mod qgraph;
 pub mod semantics;
-#[cfg(feature = "test-utils")]
+#[cfg(any(test, feature = "test-utils"))]
 pub mod testkit;
 pub mod validate;
 

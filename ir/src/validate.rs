@@ -232,39 +232,19 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::qgraph::QTensor;
-
-    fn tensor(n: usize, bound: u64) -> QTensor {
-        QTensor {
-            shape: vec![1, n],
-            scale: 4,
-            bound,
-        }
-    }
+    use crate::testkit::{single_op, tensor};
 
     /// `y = 3·x0 - 2·x1 + 5` on inputs bounded by 10: the implied bound is 55.
     fn linear(out_bound: u64) -> QGraph {
-        QGraph {
-            input_name: "x".into(),
-            input: tensor(2, 10),
-            nodes: vec![QNode {
-                name: "fc".into(),
-                op: QOp::Linear {
-                    weight: vec![3, -2],
-                    bias: vec![5],
-                    n_in: 2,
-                    n_out: 1,
-                },
-                inputs: vec![0],
-                out: tensor(1, out_bound),
-            }],
-            output: 1,
-            output_name: "y".into(),
-            source_sha256: String::new(),
-            weights_sha256: String::new(),
-            tables: Vec::new(),
-            max_lanes: None,
-        }
+        let op = QOp::Linear {
+            weight: vec![3, -2],
+            bias: vec![5],
+            n_in: 2,
+            n_out: 1,
+        };
+        let mut g = single_op(op, 2, 10, 1, out_bound, 1);
+        g.nodes[0].name = "fc".into();
+        g
     }
 
     fn detail(g: &QGraph) -> String {

@@ -11,40 +11,10 @@ use zkinfer_ir::semantics::{self, Trace};
 use zkinfer_ir::{EvalError, QGraph, QNode, QOp, QTensor, Table};
 use zkinfer_runtime::{Device, RuntimeError};
 
+pub use zkinfer_ir::testkit::{graph, node, qtensor};
+
 /// Random inputs per conformance case (the extremes come on top).
 pub const RANDOM_INPUTS: usize = 50;
-
-pub fn qtensor(shape: &[usize], scale: u32, bound: u64) -> QTensor {
-    QTensor {
-        shape: shape.to_vec(),
-        scale,
-        bound,
-    }
-}
-
-pub fn node(name: &str, op: QOp, inputs: &[usize], out: QTensor) -> QNode {
-    QNode {
-        name: name.to_string(),
-        op,
-        inputs: inputs.to_vec(),
-        out,
-    }
-}
-
-/// A graph whose output is its last tensor.
-pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
-    QGraph {
-        input_name: "x".to_string(),
-        input,
-        output: nodes.len(),
-        nodes,
-        output_name: "y".to_string(),
-        source_sha256: String::new(),
-        weights_sha256: String::new(),
-        tables: Vec::new(),
-        max_lanes: None,
-    }
-}
 
 pub fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)

@@ -21,9 +21,10 @@ fn setup_names_the_node_a_layout_cannot_place() {
     // Keys for parameters that leave out the division chip the graph needs.
     params.optional.div = false;
     let srs = generate_insecure_seeded(params.k, ChaCha20Rng::seed_from_u64(7));
-    let err = setup(Arc::new(graph), &params, &srs)
-        .err()
-        .expect("setup must fail");
+    let err = match setup(Arc::new(graph), &params, &srs) {
+        Err(e) => e,
+        Ok(_) => panic!("setup must fail"),
+    };
     match err {
         ProverError::Circuit(CircuitError::Layout { node, op, fault }) => {
             assert_eq!((node.as_str(), op), ("op", "Div"));

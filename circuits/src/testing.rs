@@ -285,3 +285,56 @@ pub fn assert_copy_failure(result: Result<(), Vec<VerifyFailure>>, column: usize
         "no copy failure at column {column}, row {row}: {failures:#?}"
     );
 }
+
+/// The conformance check every op gets: on `input`, the reference semantics, the candle
+/// runtime (CPU) and the circuit agree. MockProver accepts the honest trace and rejects the
+/// output with one element (chosen by `seed`) off by one. `case` names the case in failures.
+pub fn assert_conforms(case: &str, graph: QGraph, input: &[i64], seed: u64) {
+    let reference = graph.eval(input).expect("reference semantics");
+    let ran = zkinfer_runtime::run(&graph, input, &zkinfer_runtime::cpu()).expect("runtime");
+    assert_eq!(ran, reference, "runtime != reference for {case}");
+    let f = Fixture {
+        params: plan(&graph).expect("plan").params,
+        graph: Arc::new(graph),
+        trace: Arc::new(reference),
+        input: input.to_vec(),
+    };
+    assert_eq!(
+        f.mock(None),
+        Ok(()),
+        "circuit rejects the honest trace for {case}"
+    );
+    let out_len = f.trace.get(f.graph.output).map_or(0, <[i64]>::len);
+    if out_len > 0 {
+        let wrong = output_with(&f, seed as usize % out_len, 1);
+        assert!(
+            f.mock_with_output(None, &wrong).is_err(),
+            "circuit accepts a wrong output for {case}"
+        );
+    }
+}
+
+/// A seeded test RNG.
+pub fn seeded(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// `circuit_conformance!(name: cases => build, ...)`: one test per name that runs
+/// [`assert_conforms`] on `cases` graphs from `build(&mut ChaCha8Rng) -> (QGraph, input)`,
+/// each seeded from the case number.
+#[macro_export]
+macro_rules! circuit_conformance {
+    ($($name:ident: $cases:expr => $build:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                for seed in 0..$cases {
+                    let mut rng = $crate::testing::seeded(2000 + seed);
+                    let (graph, input) = ($build)(&mut rng);
+                    let case = format!("{}, seed {seed}", stringify!($name));
+                    $crate::testing::assert_conforms(&case, graph, &input, seed);
+                }
+            }
+        )*
+    };
+}

@@ -9,17 +9,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
-use halo2_proofs::dev::MockProver;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zkinfer_circuits::{plan, public_values, ModelCircuit};
+use zkinfer_circuits::circuit_conformance;
+use zkinfer_circuits::testing::assert_conforms;
 use zkinfer_compiler::graph::{Graph, Node, Op};
 use zkinfer_compiler::{quantize, QuantizeConfig};
 use zkinfer_ir::input::quantize_values;
 use zkinfer_ir::testkit::qtensor;
-use zkinfer_ir::{QGraph, QNode, QOp, QTensor, Table, Trace};
+use zkinfer_ir::{QGraph, QNode, QOp, QTensor, Table};
 
 /// A float graph: `layers` applied to an input of `n` values, seeded weights.
 fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
@@ -85,35 +83,8 @@ fn check(layers: &[&str], cases: u64) {
             .graph;
         let x: Vec<f64> = (0..n).map(|_| rng.gen_range(-3.0..3.0)).collect();
         let input = quantize_values(&x, q.input.scale);
-        let reference = q.eval(&input).unwrap();
-        let ran = zkinfer_runtime::run(&q, &input, &zkinfer_runtime::cpu()).unwrap();
-        assert_eq!(
-            ran, reference,
-            "runtime != reference for {layers:?}, seed {seed}"
-        );
-        prove_both_ways(q, &input, ran, &format!("{layers:?}, seed {seed}"), seed);
+        assert_conforms(&format!("{layers:?}, seed {seed}"), q, &input, seed);
     }
-}
-
-/// MockProver accepts `trace`'s output for `input` and rejects it off by one.
-fn prove_both_ways(q: QGraph, input: &[i64], trace: Trace, case: &str, seed: u64) {
-    let output = trace.get(q.output).unwrap().to_vec();
-    let params = plan(&q).unwrap().params;
-    let circuit = ModelCircuit::with_trace(Arc::new(q), params.clone(), Arc::new(trace));
-    let honest = MockProver::run(params.k, &circuit, vec![public_values(input, &output)]).unwrap();
-    assert_eq!(
-        honest.verify(),
-        Ok(()),
-        "circuit rejects the honest trace for {case}"
-    );
-    let mut wrong = output.clone();
-    let at = seed as usize % wrong.len();
-    wrong[at] += 1;
-    let lying = MockProver::run(params.k, &circuit, vec![public_values(input, &wrong)]).unwrap();
-    assert!(
-        lying.verify().is_err(),
-        "circuit accepts a wrong output for {case}"
-    );
 }
 
 fn tensor(numel: usize, bound: u64) -> QTensor {
@@ -129,18 +100,6 @@ fn qgraph(n: usize, bound: u64, nodes: Vec<QNode>, tables: Vec<Table>) -> QGraph
 
 fn node(name: &str, op: QOp, inputs: Vec<usize>, out: QTensor) -> QNode {
     zkinfer_ir::testkit::node(name, op, &inputs, out)
-}
-
-/// Reference == runtime == circuit for the graph `build` makes from a seeded rng.
-fn check_integer(op: &str, cases: u64, build: impl Fn(&mut ChaCha8Rng) -> (QGraph, Vec<i64>)) {
-    for seed in 0..cases {
-        let mut rng = ChaCha8Rng::seed_from_u64(2000 + seed);
-        let (q, input) = build(&mut rng);
-        let reference = q.eval(&input).unwrap();
-        let ran = zkinfer_runtime::run(&q, &input, &zkinfer_runtime::cpu()).unwrap();
-        assert_eq!(ran, reference, "runtime != reference for {op}, seed {seed}");
-        prove_both_ways(q, &input, reference, &format!("{op}, seed {seed}"), seed);
-    }
 }
 
 fn random_ints(rng: &mut ChaCha8Rng, n: usize, bound: i64) -> Vec<i64> {
@@ -242,24 +201,11 @@ fn abs_graph(rng: &mut ChaCha8Rng) -> (QGraph, Vec<i64>) {
     (qgraph(n, bound as u64, nodes, Vec::new()), input)
 }
 
-#[test]
-fn abs() {
-    check_integer("abs", 6, abs_graph);
-}
-
-#[test]
-fn max() {
-    check_integer("max", 6, max_graph);
-}
-
-#[test]
-fn div() {
-    check_integer("div", 6, div_graph);
-}
-
-#[test]
-fn lookup() {
-    check_integer("lookup", 6, lookup_graph);
+circuit_conformance! {
+    abs: 6 => abs_graph;
+    max: 6 => max_graph;
+    div: 6 => div_graph;
+    lookup: 6 => lookup_graph;
 }
 
 macro_rules! conformance {

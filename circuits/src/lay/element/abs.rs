@@ -4,9 +4,10 @@
 
 use crate::chips::add::{AddCoefs, AddConfig};
 use crate::chips::range::RangeConfig;
-use crate::chips::relu::{ReluConfig, ReluWitness};
+use crate::chips::relu::ReluConfig;
 use crate::error::LayoutFault;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
+use crate::lay::relu::relu_row;
 use crate::lay::{tamper, NodeRows, RowsCtx};
 use crate::plan::bits;
 
@@ -28,15 +29,9 @@ pub(crate) fn lay(
 ) -> Result<Vec<Src>, LayoutFault> {
     let x = ctx.operand(0)?;
     x.expect_len(ctx.numel())?;
-    let d_bits = bits(x.desc.bound);
     let mut out = Vec::with_capacity(ctx.numel());
     for (i, src) in x.src.iter().enumerate() {
-        let mut r = x.at(i)?.map(ReluWitness::new);
-        tamper!(ctx, i, relu(&mut r));
-        let row = walk.take(1);
-        let cells = relu.assign(walk.region, row, r)?;
-        walk.bind(*src, cells.x);
-        range.assign_limbs(walk.region, row, r.map(|r| i128::from(r.d)), d_bits)?;
+        let (cells, r) = relu_row(relu, range, walk, ctx, i)?;
         let mut w = match (r, ctx.out_at(i)?) {
             (Some(r), Some(y)) => Some((r.out, r.x, y)),
             _ => None,

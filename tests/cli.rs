@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{fails, ok, s};
+use common::cli::{fails, ok, s, with_closed_stdout};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -88,6 +88,19 @@ fn example_flow_and_tampered_proof_files() {
     let (model, input) = write_example(tmp.path());
     let (dir, proof) = full_flow(tmp.path(), &model, &input);
     let vk = dir.join("vk.bin");
+    // A reader that stops early (`zkinfer plan dir | head -1`) ends the command quietly.
+    for args in [vec!["plan", s(&dir)], vec!["verify", s(&vk), s(&proof)]] {
+        let out = with_closed_stdout(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "zkinfer {args:?} with stdout closed: {stderr}"
+        );
+        assert!(
+            stderr.is_empty(),
+            "zkinfer {args:?} with stdout closed: {stderr}"
+        );
+    }
     let original: Value = serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
     let tampered = tmp.path().join("tampered.json");
 

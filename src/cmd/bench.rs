@@ -34,21 +34,21 @@ pub fn run(dir: &Path, input: &Path, runs: usize) -> Result<()> {
     let proof = ProofFile::read(&proof_path)?;
     let pk_size = std::fs::metadata(d.pk()).map(|m| m.len()).unwrap_or(0);
     let _ = std::fs::remove_file(&proof_path);
-    println!(
+    outln!(
         "setup_s (test SRS + keygen): {:.3}",
         setup.srs_s + setup.keygen_s
     );
-    println!("  srs_gen_s: {:.3}", setup.srs_s);
-    println!("  keygen_s: {:.3}", setup.keygen_s);
-    println!("prove_s (median of {runs}): {:.3}", median(prove_s));
-    println!("verify_s (median of {runs}): {:.4}", median(verify_s));
-    println!(
+    outln!("  srs_gen_s: {:.3}", setup.srs_s);
+    outln!("  keygen_s: {:.3}", setup.keygen_s);
+    outln!("prove_s (median of {runs}): {:.3}", median(prove_s));
+    outln!("verify_s (median of {runs}): {:.4}", median(verify_s));
+    outln!(
         "peak_rss: {}",
         peak_rss_bytes()
             .map(super::human_bytes)
             .unwrap_or_else(|| "unknown".into())
     );
-    println!("proof_bytes: {}", proof.proof.len() / 2);
-    println!("pk_bytes: {pk_size}");
+    outln!("proof_bytes: {}", proof.proof.len() / 2);
+    outln!("pk_bytes: {pk_size}");
     Ok(())
 }

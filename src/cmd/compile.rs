@@ -228,28 +228,38 @@ pub fn run(
         serde_json::to_string_pretty(&report)?.as_bytes(),
     )?;
 
-    println!(
+    outln!(
         "compiled {} ({} nodes, {} MACs)",
         model.display(),
         q.graph.nodes.len(),
         q.graph.macs()
     );
-    println!(
+    outln!(
         "  {:<32} {:>8} {:>6} {:>6} {:>12}",
-        "node", "op", "scale", "bits", "max |err|"
+        "node",
+        "op",
+        "scale",
+        "bits",
+        "max |err|"
     );
     for n in &acc.nodes {
-        println!(
+        outln!(
             "  {:<32} {:>8} {:>6} {:>6} {:>12.3e}",
-            n.name, n.op, n.scale, n.bound_bits, n.max_abs_error
+            n.name,
+            n.op,
+            n.scale,
+            n.bound_bits,
+            n.max_abs_error
         );
     }
-    println!(
+    outln!(
         "  output max |error| vs float model: {:.3e} over {} calibration row(s) (budget {:.1e})",
-        acc.output_max_abs_error, acc.rows, max_error
+        acc.output_max_abs_error,
+        acc.rows,
+        max_error
     );
     for t in &q.graph.tables {
-        println!(
+        outln!(
             "  table {:<20} arguments [{}, {}] at scale 2^{} ({} rows)",
             t.name,
             t.lo,
@@ -259,22 +269,28 @@ pub fn run(
         );
     }
     if out_t.numel() > 1 {
-        println!(
+        outln!(
             "  argmax agrees on {}/{} row(s)",
-            acc.argmax_agree, acc.rows
+            acc.argmax_agree,
+            acc.rows
         );
     }
     let p = &plan.params;
-    println!(
+    outln!(
         "  circuit: k = {}, {} rows used, {} lanes, {} advice + {} fixed columns, {} lookups",
-        p.k, plan.rows, p.lanes, plan.advice_columns, plan.fixed_columns, plan.lookups
+        p.k,
+        plan.rows,
+        p.lanes,
+        plan.advice_columns,
+        plan.fixed_columns,
+        plan.lookups
     );
     let range = q.graph.input.bound as f64 / f64::from(q.graph.input.scale).exp2();
-    println!(
+    outln!(
         "  inputs must satisfy |x| <= {range} (calibrated on {} row(s) with {} bit(s) of headroom); wider inputs are rejected at prove time",
         rows.len(),
         config.headroom_bits
     );
-    println!("  model hash {}", hash_hex(&hash));
+    outln!("  model hash {}", hash_hex(&hash));
     Ok(())
 }

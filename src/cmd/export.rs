@@ -19,24 +19,25 @@ pub fn run(dir: &Path, out: &Path) -> Result<()> {
     let model = zkinfer::ir::artifact::hash_hex(&key.model_hash);
     let source = solidity::render(&evm_key, &model);
     super::write(out, source.as_bytes())?;
-    println!(
+    outln!(
         "contract {}: generic verifier code plus a key contract of {} bytes",
         solidity::MODEL_CONTRACT,
         evm_key.data.len() + 1
     );
-    println!(
+    outln!(
         "calldata: {} public values then the proof, {} bytes in all (zkinfer encode-calldata)",
-        evm_key.instance_count, evm_key.calldata_len
+        evm_key.instance_count,
+        evm_key.calldata_len
     );
-    println!(
+    outln!(
         "verifying costs {} elliptic-curve multiplications (6,000 gas each) and one 2-pair pairing check",
         evm_key.msm_terms
     );
-    println!(
+    outln!(
         "key digest: {} (the deployed verifier's vkDigest() returns it)",
         key.digest()
     );
-    println!(
+    outln!(
         "compile with solc 0.8.19 or later; the verifier returns 1 for a valid proof and reverts otherwise"
     );
     if key.insecure_srs() {

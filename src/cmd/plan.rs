@@ -12,7 +12,7 @@ pub fn run(dir: &Path) -> Result<()> {
     let (graph, _) = read_model(&ModelDir::new(dir).model())?;
     let plan = plan(&graph)?;
     let p = &plan.params;
-    println!(
+    outln!(
         "k = {} ({} rows, {} used by the model, {} by the range table, {} by the function tables)",
         p.k,
         1u64 << p.k,
@@ -20,23 +20,28 @@ pub fn run(dir: &Path) -> Result<()> {
         plan.table_rows,
         plan.fn_table_rows
     );
-    println!(
+    outln!(
         "dot-product lanes: {}; range limbs: {} x {} bits",
-        p.lanes, p.limbs, p.limb_bits
+        p.lanes,
+        p.limbs,
+        p.limb_bits
     );
-    println!(
+    outln!(
         "columns: {} advice, {} fixed; {} lookups; {} public values",
-        plan.advice_columns, plan.fixed_columns, plan.lookups, plan.instances
+        plan.advice_columns,
+        plan.fixed_columns,
+        plan.lookups,
+        plan.instances
     );
-    println!("rows per node:");
+    outln!("rows per node:");
     for (name, rows) in &plan.node_rows {
-        println!("  {name:<40} {rows:>8}");
+        outln!("  {name:<40} {rows:>8}");
     }
-    println!(
+    outln!(
         "estimated proving key: {}",
         super::human_bytes(plan.estimated_pk_bytes())
     );
-    println!(
+    outln!(
         "predicted prove: {:.2} s, {} peak memory (model fitted on a 2-core AMD EPYC; see BENCHMARKS.md)",
         plan.predicted_prove_s(),
         super::human_bytes(plan.predicted_prove_bytes())

@@ -40,6 +40,6 @@ pub fn run(dir: &Path, input: &Path, row: usize, out: &Path, device: DeviceChoic
     });
     let proof = proof?;
     write(out, proof.to_json().as_bytes())?;
-    println!("output: {:?}", proof.output.floats);
+    outln!("output: {:?}", proof.output.floats);
     Ok(took.as_secs_f64())
 }

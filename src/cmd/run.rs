@@ -26,6 +26,6 @@ pub fn run(dir: &Path, input: &Path, row: usize, device: DeviceChoice) -> Result
         .unwrap_or_else(|| graph.input.clone());
     let ints = trace.get(graph.output).unwrap_or(&[]).to_vec();
     let values = TensorValues::from_ints(out_t.shape, out_t.scale, ints);
-    println!("{}", serde_json::to_string_pretty(&values)?);
+    outln!("{}", serde_json::to_string_pretty(&values)?);
     Ok(())
 }

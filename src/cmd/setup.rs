@@ -88,7 +88,7 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupT
     if generated || srs_path.is_some_and(|p| p != d.srs()) {
         write(&d.srs(), &srs::encode(&loaded))?;
     }
-    println!("key digest: {digest}");
+    outln!("key digest: {digest}");
     Ok(SetupTimes {
         srs_s,
         keygen_s: took.as_secs_f64(),
@@ -145,7 +145,7 @@ pub fn srs_import(file: &Path, out: &Path, k: Option<u32>, allow_unpinned: bool)
     let (loaded, _) = step(&label, || parsed.into_srs(pinned.is_some(), k));
     let loaded = loaded?;
     write(out, &srs::encode(&loaded))?;
-    println!(
+    outln!(
         "imported {} (k = {file_k}, sha256 {hash}, {}) as {} (k = {})",
         file.display(),
         pinned.map_or("UNPINNED".to_string(), |p| format!("pinned: {}", p.name)),

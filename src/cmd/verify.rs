@@ -156,15 +156,16 @@ pub fn check_model(key: &VerifierKey, vk: &Path, source: &ModelSource) -> Result
     Ok(())
 }
 
-fn print_digest(key: &VerifierKey, model: Option<&ModelSource>) {
+fn print_digest(key: &VerifierKey, model: Option<&ModelSource>) -> Result<()> {
     match model {
-        Some(m) => println!(
+        Some(m) => outln!(
             "key digest: {} (the key rebuilt from {} has the same)",
             key.digest(),
             m.model.display()
         ),
-        None => println!("key digest: {}", key.digest()),
+        None => outln!("key digest: {}", key.digest()),
     }
+    Ok(())
 }
 
 /// Verifies `proof` against `vk`; prints "verified" and the output on success.
@@ -189,9 +190,9 @@ pub fn run_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> Resu
         )
     })?;
     let took = start.elapsed().as_secs_f64();
-    println!("verified");
-    println!("output: {:?}", verified.output.floats);
-    print_digest(&key, model);
+    outln!("verified");
+    outln!("output: {:?}", verified.output.floats);
+    print_digest(&key, model)?;
     warn_insecure(verified.insecure_srs);
     Ok(took)
 }
@@ -215,17 +216,20 @@ pub fn run_evm_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> 
             vk.display()
         )
     })?;
-    println!("verified (EVM)");
-    println!("output: {:?}", verified.output.floats);
-    println!(
+    outln!("verified (EVM)");
+    outln!("output: {:?}", verified.output.floats);
+    outln!(
         "gas: {} (verifying transaction, {} bytes of calldata)",
-        verified.gas, verified.calldata_len
+        verified.gas,
+        verified.calldata_len
     );
-    println!(
+    outln!(
         "deployed: verifier {} bytes, key contract {} bytes, {} gas",
-        verified.runtime_size, verified.key_size, verified.deploy_gas
+        verified.runtime_size,
+        verified.key_size,
+        verified.deploy_gas
     );
-    print_digest(&key, model);
+    print_digest(&key, model)?;
     warn_insecure(key.insecure_srs());
     Ok(())
 }

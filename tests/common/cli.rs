@@ -43,3 +43,16 @@ pub fn fails(args: &[&str]) -> String {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// Runs `zkinfer args` with its stdout a pipe whose reader has already gone
+/// (`zkinfer plan dir | head -0`).
+pub fn with_closed_stdout(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run zkinfer");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait for zkinfer")
+}

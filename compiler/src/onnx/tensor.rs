@@ -123,6 +123,82 @@ pub(crate) fn decode(t: &TensorProto, label: &str) -> Result<Const, ImportError>
             check(t.int64_data.len(), "int64_data")?;
             ConstData::I64(t.int64_data.clone())
         }
+        Some(
+            ty @ (DataType::Int8
+            | DataType::Uint8
+            | DataType::Int16
+            | DataType::Uint16
+            | DataType::Bool),
+        ) => {
+            // Small integers: one little-endian value of 1 or 2 bytes each in raw_data, or one
+            // per int32_data entry.
+            let v: Vec<i64> = if raw.is_empty() {
+                check(t.int32_data.len(), "int32_data")?;
+                t.int32_data.iter().map(|&x| i64::from(x)).collect()
+            } else if matches!(ty, DataType::Int16 | DataType::Uint16) {
+                check(raw.len() / 2, "raw_data")?;
+                let signed = ty == DataType::Int16;
+                le_chunks::<2>(raw, &bad)?
+                    .map(|b| {
+                        if signed {
+                            i64::from(i16::from_le_bytes(b))
+                        } else {
+                            i64::from(u16::from_le_bytes(b))
+                        }
+                    })
+                    .collect()
+            } else {
+                check(raw.len(), "raw_data")?;
+                let signed = ty == DataType::Int8;
+                raw.iter()
+                    .map(|&b| {
+                        if signed {
+                            i64::from(b as i8)
+                        } else {
+                            i64::from(b)
+                        }
+                    })
+                    .collect()
+            };
+            ConstData::I64(if ty == DataType::Bool {
+                v.into_iter().map(|x| i64::from(x != 0)).collect()
+            } else {
+                v
+            })
+        }
+        Some(DataType::Uint32) if !raw.is_empty() => {
+            check(raw.len() / 4, "raw_data")?;
+            let v = le_chunks::<4>(raw, &bad)?.map(|b| i64::from(u32::from_le_bytes(b)));
+            ConstData::I64(v.collect())
+        }
+        Some(DataType::Uint32) => {
+            check(t.uint64_data.len(), "uint64_data")?;
+            ConstData::I64(t.uint64_data.iter().map(|&x| x as i64).collect())
+        }
+        Some(DataType::Bfloat16) => {
+            let bits: Vec<u16> = if raw.is_empty() {
+                check(t.int32_data.len(), "int32_data")?;
+                t.int32_data.iter().map(|&x| x as u16).collect()
+            } else {
+                check(raw.len() / 2, "raw_data")?;
+                le_chunks::<2>(raw, &bad)?.map(u16::from_le_bytes).collect()
+            };
+            ConstData::F32(
+                bits.into_iter()
+                    .map(|b| f32::from_bits(u32::from(b) << 16))
+                    .collect(),
+            )
+        }
+        Some(DataType::Float16) => {
+            let bits: Vec<u16> = if raw.is_empty() {
+                check(t.int32_data.len(), "int32_data")?;
+                t.int32_data.iter().map(|&x| x as u16).collect()
+            } else {
+                check(raw.len() / 2, "raw_data")?;
+                le_chunks::<2>(raw, &bad)?.map(u16::from_le_bytes).collect()
+            };
+            ConstData::F32(bits.into_iter().map(f16_to_f32).collect())
+        }
         Some(other) => {
             return Err(bad(format!(
                 "data type {} is not supported",
@@ -150,4 +226,17 @@ fn le_chunks<'r, const N: usize>(
         b.copy_from_slice(c);
         b
     }))
+}
+
+/// An IEEE half-precision value widened to `f32` (exact).
+pub(crate) fn f16_to_f32(h: u16) -> f32 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = i32::from((h >> 10) & 0x1f);
+    let frac = f32::from(h & 0x3ff);
+    match exp {
+        0 => sign * frac * (-24f32).exp2(),
+        31 if frac == 0.0 => sign * f32::INFINITY,
+        31 => f32::NAN,
+        e => sign * (1.0 + frac / 1024.0) * ((e - 15) as f32).exp2(),
+    }
 }

@@ -348,3 +348,62 @@ fn typed_data_fields_decode() {
     assert_eq!(g.nodes[1].shape, vec![1]);
     assert_close(&output(&g, &[1., 1.]), &[7.5]);
 }
+
+#[test]
+fn small_integer_bool_and_half_initializers_decode() {
+    // INT8 weights in raw_data, a UINT8 bias in int32_data, a FLOAT16 scale, an INT16 and a
+    // BOOL constant added in.
+    use super::proto::tensor_proto::DataType;
+    use super::proto::TensorProto;
+    let t = |name: &str, dims: &[i64], ty: DataType| TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: ty as i32,
+        ..Default::default()
+    };
+    let w = TensorProto {
+        raw_data: vec![0xfe, 3], // -2, 3
+        ..t("W", &[2, 1], DataType::Int8)
+    };
+    let b = TensorProto {
+        int32_data: vec![200],
+        ..t("b", &[1], DataType::Uint8)
+    };
+    // 0x3c00 = 1.0, 0xb800 = -0.5, 0x0001 = 2^-24 (subnormal).
+    let h = TensorProto {
+        raw_data: vec![0x00, 0xb8],
+        ..t("h", &[1], DataType::Float16)
+    };
+    let i16c = TensorProto {
+        raw_data: (-300i16).to_le_bytes().to_vec(),
+        ..t("i", &[1], DataType::Int16)
+    };
+    let flag = TensorProto {
+        raw_data: vec![5],
+        ..t("f", &[1], DataType::Bool)
+    };
+    let nodes = vec![
+        node("Gemm", "g", &["x", "W", "b"], &["p"], vec![]),
+        node("Mul", "m", &["p", "h"], &["q"], vec![]),
+        node("Add", "a", &["q", "i"], &["r"], vec![]),
+        node("Add", "a2", &["r", "f"], &["y"], vec![]),
+    ];
+    let g = import_bytes(&one_io(nodes, vec![w, b, h, i16c, flag], &[1, 2])).unwrap();
+    // (1·-2 + 2·3 + 200) · -0.5 - 300 + 1
+    assert_close(&output(&g, &[1., 2.]), &[-401.]);
+    assert_eq!(super::tensor::f16_to_f32(0x3c00), 1.0);
+    assert_eq!(super::tensor::f16_to_f32(0x0001), (-24f32).exp2());
+    assert_eq!(super::tensor::f16_to_f32(0xfc00), f32::NEG_INFINITY);
+
+    // A raw_data length that does not match the shape is an error naming the tensor.
+    let bad = TensorProto {
+        raw_data: vec![1, 2, 3],
+        ..t("W", &[2, 1], DataType::Int8)
+    };
+    let nodes = vec![node("Gemm", "g", &["x", "W"], &["y"], vec![])];
+    let e = import_bytes(&one_io(nodes, vec![bad], &[1, 2])).unwrap_err();
+    assert!(
+        e.to_string().contains("`W`") || e.to_string().contains("W"),
+        "{e}"
+    );
+}

@@ -222,11 +222,17 @@ fn bad_inputs_give_clear_errors_and_no_files() {
     assert!(!out.exists(), "no partial proof file");
 
     // An ONNX op we do not support: the error names the op and the node; nothing is written.
-    let unsupported = tmp.path().join("cos.onnx");
+    let unsupported = tmp.path().join("nms.onnx");
     {
         use zkinfer::compiler::onnx::encode::{graph, model_bytes, node, value_info_fixed};
         let bytes = model_bytes(graph(
-            vec![node("Cos", "/trig/Cos", &["x"], &["y"], vec![])],
+            vec![node(
+                "NonMaxSuppression",
+                "/post/NonMaxSuppression",
+                &["x"],
+                &["y"],
+                vec![],
+            )],
             vec![],
             value_info_fixed("x", &[1, 16]),
             value_info_fixed("y", &[1, 16]),
@@ -242,7 +248,10 @@ fn bad_inputs_give_clear_errors_and_no_files() {
         "--out",
         s(&empty),
     ]);
-    assert!(err.contains("Cos") && err.contains("/trig/Cos"), "{err}");
+    assert!(
+        err.contains("NonMaxSuppression") && err.contains("/post/NonMaxSuppression"),
+        "{err}"
+    );
     assert!(!empty.exists(), "nothing written for a failed compile");
     std::fs::write(&unsupported, b"\x08\x01garbage").unwrap();
     fails(&[

@@ -148,14 +148,13 @@ fn conv_pools_and_batchnorm_style_scaling() {
 #[test]
 fn every_table_function() {
     for func in UnaryFn::ALL {
-        let positive = matches!(func, UnaryFn::Sqrt | UnaryFn::Reciprocal | UnaryFn::Rsqrt);
         let nodes = vec![Node::new(
             func.name(),
             Op::Unary { func },
             vec![0],
             vec![1, 6],
         )];
-        let (lo, hi) = if positive { (0.5, 2.0) } else { (-2.0, 2.0) };
+        let (lo, hi) = func.spec().sample;
         check(&Graph::chain(vec![1, 6], nodes), lo, hi, 12);
     }
 }
@@ -242,4 +241,78 @@ fn attention_block_with_gelu() {
         Node::new("ratio", Op::Div, vec![8, 12], vec![1, s, d]),
     ];
     check(&Graph::chain(vec![1, s, d], nodes), -1.0, 1.0, 13);
+}
+
+/// The ONNX activations and reductions built from existing ops (LeakyRelu, PRelu, Clip,
+/// HardSwish, n-ary Max/Min/Mean, every Reduce*), imported from ONNX bytes and proven.
+#[test]
+fn onnx_activation_and_reduction_compositions() {
+    use zkinfer_compiler::onnx::encode::{
+        attr_float, attr_int, attr_ints, float_tensor, graph, model_bytes, node, value_info_fixed,
+        value_info_unshaped,
+    };
+    let one = |nodes, inits, dims: &[usize]| {
+        let bytes = model_bytes(graph(
+            nodes,
+            inits,
+            value_info_fixed("x", dims),
+            value_info_unshaped("y"),
+        ));
+        zkinfer_compiler::onnx::import_bytes(&bytes).unwrap()
+    };
+    let scalar = |name: &str, v: f32| float_tensor(name, &[], &[v]);
+    let elementwise = [
+        node(
+            "LeakyRelu",
+            "leaky",
+            &["x"],
+            &["a"],
+            vec![attr_float("alpha", 0.2)],
+        ),
+        node("PRelu", "prelu", &["a", "slope"], &["b"], vec![]),
+        node("Clip", "clip", &["b", "lo", "hi"], &["c"], vec![]),
+        node("HardSwish", "hswish", &["c"], &["d"], vec![]),
+        node("Max", "max", &["d", "x", "half"], &["e"], vec![]),
+        node("Min", "min", &["e", "a"], &["f"], vec![]),
+        node("Mean", "mean", &["f", "x"], &["y"], vec![]),
+    ];
+    let inits = vec![
+        float_tensor("slope", &[2, 1], &[0.5, -0.25]),
+        scalar("lo", -0.75),
+        scalar("hi", 0.9),
+        scalar("half", -0.5),
+    ];
+    check(&one(elementwise.to_vec(), inits, &[2, 3]), -1.5, 1.5, 21);
+
+    for op in [
+        "ReduceSum",
+        "ReduceMean",
+        "ReduceSumSquare",
+        "ReduceL1",
+        "ReduceL2",
+        "ReduceLogSumExp",
+        "ReduceMax",
+        "ReduceMin",
+    ] {
+        // Axes 1 of [2, 3, 2]: a reordering Select, then one value per group of 3.
+        let (inputs, inits): (&[&str], _) = if op == "ReduceSum" {
+            (
+                &["x", "axes"],
+                vec![zkinfer_compiler::onnx::encode::int64_tensor(
+                    "axes",
+                    &[1],
+                    &[1],
+                )],
+            )
+        } else {
+            (&["x"], vec![])
+        };
+        let attrs = if op == "ReduceSum" {
+            vec![attr_int("keepdims", 0)]
+        } else {
+            vec![attr_ints("axes", &[1]), attr_int("keepdims", 0)]
+        };
+        let g = one(vec![node(op, op, inputs, &["y"], attrs)], inits, &[2, 3, 2]);
+        check(&g, -1.0, 1.0, 22);
+    }
 }

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::geometry::ConvGeom;
+pub use crate::unary::{Param, UnaryFn, UnarySpec};
 pub use zkinfer_ir::ElementOp;
 
 pub use zkinfer_ir::qgraph::TensorId;
@@ -135,111 +136,16 @@ pub enum Op {
         /// Source position of each output element in the concatenated inputs.
         index: Vec<usize>,
     },
+    /// Maximum over each contiguous group of `group` elements (ReduceMax over trailing axes).
+    ReduceMax {
+        /// Elements reduced together.
+        group: usize,
+    },
     /// An exact elementwise op of [`ElementOp`]'s family (Abs, ...): `y[i] = op(x[i])`.
     Elementwise {
         /// Which op.
         op: ElementOp,
     },
-}
-
-/// Elementwise functions that compile to lookup tables. Adding one takes a variant, an
-/// entry in [`UnaryFn::ALL`] and its [`UnarySpec`] in [`UnaryFn::spec`]; import,
-/// quantization, tables, runtime and circuit need nothing more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum UnaryFn {
-    /// `1 / (1 + e^-x)`.
-    Sigmoid,
-    /// `tanh(x)`.
-    Tanh,
-    /// The error function.
-    Erf,
-    /// `e^x`.
-    Exp,
-    /// `sqrt(x)` (0 below 0).
-    Sqrt,
-    /// `1 / x`.
-    Reciprocal,
-    /// `1 / sqrt(x)` (imported from `Reciprocal(Sqrt(x))`).
-    Rsqrt,
-    /// `ln(1 + e^x)`.
-    Softplus,
-}
-
-/// What import and quantization need to know about a tabulated function.
-#[derive(Debug, Clone, Copy)]
-pub struct UnarySpec {
-    /// The ONNX op type it imports from.
-    pub onnx_op: &'static str,
-    /// Lower-case name used in table names and reports.
-    pub name: &'static str,
-    /// The function in f64 (`libm`, so every platform computes the same table).
-    pub f: fn(f64) -> f64,
-    /// Whether it is constant after rounding beyond some argument (below, above): the
-    /// table then stops there and the argument is clamped, with identical results.
-    pub saturates: (bool, bool),
-}
-
-impl UnaryFn {
-    /// Every function, in declaration order.
-    pub const ALL: [UnaryFn; 8] = [
-        UnaryFn::Sigmoid,
-        UnaryFn::Tanh,
-        UnaryFn::Erf,
-        UnaryFn::Exp,
-        UnaryFn::Sqrt,
-        UnaryFn::Reciprocal,
-        UnaryFn::Rsqrt,
-        UnaryFn::Softplus,
-    ];
-
-    /// The function's description.
-    pub fn spec(self) -> UnarySpec {
-        let (onnx_op, name, f, saturates): (_, _, fn(f64) -> f64, _) = match self {
-            UnaryFn::Sigmoid => (
-                "Sigmoid",
-                "sigmoid",
-                |x| 1.0 / (1.0 + libm::exp(-x)),
-                (true, true),
-            ),
-            UnaryFn::Tanh => ("Tanh", "tanh", libm::tanh, (true, true)),
-            UnaryFn::Erf => ("Erf", "erf", libm::erf, (true, true)),
-            UnaryFn::Exp => ("Exp", "exp", libm::exp, (true, false)),
-            UnaryFn::Sqrt => ("Sqrt", "sqrt", |x| libm::sqrt(x.max(0.0)), (false, false)),
-            UnaryFn::Reciprocal => ("Reciprocal", "reciprocal", |x| 1.0 / x, (false, false)),
-            UnaryFn::Rsqrt => ("Rsqrt", "rsqrt", |x| 1.0 / libm::sqrt(x), (false, false)),
-            UnaryFn::Softplus => (
-                "Softplus",
-                "softplus",
-                |x| x.max(0.0) + libm::log1p(libm::exp(-x.abs())),
-                (true, false),
-            ),
-        };
-        UnarySpec {
-            onnx_op,
-            name,
-            f,
-            saturates,
-        }
-    }
-
-    /// The function a standard ONNX op type names, if it is one of ours. Rsqrt has no ONNX
-    /// op: it is imported from `Reciprocal(Sqrt(x))`.
-    pub fn from_onnx(op: &str) -> Option<UnaryFn> {
-        UnaryFn::ALL
-            .into_iter()
-            .filter(|&f| f != UnaryFn::Rsqrt)
-            .find(|f| f.spec().onnx_op == op)
-    }
-
-    /// Lower-case name used in table names and reports.
-    pub fn name(self) -> &'static str {
-        self.spec().name
-    }
-
-    /// The function in f64.
-    pub fn eval(self, x: f64) -> f64 {
-        (self.spec().f)(x)
-    }
 }
 
 impl Op {
@@ -263,6 +169,7 @@ impl Op {
             Op::Softmax { .. } => "Softmax",
             Op::LayerNorm { .. } => "LayerNorm",
             Op::Select { .. } => "Select",
+            Op::ReduceMax { .. } => "ReduceMax",
             Op::Elementwise { op } => op.name(),
         }
     }
@@ -474,6 +381,10 @@ fn eval_more_f64<'a>(op: &Op, n_inputs: usize, arg: &dyn Fn(usize) -> &'a [f64])
             }
             y
         }
+        Op::ReduceMax { group } => arg(0)
+            .chunks((*group).max(1))
+            .map(|row| row.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .collect(),
         Op::Select { index } => {
             // Every operand, empty ones included, so positions match the integer Select.
             let all: Vec<f64> = (0..n_inputs).flat_map(|k| arg(k).iter().copied()).collect();

@@ -6,6 +6,7 @@ pub mod error;
 pub mod graph;
 pub mod onnx;
 pub mod quantize;
+pub mod unary;
 
 // The IR modules, under the paths this crate's code has always used.
 use zkinfer_ir::{artifact, geometry, input, qgraph, semantics};

@@ -344,9 +344,18 @@ fn fold_binary(
 /// Sigmoid, Tanh, Erf, Exp, Sqrt, Reciprocal (folded on constants). `Reciprocal` of a `Sqrt`
 /// read nowhere else becomes one `Rsqrt`.
 pub(crate) fn unary<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
-    let out = ctx.output_name()?;
     let func = UnaryFn::from_onnx(ctx.op())
         .ok_or_else(|| ctx.unsupported("is not an elementwise function"))?;
+    apply_unary(imp, ctx, func)
+}
+
+/// Table function `func` of input 0 (folded on constants; `Reciprocal(Sqrt)` fuses).
+pub(crate) fn apply_unary<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    func: UnaryFn,
+) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
     match imp.input(ctx, 0)? {
         Value::Const(c) => {
             let data = c

@@ -9,7 +9,7 @@ use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
-use super::{arith, conv, linear, matmul, norm, reshape, rewire};
+use super::{activation, arith, conv, linear, matmul, norm, reduce, reshape, rewire};
 use crate::graph::{ElementOp, Graph, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -334,6 +334,16 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Neg" => arith::neg(imp, ctx),
         op if ElementOp::from_onnx(op).is_some() => arith::elementwise(imp, ctx),
         "Relu" => reshape::relu(imp, ctx),
+        "LeakyRelu" => activation::leaky_relu(imp, ctx),
+        "PRelu" => activation::prelu(imp, ctx),
+        "Clip" => activation::clip(imp, ctx),
+        "HardSigmoid" | "HardSwish" => activation::hard_sigmoid(imp, ctx),
+        "Max" | "Min" | "Sum" | "Mean" => activation::variadic(imp, ctx),
+        "Elu" | "Selu" | "Celu" | "Gelu" => activation::parametric(imp, ctx),
+        "Pow" => activation::pow(imp, ctx),
+        "Dropout" => activation::dropout(imp, ctx),
+        "ReduceSum" | "ReduceMean" | "ReduceSumSquare" | "ReduceL1" | "ReduceL2"
+        | "ReduceLogSumExp" | "ReduceMax" | "ReduceMin" => reduce::reduce(imp, ctx),
         "Conv" => conv::conv(imp, ctx),
         "AveragePool" | "MaxPool" => conv::pool(imp, ctx),
         "GlobalAveragePool" | "GlobalMaxPool" => conv::global_pool(imp, ctx),

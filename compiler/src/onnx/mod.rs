@@ -7,16 +7,25 @@
 //!   `MaxPool`, `GlobalAveragePool`, `GlobalMaxPool`, `BatchNormalization` (folded into the
 //!   preceding Conv/Linear when possible);
 //! - `Add`, `Sub`, `Mul`, `Div` (constants on either side, or two activations with numpy
-//!   broadcasting), `Neg`, `Relu`, `Sigmoid`, `Tanh`, `Erf`, `Exp`, `Sqrt`, `Reciprocal`;
+//!   broadcasting), `Neg`, `Pow` (constant exponent), n-ary `Max`, `Min`, `Sum`, `Mean`;
+//! - activations: `Relu`, `LeakyRelu`, `PRelu`, `Clip`, `HardSigmoid`, `HardSwish` (exact
+//!   compositions of Relu and affine maps); table functions: every [`crate::UnaryFn`]
+//!   (`Sigmoid`, `Tanh`, `Erf`, `Exp`, `Log`, `Sqrt`, `Reciprocal`, trigonometric and
+//!   hyperbolic functions, `Softplus`, `Softsign`, `Elu`, `Selu`, `Celu`, `Gelu`, `Mish`,
+//!   `Sign`, `Floor`, `Ceil`, `Round`); `Abs`;
+//! - reductions over any axes: `ReduceSum`, `ReduceMean`, `ReduceSumSquare`, `ReduceL1`,
+//!   `ReduceL2`, `ReduceLogSumExp`, `ReduceMax`, `ReduceMin`;
 //! - `Softmax` (any axis), `LayerNormalization`;
 //! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat`, `Expand`, `Reshape`,
-//!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Shape`, `Constant`.
+//!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Shape`, `Constant`; `Dropout` (inference:
+//!   the identity).
 //!
 //! Ops whose inputs are all constants are folded at import where cheap (elementwise math,
 //! data movement, shapes). Anything else is an [`ImportError::UnsupportedOp`] naming the op and
 //! the node; a supported op used in an unsupported way (a lookup at activation indices, a
 //! Concat mixing constants and activations, ...) is an [`ImportError::UnsupportedUse`].
 
+mod activation;
 mod arith;
 mod conv;
 pub mod encode;
@@ -27,11 +36,14 @@ mod matmul;
 mod node;
 mod norm;
 pub mod proto;
+mod reduce;
 mod reshape;
 mod rewire;
 mod shape;
 mod tensor;
 
+#[cfg(test)]
+mod tests_activation;
 #[cfg(test)]
 mod tests_attention;
 #[cfg(test)]
@@ -44,6 +56,8 @@ mod tests_errors;
 mod tests_errors_ops;
 #[cfg(test)]
 mod tests_import;
+#[cfg(test)]
+mod tests_reduce;
 #[cfg(test)]
 mod tests_rewire;
 #[cfg(test)]

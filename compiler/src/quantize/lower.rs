@@ -142,6 +142,16 @@ pub(crate) fn lower(
             let out = QTensor { shape, ..xt };
             b.push(name, QOp::Max { group: window }, vec![windows], out)
         }
+        Op::ReduceMax { group } => {
+            if *group == 0 || xt.numel() % group != 0 {
+                return Err(malformed(
+                    node,
+                    "the reduced group does not divide the input",
+                ));
+            }
+            let out = QTensor { shape, ..xt };
+            b.push(name, QOp::Max { group: *group }, vec![x], out)
+        }
         Op::Relu => b.push(name, QOp::Relu, vec![x], QTensor { shape, ..xt }),
         Op::Elementwise { op } => {
             let bound = checked_bound(&name, op.bound(u128::from(xt.bound)))?;

@@ -1,0 +1,296 @@
+//! Reductions over any axes: ReduceSum, ReduceMean, ReduceSumSquare, ReduceL1, ReduceL2,
+//! ReduceLogSumExp, ReduceMax, ReduceMin.
+//!
+//! The reduced axes are moved last by a `Select` (free when they already are), the tensor is
+//! viewed as `[outer, n]`, and each row of `n` becomes one value: a `Linear` with constant
+//! weights for the sums (exact: the weights are 1, or `1/n` for the mean) or a `ReduceMax`.
+//! The elementwise parts (square, abs, exp, sqrt, log, negation) are the existing ops.
+
+use std::rc::Rc;
+
+use super::error::ImportError;
+use super::import::{Importer, Value};
+use super::node::NodeCtx;
+use super::rewire::{permute, transpose_index};
+use super::shape::normalize_axis;
+use super::tensor::{Const, ConstData};
+use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
+
+/// How the reduced axes and output shape are laid out for one node.
+struct Plan {
+    /// The input shape.
+    dims: Vec<usize>,
+    /// Kept axes then reduced axes.
+    perm: Vec<usize>,
+    /// Elements per output value.
+    n: usize,
+    /// Output values.
+    outer: usize,
+    /// The output shape (`keepdims` applied).
+    out_shape: Vec<usize>,
+}
+
+/// The reduced axes of the node (attribute before `since`, input 1 from it), resolved against
+/// `dims`; `None` when the node is an identity (`noop_with_empty_axes` with no axes).
+fn plan<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    dims: Vec<usize>,
+) -> Result<Option<Plan>, ImportError> {
+    // Axes moved from an attribute to input 1 at opset 13 for ReduceSum, 18 for the others.
+    let since = if ctx.op() == "ReduceSum" { 13 } else { 18 };
+    let raw = if imp.opset >= since {
+        match imp.input_opt(ctx, 1)? {
+            None => None,
+            Some(Value::Tensor(_)) => {
+                return Err(ctx.not_constant(ctx.input_name(1).unwrap_or_default()))
+            }
+            Some(Value::Const(c)) => match &c.data {
+                ConstData::I64(v) => Some(v.clone()),
+                ConstData::F32(_) => return Err(ctx.bad_node("axes must be an integer tensor")),
+            },
+        }
+    } else {
+        ctx.attr_ints("axes")?
+    };
+    let rank = dims.len();
+    let mut axes = match raw {
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .map(|&a| {
+                normalize_axis(a, rank).ok_or_else(|| {
+                    ctx.bad_attr("axes", format!("{a} is out of range for {dims:?}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ if ctx.attr_int("noop_with_empty_axes", 0)? != 0 => return Ok(None),
+        _ => (0..rank).collect(),
+    };
+    axes.sort_unstable();
+    axes.dedup();
+    let keepdims = ctx.attr_int("keepdims", 1)? != 0;
+    let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
+    let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
+    let size = |ax: &[usize]| {
+        ax.iter()
+            .map(|&a| dims.get(a).copied().unwrap_or(1))
+            .product()
+    };
+    let (n, outer) = (size(&axes), size(&kept));
+    let out_shape = if keepdims {
+        (0..rank)
+            .map(|k| {
+                if axes.contains(&k) {
+                    1
+                } else {
+                    dims.get(k).copied().unwrap_or(1)
+                }
+            })
+            .collect()
+    } else {
+        kept.iter()
+            .map(|&k| dims.get(k).copied().unwrap_or(1))
+            .collect()
+    };
+    Ok(Some(Plan {
+        dims,
+        perm,
+        n,
+        outer,
+        out_shape,
+    }))
+}
+
+/// What is reduced, and how.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Sum,
+    Mean,
+    SumSquare,
+    L1,
+    L2,
+    LogSumExp,
+    Max,
+    Min,
+}
+
+impl Kind {
+    fn from_op(op: &str) -> Option<Kind> {
+        Some(match op {
+            "ReduceSum" => Kind::Sum,
+            "ReduceMean" => Kind::Mean,
+            "ReduceSumSquare" => Kind::SumSquare,
+            "ReduceL1" => Kind::L1,
+            "ReduceL2" => Kind::L2,
+            "ReduceLogSumExp" => Kind::LogSumExp,
+            "ReduceMax" => Kind::Max,
+            "ReduceMin" => Kind::Min,
+            _ => return None,
+        })
+    }
+
+    /// The reduction of one group in f64 (constant folding).
+    fn fold(self, g: &[f64]) -> f64 {
+        let sum = |f: fn(f64) -> f64| g.iter().map(|&v| f(v)).sum::<f64>();
+        match self {
+            Kind::Sum => sum(|v| v),
+            Kind::Mean => sum(|v| v) / g.len().max(1) as f64,
+            Kind::SumSquare => sum(|v| v * v),
+            Kind::L1 => sum(f64::abs),
+            Kind::L2 => sum(|v| v * v).sqrt(),
+            Kind::LogSumExp => sum(f64::exp).ln(),
+            Kind::Max => g.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            Kind::Min => g.iter().copied().fold(f64::INFINITY, f64::min),
+        }
+    }
+}
+
+/// One of the reductions.
+pub(crate) fn reduce<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let kind = Kind::from_op(ctx.op()).ok_or_else(|| ctx.unsupported("is not a reduction"))?;
+    let x = imp.input(ctx, 0)?;
+    let dims = match &x {
+        Value::Tensor(t) => imp.shape(*t).to_vec(),
+        Value::Const(c) => c.dims.clone(),
+    };
+    let Some(p) = plan(imp, ctx, dims)? else {
+        match x {
+            Value::Tensor(t) => imp.alias(out, t),
+            c @ Value::Const(_) => imp.bind(out, c),
+        }
+        return Ok(());
+    };
+    if p.n == 0 || p.outer == 0 {
+        return Err(ctx.unsupported(format!("reduces an empty tensor {:?}", p.dims)));
+    }
+    let bad = || ctx.shape_err(format!("cannot reorder the axes of {:?}", p.dims));
+    let to_last = transpose_index(&p.dims, &p.perm).ok_or_else(bad)?;
+    let identity = p.perm.iter().enumerate().all(|(i, &a)| i == a);
+    let t = match x {
+        Value::Const(c) => {
+            let v = c.to_f32();
+            let ordered: Vec<f64> = to_last
+                .iter()
+                .map(|&i| v.get(i).copied().map(f64::from))
+                .collect::<Option<_>>()
+                .ok_or_else(bad)?;
+            let data = ordered.chunks(p.n).map(|g| kind.fold(g) as f32).collect();
+            imp.bind(out, Value::Const(Rc::new(Const::f32(p.out_shape, data))));
+            return Ok(());
+        }
+        Value::Tensor(t) => t,
+    };
+    let sub = |l: &str| format!("{}/{l}", ctx.name);
+    let rows = vec![p.outer, p.n];
+    let moved = if identity {
+        imp.push(ctx, sub("rows"), Op::Reshape, vec![t], rows.clone())?
+    } else {
+        let shape = permute(&p.dims, &p.perm);
+        let s = imp.push(
+            ctx,
+            sub("to_last"),
+            Op::Select { index: to_last },
+            vec![t],
+            shape,
+        )?;
+        imp.push(ctx, sub("rows"), Op::Reshape, vec![s], rows.clone())?
+    };
+    let reduced = reduce_rows(imp, ctx, kind, moved, &p)?;
+    let id = imp.push(
+        ctx,
+        ctx.name.clone(),
+        Op::Reshape,
+        vec![reduced],
+        p.out_shape,
+    )?;
+    imp.bind(out, Value::Tensor(id));
+    Ok(())
+}
+
+/// Reduces each row of the `[outer, n]` tensor `t` to one value (`[outer, 1]`).
+fn reduce_rows<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    kind: Kind,
+    t: TensorId,
+    p: &Plan,
+) -> Result<TensorId, ImportError> {
+    let sub = |l: &str| format!("{}/{l}", ctx.name);
+    let rows = vec![p.outer, p.n];
+    let one = vec![p.outer, 1];
+    let sum = |imp: &mut Importer<'g>, t: TensorId, w: f32, label: &str| {
+        let op = Op::Linear {
+            weight: vec![w; p.n],
+            bias: vec![0.0],
+            n_in: p.n,
+            n_out: 1,
+        };
+        imp.push(ctx, sub(label), op, vec![t], one.clone())
+    };
+    let unary = |imp: &mut Importer<'g>, t: TensorId, func: UnaryFn, shape: &[usize]| {
+        imp.push(
+            ctx,
+            sub(func.name()),
+            Op::Unary { func },
+            vec![t],
+            shape.to_vec(),
+        )
+    };
+    Ok(match kind {
+        Kind::Sum => sum(imp, t, 1.0, "sum")?,
+        Kind::Mean => sum(imp, t, 1.0 / p.n as f32, "mean")?,
+        Kind::SumSquare | Kind::L2 => {
+            let sq = imp.push(ctx, sub("square"), Op::Mul, vec![t, t], rows)?;
+            let s = sum(imp, sq, 1.0, "sum")?;
+            if kind == Kind::L2 {
+                unary(imp, s, UnaryFn::Sqrt, &one)?
+            } else {
+                s
+            }
+        }
+        Kind::L1 => {
+            let op = Op::Elementwise { op: ElementOp::Abs };
+            let a = imp.push(ctx, sub("abs"), op, vec![t], rows)?;
+            sum(imp, a, 1.0, "sum")?
+        }
+        Kind::LogSumExp => {
+            // m + log(sum(exp(x - m))) with m the row maximum: the exponent's argument is
+            // never positive and the logarithm's lies in [1, n], so both tables stay small.
+            let m = imp.push(
+                ctx,
+                sub("max"),
+                Op::ReduceMax { group: p.n },
+                vec![t],
+                one.clone(),
+            )?;
+            let spread = (0..p.outer * p.n).map(|i| i / p.n).collect();
+            let mb = imp.push(
+                ctx,
+                sub("max/rows"),
+                Op::Select { index: spread },
+                vec![m],
+                rows.clone(),
+            )?;
+            let d = imp.push(ctx, sub("shifted"), Op::Sub, vec![t, mb], rows.clone())?;
+            let e = unary(imp, d, UnaryFn::Exp, &rows)?;
+            let s = sum(imp, e, 1.0, "sum")?;
+            let l = unary(imp, s, UnaryFn::Log, &one)?;
+            imp.push(ctx, sub("logsumexp"), Op::Add, vec![l, m], one)?
+        }
+        Kind::Max => {
+            let op = Op::ReduceMax { group: p.n };
+            imp.push(ctx, sub("max"), op, vec![t], one)?
+        }
+        Kind::Min => {
+            // min(x) = -max(-x)
+            let neg = |v: usize| Op::MulConst {
+                constant: vec![-1.0; v],
+            };
+            let n = imp.push(ctx, sub("neg"), neg(p.outer * p.n), vec![t], rows)?;
+            let op = Op::ReduceMax { group: p.n };
+            let m = imp.push(ctx, sub("max"), op, vec![n], one.clone())?;
+            imp.push(ctx, sub("min"), neg(p.outer), vec![m], one)?
+        }
+    })
+}

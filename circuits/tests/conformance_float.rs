@@ -284,6 +284,33 @@ fn onnx_activation_and_reduction_compositions() {
     ];
     check(&one(elementwise.to_vec(), inits, &[2, 3]), -1.5, 1.5, 21);
 
+    // Comparisons, logic and Where; then ArgMax, Hardmax and LogSoftmax along each axis.
+    let logic = vec![
+        node("Greater", "gt", &["x", "half"], &["p"], vec![]),
+        node("LessOrEqual", "le", &["x", "neg"], &["q"], vec![]),
+        node("Or", "or", &["p", "q"], &["r"], vec![]),
+        node("Equal", "eq", &["x", "half"], &["e"], vec![]),
+        node("Xor", "xor", &["r", "e"], &["c"], vec![]),
+        node("Where", "where", &["c", "x", "half"], &["y"], vec![]),
+    ];
+    let inits = vec![scalar("half", 0.5), scalar("neg", -0.25)];
+    check(&one(logic, inits, &[2, 3]), -1.0, 1.0, 23);
+    for (op, axis) in [
+        ("ArgMax", 0),
+        ("ArgMin", 1),
+        ("Hardmax", 0),
+        ("Hardmax", 1),
+        ("LogSoftmax", 0),
+        ("LogSoftmax", 1),
+    ] {
+        let g = one(
+            vec![node(op, op, &["x"], &["y"], vec![attr_int("axis", axis)])],
+            vec![],
+            &[3, 4],
+        );
+        check(&g, -1.0, 1.0, 24);
+    }
+
     for op in [
         "ReduceSum",
         "ReduceMean",

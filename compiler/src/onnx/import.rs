@@ -9,7 +9,7 @@ use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
-use super::{activation, arith, conv, linear, matmul, norm, reduce, reshape, rewire};
+use super::{activation, arith, conv, linear, logic, matmul, norm, reduce, reshape, rewire};
 use crate::graph::{ElementOp, Graph, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -292,10 +292,11 @@ fn declared_shape(v: &ValueInfoProto) -> Result<Option<Vec<Option<usize>>>, Stri
     else {
         return Err("is not a tensor".into());
     };
-    // UNDEFINED, FLOAT, FLOAT16, DOUBLE, BFLOAT16: the importer evaluates in floating point.
-    if ![0, 1, 10, 11, 16].contains(&t.elem_type) {
+    // Floating-point, integer and boolean values are all numbers to the importer (integers and
+    // booleans are exact at every scale); strings and complex numbers are not.
+    if [8, 14, 15].contains(&t.elem_type) || !(0..=16).contains(&t.elem_type) {
         return Err(format!(
-            "element type {} is not a floating-point type",
+            "element type {} is not a number type (strings and complex numbers are not supported)",
             t.elem_type
         ));
     }
@@ -334,6 +335,9 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Neg" => arith::neg(imp, ctx),
         op if ElementOp::from_onnx(op).is_some() => arith::elementwise(imp, ctx),
         "Relu" => reshape::relu(imp, ctx),
+        "Greater" | "Less" | "GreaterOrEqual" | "LessOrEqual" | "Equal" | "Not" | "And" | "Or"
+        | "Xor" | "Where" => logic::logic(imp, ctx),
+        "ArgMax" | "ArgMin" | "Hardmax" | "LogSoftmax" => logic::along_axis(imp, ctx),
         "LeakyRelu" => activation::leaky_relu(imp, ctx),
         "PRelu" => activation::prelu(imp, ctx),
         "Clip" => activation::clip(imp, ctx),

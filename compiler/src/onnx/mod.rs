@@ -15,6 +15,9 @@
 //!   `Sign`, `Floor`, `Ceil`, `Round`); `Abs`;
 //! - reductions over any axes: `ReduceSum`, `ReduceMean`, `ReduceSumSquare`, `ReduceL1`,
 //!   `ReduceL2`, `ReduceLogSumExp`, `ReduceMax`, `ReduceMin`;
+//! - comparisons `Greater`, `Less`, `GreaterOrEqual`, `LessOrEqual`, `Equal`, logic `Not`,
+//!   `And`, `Or`, `Xor`, and `Where` (booleans are 0 and 1); `ArgMax`, `ArgMin`, `Hardmax`,
+//!   `LogSoftmax` along any axis;
 //! - `Softmax` (any axis), `LayerNormalization`;
 //! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat`, `Expand`, `Reshape`,
 //!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Shape`, `Constant`; `Dropout` (inference:
@@ -32,6 +35,7 @@ pub mod encode;
 mod error;
 mod import;
 mod linear;
+mod logic;
 mod matmul;
 mod node;
 mod norm;
@@ -56,6 +60,8 @@ mod tests_errors;
 mod tests_errors_ops;
 #[cfg(test)]
 mod tests_import;
+#[cfg(test)]
+mod tests_logic;
 #[cfg(test)]
 mod tests_reduce;
 #[cfg(test)]

@@ -11,23 +11,23 @@ use std::rc::Rc;
 use super::error::ImportError;
 use super::import::{Importer, Value};
 use super::node::NodeCtx;
-use super::rewire::{permute, transpose_index};
+use super::rewire::{inverse_perm, permute, transpose_index};
 use super::shape::normalize_axis;
 use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 
 /// How the reduced axes and output shape are laid out for one node.
-struct Plan {
+pub(super) struct Plan {
     /// The input shape.
-    dims: Vec<usize>,
+    pub(super) dims: Vec<usize>,
     /// Kept axes then reduced axes.
-    perm: Vec<usize>,
+    pub(super) perm: Vec<usize>,
     /// Elements per output value.
-    n: usize,
+    pub(super) n: usize,
     /// Output values.
-    outer: usize,
+    pub(super) outer: usize,
     /// The output shape (`keepdims` applied).
-    out_shape: Vec<usize>,
+    pub(super) out_shape: Vec<usize>,
 }
 
 /// The reduced axes of the node (attribute before `since`, input 1 from it), resolved against
@@ -54,7 +54,7 @@ fn plan<'g>(
         ctx.attr_ints("axes")?
     };
     let rank = dims.len();
-    let mut axes = match raw {
+    let axes = match raw {
         Some(a) if !a.is_empty() => a
             .iter()
             .map(|&a| {
@@ -66,39 +66,97 @@ fn plan<'g>(
         _ if ctx.attr_int("noop_with_empty_axes", 0)? != 0 => return Ok(None),
         _ => (0..rank).collect(),
     };
-    axes.sort_unstable();
-    axes.dedup();
     let keepdims = ctx.attr_int("keepdims", 1)? != 0;
-    let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
-    let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
-    let size = |ax: &[usize]| {
-        ax.iter()
-            .map(|&a| dims.get(a).copied().unwrap_or(1))
-            .product()
-    };
-    let (n, outer) = (size(&axes), size(&kept));
-    let out_shape = if keepdims {
-        (0..rank)
-            .map(|k| {
-                if axes.contains(&k) {
-                    1
-                } else {
-                    dims.get(k).copied().unwrap_or(1)
-                }
-            })
-            .collect()
-    } else {
-        kept.iter()
-            .map(|&k| dims.get(k).copied().unwrap_or(1))
-            .collect()
-    };
-    Ok(Some(Plan {
-        dims,
-        perm,
-        n,
-        outer,
-        out_shape,
-    }))
+    Ok(Some(Plan::new(dims, axes, keepdims)))
+}
+
+impl Plan {
+    /// The layout reducing `axes` (any order, repeats ignored) of `dims`.
+    pub(super) fn new(dims: Vec<usize>, mut axes: Vec<usize>, keepdims: bool) -> Plan {
+        axes.sort_unstable();
+        axes.dedup();
+        let rank = dims.len();
+        let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
+        let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
+        let size = |ax: &[usize]| {
+            ax.iter()
+                .map(|&a| dims.get(a).copied().unwrap_or(1))
+                .product()
+        };
+        let (n, outer) = (size(&axes), size(&kept));
+        let out_shape = if keepdims {
+            (0..rank)
+                .map(|k| {
+                    if axes.contains(&k) {
+                        1
+                    } else {
+                        dims.get(k).copied().unwrap_or(1)
+                    }
+                })
+                .collect()
+        } else {
+            kept.iter()
+                .map(|&k| dims.get(k).copied().unwrap_or(1))
+                .collect()
+        };
+        Plan {
+            dims,
+            perm,
+            n,
+            outer,
+            out_shape,
+        }
+    }
+
+    /// Positions of the input in `[outer, n]` row order (reduced axes last).
+    pub(super) fn row_order(&self) -> Option<Vec<usize>> {
+        transpose_index(&self.dims, &self.perm)
+    }
+
+    /// The inverse of [`Plan::to_rows`]: `[outer, n]` rows back to shape `dims`, named
+    /// `name`.
+    pub(super) fn rows_back<'g>(
+        &self,
+        imp: &mut Importer<'g>,
+        ctx: &NodeCtx<'g>,
+        rows: TensorId,
+        name: String,
+    ) -> Result<TensorId, ImportError> {
+        if self.perm.iter().enumerate().all(|(i, &a)| i == a) {
+            return imp.push(ctx, name, Op::Reshape, vec![rows], self.dims.clone());
+        }
+        let moved = permute(&self.dims, &self.perm);
+        let index = transpose_index(&moved, &inverse_perm(&self.perm))
+            .ok_or_else(|| ctx.shape_err(format!("cannot reorder the axes of {:?}", self.dims)))?;
+        imp.push(
+            ctx,
+            name,
+            Op::Select { index },
+            vec![rows],
+            self.dims.clone(),
+        )
+    }
+
+    /// Views `t` (of shape `dims`) as `[outer, n]` rows, the reduced axes last: one `Select`
+    /// when they are not last already, then a `Reshape`.
+    pub(super) fn to_rows<'g>(
+        &self,
+        imp: &mut Importer<'g>,
+        ctx: &NodeCtx<'g>,
+        t: TensorId,
+    ) -> Result<TensorId, ImportError> {
+        let sub = |l: &str| format!("{}/{l}", ctx.name);
+        let rows = vec![self.outer, self.n];
+        if self.perm.iter().enumerate().all(|(i, &a)| i == a) {
+            return imp.push(ctx, sub("rows"), Op::Reshape, vec![t], rows);
+        }
+        let index = self
+            .row_order()
+            .ok_or_else(|| ctx.shape_err(format!("cannot reorder the axes of {:?}", self.dims)))?;
+        let shape = permute(&self.dims, &self.perm);
+        let s = imp.push(ctx, sub("to_last"), Op::Select { index }, vec![t], shape)?;
+        imp.push(ctx, sub("rows"), Op::Reshape, vec![s], rows)
+    }
 }
 
 /// What is reduced, and how.
@@ -164,38 +222,25 @@ pub(crate) fn reduce<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
     if p.n == 0 || p.outer == 0 {
         return Err(ctx.unsupported(format!("reduces an empty tensor {:?}", p.dims)));
     }
-    let bad = || ctx.shape_err(format!("cannot reorder the axes of {:?}", p.dims));
-    let to_last = transpose_index(&p.dims, &p.perm).ok_or_else(bad)?;
-    let identity = p.perm.iter().enumerate().all(|(i, &a)| i == a);
     let t = match x {
         Value::Const(c) => {
             let v = c.to_f32();
-            let ordered: Vec<f64> = to_last
-                .iter()
-                .map(|&i| v.get(i).copied().map(f64::from))
-                .collect::<Option<_>>()
-                .ok_or_else(bad)?;
+            let ordered: Vec<f64> = p
+                .row_order()
+                .and_then(|order| {
+                    order
+                        .iter()
+                        .map(|&i| v.get(i).copied().map(f64::from))
+                        .collect()
+                })
+                .ok_or_else(|| ctx.shape_err(format!("cannot reorder the axes of {:?}", p.dims)))?;
             let data = ordered.chunks(p.n).map(|g| kind.fold(g) as f32).collect();
             imp.bind(out, Value::Const(Rc::new(Const::f32(p.out_shape, data))));
             return Ok(());
         }
         Value::Tensor(t) => t,
     };
-    let sub = |l: &str| format!("{}/{l}", ctx.name);
-    let rows = vec![p.outer, p.n];
-    let moved = if identity {
-        imp.push(ctx, sub("rows"), Op::Reshape, vec![t], rows.clone())?
-    } else {
-        let shape = permute(&p.dims, &p.perm);
-        let s = imp.push(
-            ctx,
-            sub("to_last"),
-            Op::Select { index: to_last },
-            vec![t],
-            shape,
-        )?;
-        imp.push(ctx, sub("rows"), Op::Reshape, vec![s], rows.clone())?
-    };
+    let moved = p.to_rows(imp, ctx, t)?;
     let reduced = reduce_rows(imp, ctx, kind, moved, &p)?;
     let id = imp.push(
         ctx,

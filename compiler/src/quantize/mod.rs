@@ -14,6 +14,8 @@ mod tables;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_logic;
+#[cfg(test)]
 mod tests_ops;
 
 pub use accuracy::{accuracy, argmax, AccuracyReport, NodeAccuracy};

@@ -40,7 +40,9 @@ enum Command {
     Compile {
         /// The ONNX model file.
         model: PathBuf,
-        /// Calibration inputs in EZKL's format, {"input_data": [[...], ...]}: one or more rows.
+        /// Calibration inputs in EZKL's format, {"input_data": [[...], ...]}: one list per
+        /// sample, or, for a model with several inputs, one list per graph input (in graph
+        /// order) for each sample.
         #[arg(long)]
         calibration: PathBuf,
         /// Output directory (created if missing).
@@ -94,7 +96,8 @@ enum Command {
         /// Input in EZKL's format.
         #[arg(long)]
         input: PathBuf,
-        /// Which row of the input file to prove.
+        /// Which sample of the input file to prove (a sample is one list, or one list per
+        /// graph input for a model with several).
         #[arg(long, default_value_t = 0)]
         row: usize,
         /// Where to write the proof JSON.
@@ -155,7 +158,7 @@ enum Command {
         /// Input in EZKL's format.
         #[arg(long)]
         input: PathBuf,
-        /// Which row of the input file to run.
+        /// Which sample of the input file to run.
         #[arg(long, default_value_t = 0)]
         row: usize,
         /// Where the model runs: auto (CUDA if this build has it and a GPU is

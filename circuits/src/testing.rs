@@ -80,6 +80,8 @@ pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
         output: nodes.len(),
         output_name: "output".into(),
         nodes,
+        input_parts: Vec::new(),
+        output_parts: Vec::new(),
     }
 }
 

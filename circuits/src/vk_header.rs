@@ -26,6 +26,9 @@ pub struct VkHeader {
     pub weights_sha256: String,
     /// The KZG verifier parameters.
     pub srs: SrsHeader,
+    /// The graph outputs laid end to end in the output, when there are several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_parts: Vec<zkinfer_ir::IoPart>,
 }
 
 /// The part of the KZG parameters a verifier uses.

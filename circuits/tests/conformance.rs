@@ -63,6 +63,8 @@ fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
         output: nodes.len(),
         output_name: "output".into(),
         nodes,
+        input_parts: Vec::new(),
+        output_parts: Vec::new(),
     }
 }
 

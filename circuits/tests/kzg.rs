@@ -80,6 +80,8 @@ fn graph() -> QGraph {
         weights_sha256: String::new(),
         tables: vec![sigmoid],
         max_lanes: None,
+        input_parts: Vec::new(),
+        output_parts: Vec::new(),
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::geometry::ConvGeom;
 pub use crate::unary::{Param, UnaryFn, UnarySpec};
-pub use zkinfer_ir::ElementOp;
+pub use zkinfer_ir::{ElementOp, IoPart};
 
 pub use zkinfer_ir::qgraph::TensorId;
 
@@ -25,6 +25,12 @@ pub struct Graph {
     pub output: TensorId,
     /// ONNX name of the graph output.
     pub output_name: String,
+    /// The graph inputs laid end to end in the input, when there are several (empty: one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_parts: Vec<IoPart>,
+    /// The graph outputs laid end to end in the output, when there are several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_parts: Vec<IoPart>,
 }
 
 /// One operation of a float graph.
@@ -202,6 +208,8 @@ impl Graph {
             output: nodes.len(),
             nodes,
             output_name: "output".to_string(),
+            input_parts: Vec::new(),
+            output_parts: Vec::new(),
         }
     }
 

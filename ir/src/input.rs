@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::ArtifactError;
+use crate::interface::IoPart;
 
 #[derive(Deserialize)]
 struct InputFile {
@@ -33,6 +34,58 @@ pub fn parse_input_rows(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, Artifa
         });
     }
     Ok(file.input_data)
+}
+
+/// Groups the lists of an input file into samples (flat model inputs) for a model whose graph
+/// inputs are `parts`: one list per graph input, in graph order, then the next sample's (EZKL's
+/// layout). A model with one input takes one list per sample, unchanged.
+pub fn group_samples(
+    rows: Vec<Vec<f64>>,
+    parts: &[IoPart],
+    path: &Path,
+) -> Result<Vec<Vec<f64>>, ArtifactError> {
+    let k = parts.len();
+    if k <= 1 {
+        return Ok(rows);
+    }
+    let names = || {
+        parts
+            .iter()
+            .map(|p| format!("`{}` ({} values)", p.name, p.numel()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if rows.len() % k != 0 {
+        return Err(ArtifactError::Json {
+            path: path.to_path_buf(),
+            detail: format!(
+                "`input_data` holds {} list(s); the model has {k} inputs, {}, so it needs one list per input for each sample",
+                rows.len(),
+                names()
+            ),
+        });
+    }
+    let mut samples = Vec::with_capacity(rows.len() / k);
+    for (i, chunk) in rows.chunks(k).enumerate() {
+        let mut flat = Vec::new();
+        for (j, (list, part)) in chunk.iter().zip(parts).enumerate() {
+            if list.len() != part.numel() {
+                return Err(ArtifactError::Json {
+                    path: path.to_path_buf(),
+                    detail: format!(
+                        "`input_data` list {} (sample {i}, input `{}`) has {} values, the input needs {}",
+                        i * k + j,
+                        part.name,
+                        list.len(),
+                        part.numel()
+                    ),
+                });
+            }
+            flat.extend_from_slice(list);
+        }
+        samples.push(flat);
+    }
+    Ok(samples)
 }
 
 /// Quantizes real values to `round(x * 2^scale)` (half away from zero).
@@ -66,5 +119,27 @@ mod tests {
     fn quantize_round_trip() {
         assert_eq!(quantize_values(&[0.5, -0.25, 1.0 / 3.0], 4), vec![8, -4, 5]);
         assert_eq!(dequantize(8, 4), 0.5);
+    }
+
+    #[test]
+    fn lists_group_into_samples_per_input() {
+        let p = Path::new("in.json");
+        let part = |name: &str, n: usize| IoPart {
+            name: name.into(),
+            shape: vec![n],
+        };
+        let parts = [part("a", 2), part("b", 1)];
+        let rows = vec![vec![1.0, 2.0], vec![3.0], vec![4.0, 5.0], vec![6.0]];
+        let got = group_samples(rows, &parts, p).expect("two samples");
+        assert_eq!(got, [vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
+        let err = group_samples(vec![vec![1.0, 2.0]], &parts, p).expect_err("one list short");
+        assert!(err.to_string().contains("2 inputs"), "{err}");
+        let err = group_samples(vec![vec![1.0], vec![3.0]], &parts, p).expect_err("wrong size");
+        assert!(err.to_string().contains("input `a`"), "{err}");
+        let one = vec![vec![1.0], vec![2.0]];
+        assert_eq!(
+            group_samples(one.clone(), &parts[..1], p).expect("unchanged"),
+            one
+        );
     }
 }

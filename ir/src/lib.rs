@@ -7,6 +7,7 @@ pub mod elementwise;
 pub mod error;
 pub mod geometry;
 pub mod input;
+pub mod interface;
 pub mod proof_file;
 pub mod qgraph;
 pub mod semantics;
@@ -16,6 +17,7 @@ pub mod validate;
 
 pub use elementwise::ElementOp;
 pub use error::{ArtifactError, EvalError};
+pub use interface::IoPart;
 pub use qgraph::{QGraph, QNode, QOp, QTensor, Table, TensorId, MAX_BOUND_BITS};
 pub use semantics::Trace;
 pub use validate::InvalidModel;

@@ -39,6 +39,26 @@ impl TensorValues {
         }
     }
 
+    /// The values split into `parts` (empty when there is at most one part, or when the sizes
+    /// do not add up).
+    pub fn named_parts(&self, parts: &[crate::IoPart]) -> Vec<NamedValues> {
+        if parts.len() <= 1 {
+            return Vec::new();
+        }
+        crate::interface::split(&self.ints, parts)
+            .map(|slices| {
+                parts
+                    .iter()
+                    .zip(slices)
+                    .map(|(p, ints)| NamedValues {
+                        name: p.name.clone(),
+                        values: TensorValues::from_ints(p.shape.clone(), self.scale, ints.to_vec()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Index of the first float that is not exactly `int / 2^scale`.
     pub fn first_inconsistent_float(&self) -> Option<usize> {
         if self.floats.len() != self.ints.len() {
@@ -49,6 +69,16 @@ impl TensorValues {
             .zip(&self.floats)
             .position(|(&q, &f)| crate::input::dequantize(q, self.scale).to_bits() != f.to_bits())
     }
+}
+
+/// One graph output: its name and values (a part of the flat output).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NamedValues {
+    /// ONNX name.
+    pub name: String,
+    /// Its values.
+    #[serde(flatten)]
+    pub values: TensorValues,
 }
 
 /// The contents of `proof.json`.
@@ -64,6 +94,10 @@ pub struct ProofFile {
     pub input: TensorValues,
     /// The public output.
     pub output: TensorValues,
+    /// The output split by graph output, when the model has several (the verifier checks
+    /// that the parts are the output's values, with the names and shapes of its key).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<NamedValues>,
     /// The public instances: input then output, as 32-byte big-endian field elements in hex.
     pub instances: Vec<String>,
     /// The proof bytes (SHPLONK, Keccak transcript), hex.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::elementwise::ElementOp;
 use crate::geometry::ConvGeom;
+use crate::interface::IoPart;
 
 /// Index of a tensor in a graph (float or quantized); tensor 0 is the graph input.
 pub type TensorId = usize;
@@ -221,6 +222,13 @@ pub struct QGraph {
     /// Fewer lanes mean fewer columns (cheaper on-chain verification) and longer proofs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_lanes: Option<usize>,
+    /// The graph inputs laid end to end in `input`, when there are several (empty: one, named
+    /// `input_name`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_parts: Vec<IoPart>,
+    /// The graph outputs laid end to end in the output tensor, when there are several.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_parts: Vec<IoPart>,
 }
 
 impl QGraph {
@@ -230,6 +238,33 @@ impl QGraph {
             Some(&self.input)
         } else {
             self.nodes.get(id - 1).map(|n| &n.out)
+        }
+    }
+
+    /// The graph inputs, in the order they are laid out in `input`.
+    pub fn inputs(&self) -> Vec<IoPart> {
+        if self.input_parts.is_empty() {
+            vec![IoPart {
+                name: self.input_name.clone(),
+                shape: self.input.shape.clone(),
+            }]
+        } else {
+            self.input_parts.clone()
+        }
+    }
+
+    /// The graph outputs, in the order they are laid out in the output tensor.
+    pub fn outputs(&self) -> Vec<IoPart> {
+        if self.output_parts.is_empty() {
+            vec![IoPart {
+                name: self.output_name.clone(),
+                shape: self
+                    .output_tensor()
+                    .map(|t| t.shape.clone())
+                    .unwrap_or_default(),
+            }]
+        } else {
+            self.output_parts.clone()
         }
     }
 

@@ -40,6 +40,8 @@ pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
         weights_sha256: String::new(),
         tables: Vec::new(),
         max_lanes: None,
+        input_parts: Vec::new(),
+        output_parts: Vec::new(),
     }
 }
 

@@ -10,7 +10,7 @@
 //! need their own parameters bounded.
 
 use crate::qgraph::MAX_BOUND_BITS;
-use crate::qgraph::{QGraph, QNode, QOp};
+use crate::qgraph::{QGraph, QNode, QOp, QTensor};
 
 /// Largest `shift` of a Rescale or Div: `2^(shift+1)` and every product with it stay far
 /// below the field modulus.
@@ -81,6 +81,20 @@ impl QGraph {
                 node: self.output_name.clone(),
                 op: "output",
                 detail: format!("output tensor {} does not exist", self.output),
+            });
+        }
+        let parts_fit = |parts: &[crate::IoPart], numel: usize| {
+            parts.is_empty() || parts.iter().map(crate::IoPart::numel).sum::<usize>() == numel
+        };
+        let out_numel = self.output_tensor().map_or(0, QTensor::numel);
+        if !parts_fit(&self.input_parts, self.input.numel())
+            || !parts_fit(&self.output_parts, out_numel)
+        {
+            return Err(InvalidModel {
+                node: self.input_name.clone(),
+                op: "interface",
+                detail: "the graph inputs or outputs do not add up to the input or output tensor"
+                    .into(),
             });
         }
         Ok(())

@@ -46,6 +46,7 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
         output_scale: out.map_or(0, |t| t.scale),
         source_sha256: graph.source_sha256.clone(),
         weights_sha256: graph.weights_sha256.clone(),
+        output_parts: graph.output_parts.clone(),
         srs: SrsHeader {
             insecure: srs.insecure,
             k: params.k,

@@ -85,12 +85,14 @@ pub fn prove(
     )
     .map_err(|e| ProverError::from_halo2("proving", e, &circuits[0]))?;
     let proof = transcript.finalize();
+    let output = TensorValues::from_ints(out_t.shape.clone(), out_t.scale, output);
     Ok(ProofFile {
         format: PROOF_FORMAT.into(),
         version: PROOF_VERSION,
         model_hash: model_hash_hex.to_string(),
         input: TensorValues::from_ints(graph.input.shape.clone(), graph.input.scale, input),
-        output: TensorValues::from_ints(out_t.shape.clone(), out_t.scale, output),
+        outputs: output.named_parts(&graph.output_parts),
+        output,
         instances: instances.iter().map(fr_to_hex_be).collect(),
         proof: hex::encode(proof),
         srs: if srs.insecure {

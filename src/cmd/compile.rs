@@ -8,7 +8,7 @@ use zkinfer::circuits::plan::{plan, Plan};
 use zkinfer::compiler::quantize::{accuracy, AccuracyReport};
 use zkinfer::compiler::{onnx, quantize_with, QuantizeConfig, Quantized, TableScales};
 use zkinfer::ir::artifact::{encode_model, hash_hex, sha256};
-use zkinfer::ir::input::read_input_rows;
+use zkinfer::ir::input::{group_samples, read_input_rows};
 use zkinfer::layout::ModelDir;
 
 use super::write;
@@ -154,7 +154,11 @@ pub fn run(
     }
     let bytes = std::fs::read(model).with_context(|| format!("cannot read {}", model.display()))?;
     let graph = onnx::import_bytes(&bytes).with_context(|| format!("{}", model.display()))?;
-    let rows = read_input_rows(calibration)?;
+    let rows = group_samples(
+        read_input_rows(calibration)?,
+        &graph.input_parts,
+        calibration,
+    )?;
     let source = hash_hex(&sha256(&bytes));
     let compile_one = |scales: &TableScales| -> Result<Candidate> {
         let mut q = quantize_with(&graph, &rows, config, scales, &source).with_context(|| {

@@ -15,23 +15,23 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use zkinfer::ir::artifact;
-use zkinfer::ir::input::{quantize_values, read_input_rows};
+use zkinfer::ir::input::{group_samples, quantize_values, read_input_rows};
 use zkinfer::ir::QGraph;
 
 /// Reads row `row` of an EZKL input file and quantizes it for `graph`.
 pub fn read_input(graph: &QGraph, path: &Path, row: usize) -> Result<Vec<i64>> {
-    let rows = read_input_rows(path)?;
+    let rows = group_samples(read_input_rows(path)?, &graph.inputs(), path)?;
     let count = rows.len();
     let values = rows.into_iter().nth(row).with_context(|| {
         format!(
-            "{}: row {row} requested but the file has {count} row(s)",
+            "{}: sample {row} requested but the file has {count} sample(s)",
             path.display()
         )
     })?;
     let n = graph.input.numel();
     if values.len() != n {
         anyhow::bail!(
-            "{}: row {row} has {} values, the model input `{}` needs {n}",
+            "{}: sample {row} has {} values, the model input `{}` needs {n}",
             path.display(),
             values.len(),
             graph.input_name

@@ -40,6 +40,16 @@ pub fn run(dir: &Path, input: &Path, row: usize, out: &Path, device: DeviceChoic
     });
     let proof = proof?;
     write(out, proof.to_json().as_bytes())?;
-    outln!("output: {:?}", proof.output.floats);
+    if proof.outputs.is_empty() {
+        outln!("output: {:?}", proof.output.floats);
+    }
+    for part in &proof.outputs {
+        outln!(
+            "output `{}` {:?}: {:?}",
+            part.name,
+            part.values.shape,
+            part.values.floats
+        );
+    }
     Ok(took.as_secs_f64())
 }

@@ -26,6 +26,12 @@ pub fn run(dir: &Path, input: &Path, row: usize, device: DeviceChoice) -> Result
         .unwrap_or_else(|| graph.input.clone());
     let ints = trace.get(graph.output).unwrap_or(&[]).to_vec();
     let values = TensorValues::from_ints(out_t.shape, out_t.scale, ints);
-    outln!("{}", serde_json::to_string_pretty(&values)?);
+    let parts = values.named_parts(&graph.output_parts);
+    if parts.is_empty() {
+        outln!("{}", serde_json::to_string_pretty(&values)?);
+    } else {
+        // One entry per graph output, in graph order.
+        outln!("{}", serde_json::to_string_pretty(&parts)?);
+    }
     Ok(())
 }

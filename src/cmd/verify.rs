@@ -191,7 +191,7 @@ pub fn run_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> Resu
     })?;
     let took = start.elapsed().as_secs_f64();
     outln!("verified");
-    outln!("output: {:?}", verified.output.floats);
+    print_output(&verified.output.floats, &file)?;
     print_digest(&key, model)?;
     warn_insecure(verified.insecure_srs);
     Ok(took)
@@ -217,7 +217,7 @@ pub fn run_evm_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> 
         )
     })?;
     outln!("verified (EVM)");
-    outln!("output: {:?}", verified.output.floats);
+    print_output(&verified.output.floats, &file)?;
     outln!(
         "gas: {} (verifying transaction, {} bytes of calldata)",
         verified.gas,
@@ -231,5 +231,22 @@ pub fn run_evm_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> 
     );
     print_digest(&key, model)?;
     warn_insecure(key.insecure_srs());
+    Ok(())
+}
+
+/// Prints the verified output: one line, or one per graph output (the verifier checked that
+/// the named parts are the output's values).
+fn print_output(flat: &[f64], file: &ProofFile) -> Result<()> {
+    if file.outputs.is_empty() {
+        outln!("output: {:?}", flat);
+    }
+    for part in &file.outputs {
+        outln!(
+            "output `{}` {:?}: {:?}",
+            part.name,
+            part.values.shape,
+            part.values.floats
+        );
+    }
     Ok(())
 }

@@ -329,6 +329,23 @@ pub enum ProofMismatch {
         /// Its index.
         index: usize,
     },
+    /// The proof file splits the output into a different number of graph outputs than the
+    /// key declares.
+    #[error("`outputs`: {got} graph outputs, the key declares {expected}")]
+    OutputPartCount {
+        /// The key's number of graph outputs (0 when it has just one).
+        expected: usize,
+        /// The proof file's.
+        got: usize,
+    },
+    /// A graph output in the proof file is not the key's part of the output.
+    #[error("`outputs[{index}].{field}`: does not match graph output {index} of the key and the output values")]
+    OutputPart {
+        /// Which graph output.
+        index: usize,
+        /// The field that differs: `name`, `shape`, `scale`, `ints` or `floats`.
+        field: &'static str,
+    },
     /// An instance is a field element, but not the input or output value at its index.
     #[error("`instances[{index}]`: does not match the input and output values")]
     InstanceValue {
@@ -346,6 +363,8 @@ impl ProofMismatch {
             ProofMismatch::IntCount { tensor, .. } => format!("{tensor}.ints"),
             ProofMismatch::Float { tensor, index } => format!("{tensor}.floats[{index}]"),
             ProofMismatch::InstanceCount { .. } => "instances".into(),
+            ProofMismatch::OutputPartCount { .. } => "outputs".into(),
+            ProofMismatch::OutputPart { index, field } => format!("outputs[{index}].{field}"),
             ProofMismatch::InstanceEncoding { index } | ProofMismatch::InstanceValue { index } => {
                 format!("instances[{index}]")
             }

@@ -133,10 +133,14 @@ impl VerifierKey {
         }
         // Every consumer multiplies the shapes out; they must fit the circuit's rows.
         let numel = |shape: &[usize]| shape.iter().try_fold(1usize, |a, d| a.checked_mul(*d));
+        let parts = header.output_parts.iter().try_fold(0usize, |a, p| {
+            numel(&p.shape).and_then(|n| a.checked_add(n))
+        });
         let fits = numel(&header.input_shape)
             .zip(numel(&header.output_shape))
             .and_then(|(i, o)| i.checked_add(o))
-            .is_some_and(|total| total <= 1usize << c.k);
+            .is_some_and(|total| total <= 1usize << c.k)
+            && (header.output_parts.is_empty() || parts == numel(&header.output_shape));
         if !fits {
             return Err(bad(
                 path,

@@ -9,6 +9,7 @@ use halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2_proofs::transcript::TranscriptReadBuffer;
 use zkinfer_circuits::public_values;
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead};
+use zkinfer_circuits::vk_header::VkHeader;
 use zkinfer_ir::artifact::hash_hex;
 use zkinfer_ir::proof_file::{ProofFile, TensorValues};
 
@@ -58,6 +59,45 @@ fn check_tensor(
     Ok(())
 }
 
+/// The named graph outputs of the proof file are exactly the key's, each holding its part of
+/// the (already checked) flat output.
+fn check_output_parts(h: &VkHeader, proof: &ProofFile) -> Result<(), ProofMismatch> {
+    if proof.outputs.len() != h.output_parts.len() {
+        return Err(ProofMismatch::OutputPartCount {
+            expected: h.output_parts.len(),
+            got: proof.outputs.len(),
+        });
+    }
+    let mut rest = proof.output.ints.as_slice();
+    for (index, (got, want)) in proof.outputs.iter().zip(&h.output_parts).enumerate() {
+        let bad = |field| ProofMismatch::OutputPart { index, field };
+        if got.name != want.name {
+            return Err(bad("name"));
+        }
+        if got.values.shape != want.shape {
+            return Err(bad("shape"));
+        }
+        if got.values.scale != h.output_scale {
+            return Err(bad("scale"));
+        }
+        let (head, tail) = rest.split_at_checked(want.numel()).ok_or(bad("ints"))?;
+        if got.values.ints != head {
+            return Err(bad("ints"));
+        }
+        if got.values.first_inconsistent_float().is_some() {
+            return Err(bad("floats"));
+        }
+        rest = tail;
+    }
+    if !h.output_parts.is_empty() && !rest.is_empty() {
+        return Err(ProofMismatch::OutputPartCount {
+            expected: h.output_parts.len(),
+            got: proof.outputs.len(),
+        });
+    }
+    Ok(())
+}
+
 /// Parses a 32-byte big-endian hex field element; `None` unless canonical.
 pub(crate) fn fr_from_hex_be(s: &str) -> Option<Fr> {
     let mut bytes = hex::decode(s).ok()?;
@@ -95,6 +135,7 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         h.output_scale,
     )
     .map_err(VerifyError::Mismatch)?;
+    check_output_parts(h, proof).map_err(VerifyError::Mismatch)?;
     if let Some((index, &value)) = proof
         .input
         .ints

@@ -22,21 +22,9 @@ pub enum ImportError {
     /// The graph has no real (non-initializer) input.
     #[error("ONNX graph has no input (every graph input is an initializer)")]
     NoInput,
-    /// The graph has several real inputs.
-    #[error("ONNX graph has {} inputs ({}); exactly one is supported", names.len(), names.join(", "))]
-    MultipleInputs {
-        /// Names of the real graph inputs.
-        names: Vec<String>,
-    },
     /// The graph declares no output.
     #[error("ONNX graph has no output")]
     NoOutput,
-    /// The graph has several outputs.
-    #[error("ONNX graph has {} outputs ({}); exactly one is supported", names.len(), names.join(", "))]
-    MultipleOutputs {
-        /// Names of the graph outputs.
-        names: Vec<String>,
-    },
     /// The graph input's type or shape is missing or unusable.
     #[error("graph input `{name}`: {reason}")]
     BadInput {

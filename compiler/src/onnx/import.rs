@@ -10,7 +10,7 @@ use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
 use super::{activation, arith, conv, linear, logic, matmul, norm, reduce, reshape, rewire};
-use crate::graph::{ElementOp, Graph, Node, Op, TensorId, UnaryFn};
+use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
 #[derive(Debug, Clone)]
@@ -71,6 +71,25 @@ impl<'g> Importer<'g> {
         });
         self.uses.push(0);
         Ok(self.nodes.len())
+    }
+
+    /// Appends a node of the graph's interface (an input part, the joined outputs), which
+    /// belongs to no ONNX node.
+    fn push_graph_node(
+        &mut self,
+        name: String,
+        op: Op,
+        inputs: Vec<TensorId>,
+        shape: Vec<usize>,
+    ) -> TensorId {
+        self.nodes.push(Node {
+            name,
+            op,
+            inputs,
+            shape,
+        });
+        self.uses.push(0);
+        self.nodes.len()
     }
 
     /// The node producing tensor `t` (`None` for the graph input).
@@ -183,42 +202,56 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         .iter()
         .filter(|v| !inits.contains_key(v.name.as_str()))
         .collect();
-    let input = match real.as_slice() {
-        [] => return Err(ImportError::NoInput),
-        [one] => *one,
-        many => {
-            let names = many.iter().map(|v| v.name.clone()).collect();
-            return Err(ImportError::MultipleInputs { names });
-        }
-    };
-    let output = match g.output.as_slice() {
-        [] => return Err(ImportError::NoOutput),
-        [one] => one,
-        many => {
-            let names = many.iter().map(|v| v.name.clone()).collect();
-            return Err(ImportError::MultipleOutputs { names });
-        }
-    };
-    let bad_input = |reason: String| ImportError::BadInput {
-        name: input.name.clone(),
-        reason,
-    };
-    let input_shape: Vec<usize> = declared_shape(input)
-        .map_err(bad_input)?
-        .ok_or_else(|| bad_input("has no shape".into()))?
-        .into_iter()
-        .map(|d| d.unwrap_or(1))
-        .collect();
-    if checked_numel(&input_shape).is_none() {
-        return Err(bad_input(format!("shape {input_shape:?} is too large")));
+    if real.is_empty() {
+        return Err(ImportError::NoInput);
     }
+    if g.output.is_empty() {
+        return Err(ImportError::NoOutput);
+    }
+    let mut inputs = Vec::with_capacity(real.len());
+    for v in &real {
+        let bad_input = |reason: String| ImportError::BadInput {
+            name: v.name.clone(),
+            reason,
+        };
+        let shape: Vec<usize> = declared_shape(v)
+            .map_err(bad_input)?
+            .ok_or_else(|| bad_input("has no shape".into()))?
+            .into_iter()
+            .map(|d| d.unwrap_or(1))
+            .collect();
+        if checked_numel(&shape).is_none() {
+            return Err(bad_input(format!("shape {shape:?} is too large")));
+        }
+        inputs.push(IoPart {
+            name: v.name.clone(),
+            shape,
+        });
+    }
+    // Several inputs are laid end to end in one flat input tensor.
+    let input_shape = match inputs.as_slice() {
+        [one] => one.shape.clone(),
+        many => {
+            let total = many
+                .iter()
+                .try_fold(0usize, |acc, p| acc.checked_add(p.numel()));
+            vec![total.ok_or_else(|| ImportError::BadInput {
+                name: many
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reason: "the inputs together are too large".into(),
+            })?]
+        }
+    };
 
     let mut name_uses: HashMap<&str, usize> = HashMap::new();
     let names = g
         .node
         .iter()
         .flat_map(|n| n.input.iter())
-        .chain(std::iter::once(&output.name));
+        .chain(g.output.iter().map(|o| &o.name));
     for name in names.filter(|s| !s.is_empty()) {
         *name_uses.entry(name.as_str()).or_default() += 1;
     }
@@ -231,11 +264,81 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         uses: vec![0],
         opset: default_opset(model),
     };
-    imp.bind(&input.name, Value::Tensor(0));
+    if let [one] = real.as_slice() {
+        imp.bind(&one.name, Value::Tensor(0));
+    } else {
+        let mut offset = 0;
+        for (v, part) in real.iter().zip(&inputs) {
+            let index = (offset..offset + part.numel()).collect();
+            offset += part.numel();
+            let id = imp.push_graph_node(
+                part.name.clone(),
+                Op::Select { index },
+                vec![0],
+                part.shape.clone(),
+            );
+            imp.bind(&v.name, Value::Tensor(id));
+        }
+    }
     for (index, proto) in g.node.iter().enumerate() {
         import_node(&mut imp, &NodeCtx::new(proto, index))?;
     }
 
+    let mut outputs = Vec::with_capacity(g.output.len());
+    let mut out_ids = Vec::with_capacity(g.output.len());
+    for output in &g.output {
+        let id = output_tensor(&imp, output)?;
+        outputs.push(IoPart {
+            name: output.name.clone(),
+            shape: imp.shape(id).to_vec(),
+        });
+        out_ids.push(id);
+    }
+    let out_id = match out_ids.as_slice() {
+        // An output that is the input itself becomes an explicit copy, so the circuit
+        // constrains it like any other output.
+        [0] => {
+            let index = (0..checked_numel(&input_shape).unwrap_or(0)).collect();
+            let name = format!(
+                "{}/copy",
+                outputs.first().map_or("output", |o| o.name.as_str())
+            );
+            imp.push_graph_node(name, Op::Select { index }, vec![0], input_shape.clone())
+        }
+        [one] => *one,
+        many => {
+            // Several outputs are laid end to end in one flat output tensor.
+            let total: usize = outputs.iter().map(IoPart::numel).sum();
+            let index = (0..total).collect();
+            imp.push_graph_node(
+                "outputs".into(),
+                Op::Select { index },
+                many.to_vec(),
+                vec![total],
+            )
+        }
+    };
+    let single = |parts: Vec<IoPart>| if parts.len() == 1 { Vec::new() } else { parts };
+    let join = |parts: &[IoPart]| {
+        parts
+            .iter()
+            .map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Ok(Graph {
+        input_name: join(&inputs),
+        input_shape,
+        nodes: imp.nodes,
+        output: out_id,
+        output_name: join(&outputs),
+        input_parts: single(inputs),
+        output_parts: single(outputs),
+    })
+}
+
+/// The tensor a graph output names, checked against its declared shape.
+fn output_tensor(imp: &Importer<'_>, output: &ValueInfoProto) -> Result<TensorId, ImportError> {
     let bad_output = |reason: &str| ImportError::BadOutput {
         name: output.name.clone(),
         reason: reason.to_string(),
@@ -268,13 +371,7 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
             });
         }
     }
-    Ok(Graph {
-        input_name: input.name.clone(),
-        input_shape,
-        nodes: imp.nodes,
-        output: out_id,
-        output_name: output.name.clone(),
-    })
+    Ok(out_id)
 }
 
 /// Version of the default (`""` or `ai.onnx`) opset; the current one when none is declared.

@@ -61,6 +61,8 @@ mod tests_errors_ops;
 #[cfg(test)]
 mod tests_import;
 #[cfg(test)]
+mod tests_interface;
+#[cfg(test)]
 mod tests_logic;
 #[cfg(test)]
 mod tests_reduce;

@@ -220,22 +220,12 @@ fn shape_errors() {
 
 #[test]
 fn graph_interface_errors() {
+    // An output nothing computes names itself.
     let mut m: ModelProto = prost::Message::decode(small_mlp().as_slice()).unwrap();
     let g = m.graph.as_mut().unwrap();
-    g.input.push(value_info_fixed("other", &[1]));
-    assert!(matches!(
-        err(&prost::Message::encode_to_vec(&m)),
-        ImportError::MultipleInputs { .. }
-    ));
-
-    let mut m: ModelProto = prost::Message::decode(small_mlp().as_slice()).unwrap();
-    let g = m.graph.as_mut().unwrap();
-    g.output.push(value_info_fixed("/Relu_output_0", &[1, 2]));
+    g.output.push(value_info_fixed("/nowhere", &[1, 2]));
     let msg = err(&prost::Message::encode_to_vec(&m)).to_string();
-    assert!(
-        msg.contains("2 outputs") && msg.contains("/Relu_output_0"),
-        "{msg}"
-    );
+    assert!(msg.contains("/nowhere"), "{msg}");
 
     let mut m: ModelProto = prost::Message::decode(small_mlp().as_slice()).unwrap();
     m.graph.as_mut().unwrap().output.clear();

@@ -77,9 +77,16 @@ fn mlp_round_trip() {
 
 #[test]
 fn empty_mlp_is_identity() {
+    // The output is the input: one explicit copy, so the circuit constrains the output.
     let g = import_bytes(&mlp_model(4, &[])).unwrap();
-    assert!(g.nodes.is_empty());
-    assert_eq!(g.output, 0);
+    assert_eq!(g.nodes.len(), 1);
+    assert_eq!(
+        g.nodes[0].op,
+        crate::graph::Op::Select {
+            index: vec![0, 1, 2, 3]
+        }
+    );
+    assert_eq!(output(&g, &[1., 2., 3., 4.]), [1., 2., 3., 4.]);
 }
 
 #[test]

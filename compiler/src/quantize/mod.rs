@@ -252,6 +252,8 @@ pub fn quantize_with(
         weights_sha256,
         tables: b.tables,
         max_lanes: None,
+        input_parts: graph.input_parts.clone(),
+        output_parts: graph.output_parts.clone(),
     };
     Ok(Quantized {
         graph: qgraph,

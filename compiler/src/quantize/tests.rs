@@ -42,6 +42,8 @@ fn mlp(seed: u64) -> Graph {
         nodes,
         output: 3,
         output_name: "y".into(),
+        input_parts: Vec::new(),
+        output_parts: Vec::new(),
     }
 }
 
@@ -124,6 +126,8 @@ fn empty_linear_is_an_error_not_a_panic() {
         nodes,
         output: 1,
         output_name: "y".into(),
+        input_parts: Vec::new(),
+        output_parts: Vec::new(),
     };
     let err = quantize(&g, &[vec![0.0; 2]], QuantizeConfig::default(), "").expect_err("n_in = 0");
     assert!(matches!(err, QuantizeError::Malformed { .. }), "{err}");

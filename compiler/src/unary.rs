@@ -85,6 +85,8 @@ pub enum UnaryFn {
     Ceil,
     /// `x` rounded to the nearest integer, ties to even (ONNX `Round`).
     Round,
+    /// `x` rounded toward zero (`Cast` from a float to an integer type).
+    Trunc,
     /// `x · tanh(ln(1 + e^x))`.
     Mish,
     /// `x · Φ(x)`, exact (`Gelu`, `approximate = "none"`).
@@ -134,7 +136,7 @@ const POSITIVE: (f64, f64) = (0.5, 4.0);
 
 impl UnaryFn {
     /// Every function (parametric ones at a typical parameter), in declaration order.
-    pub const ALL: [UnaryFn; 32] = [
+    pub const ALL: [UnaryFn; 33] = [
         UnaryFn::Sigmoid,
         UnaryFn::Tanh,
         UnaryFn::Erf,
@@ -159,6 +161,7 @@ impl UnaryFn {
         UnaryFn::Floor,
         UnaryFn::Ceil,
         UnaryFn::Round,
+        UnaryFn::Trunc,
         UnaryFn::Mish,
         UnaryFn::Gelu,
         UnaryFn::GeluTanh,
@@ -210,6 +213,7 @@ impl UnaryFn {
             UnaryFn::Floor => ("Floor", "floor", none, WHOLE),
             UnaryFn::Ceil => ("Ceil", "ceil", none, WHOLE),
             UnaryFn::Round => ("Round", "round", none, WHOLE),
+            UnaryFn::Trunc => ("Cast", "trunc", none, WHOLE),
             UnaryFn::Mish => ("Mish", "mish", below, WHOLE),
             UnaryFn::Gelu => ("Gelu", "gelu", below, WHOLE),
             UnaryFn::GeluTanh => ("Gelu", "gelu_tanh", below, WHOLE),
@@ -227,7 +231,8 @@ impl UnaryFn {
     }
 
     /// The function a parameter-free ONNX op type names, if it is one of ours. Rsqrt has no
-    /// ONNX op (it is imported from `Reciprocal(Sqrt(x))`); Gelu, Elu, Selu, Celu and Pow read
+    /// ONNX op (it is imported from `Reciprocal(Sqrt(x))`), Trunc comes from `Cast`; Gelu,
+    /// Elu, Selu, Celu and Pow read
     /// attributes or operands and are imported by their own code.
     pub fn from_onnx(op: &str) -> Option<UnaryFn> {
         UnaryFn::ALL
@@ -241,6 +246,7 @@ impl UnaryFn {
         !matches!(
             self,
             UnaryFn::Rsqrt
+                | UnaryFn::Trunc
                 | UnaryFn::Gelu
                 | UnaryFn::GeluTanh
                 | UnaryFn::Elu { .. }
@@ -297,6 +303,7 @@ impl UnaryFn {
             UnaryFn::Floor => libm::floor(x),
             UnaryFn::Ceil => libm::ceil(x),
             UnaryFn::Round => x.round_ties_even(),
+            UnaryFn::Trunc => x.trunc(),
             UnaryFn::Mish => x * libm::tanh(softplus(x)),
             UnaryFn::Gelu => 0.5 * x * (1.0 + libm::erf(x / std::f64::consts::SQRT_2)),
             UnaryFn::GeluTanh => {
@@ -328,7 +335,9 @@ mod tests {
         for f in UnaryFn::ALL.into_iter().filter(|f| f.is_plain()) {
             assert_eq!(UnaryFn::from_onnx(f.spec().onnx_op), Some(f));
         }
-        for op in ["Rsqrt", "Gelu", "Elu", "Selu", "Celu", "Pow", "Relu"] {
+        for op in [
+            "Rsqrt", "Gelu", "Elu", "Selu", "Celu", "Pow", "Relu", "Cast",
+        ] {
             assert_eq!(UnaryFn::from_onnx(op), None, "{op}");
         }
     }
@@ -346,6 +355,8 @@ mod tests {
         close(UnaryFn::Round, -1.5, -2.0);
         close(UnaryFn::Floor, -1.5, -2.0);
         close(UnaryFn::Ceil, -1.5, -1.0);
+        close(UnaryFn::Trunc, -1.5, -1.0);
+        close(UnaryFn::Trunc, 2.75, 2.0);
         close(UnaryFn::Softsign, 1.0, 0.5);
         close(UnaryFn::Asin, 2.0, std::f64::consts::FRAC_PI_2);
         let elu = UnaryFn::Elu {

@@ -435,6 +435,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Greater" | "Less" | "GreaterOrEqual" | "LessOrEqual" | "Equal" | "Not" | "And" | "Or"
         | "Xor" | "Where" => logic::logic(imp, ctx),
         "ArgMax" | "ArgMin" | "Hardmax" | "LogSoftmax" => logic::along_axis(imp, ctx),
+        "Cast" => logic::cast(imp, ctx),
         "LeakyRelu" => activation::leaky_relu(imp, ctx),
         "PRelu" => activation::prelu(imp, ctx),
         "Clip" => activation::clip(imp, ctx),

@@ -15,7 +15,7 @@ use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::reduce::Plan;
 use super::shape::{broadcast_shape, broadcast_to, normalize_axis};
-use super::tensor::Const;
+use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 
 /// An operand at the node's broadcast shape.
@@ -626,4 +626,65 @@ fn fold_along(op: &str, rows: &[f64], n: usize, last: bool) -> Vec<f64> {
         }
     }
     out
+}
+
+/// `Cast`: to a floating-point type, the identity; to an integer type, rounding toward zero
+/// (a table); to a boolean, `|sign(x)|`. Constants convert exactly.
+pub(crate) fn cast<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let to = ctx.attr_int("to", 0)?;
+    enum Target {
+        Float,
+        Int,
+        Bool,
+    }
+    let target = match to {
+        1 | 10 | 11 | 16 => Target::Float,
+        2..=7 | 12 | 13 => Target::Int,
+        9 => Target::Bool,
+        other => return Err(ctx.bad_attr("to", format!("type {other} is not a number type"))),
+    };
+    match imp.input(ctx, 0)? {
+        Value::Const(c) => {
+            let v = match (&target, &c.data) {
+                (Target::Float, ConstData::I64(v)) => {
+                    Const::f32(c.dims.clone(), v.iter().map(|&x| x as f32).collect())
+                }
+                (Target::Int, ConstData::F32(v)) => Const::i64(
+                    c.dims.clone(),
+                    v.iter().map(|&x| x.trunc() as i64).collect(),
+                ),
+                (Target::Bool, _) => Const::i64(
+                    c.dims.clone(),
+                    c.to_f32().iter().map(|&x| i64::from(x != 0.0)).collect(),
+                ),
+                _ => (*c).clone(),
+            };
+            imp.bind(out, Value::Const(Rc::new(v)));
+        }
+        Value::Tensor(t) => match target {
+            Target::Float => imp.alias(out, t),
+            Target::Int => {
+                let shape = imp.shape(t).to_vec();
+                let id = imp.push(
+                    ctx,
+                    ctx.name.clone(),
+                    Op::Unary {
+                        func: UnaryFn::Trunc,
+                    },
+                    vec![t],
+                    shape,
+                )?;
+                imp.bind(out, Value::Tensor(id));
+            }
+            Target::Bool => {
+                let shape = imp.shape(t).to_vec();
+                let mut b = Build { imp, ctx, shape };
+                let s = b.sign("sign", t)?;
+                let a = b.push("abs", Op::Elementwise { op: ElementOp::Abs }, vec![s])?;
+                b.finish(a)?;
+            }
+        },
+    }
+    Ok(())
 }

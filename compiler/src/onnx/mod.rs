@@ -20,7 +20,7 @@
 //!   `LogSoftmax` along any axis;
 //! - `Softmax` (any axis), `LayerNormalization`;
 //! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat`, `Expand`, `Reshape`,
-//!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Shape`, `Constant`; `Dropout` (inference:
+//!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Cast`, `Shape`, `Constant`; `Dropout` (inference:
 //!   the identity).
 //!
 //! Ops whose inputs are all constants are folded at import where cheap (elementwise math,

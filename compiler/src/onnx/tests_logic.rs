@@ -282,3 +282,44 @@ fn integer_and_boolean_graph_inputs_are_numbers() {
         "{e}"
     );
 }
+
+#[test]
+fn cast_between_floats_integers_and_booleans() {
+    let cast = |to: i64| {
+        import(
+            vec![node("Cast", "/c", &["x"], &["y"], vec![attr_int("to", to)])],
+            vec![],
+            &[6],
+        )
+    };
+    // To FLOAT: the identity (no node: the output is then an explicit copy).
+    assert_eq!(kinds(&cast(1)), ["Select"]);
+    // To INT64: toward zero.
+    let g = cast(7);
+    assert_eq!(kinds(&g), ["Cast"]);
+    assert_close(&run(&g, &X), &[-1.0, 0.0, 0.0, 2.0, -3.0, 0.0]);
+    // To BOOL: nonzero.
+    assert_close(&run(&cast(9), &X), &[1.0, 1.0, 1.0, 1.0, 1.0, 0.0]);
+    let e = import_err(
+        vec![node("Cast", "/c", &["x"], &["y"], vec![attr_int("to", 8)])],
+        vec![],
+        &[6],
+    );
+    assert!(e.to_string().contains("to"), "{e}");
+
+    // Constants: a shape computation Cast to float and back folds exactly.
+    let nodes = vec![
+        node("Cast", "/f", &["c"], &["f"], vec![attr_int("to", 1)]),
+        node("Mul", "/m", &["f", "half"], &["h"], vec![]),
+        node("Cast", "/i", &["h"], &["i"], vec![attr_int("to", 7)]),
+        node("Cast", "/back", &["i"], &["b"], vec![attr_int("to", 1)]),
+        node("Add", "/add", &["x", "b"], &["y"], vec![]),
+    ];
+    let inits = vec![
+        int64_tensor("c", &[2], &[3, -5]),
+        float_tensor("half", &[], &[0.5]),
+    ];
+    let g = import(nodes, inits, &[2]);
+    assert_eq!(kinds(&g), ["AddConst"]);
+    assert_close(&run(&g, &[0.0, 0.0]), &[1.0, -2.0]);
+}

@@ -260,6 +260,10 @@ fn onnx_nodes_for(
             vec![],
         ),
         UnaryFn::Gelu => (one("Gelu", vec![]), vec![]),
+        UnaryFn::Trunc => (
+            one("Cast", vec![crate::onnx::encode::attr_int("to", 7)]),
+            vec![],
+        ),
         UnaryFn::GeluTanh => (
             one("Gelu", vec![attr_string("approximate", "tanh")]),
             vec![],

@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Writes the op fixture collection: one small ONNX model per op or graph feature, plus a
+few composite models, each with its calibration input (EZKL's input.json) and onnxruntime's
+float output for the first sample (expected.json).
+
+    python3 -m venv .venv && .venv/bin/pip install onnx onnxruntime numpy
+    .venv/bin/python scripts/make_op_fixtures.py tests/fixtures/ops
+
+The outputs are committed; the Rust tests (tests/op_fixtures.rs) need no Python.
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+SAMPLES = 4
+RNG = np.random.default_rng(7)
+
+
+def f32(name, array):
+    return numpy_helper.from_array(np.asarray(array, dtype=np.float32), name)
+
+
+def i64(name, array):
+    return numpy_helper.from_array(np.asarray(array, dtype=np.int64), name)
+
+
+def rand(shape, lo, hi):
+    return RNG.uniform(lo, hi, size=shape).astype(np.float32)
+
+
+class Fixture:
+    """A model: its nodes, initializers, inputs (name, shape, sampler) and output names."""
+
+    def __init__(self, name, nodes, inputs, outputs, inits=(), opset=17, note=""):
+        self.name, self.nodes, self.inputs, self.outputs = name, nodes, inputs, outputs
+        self.inits, self.opset, self.note = list(inits), opset, note
+
+    def write(self, root):
+        vi = [
+            helper.make_tensor_value_info(n, TensorProto.FLOAT, list(shape))
+            for n, shape, _ in self.inputs
+        ]
+        def build(out_shapes):
+            vo = [
+                helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
+                for n, shape in zip(self.outputs, out_shapes)
+            ]
+            graph = helper.make_graph(self.nodes, self.name, vi, vo, self.inits)
+            m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
+            m.ir_version = 8
+            return m
+
+        samples = [[sampler(shape) for _, shape, sampler in self.inputs] for _ in range(SAMPLES)]
+        feeds = {n: x for (n, _, _), x in zip(self.inputs, samples[0])}
+        # Run once without declared output shapes, then declare the shapes onnxruntime computed.
+        probe = build([None] * len(self.outputs))
+        session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+        results = session.run(None, feeds)
+        model = build([list(r.shape) for r in results])
+        onnx.checker.check_model(model, full_check=True)
+        lists = [[float(v) for v in x.ravel()] for sample in samples for x in sample]
+        expected = {
+            "ops": sorted({n.op_type for n in self.nodes}),
+            "note": self.note,
+            "outputs": [
+                {"name": n, "shape": list(r.shape), "values": [float(v) for v in np.asarray(r, dtype=np.float64).ravel()]}
+                for n, r in zip(self.outputs, results)
+            ],
+        }
+        d = os.path.join(root, self.name)
+        os.makedirs(d, exist_ok=True)
+        onnx.save(model, os.path.join(d, "model.onnx"))
+        with open(os.path.join(d, "input.json"), "w") as f:
+            json.dump({"input_data": lists}, f)
+        with open(os.path.join(d, "expected.json"), "w") as f:
+            json.dump(expected, f, indent=1)
+
+
+def uniform(lo, hi):
+    return lambda shape: rand(shape, lo, hi)
+
+
+def unary(name, op, lo=-2.0, hi=2.0, shape=(2, 8), opset=17, **attrs):
+    node = helper.make_node(op, ["x"], ["y"], **attrs)
+    return Fixture(name, [node], [("x", shape, uniform(lo, hi))], ["y"], opset=opset)
+
+
+def fixtures():
+    out = []
+    # Activations and math, one op each.
+    out += [
+        unary("leaky_relu", "LeakyRelu", alpha=0.1),
+        unary("elu", "Elu", alpha=0.7),
+        unary("selu", "Selu"),
+        unary("celu", "Celu", alpha=1.5),
+        unary("hard_sigmoid", "HardSigmoid", alpha=0.25, beta=0.4),
+        unary("hard_swish", "HardSwish", lo=-4, hi=4),
+        unary("softsign", "Softsign"),
+        unary("abs", "Abs"),
+        unary("sign", "Sign"),
+        unary("floor", "Floor", lo=-3, hi=3),
+        unary("ceil", "Ceil", lo=-3, hi=3),
+        unary("round", "Round", lo=-3, hi=3),
+        unary("log", "Log", lo=0.5, hi=4),
+        unary("exp", "Exp"),
+        unary("sin", "Sin", lo=-3, hi=3),
+        unary("cos", "Cos", lo=-3, hi=3),
+        unary("tan", "Tan", lo=-1.2, hi=1.2),
+        unary("asin", "Asin", lo=-0.9, hi=0.9),
+        unary("acos", "Acos", lo=-0.9, hi=0.9),
+        unary("atan", "Atan", lo=-3, hi=3),
+        unary("sinh", "Sinh"),
+        unary("cosh", "Cosh"),
+        unary("asinh", "Asinh", lo=-3, hi=3),
+        unary("acosh", "Acosh", lo=1.1, hi=4),
+        unary("mish", "Mish", lo=-3, hi=3, opset=18),
+        unary("gelu", "Gelu", lo=-3, hi=3, opset=20),
+        unary("gelu_tanh", "Gelu", lo=-3, hi=3, opset=20, approximate="tanh"),
+        unary("sigmoid", "Sigmoid", lo=-4, hi=4),
+        unary("tanh", "Tanh"),
+        unary("softplus", "Softplus"),
+        unary("dropout", "Dropout"),
+    ]
+    x28 = [("x", (2, 8), uniform(-2, 2))]
+    out.append(Fixture("prelu", [helper.make_node("PRelu", ["x", "s"], ["y"])], x28, ["y"],
+                       [f32("s", [[0.2], [-0.1]])]))
+    out.append(Fixture("clip", [helper.make_node("Clip", ["x", "lo", "hi"], ["y"])], x28, ["y"],
+                       [f32("lo", -0.5), f32("hi", 0.8)]))
+    for op in ["Max", "Min", "Sum", "Mean"]:
+        nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node(op, ["x", "r", "c"], ["y"])]
+        out.append(Fixture(f"nary_{op.lower()}", nodes, x28, ["y"], [f32("c", np.linspace(-1, 1, 8))]))
+    for e, lo in [(2.0, -2), (3.0, -2), (0.5, 0.25), (1.5, 0.25), (-1.0, 0.5)]:
+        name = "pow_" + str(e).replace(".", "_").replace("-", "neg")
+        node = helper.make_node("Pow", ["x", "e"], ["y"])
+        out.append(Fixture(name, [node], [("x", (2, 8), uniform(lo, 2))], ["y"], [f32("e", e)]))
+    # Reductions over a middle axis, keepdims off, and over two axes.
+    x234 = [("x", (2, 3, 4), uniform(-2, 2))]
+    for op in ["ReduceMean", "ReduceMax", "ReduceMin", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp"]:
+        node = helper.make_node(op, ["x"], ["y"], axes=[1], keepdims=0)
+        out.append(Fixture(op[len("Reduce"):].lower().join(["reduce_", ""]), [node], x234, ["y"]))
+    out.append(Fixture("reduce_sum", [helper.make_node("ReduceSum", ["x", "axes"], ["y"])], x234, ["y"],
+                       [i64("axes", [0, 2])]))
+    # Comparisons, logic, Where, index ops.
+    cmp_nodes = [
+        helper.make_node("Greater", ["x", "t"], ["p"]),
+        helper.make_node("LessOrEqual", ["x", "u"], ["q"]),
+        helper.make_node("Or", ["p", "q"], ["o"]),
+        helper.make_node("Not", ["o"], ["n"]),
+        helper.make_node("Where", ["n", "x", "t"], ["y"]),
+    ]
+    out.append(Fixture("logic_where", cmp_nodes, x28, ["y"], [f32("t", 0.5), f32("u", -0.5)]))
+    eq_nodes = [
+        helper.make_node("Round", ["x"], ["r"]),
+        helper.make_node("Equal", ["r", "one"], ["e"]),
+        helper.make_node("Less", ["x", "zero"], ["l"]),
+        helper.make_node("Xor", ["e", "l"], ["b"]),
+        helper.make_node("And", ["b", "e"], ["a"]),
+        helper.make_node("Cast", ["a"], ["y"], to=TensorProto.FLOAT),
+    ]
+    out.append(Fixture("logic_equal_cast", eq_nodes, [("x", (2, 8), uniform(-2, 2))], ["y"],
+                       [f32("one", 1.0), f32("zero", 0.0)]))
+    for op, attrs in [("ArgMax", {"axis": 1}), ("ArgMin", {"axis": 0, "keepdims": 0}),
+                      ("Hardmax", {}), ("LogSoftmax", {"axis": 1})]:
+        nodes = [helper.make_node(op, ["x"], ["i"], **attrs)]
+        if op.startswith("Arg"):
+            nodes.append(helper.make_node("Cast", ["i"], ["y"], to=TensorProto.FLOAT))
+        else:
+            nodes[0].output[0] = "y"
+        out.append(Fixture(op.lower(), nodes, [("x", (3, 5), uniform(-2, 2))], ["y"]))
+    # Graph features.
+    mio = [
+        helper.make_node("Mul", ["a", "b"], ["m"]),
+        helper.make_node("Add", ["m", "a"], ["y"]),
+        helper.make_node("Relu", ["b"], ["z"]),
+    ]
+    out.append(Fixture("two_inputs_two_outputs", mio,
+                       [("a", (4,), uniform(-1, 1)), ("b", (1, 4), uniform(-1, 1))], ["y", "z"]))
+    move = [
+        helper.make_node("Transpose", ["x"], ["t"], perm=[1, 0]),
+        helper.make_node("Reshape", ["t", "shape"], ["f"]),
+        helper.make_node("Slice", ["f", "starts", "ends"], ["s"]),
+        helper.make_node("Concat", ["s", "s"], ["y"], axis=0),
+    ]
+    out.append(Fixture("data_movement_only", move, [("x", (2, 3), uniform(-1, 1))], ["y"],
+                       [i64("shape", [6]), i64("starts", [1]), i64("ends", [5])]))
+    out.append(Fixture("identity", [helper.make_node("Identity", ["x"], ["y"])],
+                       [("x", (5,), uniform(-1, 1))], ["y"]))
+    # Composites.
+    out.append(lenet())
+    out.append(transformer_block())
+    return out
+
+
+def lenet():
+    """Conv → Relu → MaxPool → Conv → Relu → GlobalAveragePool → Gemm → LogSoftmax."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], kernel_shape=[3, 3]),
+        helper.make_node("LeakyRelu", ["c2"], ["r2"], alpha=0.05),
+        helper.make_node("GlobalAveragePool", ["r2"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "wf", "bf"], ["logits"], transB=1),
+        helper.make_node("LogSoftmax", ["logits"], ["y"], axis=1),
+    ]
+    inits = [
+        f32("w1", rand((4, 1, 3, 3), -0.5, 0.5)), f32("b1", rand((4,), -0.1, 0.1)),
+        f32("w2", rand((6, 4, 3, 3), -0.3, 0.3)), f32("b2", rand((6,), -0.1, 0.1)),
+        f32("wf", rand((3, 6), -0.8, 0.8)), f32("bf", rand((3,), -0.1, 0.1)),
+    ]
+    return Fixture("lenet_small", nodes, [("x", (1, 1, 8, 8), uniform(0, 1))], ["y"], inits,
+                   note="composite: a small LeNet with a log-softmax head")
+
+
+def transformer_block():
+    """One pre-norm block as PyTorch exports it at opset 17 with LayerNorm decomposed:
+    ReduceMean, Sub, Pow, Sqrt, Div; single-head attention; an Erf GELU MLP."""
+    s, d, h = 4, 8, 16
+    nodes = []
+
+    def layer_norm(x, tag):
+        nodes.extend([
+            helper.make_node("ReduceMean", [x], [f"{tag}_mu"], axes=[-1]),
+            helper.make_node("Sub", [x, f"{tag}_mu"], [f"{tag}_xc"]),
+            helper.make_node("Pow", [f"{tag}_xc", "two"], [f"{tag}_sq"]),
+            helper.make_node("ReduceMean", [f"{tag}_sq"], [f"{tag}_var"], axes=[-1]),
+            helper.make_node("Add", [f"{tag}_var", "eps"], [f"{tag}_ve"]),
+            helper.make_node("Sqrt", [f"{tag}_ve"], [f"{tag}_sd"]),
+            helper.make_node("Div", [f"{tag}_xc", f"{tag}_sd"], [f"{tag}_n"]),
+            helper.make_node("Mul", [f"{tag}_n", f"{tag}_g"], [f"{tag}_s"]),
+            helper.make_node("Add", [f"{tag}_s", f"{tag}_b"], [f"{tag}_out"]),
+        ])
+        return f"{tag}_out"
+
+    n1 = layer_norm("x", "ln1")
+    nodes.extend([
+        helper.make_node("MatMul", [n1, "wq"], ["q"]),
+        helper.make_node("MatMul", [n1, "wk"], ["k"]),
+        helper.make_node("MatMul", [n1, "wv"], ["v"]),
+        helper.make_node("Transpose", ["k"], ["kt"], perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["q", "kt"], ["sc"]),
+        helper.make_node("Mul", ["sc", "scale"], ["scs"]),
+        helper.make_node("Softmax", ["scs"], ["att"], axis=-1),
+        helper.make_node("MatMul", ["att", "v"], ["ctx"]),
+        helper.make_node("MatMul", ["ctx", "wo"], ["proj"]),
+        helper.make_node("Add", ["x", "proj"], ["res1"]),
+    ])
+    n2 = layer_norm("res1", "ln2")
+    nodes.extend([
+        helper.make_node("MatMul", [n2, "w1"], ["h1"]),
+        helper.make_node("Add", ["h1", "b1"], ["h1b"]),
+        helper.make_node("Div", ["h1b", "sqrt2"], ["hd"]),
+        helper.make_node("Erf", ["hd"], ["he"]),
+        helper.make_node("Add", ["he", "one"], ["hp"]),
+        helper.make_node("Mul", ["h1b", "hp"], ["hm"]),
+        helper.make_node("Mul", ["hm", "half"], ["gelu"]),
+        helper.make_node("MatMul", ["gelu", "w2"], ["h2"]),
+        helper.make_node("Add", ["res1", "h2"], ["y"]),
+    ])
+    inits = [f32("two", 2.0), f32("eps", 1e-5), f32("scale", 1 / np.sqrt(d)), f32("sqrt2", np.sqrt(2)),
+             f32("one", 1.0), f32("half", 0.5)]
+    for tag in ["ln1", "ln2"]:
+        inits += [f32(f"{tag}_g", rand((d,), 0.8, 1.2)), f32(f"{tag}_b", rand((d,), -0.1, 0.1))]
+    for w, shape in [("wq", (d, d)), ("wk", (d, d)), ("wv", (d, d)), ("wo", (d, d)), ("w1", (d, h)), ("w2", (h, d))]:
+        inits.append(f32(w, rand(shape, -0.4, 0.4)))
+    inits.append(f32("b1", rand((h,), -0.1, 0.1)))
+    return Fixture("transformer_block_opset17", nodes, [("x", (1, s, d), uniform(-1, 1))], ["y"], inits,
+                   note="composite: pre-norm attention + GELU MLP, LayerNorm decomposed as at opset 17")
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/ops"
+    for fx in fixtures():
+        fx.write(root)
+        print(fx.name)
+
+
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ The outputs are committed; the Rust tests (tests/op_fixtures.rs) need no Python.
 import json
 import os
 import sys
+import zlib
 
 import numpy as np
 import onnx
@@ -30,8 +31,8 @@ def i64(name, array):
     return numpy_helper.from_array(np.asarray(array, dtype=np.int64), name)
 
 
-def rand(shape, lo, hi):
-    return RNG.uniform(lo, hi, size=shape).astype(np.float32)
+def rand(shape, lo, hi, rng=None):
+    return (rng or RNG).uniform(lo, hi, size=shape).astype(np.float32)
 
 
 class Fixture:
@@ -56,7 +57,9 @@ class Fixture:
             m.ir_version = 8
             return m
 
-        samples = [[sampler(shape) for _, shape, sampler in self.inputs] for _ in range(SAMPLES)]
+        # Samples come from a generator seeded by the name, so adding a fixture changes no other.
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
+        samples = [[sampler(shape, rng) for _, shape, sampler in self.inputs] for _ in range(SAMPLES)]
         feeds = {n: x for (n, _, _), x in zip(self.inputs, samples[0])}
         # Run once without declared output shapes, then declare the shapes onnxruntime computed.
         probe = build([None] * len(self.outputs))
@@ -83,7 +86,7 @@ class Fixture:
 
 
 def uniform(lo, hi):
-    return lambda shape: rand(shape, lo, hi)
+    return lambda shape, rng: rand(shape, lo, hi, rng)
 
 
 def unary(name, op, lo=-2.0, hi=2.0, shape=(2, 8), opset=17, **attrs):
@@ -194,6 +197,57 @@ def fixtures():
     # Composites.
     out.append(lenet())
     out.append(transformer_block())
+    out += spatial()
+    return out
+
+
+def spatial():
+    """Padding, tiling, resizing, transposed and 1-D convolution, LpPool, InstanceNorm, Trilu,
+    constants mixed with activations, and constant generators."""
+    out = []
+    img = [("x", (1, 2, 4, 4), uniform(-1, 1))]
+    for mode in ["constant", "reflect", "edge"]:
+        node = helper.make_node("Pad", ["x", "pads", "v"], ["y"], mode=mode)
+        inits = [i64("pads", [0, 0, 1, 2, 0, 0, 2, 1]), f32("v", 0.5 if mode == "constant" else 0.0)]
+        out.append(Fixture(f"pad_{mode}", [node], img, ["y"], inits))
+    out.append(Fixture("tile", [helper.make_node("Tile", ["x", "r"], ["y"])],
+                       [("x", (2, 3), uniform(-1, 1))], ["y"], [i64("r", [2, 3])]))
+    for mode, coord in [("nearest", "asymmetric"), ("linear", "half_pixel"), ("linear", "align_corners")]:
+        node = helper.make_node("Resize", ["x", "", "s"], ["y"], mode=mode,
+                                coordinate_transformation_mode=coord)
+        out.append(Fixture(f"resize_{mode}_{coord}", [node], img, ["y"],
+                           [f32("s", [1, 1, 2, 1.5])]))
+    node = helper.make_node("Upsample", ["x", "s"], ["y"], mode="nearest")
+    out.append(Fixture("upsample_nearest", [node], img, ["y"], [f32("s", [1, 1, 2, 2])], opset=9))
+    wt = rand((2, 3, 3, 3), -0.5, 0.5)
+    node = helper.make_node("ConvTranspose", ["x", "w", "b"], ["y"], strides=[2, 2], pads=[1, 1, 0, 0],
+                            output_padding=[1, 1])
+    out.append(Fixture("conv_transpose", [node], img, ["y"], [f32("w", wt), f32("b", [0.1, -0.2, 0.05])]))
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], pads=[1, 1], strides=[2])
+    out.append(Fixture("conv1d", [node], [("x", (1, 3, 10), uniform(-1, 1))], ["y"],
+                       [f32("w", rand((4, 3, 3), -0.5, 0.5)), f32("b", [0.1, 0.0, -0.1, 0.2])]))
+    for p in [1, 2]:
+        node = helper.make_node("LpPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], p=p)
+        out.append(Fixture(f"lp_pool_p{p}", [node], img, ["y"]))
+    node = helper.make_node("InstanceNormalization", ["x", "g", "b"], ["y"], epsilon=1e-5)
+    out.append(Fixture("instance_norm", [node], img, ["y"], [f32("g", [1.2, 0.8]), f32("b", [0.1, -0.3])]))
+    for upper in [0, 1]:
+        node = helper.make_node("Trilu", ["x", "k"], ["y"], upper=upper)
+        out.append(Fixture(f"trilu_upper{upper}", [node], [("x", (2, 3, 4), uniform(-1, 1))], ["y"],
+                           [i64("k", 1 - upper)]))
+    nodes = [helper.make_node("Concat", ["tok", "x"], ["y"], axis=1)]
+    out.append(Fixture("concat_constant_token", nodes, [("x", (1, 3, 4), uniform(-1, 1))], ["y"],
+                       [f32("tok", rand((1, 1, 4), -1, 1))]))
+    nodes = [
+        helper.make_node("Shape", ["x"], ["sh"]),
+        helper.make_node("ConstantOfShape", ["sh"], ["ones"],
+                         value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])),
+        helper.make_node("Range", ["r0", "r1", "r2"], ["ramp"]),
+        helper.make_node("Add", ["x", "ones"], ["xo"]),
+        helper.make_node("Mul", ["xo", "ramp"], ["y"]),
+    ]
+    out.append(Fixture("generators", nodes, [("x", (2, 5), uniform(-1, 1))], ["y"],
+                       [f32("r0", 0.5), f32("r1", 3.0), f32("r2", 0.5)]))
     return out
 
 
@@ -276,8 +330,12 @@ def transformer_block():
 
 
 def main():
+    """Usage: make_op_fixtures.py [DIR [NAME...]]: writes every fixture, or only those named."""
     root = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/ops"
+    only = set(sys.argv[2:])
     for fx in fixtures():
+        if only and fx.name not in only:
+            continue
         fx.write(root)
         print(fx.name)
 

@@ -11,7 +11,7 @@ use crate::geometry::ConvGeom;
 use crate::graph::{Op, TensorId};
 
 /// The activation input `[1, C, (H,) W]` of a conv or pool: `(tensor, C, [H, W], spatial rank)`.
-fn image_input<'g>(
+pub(super) fn image_input<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
 ) -> Result<(TensorId, usize, [usize; 2], usize), ImportError> {
@@ -43,7 +43,7 @@ fn image_input<'g>(
 }
 
 /// Output shape `[1, C, (H,) W]` for a geometry of spatial rank `rank`.
-fn out_shape(geom: &ConvGeom, rank: usize) -> Vec<usize> {
+pub(super) fn out_shape(geom: &ConvGeom, rank: usize) -> Vec<usize> {
     let [c, h, w] = geom.out_shape();
     if rank == 1 {
         vec![1, c, w]
@@ -54,16 +54,20 @@ fn out_shape(geom: &ConvGeom, rank: usize) -> Vec<usize> {
 
 /// Window parameters lifted to 2-D.
 #[derive(Debug)]
-struct Window {
-    kernel: [usize; 2],
-    stride: [usize; 2],
-    pads: [usize; 4],
-    dilation: [usize; 2],
+pub(super) struct Window {
+    /// Kernel `[kh, kw]`.
+    pub kernel: [usize; 2],
+    /// Stride `[sh, sw]`.
+    pub stride: [usize; 2],
+    /// Padding `[top, left, bottom, right]`.
+    pub pads: [usize; 4],
+    /// Dilation `[dh, dw]`.
+    pub dilation: [usize; 2],
 }
 
 /// A per-axis integer list attribute of `rank` positive values, lifted to 2-D (the height of a
 /// 1-D op gets `fill`).
-fn axis_list(
+pub(super) fn axis_list(
     ctx: &NodeCtx<'_>,
     attr: &str,
     rank: usize,
@@ -95,7 +99,7 @@ fn axis_list(
 }
 
 /// Kernel, strides, dilations and pads (explicit or from `auto_pad`) of a conv or pool.
-fn window(
+pub(super) fn window(
     ctx: &NodeCtx<'_>,
     in_hw: [usize; 2],
     rank: usize,
@@ -162,7 +166,7 @@ fn window(
 }
 
 /// Builds and checks a geometry.
-fn geometry(
+pub(super) fn geometry(
     ctx: &NodeCtx<'_>,
     c_in: usize,
     c_out: usize,
@@ -304,6 +308,59 @@ pub(crate) fn pool<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), 
     };
     let id = imp.push(ctx, ctx.name.clone(), op, vec![x], shape)?;
     imp.bind(out, Value::Tensor(id));
+    Ok(())
+}
+
+/// `LpPool` for p = 1 (`Σ|x|`) and p = 2 (`sqrt(Σx²)`) over each window: `|x|` or `x·x`,
+/// a depthwise convolution with unit weights (the window sum), then `Sqrt` for p = 2.
+pub(crate) fn lp_pool<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let (x, c, in_hw, rank) = image_input(imp, ctx)?;
+    let p = ctx.attr_int("p", 2)?;
+    if p != 1 && p != 2 {
+        return Err(ctx.unsupported(format!("p = {p}: only p = 1 and p = 2 are supported")));
+    }
+    if ctx.attr_ints("kernel_shape")?.is_none() {
+        return Err(ctx.bad_attr("kernel_shape", "is missing"));
+    }
+    if ctx.attr_int("ceil_mode", 0)? != 0 {
+        return Err(ctx.unsupported("ceil_mode = 1"));
+    }
+    let kernel = axis_list(ctx, "kernel_shape", rank, 1)?;
+    let win = window(ctx, in_hw, rank, kernel)?;
+    let geom = geometry(ctx, c, c, c, in_hw, &win)?;
+    let dims = imp.shape(x).to_vec();
+    let (op, inputs) = if p == 1 {
+        (
+            Op::Elementwise {
+                op: crate::graph::ElementOp::Abs,
+            },
+            vec![x],
+        )
+    } else {
+        (Op::Mul, vec![x, x])
+    };
+    let name = format!("{}/{}", ctx.name, if p == 1 { "abs" } else { "square" });
+    let t = imp.push(ctx, name, op, inputs, dims)?;
+    let shape = out_shape(&geom, rank);
+    let op = Op::Conv {
+        weight: vec![1.0; c * kernel[0] * kernel[1]],
+        bias: vec![0.0; c],
+        geom,
+    };
+    let name = if p == 1 {
+        ctx.name.clone()
+    } else {
+        format!("{}/sum", ctx.name)
+    };
+    let mut t = imp.push(ctx, name, op, vec![t], shape.clone())?;
+    if p == 2 {
+        let op = Op::Unary {
+            func: crate::graph::UnaryFn::Sqrt,
+        };
+        t = imp.push(ctx, ctx.name.clone(), op, vec![t], shape)?;
+    }
+    imp.bind(out, Value::Tensor(t));
     Ok(())
 }
 

@@ -9,7 +9,8 @@ use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
-use super::{activation, arith, conv, linear, logic, matmul, norm, reduce, reshape, rewire};
+use super::{activation, arith, conv, conv_transpose, linear, logic, matmul, norm, reduce};
+use super::{reshape, rewire, spatial};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -459,6 +460,16 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Expand" => rewire::expand(imp, ctx),
         "Shape" => rewire::shape(imp, ctx),
         "Constant" => reshape::constant(imp, ctx),
+        "Pad" => spatial::pad(imp, ctx),
+        "Tile" => spatial::tile(imp, ctx),
+        "Resize" | "Upsample" => spatial::resize(imp, ctx),
+        "Trilu" => spatial::trilu(imp, ctx),
+        "InstanceNormalization" => spatial::instance_norm(imp, ctx),
+        "ConstantOfShape" => spatial::constant_of_shape(imp, ctx),
+        "Range" => spatial::range(imp, ctx),
+        "EyeLike" => spatial::eye_like(imp, ctx),
+        "ConvTranspose" => conv_transpose::conv_transpose(imp, ctx),
+        "LpPool" => conv::lp_pool(imp, ctx),
         "Identity" => reshape::identity(imp, ctx),
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => reshape::reshape_like(imp, ctx),
         other => Err(ImportError::UnsupportedOp {

@@ -5,7 +5,8 @@
 //!   broadcasting: `MatMul`; a constant by an activation: transposes around a `Linear`);
 //! - `Conv` (1-D/2-D, any strides, pads, dilations, groups, `auto_pad`), `AveragePool`,
 //!   `MaxPool`, `GlobalAveragePool`, `GlobalMaxPool`, `BatchNormalization` (folded into the
-//!   preceding Conv/Linear when possible);
+//!   preceding Conv/Linear when possible), `ConvTranspose` (as a Conv over the zero-stuffed
+//!   input), `LpPool` (p = 1, 2), `InstanceNormalization`;
 //! - `Add`, `Sub`, `Mul`, `Div` (constants on either side, or two activations with numpy
 //!   broadcasting), `Neg`, `Pow` (constant exponent), n-ary `Max`, `Min`, `Sum`, `Mean`;
 //! - activations: `Relu`, `LeakyRelu`, `PRelu`, `Clip`, `HardSigmoid`, `HardSwish` (exact
@@ -19,18 +20,21 @@
 //!   `And`, `Or`, `Xor`, and `Where` (booleans are 0 and 1); `ArgMax`, `ArgMin`, `Hardmax`,
 //!   `LogSoftmax` along any axis;
 //! - `Softmax` (any axis), `LayerNormalization`;
-//! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat`, `Expand`, `Reshape`,
-//!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Cast`, `Shape`, `Constant`; `Dropout` (inference:
-//!   the identity).
+//! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat` (constants mixed with
+//!   activations too), `Expand`, `Tile`, `Pad` (constant, reflect, edge, wrap), `Resize` and
+//!   `Upsample` (nearest, linear), `Trilu`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`,
+//!   `Identity`, `Cast`, `Shape`, `Constant`, `ConstantOfShape`, `Range`, `EyeLike`; `Dropout`
+//!   (inference: the identity).
 //!
 //! Ops whose inputs are all constants are folded at import where cheap (elementwise math,
 //! data movement, shapes). Anything else is an [`ImportError::UnsupportedOp`] naming the op and
-//! the node; a supported op used in an unsupported way (a lookup at activation indices, a
-//! Concat mixing constants and activations, ...) is an [`ImportError::UnsupportedUse`].
+//! the node; a supported op used in an unsupported way (a lookup at activation indices, ...)
+//! is an [`ImportError::UnsupportedUse`].
 
 mod activation;
 mod arith;
 mod conv;
+mod conv_transpose;
 pub mod encode;
 mod error;
 mod import;
@@ -44,6 +48,7 @@ mod reduce;
 mod reshape;
 mod rewire;
 mod shape;
+mod spatial;
 mod tensor;
 
 #[cfg(test)]
@@ -70,6 +75,8 @@ mod tests_reduce;
 mod tests_rewire;
 #[cfg(test)]
 mod tests_shared;
+#[cfg(test)]
+mod tests_spatial;
 #[cfg(test)]
 mod tests_util;
 

@@ -115,8 +115,38 @@ fn gather_const(
     Ok(Const::f32(dims, data))
 }
 
+/// Constant `c` as a tensor (named `node/label`): a `Linear` with zero weights and `c` as its
+/// bias, reading one element of `anchor` (any activation, so the value joins the circuit).
+pub(crate) fn const_tensor<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    c: &Const,
+    anchor: TensorId,
+    label: &str,
+) -> Result<TensorId, ImportError> {
+    let bias = c.to_f32();
+    let n = bias.len();
+    if n == 0 {
+        return Err(ctx.shape_err(format!("constant `{label}` is empty")));
+    }
+    let one = imp.push(
+        ctx,
+        format!("{}/{label}/anchor", ctx.name),
+        Op::Select { index: vec![0] },
+        vec![anchor],
+        vec![1],
+    )?;
+    let op = Op::Linear {
+        weight: vec![0.0; n],
+        bias,
+        n_in: 1,
+        n_out: n,
+    };
+    imp.push(ctx, format!("{}/{label}", ctx.name), op, vec![one], vec![n])
+}
+
 /// Binds the node output to the rewired inputs: a `Select` over activations or a folded constant.
-fn emit<'g>(
+pub(crate) fn emit<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
     inputs: &[Value],
@@ -144,25 +174,27 @@ fn emit<'g>(
     let value = if consts.is_empty() {
         let id = imp.push(ctx, ctx.name.clone(), Op::Select { index }, tensors, shape)?;
         Value::Tensor(id)
-    } else if tensors.is_empty() {
-        Value::Const(Rc::new(gather_const(ctx, &consts, shape, &index)?))
+    } else if let Some(&anchor) = tensors.first() {
+        // Constants mixed with activations (a padding value, a learned token concatenated
+        // to the input) become tensors first, then every input is rewired together.
+        let mut all = Vec::with_capacity(inputs.len());
+        for (k, v) in inputs.iter().enumerate() {
+            all.push(match v {
+                Value::Tensor(t) => *t,
+                Value::Const(c) => const_tensor(imp, ctx, c, anchor, &format!("const{k}"))?,
+            });
+        }
+        let id = imp.push(ctx, ctx.name.clone(), Op::Select { index }, all, shape)?;
+        Value::Tensor(id)
     } else {
-        let k = inputs
-            .iter()
-            .position(|v| matches!(v, Value::Const(_)))
-            .unwrap_or(0);
-        let name = ctx.input_name(k).unwrap_or_default();
-        return Err(ctx.unsupported(format!(
-            "input #{k} `{name}` is a constant while other inputs are activations; \
-             mixing constants and activations is not supported"
-        )));
+        Value::Const(Rc::new(gather_const(ctx, &consts, shape, &index)?))
     };
     imp.bind(out, value);
     Ok(())
 }
 
 /// Shape of an input value.
-fn dims_of(imp: &Importer<'_>, v: &Value) -> Vec<usize> {
+pub(crate) fn dims_of(imp: &Importer<'_>, v: &Value) -> Vec<usize> {
     match v {
         Value::Tensor(t) => imp.shape(*t).to_vec(),
         Value::Const(c) => c.dims.clone(),

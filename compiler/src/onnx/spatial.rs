@@ -1,0 +1,650 @@
+//! Spatial data movement and generators: Pad (constant, reflect, edge, wrap), Tile,
+//! Resize/Upsample (nearest and linear), Trilu, InstanceNormalization, and the constant
+//! generators ConstantOfShape, Range and EyeLike.
+//!
+//! Pad, Tile and nearest Resize are index maps (`Select`, copy constraints only; a padding
+//! value is one constant tensor). Linear Resize is separable: per resized axis, the axis is moved
+//! last, multiplied by the constant `[out, in]` interpolation matrix (`Linear`) and moved back.
+//! Trilu is a product with a constant 0/1 mask; InstanceNormalization is a `LayerNorm` over the
+//! spatial axes followed by the per-channel scale and bias. Generators fold to constants.
+
+use std::rc::Rc;
+
+use super::error::ImportError;
+use super::import::{Importer, Value};
+use super::node::NodeCtx;
+use super::rewire::transpose_index;
+use super::rewire::{axis_to_last, dims_of, emit, int_input, inverse_perm, permute, strides};
+use super::shape::{checked_numel, MAX_NUMEL};
+use super::tensor::{decode, Const, ConstData};
+use crate::graph::Op;
+
+/// Row-major multi-index of flat position `pos` in `dims`.
+fn unravel(mut pos: usize, dims: &[usize], out: &mut [usize]) {
+    for (o, &d) in out.iter_mut().zip(dims).rev() {
+        let d = d.max(1);
+        *o = pos % d;
+        pos /= d;
+    }
+}
+
+/// Source coordinate of padded coordinate `c` (may be negative or past the end) along an axis
+/// of length `n`, for a padding `mode`; `None` for the constant value.
+fn pad_source(c: i64, n: i64, mode: &str) -> Option<i64> {
+    if (0..n).contains(&c) {
+        return Some(c);
+    }
+    match mode {
+        "edge" => Some(c.clamp(0, n - 1)),
+        "wrap" => Some(c.rem_euclid(n)),
+        "reflect" if n > 1 => {
+            let period = 2 * (n - 1);
+            let m = c.rem_euclid(period);
+            Some(if m < n { m } else { period - m })
+        }
+        "reflect" => Some(0),
+        _ => None,
+    }
+}
+
+/// `Pad` with constant pads (input since opset 11, attribute before), optional axes.
+pub(crate) fn pad<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let x = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &x);
+    let rank = dims.len();
+    let mode = ctx
+        .attr_string("mode")?
+        .unwrap_or_else(|| "constant".into());
+    if !matches!(mode.as_str(), "constant" | "reflect" | "edge" | "wrap") {
+        return Err(ctx.bad_attr(
+            "mode",
+            format!("`{mode}` is not constant, reflect, edge or wrap"),
+        ));
+    }
+    let (pads, value) = if imp.opset < 11 {
+        let p = ctx
+            .attr_ints("pads")?
+            .ok_or_else(|| ctx.bad_attr("pads", "is missing"))?;
+        (p, ctx.attr_float("value", 0.0)?)
+    } else {
+        let p = int_input(imp, ctx, 1)?;
+        let v = match imp.input_opt(ctx, 2)? {
+            None => 0.0,
+            Some(Value::Const(c)) => c.to_f32().first().copied().unwrap_or(0.0),
+            Some(Value::Tensor(_)) => {
+                return Err(ctx.not_constant(ctx.input_name(2).unwrap_or_default()))
+            }
+        };
+        (p, v)
+    };
+    let axes: Vec<usize> = match imp.input_opt(ctx, 3)? {
+        None => (0..rank).collect(),
+        Some(_) => int_input(imp, ctx, 3)?
+            .iter()
+            .map(|&a| super::shape::normalize_axis(a, rank))
+            .collect::<Option<_>>()
+            .ok_or_else(|| ctx.shape_err(format!("axes are out of range for {dims:?}")))?,
+    };
+    if pads.len() != 2 * axes.len() {
+        return Err(ctx.shape_err(format!(
+            "pads {pads:?} must hold {} values (begin and end for each of {} axes)",
+            2 * axes.len(),
+            axes.len()
+        )));
+    }
+    let mut begin = vec![0i64; rank];
+    let mut end = vec![0i64; rank];
+    for (k, &a) in axes.iter().enumerate() {
+        begin[a] = pads.get(k).copied().unwrap_or(0);
+        end[a] = pads.get(k + axes.len()).copied().unwrap_or(0);
+    }
+    let too_big = || ctx.shape_err(format!("pads {pads:?} do not fit {dims:?}"));
+    let mut shape = Vec::with_capacity(rank);
+    for a in 0..rank {
+        let n = i64::try_from(dims[a]).map_err(|_| too_big())?;
+        let m = n + begin[a] + end[a];
+        if m <= 0 || m > MAX_NUMEL as i64 || begin[a].abs() > MAX_NUMEL as i64 {
+            return Err(too_big());
+        }
+        if mode != "constant" && n == 0 {
+            return Err(too_big());
+        }
+        if mode == "reflect" && (begin[a] >= n || end[a] >= n) && n > 1 {
+            return Err(ctx.shape_err(format!(
+                "reflect pads {pads:?} must be shorter than the axes of {dims:?}"
+            )));
+        }
+        shape.push(usize::try_from(m).map_err(|_| too_big())?);
+    }
+    let total = checked_numel(&shape).ok_or_else(too_big)?;
+    let n_in = checked_numel(&dims).ok_or_else(too_big)?;
+    let st = strides(&dims);
+    let mut index = Vec::with_capacity(total);
+    let mut coord = vec![0usize; rank];
+    let mut uses_value = false;
+    for pos in 0..total {
+        unravel(pos, &shape, &mut coord);
+        let mut src = Some(0usize);
+        for a in 0..rank {
+            let c = coord[a] as i64 - begin[a];
+            src = match (src, pad_source(c, dims[a] as i64, &mode)) {
+                (Some(s), Some(c)) => Some(s + c as usize * st[a]),
+                _ => None,
+            };
+        }
+        index.push(src.unwrap_or_else(|| {
+            uses_value = true;
+            n_in
+        }));
+    }
+    let mut inputs = vec![x];
+    if uses_value {
+        inputs.push(Value::Const(Rc::new(Const::f32(vec![1], vec![value]))));
+    }
+    emit(imp, ctx, &inputs, shape, index)
+}
+
+/// `Tile` with constant repeats.
+pub(crate) fn tile<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let x = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &x);
+    let reps = int_input(imp, ctx, 1)?;
+    let reps: Vec<usize> = reps
+        .iter()
+        .map(|&r| usize::try_from(r).ok().filter(|&r| r >= 1))
+        .collect::<Option<_>>()
+        .filter(|r: &Vec<usize>| r.len() == dims.len())
+        .ok_or_else(|| {
+            ctx.shape_err(format!(
+                "repeats {reps:?} must hold {} positive values for {dims:?}",
+                dims.len()
+            ))
+        })?;
+    let shape: Vec<usize> = dims.iter().zip(&reps).map(|(d, r)| d * r).collect();
+    let total = checked_numel(&shape)
+        .ok_or_else(|| ctx.shape_err(format!("output shape {shape:?} is too large")))?;
+    let st = strides(&dims);
+    let mut coord = vec![0usize; dims.len()];
+    let index = (0..total)
+        .map(|pos| {
+            unravel(pos, &shape, &mut coord);
+            coord
+                .iter()
+                .zip(&dims)
+                .zip(&st)
+                .map(|((c, d), s)| (c % d.max(&1)) * s)
+                .sum()
+        })
+        .collect();
+    emit(imp, ctx, &[x], shape, index)
+}
+
+/// Resize parameters of one axis: output length and the source coordinate of each output
+/// position (before rounding or interpolation).
+fn source_coords(
+    ctx: &NodeCtx<'_>,
+    mode: &str,
+    n_in: usize,
+    n_out: usize,
+    scale: f64,
+) -> Result<Vec<f64>, ImportError> {
+    let (n_in_f, n_out_f) = (n_in as f64, n_out as f64);
+    (0..n_out)
+        .map(|i| {
+            let x = i as f64;
+            Ok(match mode {
+                "half_pixel" => (x + 0.5) / scale - 0.5,
+                "pytorch_half_pixel" if n_out > 1 => (x + 0.5) / scale - 0.5,
+                "pytorch_half_pixel" => 0.0,
+                "align_corners" if n_out > 1 => x * (n_in_f - 1.0) / (n_out_f - 1.0),
+                "align_corners" => 0.0,
+                "asymmetric" => x / scale,
+                "half_pixel_symmetric" => {
+                    let adjust = n_out_f / (scale * n_in_f);
+                    let center = n_in_f / 2.0;
+                    let offset = center * (1.0 - adjust);
+                    offset + (x + 0.5) / scale - 0.5
+                }
+                other => {
+                    return Err(ctx.bad_attr(
+                        "coordinate_transformation_mode",
+                        format!("`{other}` is not supported"),
+                    ))
+                }
+            })
+        })
+        .collect()
+}
+
+/// Nearest source index of coordinate `x` for ONNX's `nearest_mode`.
+fn nearest(ctx: &NodeCtx<'_>, x: f64, n_in: usize, mode: &str) -> Result<usize, ImportError> {
+    let r = match mode {
+        "round_prefer_floor" => {
+            if (x - x.floor() - 0.5).abs() < 1e-9 {
+                x.floor()
+            } else {
+                x.round()
+            }
+        }
+        "round_prefer_ceil" => (x + 0.5).floor(),
+        "floor" => x.floor(),
+        "ceil" => x.ceil(),
+        other => {
+            return Err(ctx.bad_attr(
+                "nearest_mode",
+                format!("`{other}` is not round_prefer_floor, round_prefer_ceil, floor or ceil"),
+            ))
+        }
+    };
+    Ok(r.clamp(0.0, n_in.saturating_sub(1) as f64) as usize)
+}
+
+/// `Resize` (opset 10+) and `Upsample` with constant scales or sizes; modes nearest and linear
+/// (bilinear, trilinear, ...: separable per axis).
+pub(crate) fn resize<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let x = match imp.input(ctx, 0)? {
+        Value::Tensor(t) => t,
+        Value::Const(_) => {
+            return Err(
+                ctx.unsupported("input X is a constant; it must be computed from the graph input")
+            )
+        }
+    };
+    let dims = imp.shape(x).to_vec();
+    let rank = dims.len();
+    let upsample = ctx.op() == "Upsample";
+    let mode = ctx.attr_string("mode")?.unwrap_or_else(|| "nearest".into());
+    let interp = match mode.as_str() {
+        "nearest" => false,
+        "linear" | "bilinear" => true,
+        other => {
+            return Err(ctx.unsupported(format!(
+                "mode `{other}`: only nearest and linear are supported"
+            )))
+        }
+    };
+    if ctx.attr_int("antialias", 0)? != 0 {
+        return Err(ctx.unsupported("antialias = 1"));
+    }
+    let coord_mode = if upsample || imp.opset < 11 {
+        "asymmetric".to_string()
+    } else {
+        ctx.attr_string("coordinate_transformation_mode")?
+            .unwrap_or_else(|| "half_pixel".into())
+    };
+    let nearest_mode = if upsample || imp.opset < 11 {
+        "floor".to_string()
+    } else {
+        ctx.attr_string("nearest_mode")?
+            .unwrap_or_else(|| "round_prefer_floor".into())
+    };
+    if ctx.attr_ints("axes")?.is_some() {
+        return Err(ctx.unsupported("the axes attribute"));
+    }
+    // Scales: input 1 (Upsample, Resize-10) or 2 (Resize-11+); sizes: input 3.
+    let scales_at = if upsample || imp.opset < 11 { 1 } else { 2 };
+    let scales: Vec<f32> = match imp.input_opt(ctx, scales_at)? {
+        None => Vec::new(),
+        Some(Value::Const(c)) => c.to_f32(),
+        Some(Value::Tensor(_)) => {
+            return Err(ctx.not_constant(ctx.input_name(scales_at).unwrap_or_default()))
+        }
+    };
+    let (shape, scale): (Vec<usize>, Vec<f64>) = if !scales.is_empty() {
+        if scales.len() != rank {
+            return Err(ctx.shape_err(format!(
+                "scales {scales:?} must hold {rank} values for {dims:?}"
+            )));
+        }
+        let shape = dims
+            .iter()
+            .zip(&scales)
+            .map(|(&d, &s)| (d as f64 * f64::from(s)).floor() as usize)
+            .collect();
+        (shape, scales.iter().map(|&s| f64::from(s)).collect())
+    } else if !upsample && ctx.input_name(3).is_some_and(|n| !n.is_empty()) {
+        let sizes = int_input(imp, ctx, 3)?;
+        if sizes.len() != rank {
+            return Err(ctx.shape_err(format!(
+                "sizes {sizes:?} must hold {rank} values for {dims:?}"
+            )));
+        }
+        if ctx
+            .attr_string("keep_aspect_ratio_policy")?
+            .is_some_and(|p| p != "stretch")
+        {
+            return Err(ctx.unsupported("keep_aspect_ratio_policy other than stretch"));
+        }
+        let shape: Vec<usize> = sizes
+            .iter()
+            .map(|&s| usize::try_from(s).unwrap_or(0))
+            .collect();
+        let scale = shape
+            .iter()
+            .zip(&dims)
+            .map(|(&o, &i)| o as f64 / i.max(1) as f64)
+            .collect();
+        (shape, scale)
+    } else {
+        return Err(ctx.bad_node("has neither scales nor sizes"));
+    };
+    if shape.contains(&0) || scale.iter().any(|s| !s.is_finite() || *s <= 0.0) {
+        return Err(ctx.shape_err(format!("resizing {dims:?} gives an empty output {shape:?}")));
+    }
+    if checked_numel(&shape).is_none() {
+        return Err(ctx.shape_err(format!("output shape {shape:?} is too large")));
+    }
+    let resized: Vec<usize> = (0..rank)
+        .filter(|&a| shape[a] != dims[a] || scale[a] != 1.0)
+        .collect();
+    let mut t = x;
+    let mut cur = dims.clone();
+    if !interp {
+        // One index map over every axis.
+        let mut per_axis = Vec::with_capacity(rank);
+        for a in 0..rank {
+            let src = source_coords(ctx, &coord_mode, dims[a], shape[a], scale[a])?;
+            per_axis.push(
+                src.iter()
+                    .map(|&c| nearest(ctx, c, dims[a], &nearest_mode))
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+        let st = strides(&dims);
+        let total = checked_numel(&shape).unwrap_or(0);
+        let mut coord = vec![0usize; rank];
+        let index = (0..total)
+            .map(|pos| {
+                unravel(pos, &shape, &mut coord);
+                (0..rank).map(|a| per_axis[a][coord[a]] * st[a]).sum()
+            })
+            .collect();
+        t = imp.push(ctx, ctx.name.clone(), Op::Select { index }, vec![t], shape)?;
+        imp.bind(out, Value::Tensor(t));
+        return Ok(());
+    }
+    let last = resized.last().copied();
+    for &a in &resized {
+        let src = source_coords(ctx, &coord_mode, dims[a], shape[a], scale[a])?;
+        let (n_in, n_out) = (dims[a], shape[a]);
+        let mut weight = vec![0.0f32; n_out * n_in];
+        for (o, &c) in src.iter().enumerate() {
+            let c = c.clamp(0.0, (n_in - 1) as f64);
+            let lo = c.floor() as usize;
+            let hi = (lo + 1).min(n_in - 1);
+            let w = (c - lo as f64) as f32;
+            weight[o * n_in + lo] += 1.0 - w;
+            weight[o * n_in + hi] += w;
+        }
+        let perm = axis_to_last(a, rank);
+        let at = cur.clone();
+        let bad = || ctx.shape_err(format!("cannot move axis {a} of {at:?}"));
+        if a != rank - 1 {
+            let index = transpose_index(&cur, &perm).ok_or_else(bad)?;
+            let moved = permute(&cur, &perm);
+            let name = format!("{}/axis{a}/to_last", ctx.name);
+            t = imp.push(ctx, name, Op::Select { index }, vec![t], moved)?;
+        }
+        let mut moved = permute(&cur, &perm);
+        if let Some(l) = moved.last_mut() {
+            *l = n_out;
+        }
+        let op = Op::Linear {
+            weight,
+            bias: vec![0.0; n_out],
+            n_in,
+            n_out,
+        };
+        let name = if a == rank - 1 && Some(a) == last {
+            ctx.name.clone()
+        } else {
+            format!("{}/axis{a}", ctx.name)
+        };
+        t = imp.push(ctx, name, op, vec![t], moved.clone())?;
+        cur[a] = n_out;
+        if a != rank - 1 {
+            let back = inverse_perm(&perm);
+            let index = transpose_index(&moved, &back).ok_or_else(bad)?;
+            let name = if Some(a) == last {
+                ctx.name.clone()
+            } else {
+                format!("{}/axis{a}/from_last", ctx.name)
+            };
+            t = imp.push(ctx, name, Op::Select { index }, vec![t], cur.clone())?;
+        }
+    }
+    if resized.is_empty() {
+        imp.alias(out, t);
+    } else {
+        imp.bind(out, Value::Tensor(t));
+    }
+    Ok(())
+}
+
+/// `Trilu`: keeps the upper (`upper = 1`) or lower triangle of the last two axes, offset by
+/// the constant diagonal `k`; a product with a 0/1 mask on activations.
+pub(crate) fn trilu<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let x = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &x);
+    let k = match imp.input_opt(ctx, 1)? {
+        None => 0,
+        Some(_) => int_input(imp, ctx, 1)?.first().copied().unwrap_or(0),
+    };
+    let upper = ctx.attr_int("upper", 1)? != 0;
+    let (rows, cols) = match dims.as_slice() {
+        [.., r, c] => (*r, *c),
+        _ => return Err(ctx.shape_err(format!("input must have at least 2 axes, got {dims:?}"))),
+    };
+    let total = checked_numel(&dims).unwrap_or(0);
+    let keep = |pos: usize| {
+        let (i, j) = ((pos / cols.max(1)) % rows.max(1), pos % cols.max(1));
+        let d = j as i64 - i as i64;
+        if upper {
+            d >= k
+        } else {
+            d <= k
+        }
+    };
+    let mask: Vec<f32> = (0..total)
+        .map(|p| if keep(p) { 1.0 } else { 0.0 })
+        .collect();
+    let value = match x {
+        Value::Const(c) => {
+            let data = c.to_f32().iter().zip(&mask).map(|(v, m)| v * m).collect();
+            match &c.data {
+                ConstData::I64(v) => Value::Const(Rc::new(Const::i64(
+                    dims,
+                    v.iter()
+                        .zip(&mask)
+                        .map(|(v, &m)| if m > 0.0 { *v } else { 0 })
+                        .collect(),
+                ))),
+                ConstData::F32(_) => Value::Const(Rc::new(Const::f32(dims, data))),
+            }
+        }
+        Value::Tensor(t) => {
+            let op = Op::MulConst { constant: mask };
+            Value::Tensor(imp.push(ctx, ctx.name.clone(), op, vec![t], dims)?)
+        }
+    };
+    imp.bind(out, value);
+    Ok(())
+}
+
+/// `InstanceNormalization` of `[N, C, spatial...]`: a `LayerNorm` over each (n, c) slice, then
+/// the per-channel scale and bias (skipped when they are 1 and 0).
+pub(crate) fn instance_norm<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let x = match imp.input(ctx, 0)? {
+        Value::Tensor(t) => t,
+        Value::Const(_) => {
+            return Err(
+                ctx.unsupported("input is a constant; it must be computed from the graph input")
+            )
+        }
+    };
+    let dims = imp.shape(x).to_vec();
+    let (n, c, group) = match dims.as_slice() {
+        [n, c, rest @ ..] if !rest.is_empty() => (*n, *c, rest.iter().product::<usize>()),
+        _ => return Err(ctx.shape_err(format!("input must be [N, C, D1, ...], got {dims:?}"))),
+    };
+    let mut per_channel = |k: usize, what: &str| -> Result<Vec<f32>, ImportError> {
+        let v = imp_const(imp, ctx, k)?;
+        if v.len() != c {
+            return Err(ctx.shape_err(format!(
+                "{what} `{}` holds {} values; expected one per channel ({c})",
+                ctx.input_name(k).unwrap_or_default(),
+                v.len()
+            )));
+        }
+        Ok(v)
+    };
+    let gamma = per_channel(1, "scale")?;
+    let beta = per_channel(2, "B")?;
+    let epsilon = ctx.attr_float("epsilon", 1e-5)?;
+    let identity = gamma.iter().all(|&g| g == 1.0) && beta.iter().all(|&b| b == 0.0);
+    let op = Op::LayerNorm {
+        gamma: vec![1.0; group],
+        beta: vec![0.0; group],
+        epsilon,
+        group,
+    };
+    let name = if identity {
+        ctx.name.clone()
+    } else {
+        format!("{}/normalize", ctx.name)
+    };
+    let mut t = imp.push(ctx, name, op, vec![x], dims.clone())?;
+    if !identity {
+        let spread = |v: &[f32]| -> Vec<f32> {
+            (0..n * c)
+                .flat_map(|nc| std::iter::repeat_n(v[nc % c], group))
+                .collect()
+        };
+        let name = format!("{}/scale", ctx.name);
+        let op = Op::MulConst {
+            constant: spread(&gamma),
+        };
+        t = imp.push(ctx, name, op, vec![t], dims.clone())?;
+        let op = Op::AddConst {
+            constant: spread(&beta),
+        };
+        t = imp.push(ctx, ctx.name.clone(), op, vec![t], dims)?;
+    }
+    imp.bind(out, Value::Tensor(t));
+    Ok(())
+}
+
+/// Constant input `k` as floats (it must be a constant).
+fn imp_const<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    k: usize,
+) -> Result<Vec<f32>, ImportError> {
+    Ok(imp.const_input(ctx, k)?.to_f32())
+}
+
+/// `ConstantOfShape`: a constant filled with the `value` attribute (float 0 by default).
+pub(crate) fn constant_of_shape<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let dims = shape_input(imp, ctx, 0)?;
+    let n = checked_numel(&dims)
+        .ok_or_else(|| ctx.shape_err(format!("shape {dims:?} is too large")))?;
+    let fill = match ctx.attr_tensor("value")? {
+        None => Const::f32(vec![1], vec![0.0]),
+        Some(t) => decode(t, out)?,
+    };
+    let c = match &fill.data {
+        ConstData::I64(v) => Const::i64(dims, vec![v.first().copied().unwrap_or(0); n]),
+        ConstData::F32(v) => Const::f32(dims, vec![v.first().copied().unwrap_or(0.0); n]),
+    };
+    imp.bind(out, Value::Const(Rc::new(c)));
+    Ok(())
+}
+
+/// A constant shape (non-negative integers) from input `k`.
+fn shape_input<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    k: usize,
+) -> Result<Vec<usize>, ImportError> {
+    let v = int_input(imp, ctx, k)?;
+    v.iter()
+        .map(|&d| usize::try_from(d).ok().filter(|&d| d <= MAX_NUMEL))
+        .collect::<Option<_>>()
+        .ok_or_else(|| ctx.shape_err(format!("shape {v:?} must hold non-negative sizes")))
+}
+
+/// `Range(start, limit, delta)` of constants.
+pub(crate) fn range<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let scalars: Vec<Rc<Const>> = (0..3)
+        .map(|k| imp.const_input(ctx, k))
+        .collect::<Result<_, _>>()?;
+    let all_int = scalars.iter().all(|c| matches!(c.data, ConstData::I64(_)));
+    let vals: Vec<f64> = scalars
+        .iter()
+        .map(|c| c.to_f32().first().map_or(0.0, |&v| f64::from(v)))
+        .collect();
+    let (start, limit, delta) = (vals[0], vals[1], vals[2]);
+    if delta == 0.0 || !delta.is_finite() || !start.is_finite() || !limit.is_finite() {
+        return Err(ctx.bad_node(format!("delta {delta} must be finite and non-zero")));
+    }
+    let count = ((limit - start) / delta).ceil().max(0.0);
+    if count > MAX_NUMEL as f64 {
+        return Err(ctx.shape_err(format!("Range({start}, {limit}, {delta}) is too long")));
+    }
+    let count = count as usize;
+    let c = if all_int {
+        let ints: Vec<i64> = scalars
+            .iter()
+            .map(|c| match &c.data {
+                ConstData::I64(v) => v.first().copied().unwrap_or(0),
+                ConstData::F32(_) => 0,
+            })
+            .collect();
+        Const::i64(
+            vec![count],
+            (0..count as i64).map(|i| ints[0] + i * ints[2]).collect(),
+        )
+    } else {
+        Const::f32(
+            vec![count],
+            (0..count)
+                .map(|i| (start + i as f64 * delta) as f32)
+                .collect(),
+        )
+    };
+    imp.bind(out, Value::Const(Rc::new(c)));
+    Ok(())
+}
+
+/// `EyeLike`: ones on the diagonal offset by `k` of a 2-D shape, as a constant.
+pub(crate) fn eye_like<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let x = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &x);
+    let &[r, c] = dims.as_slice() else {
+        return Err(ctx.shape_err(format!("input must be 2-D, got {dims:?}")));
+    };
+    let k = ctx.attr_int("k", 0)?;
+    let data = (0..r * c)
+        .map(|p| {
+            if (p % c) as i64 - (p / c) as i64 == k {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    imp.bind(out, Value::Const(Rc::new(Const::f32(dims, data))));
+    Ok(())
+}

@@ -198,6 +198,32 @@ def fixtures():
     out.append(lenet())
     out.append(transformer_block())
     out += spatial()
+    out += indexing()
+    return out
+
+
+def indexing():
+    """Gathers at computed (ArgMax) and constant indices, scatters, OneHot."""
+    out = []
+    am = lambda keep: helper.make_node("ArgMax", ["x"], ["i"], axis=1, keepdims=keep)
+    x = [("x", (2, 5), uniform(-1, 1))]
+    out.append(Fixture("gather_embedding_computed", [am(0), helper.make_node("Gather", ["t", "i"], ["y"])],
+                       x, ["y"], [f32("t", rand((5, 3), -1, 1))]))
+    out.append(Fixture("gather_elements_computed",
+                       [am(1), helper.make_node("GatherElements", ["x", "i"], ["y"], axis=1)], x, ["y"]))
+    out.append(Fixture("gather_elements_const", [helper.make_node("GatherElements", ["x", "c"], ["y"], axis=1)],
+                       x, ["y"], [i64("c", [[4, 0, 1], [2, 2, 3]])]))
+    nodes = [am(0), helper.make_node("Reshape", ["i", "s"], ["ii"]), helper.make_node("GatherND", ["t", "ii"], ["y"])]
+    out.append(Fixture("gather_nd_computed", nodes, x, ["y"], [f32("t", rand((5, 5, 2), -1, 1)), i64("s", [1, 2])]))
+    out.append(Fixture("gather_nd_const", [helper.make_node("GatherND", ["x", "c"], ["y"])], x, ["y"],
+                       [i64("c", [[1, 3], [0, 0]])]))
+    out.append(Fixture("scatter_elements_const",
+                       [helper.make_node("ScatterElements", ["x", "c", "u"], ["y"], axis=1)], x, ["y"],
+                       [i64("c", [[4, 1], [0, 2]]), f32("u", [[0.5, -0.5], [0.25, 0.75]])]))
+    out.append(Fixture("scatter_nd_const", [helper.make_node("ScatterND", ["x", "c", "u"], ["y"])], x, ["y"],
+                       [i64("c", [[1]]), f32("u", rand((1, 5), -1, 1))]))
+    nodes = [am(0), helper.make_node("OneHot", ["i", "d", "v"], ["y"], axis=-1)]
+    out.append(Fixture("one_hot_computed", nodes, x, ["y"], [i64("d", 5), f32("v", [0.0, 1.0])]))
     return out
 
 

@@ -9,7 +9,7 @@ use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
-use super::{activation, arith, conv, conv_transpose, linear, logic, matmul, norm, reduce};
+use super::{activation, arith, conv, conv_transpose, index, linear, logic, matmul, norm, reduce};
 use super::{reshape, rewire, spatial};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
@@ -456,6 +456,10 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Transpose" => rewire::transpose(imp, ctx),
         "Slice" => rewire::slice(imp, ctx),
         "Gather" => rewire::gather(imp, ctx),
+        "GatherElements" => index::gather_elements(imp, ctx),
+        "GatherND" => index::gather_nd(imp, ctx),
+        "ScatterElements" | "Scatter" | "ScatterND" => index::scatter(imp, ctx),
+        "OneHot" => index::one_hot(imp, ctx),
         "Concat" => rewire::concat(imp, ctx),
         "Expand" => rewire::expand(imp, ctx),
         "Shape" => rewire::shape(imp, ctx),

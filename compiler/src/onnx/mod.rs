@@ -20,7 +20,9 @@
 //!   `And`, `Or`, `Xor`, and `Where` (booleans are 0 and 1); `ArgMax`, `ArgMin`, `Hardmax`,
 //!   `LogSoftmax` along any axis;
 //! - `Softmax` (any axis), `LayerNormalization`;
-//! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat` (constants mixed with
+//! - `Gather`, `GatherElements`, `GatherND` (constant or computed indices: an embedding
+//!   lookup is a one-hot sum), `ScatterElements`, `ScatterND` (constant indices), `OneHot`;
+//! - `Transpose`, `Slice`, `Concat` (constants mixed with
 //!   activations too), `Expand`, `Tile`, `Pad` (constant, reflect, edge, wrap), `Resize` and
 //!   `Upsample` (nearest, linear), `Trilu`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`,
 //!   `Identity`, `Cast`, `Shape`, `Constant`, `ConstantOfShape`, `Range`, `EyeLike`; `Dropout`
@@ -28,7 +30,7 @@
 //!
 //! Ops whose inputs are all constants are folded at import where cheap (elementwise math,
 //! data movement, shapes). Anything else is an [`ImportError::UnsupportedOp`] naming the op and
-//! the node; a supported op used in an unsupported way (a lookup at activation indices, ...)
+//! the node; a supported op used in an unsupported way (a scatter at computed indices, ...)
 //! is an [`ImportError::UnsupportedUse`].
 
 mod activation;
@@ -38,6 +40,7 @@ mod conv_transpose;
 pub mod encode;
 mod error;
 mod import;
+mod index;
 mod linear;
 mod logic;
 mod matmul;
@@ -65,6 +68,8 @@ mod tests_errors;
 mod tests_errors_ops;
 #[cfg(test)]
 mod tests_import;
+#[cfg(test)]
+mod tests_index;
 #[cfg(test)]
 mod tests_interface;
 #[cfg(test)]

@@ -362,15 +362,11 @@ pub(crate) fn slice<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
     emit(imp, ctx, &[x], counts, index)
 }
 
-/// `Gather` with constant indices; a constant table read at activation indices is an error.
+/// `Gather` with constant indices (computed ones: [`super::index::gather_computed`]).
 pub(crate) fn gather<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
     let data = imp.input(ctx, 0)?;
-    if let Value::Tensor(_) = imp.input(ctx, 1)? {
-        let name = ctx.input_name(1).unwrap_or_default();
-        return Err(ctx.unsupported(format!(
-            "indices `{name}` are computed from the graph input; a lookup at activation \
-             indices (e.g. an embedding table) is not supported"
-        )));
+    if let Value::Tensor(idx) = imp.input(ctx, 1)? {
+        return super::index::gather_computed(imp, ctx, idx);
     }
     let indices = imp.const_input(ctx, 1)?;
     let ConstData::I64(idx) = &indices.data else {

@@ -1,0 +1,477 @@
+//! Indexing: `Gather` and `GatherElements` / `GatherND` at computed (activation) indices,
+//! `GatherElements`, `GatherND`, `ScatterElements` and `ScatterND` at constant indices, and
+//! `OneHot`.
+//!
+//! Constant indices are index maps (`Select`, copy constraints only). A computed index `i`
+//! (an integer-valued activation) selects by a one-hot sum: `y = Σ_j [i == j] · d_j` over the
+//! `len` candidates `d_j`, where `[i == j] = relu(1 - |i - j|)` is exact for integers (no table).
+//! Computed indices must lie in `0..len`; a negative or out-of-range one selects 0.
+
+use std::rc::Rc;
+
+use super::error::ImportError;
+use super::import::{Importer, Value};
+use super::node::NodeCtx;
+use super::rewire::{const_tensor, dims_of, emit, int_input, strides};
+use super::shape::{checked_numel, normalize_axis};
+use super::tensor::Const;
+use crate::graph::{ElementOp, Op, TensorId};
+
+/// One output element of a computed-index selection: the position of its index in the index
+/// tensor and the data positions it may select (candidate `j` for index value `j`).
+struct Pick {
+    index_at: usize,
+    candidates: Vec<usize>,
+}
+
+/// Data as a tensor (a constant is materialized, anchored on `anchor`).
+fn data_tensor<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    data: &Value,
+    anchor: TensorId,
+) -> Result<TensorId, ImportError> {
+    match data {
+        Value::Tensor(t) => Ok(*t),
+        Value::Const(c) => const_tensor(imp, ctx, c, anchor, "data"),
+    }
+}
+
+/// `[idx[k] == j]` for every `(k, j)` pair listed in `pairs` (index position, value): the
+/// repeated index minus `j`, then `relu(1 - |.|)`. Named `node/label/...`.
+fn equals<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    idx: TensorId,
+    pairs: &[(usize, usize)],
+    label: &str,
+) -> Result<TensorId, ImportError> {
+    let n = pairs.len();
+    let name = |s: &str| format!("{}/{label}/{s}", ctx.name);
+    let index = pairs.iter().map(|&(k, _)| k).collect();
+    let rep = imp.push(
+        ctx,
+        name("repeat"),
+        Op::Select { index },
+        vec![idx],
+        vec![n],
+    )?;
+    let constant = pairs.iter().map(|&(_, j)| -(j as f32)).collect();
+    let diff = imp.push(
+        ctx,
+        name("minus_j"),
+        Op::AddConst { constant },
+        vec![rep],
+        vec![n],
+    )?;
+    let op = Op::Elementwise { op: ElementOp::Abs };
+    let abs = imp.push(ctx, name("abs"), op, vec![diff], vec![n])?;
+    let op = Op::MulConst {
+        constant: vec![-1.0; n],
+    };
+    let neg = imp.push(ctx, name("neg"), op, vec![abs], vec![n])?;
+    let op = Op::AddConst {
+        constant: vec![1.0; n],
+    };
+    let tri = imp.push(ctx, name("one_minus"), op, vec![neg], vec![n])?;
+    imp.push(ctx, name("eq"), Op::Relu, vec![tri], vec![n])
+}
+
+/// `y[p] = Σ_j [idx[picks[p].index_at] == j] · data[picks[p].candidates[j]]`, shaped `shape`.
+fn select_computed<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    data: &Value,
+    idx: TensorId,
+    picks: &[Pick],
+    shape: Vec<usize>,
+) -> Result<TensorId, ImportError> {
+    let len = picks.first().map_or(0, |p| p.candidates.len());
+    if len == 0 || picks.is_empty() {
+        return Err(ctx.shape_err("the selection is empty"));
+    }
+    let pairs: Vec<(usize, usize)> = picks
+        .iter()
+        .flat_map(|p| (0..len).map(move |j| (p.index_at, j)))
+        .collect();
+    let mask = equals(imp, ctx, idx, &pairs, "onehot")?;
+    let d = data_tensor(imp, ctx, data, idx)?;
+    let index = picks
+        .iter()
+        .flat_map(|p| p.candidates.iter().copied())
+        .collect();
+    let name = format!("{}/candidates", ctx.name);
+    let cand = imp.push(
+        ctx,
+        name,
+        Op::Select { index },
+        vec![d],
+        vec![picks.len(), len],
+    )?;
+    let name = format!("{}/masked", ctx.name);
+    let prod = imp.push(ctx, name, Op::Mul, vec![mask, cand], vec![picks.len(), len])?;
+    let op = Op::Linear {
+        weight: vec![1.0; len],
+        bias: vec![0.0],
+        n_in: len,
+        n_out: 1,
+    };
+    let name = format!("{}/sum", ctx.name);
+    let sum = imp.push(ctx, name, op, vec![prod], vec![picks.len(), 1])?;
+    imp.push(ctx, ctx.name.clone(), Op::Reshape, vec![sum], shape)
+}
+
+/// The index tensor of input 1 when it is computed; `None` when it is a constant.
+fn computed_indices<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+) -> Result<Option<TensorId>, ImportError> {
+    Ok(match imp.input(ctx, 1)? {
+        Value::Tensor(t) => Some(t),
+        Value::Const(_) => None,
+    })
+}
+
+/// `Gather` along `axis` at computed indices (constant indices are handled by the rewiring).
+pub(crate) fn gather_computed<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    idx: TensorId,
+) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let data = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &data);
+    let idims = imp.shape(idx).to_vec();
+    let axis = ctx.attr_int("axis", 0)?;
+    let a = normalize_axis(axis, dims.len())
+        .ok_or_else(|| ctx.bad_attr("axis", format!("{axis} is out of range for {dims:?}")))?;
+    let outer: usize = dims.iter().take(a).product();
+    let len = dims.get(a).copied().unwrap_or(1);
+    let inner: usize = dims.iter().skip(a + 1).product();
+    let n_idx: usize = idims.iter().product();
+    let mut shape = dims.get(..a).unwrap_or_default().to_vec();
+    shape.extend_from_slice(&idims);
+    shape.extend_from_slice(dims.get(a + 1..).unwrap_or_default());
+    if checked_numel(&shape).is_none() || checked_numel(&[outer, n_idx, inner, len]).is_none() {
+        return Err(ctx.shape_err(format!("output shape {shape:?} is too large")));
+    }
+    let mut picks = Vec::with_capacity(outer * n_idx * inner);
+    for o in 0..outer {
+        for k in 0..n_idx {
+            for n in 0..inner {
+                picks.push(Pick {
+                    index_at: k,
+                    candidates: (0..len).map(|j| (o * len + j) * inner + n).collect(),
+                });
+            }
+        }
+    }
+    let t = select_computed(imp, ctx, &data, idx, &picks, shape)?;
+    imp.bind(out, Value::Tensor(t));
+    Ok(())
+}
+
+/// Row-major multi-index of `pos` in `dims`.
+fn unravel(mut pos: usize, dims: &[usize]) -> Vec<usize> {
+    let mut out = vec![0; dims.len()];
+    for (o, &d) in out.iter_mut().zip(dims).rev() {
+        *o = pos % d.max(1);
+        pos /= d.max(1);
+    }
+    out
+}
+
+/// Resolves index `i` (negative counts from the end) on an axis of length `len`.
+fn resolve(ctx: &NodeCtx<'_>, i: i64, len: usize) -> Result<usize, ImportError> {
+    let n = i64::try_from(len).unwrap_or(i64::MAX);
+    let r = if i < 0 { i + n } else { i };
+    usize::try_from(r)
+        .ok()
+        .filter(|&r| r < len)
+        .ok_or_else(|| ctx.shape_err(format!("index {i} is out of range for an axis of {len}")))
+}
+
+/// `GatherElements`: `y[p] = x[p with its axis coordinate replaced by idx[p]]`.
+pub(crate) fn gather_elements<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+) -> Result<(), ImportError> {
+    let data = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &data);
+    let idx = imp.input(ctx, 1)?;
+    let idims = dims_of(imp, &idx);
+    let axis = ctx.attr_int("axis", 0)?;
+    let a = normalize_axis(axis, dims.len())
+        .ok_or_else(|| ctx.bad_attr("axis", format!("{axis} is out of range for {dims:?}")))?;
+    if idims.len() != dims.len()
+        || idims
+            .iter()
+            .zip(&dims)
+            .enumerate()
+            .any(|(k, (i, d))| k != a && i > d)
+    {
+        return Err(ctx.shape_err(format!(
+            "indices {idims:?} must have the rank of data {dims:?} and fit it off axis {a}"
+        )));
+    }
+    let st = strides(&dims);
+    let len = dims.get(a).copied().unwrap_or(1);
+    let n = checked_numel(&idims)
+        .ok_or_else(|| ctx.shape_err(format!("indices {idims:?} are too large")))?;
+    let base = |p: usize| -> (usize, usize) {
+        let c = unravel(p, &idims);
+        let flat: usize = c
+            .iter()
+            .zip(&st)
+            .enumerate()
+            .map(|(k, (c, s))| if k == a { 0 } else { c * s })
+            .sum();
+        (flat, st.get(a).copied().unwrap_or(1))
+    };
+    match idx {
+        Value::Const(_) => {
+            let values = int_input(imp, ctx, 1)?;
+            let mut index = Vec::with_capacity(n);
+            for (p, &i) in values.iter().enumerate() {
+                let (flat, step) = base(p);
+                index.push(flat + resolve(ctx, i, len)? * step);
+            }
+            emit(imp, ctx, &[data], idims, index)
+        }
+        Value::Tensor(t) => {
+            let out = ctx.output_name()?;
+            let picks: Vec<Pick> = (0..n)
+                .map(|p| {
+                    let (flat, step) = base(p);
+                    Pick {
+                        index_at: p,
+                        candidates: (0..len).map(|j| flat + j * step).collect(),
+                    }
+                })
+                .collect();
+            let id = select_computed(imp, ctx, &data, t, &picks, idims)?;
+            imp.bind(out, Value::Tensor(id));
+            Ok(())
+        }
+    }
+}
+
+/// `GatherND` (batch_dims = 0): `y[k, ...] = x[idx[k, 0], ..., idx[k, q-1], ...]`.
+pub(crate) fn gather_nd<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    if ctx.attr_int("batch_dims", 0)? != 0 {
+        return Err(ctx.unsupported("batch_dims other than 0"));
+    }
+    let data = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &data);
+    let idx = imp.input(ctx, 1)?;
+    let idims = dims_of(imp, &idx);
+    let (&q, lead) = idims
+        .split_last()
+        .ok_or_else(|| ctx.shape_err("indices must have at least one axis"))?;
+    if q == 0 || q > dims.len() {
+        return Err(ctx.shape_err(format!(
+            "the last axis of indices {idims:?} must be in 1..={} for data {dims:?}",
+            dims.len()
+        )));
+    }
+    let inner: usize = dims.iter().skip(q).product();
+    let rows: usize = lead.iter().product();
+    let mut shape = lead.to_vec();
+    shape.extend_from_slice(dims.get(q..).unwrap_or_default());
+    let st = strides(&dims);
+    match idx {
+        Value::Const(_) => {
+            let values = int_input(imp, ctx, 1)?;
+            let mut index = Vec::with_capacity(rows * inner);
+            for row in values.chunks(q) {
+                let mut flat = 0;
+                for (k, &i) in row.iter().enumerate() {
+                    flat += resolve(ctx, i, dims.get(k).copied().unwrap_or(1))?
+                        * st.get(k).copied().unwrap_or(1);
+                }
+                index.extend(flat..flat + inner);
+            }
+            emit(imp, ctx, &[data], shape, index)
+        }
+        Value::Tensor(t) => {
+            let out = ctx.output_name()?;
+            // The flat row of each index tuple: Σ_k idx[.., k] · (stride_k / inner).
+            let weight: Vec<f32> = st
+                .iter()
+                .take(q)
+                .map(|&s| (s / inner.max(1)) as f32)
+                .collect();
+            let op = Op::Linear {
+                weight,
+                bias: vec![0.0],
+                n_in: q,
+                n_out: 1,
+            };
+            let name = format!("{}/flat_index", ctx.name);
+            let flat = imp.push(ctx, name, op, vec![t], vec![rows, 1])?;
+            let len: usize = dims.iter().take(q).product();
+            let picks: Vec<Pick> = (0..rows)
+                .flat_map(|r| {
+                    (0..inner).map(move |n| Pick {
+                        index_at: r,
+                        candidates: (0..len).map(|j| j * inner + n).collect(),
+                    })
+                })
+                .collect();
+            let id = select_computed(imp, ctx, &data, flat, &picks, shape)?;
+            imp.bind(out, Value::Tensor(id));
+            Ok(())
+        }
+    }
+}
+
+/// `ScatterElements` and `ScatterND` at constant indices (reduction `none`): the data with the
+/// updates written over it, as one index map over `[data, updates]`.
+pub(crate) fn scatter<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    if let Some(r) = ctx.attr_string("reduction")? {
+        if r != "none" {
+            return Err(ctx.unsupported(format!("reduction `{r}`: only none is supported")));
+        }
+    }
+    if computed_indices(imp, ctx)?.is_some() {
+        let name = ctx.input_name(1).unwrap_or_default();
+        return Err(ctx.unsupported(format!(
+            "indices `{name}` are computed from the graph input; only constant indices are supported"
+        )));
+    }
+    let data = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &data);
+    let values = int_input(imp, ctx, 1)?;
+    let idims = imp.const_input(ctx, 1)?.dims.clone();
+    let updates = imp.input(ctx, 2)?;
+    let udims = dims_of(imp, &updates);
+    let n = checked_numel(&dims).ok_or_else(|| ctx.shape_err("data is too large"))?;
+    let st = strides(&dims);
+    let mut index: Vec<usize> = (0..n).collect();
+    if ctx.op() == "ScatterElements" || ctx.op() == "Scatter" {
+        let axis = ctx.attr_int("axis", 0)?;
+        let a = normalize_axis(axis, dims.len())
+            .ok_or_else(|| ctx.bad_attr("axis", format!("{axis} is out of range for {dims:?}")))?;
+        if idims != udims || idims.len() != dims.len() {
+            return Err(ctx.shape_err(format!(
+                "indices {idims:?} and updates {udims:?} must agree and have the rank of {dims:?}"
+            )));
+        }
+        let len = dims.get(a).copied().unwrap_or(1);
+        for (p, &i) in values.iter().enumerate() {
+            let mut c = unravel(p, &idims);
+            if let Some(slot) = c.get_mut(a) {
+                *slot = resolve(ctx, i, len)?;
+            }
+            let flat: usize = c.iter().zip(&st).map(|(c, s)| c * s).sum();
+            if let Some(slot) = index.get_mut(flat) {
+                *slot = n + p;
+            }
+        }
+    } else {
+        let (&q, lead) = idims
+            .split_last()
+            .ok_or_else(|| ctx.shape_err("indices must have at least one axis"))?;
+        let inner: usize = dims.iter().skip(q).product();
+        let mut want = lead.to_vec();
+        want.extend_from_slice(dims.get(q..).unwrap_or_default());
+        if q == 0 || q > dims.len() || udims != want {
+            return Err(ctx.shape_err(format!(
+                "updates {udims:?} must be {want:?} for indices {idims:?} and data {dims:?}"
+            )));
+        }
+        for (r, row) in values.chunks(q).enumerate() {
+            let mut flat = 0;
+            for (k, &i) in row.iter().enumerate() {
+                flat += resolve(ctx, i, dims.get(k).copied().unwrap_or(1))?
+                    * st.get(k).copied().unwrap_or(1);
+            }
+            for m in 0..inner {
+                if let Some(slot) = index.get_mut(flat + m) {
+                    *slot = n + r * inner + m;
+                }
+            }
+        }
+    }
+    if index.iter().all(|&i| i < n) {
+        return emit(imp, ctx, &[data], dims, index);
+    }
+    emit(imp, ctx, &[data, updates], dims, index)
+}
+
+/// `OneHot(indices, depth, values = [off, on])`, the new axis at `axis` (default last).
+pub(crate) fn one_hot<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let idx = imp.input(ctx, 0)?;
+    let idims = dims_of(imp, &idx);
+    let depth = imp
+        .const_input(ctx, 1)?
+        .to_f32()
+        .first()
+        .copied()
+        .unwrap_or(0.0);
+    if !((1.0..=65536.0).contains(&depth) && depth.fract() == 0.0) {
+        return Err(ctx.bad_node(format!("depth {depth} must be a positive integer")));
+    }
+    let depth = depth as usize;
+    let values = imp.const_input(ctx, 2)?.to_f32();
+    let &[off, on] = values.as_slice() else {
+        return Err(ctx.shape_err(format!("values must hold [off, on], got {values:?}")));
+    };
+    let rank = idims.len() + 1;
+    let axis = ctx.attr_int("axis", -1)?;
+    let a = normalize_axis(axis, rank)
+        .ok_or_else(|| ctx.bad_attr("axis", format!("{axis} is out of range for rank {rank}")))?;
+    let n: usize = idims.iter().product();
+    let mut shape = idims.clone();
+    shape.insert(a, depth);
+    let outer: usize = idims.iter().take(a).product();
+    let inner = n / outer.max(1);
+    // Position (o, j, i) of the output reads index (o, i) against value j.
+    let mut pairs = Vec::with_capacity(n * depth);
+    for o in 0..outer {
+        for j in 0..depth {
+            for i in 0..inner {
+                pairs.push((o * inner + i, j));
+            }
+        }
+    }
+    let value = match idx {
+        Value::Const(_) => {
+            let ints = int_input(imp, ctx, 0)?;
+            let data = pairs
+                .iter()
+                .map(|&(k, j)| {
+                    let i = ints.get(k).copied().unwrap_or(-1);
+                    let d = i64::try_from(depth).unwrap_or(i64::MAX);
+                    let r = if i < 0 { i + d } else { i };
+                    if r == j as i64 {
+                        on
+                    } else {
+                        off
+                    }
+                })
+                .collect();
+            Value::Const(Rc::new(Const::f32(shape, data)))
+        }
+        Value::Tensor(t) => {
+            let mask = equals(imp, ctx, t, &pairs, "onehot")?;
+            let total = pairs.len();
+            let mut m = mask;
+            if on - off != 1.0 {
+                let op = Op::MulConst {
+                    constant: vec![on - off; total],
+                };
+                m = imp.push(ctx, format!("{}/scale", ctx.name), op, vec![m], vec![total])?;
+            }
+            let op = Op::AddConst {
+                constant: vec![off; total],
+            };
+            let name = format!("{}/offset", ctx.name);
+            let t = imp.push(ctx, name, op, vec![m], vec![total])?;
+            Value::Tensor(imp.push(ctx, ctx.name.clone(), Op::Reshape, vec![t], shape)?)
+        }
+    };
+    imp.bind(out, value);
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Gather, GatherElements and GatherND at constant and computed indices, the Scatter ops and
+//! OneHot, against references written out by hand.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use super::encode::*;
+use super::tests_util::*;
+
+/// `ArgMax(x, axis, keepdims)` into `i`.
+fn argmax(axis: i64, keepdims: i64) -> super::proto::NodeProto {
+    node(
+        "ArgMax",
+        "am",
+        &["x"],
+        &["i"],
+        vec![attr_int("axis", axis), attr_int("keepdims", keepdims)],
+    )
+}
+
+#[test]
+fn embedding_lookup_at_a_computed_index() {
+    let table: Vec<f32> = (0..15).map(|v| v as f32 * 0.5 - 3.0).collect();
+    let nodes = vec![
+        argmax(1, 0),
+        node("Gather", "emb", &["t", "i"], &["y"], vec![]),
+    ];
+    let g = import(nodes, vec![float_tensor("t", &[5, 3], &table)], &[1, 5]);
+    assert_eq!(out_shape(&g), vec![1, 3]);
+    for hot in 0..5 {
+        let mut x = vec![0.0; 5];
+        x[hot] = 1.0;
+        let want: Vec<f64> = table[hot * 3..hot * 3 + 3]
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        assert_close(&run(&g, &x), &want);
+    }
+}
+
+#[test]
+fn gather_elements_picks_each_row_maximum() {
+    let nodes = vec![
+        argmax(1, 1),
+        node(
+            "GatherElements",
+            "ge",
+            &["x", "i"],
+            &["y"],
+            vec![attr_int("axis", 1)],
+        ),
+    ];
+    let g = import(nodes, vec![], &[2, 3]);
+    let x = [0.1, 0.9, -0.2, 0.7, -1.0, 0.3];
+    assert_eq!(out_shape(&g), vec![2, 1]);
+    assert_close(&run(&g, &x), &[0.9, 0.7]);
+    // Constant indices are an index map.
+    let n = node(
+        "GatherElements",
+        "ge",
+        &["x", "c"],
+        &["y"],
+        vec![attr_int("axis", 0)],
+    );
+    let g = import(
+        vec![n],
+        vec![int64_tensor("c", &[1, 3], &[1, 0, -1])],
+        &[2, 3],
+    );
+    assert_eq!(kinds(&g), vec!["Select"]);
+    assert_close(&run(&g, &x), &[0.7, 0.9, 0.3]);
+}
+
+#[test]
+fn gather_nd_constant_and_computed() {
+    let n = node("GatherND", "gn", &["x", "c"], &["y"], vec![]);
+    let g = import(vec![n], vec![int64_tensor("c", &[2, 1], &[1, 0])], &[2, 3]);
+    let x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    assert_eq!(out_shape(&g), vec![2, 3]);
+    assert_close(&run(&g, &x), &[0.4, 0.5, 0.6, 0.1, 0.2, 0.3]);
+    // Indices from ArgMax over each row of x [2, 3], reading table [3, 3, 2].
+    let table: Vec<f32> = (0..18).map(|v| v as f32).collect();
+    let nodes = vec![
+        argmax(1, 0),
+        node("Reshape", "r", &["i", "s"], &["ii"], vec![]),
+        node("GatherND", "gn", &["t", "ii"], &["y"], vec![]),
+    ];
+    let inits = vec![
+        float_tensor("t", &[3, 3, 2], &table),
+        int64_tensor("s", &[2], &[1, 2]),
+    ];
+    let g = import(nodes, inits, &[2, 3]);
+    let x = [0.0, 0.0, 1.0, 0.0, 1.0, 0.0]; // argmax = [2, 1]
+    assert_eq!(out_shape(&g), vec![1, 2]);
+    assert_close(&run(&g, &x), &[14.0, 15.0]);
+}
+
+#[test]
+fn scatters_overwrite_at_constant_indices() {
+    let n = node(
+        "ScatterElements",
+        "se",
+        &["x", "c", "u"],
+        &["y"],
+        vec![attr_int("axis", 1)],
+    );
+    let inits = vec![
+        int64_tensor("c", &[1, 2], &[2, 0]),
+        float_tensor("u", &[1, 2], &[5.0, 6.0]),
+    ];
+    let g = import(vec![n], inits, &[2, 3]);
+    let x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    assert_close(&run(&g, &x), &[6.0, 0.2, 5.0, 0.4, 0.5, 0.6]);
+    let n = node("ScatterND", "sn", &["x", "c", "u"], &["y"], vec![]);
+    let inits = vec![
+        int64_tensor("c", &[1, 1], &[1]),
+        float_tensor("u", &[1, 3], &[7.0, 8.0, 9.0]),
+    ];
+    let g = import(vec![n], inits, &[2, 3]);
+    assert_close(&run(&g, &x), &[0.1, 0.2, 0.3, 7.0, 8.0, 9.0]);
+    let n = node(
+        "ScatterND",
+        "sn",
+        &["x", "c", "u"],
+        &["y"],
+        vec![attr_string("reduction", "mul")],
+    );
+    let inits = vec![
+        int64_tensor("c", &[1, 1], &[1]),
+        float_tensor("u", &[1, 3], &[7.0, 8.0, 9.0]),
+    ];
+    let e = import_err(vec![n], inits, &[2, 3]).to_string();
+    assert!(e.contains("`sn`") && e.contains("reduction `mul`"), "{e}");
+}
+
+#[test]
+fn one_hot_of_a_computed_index() {
+    let nodes = vec![
+        argmax(1, 0),
+        node(
+            "OneHot",
+            "oh",
+            &["i", "d", "v"],
+            &["y"],
+            vec![attr_int("axis", 0)],
+        ),
+    ];
+    let inits = vec![
+        int64_tensor("d", &[], &[4]),
+        float_tensor("v", &[2], &[-1.0, 2.0]),
+    ];
+    let g = import(nodes, inits, &[2, 3]);
+    let x = [0.0, 0.0, 1.0, 1.0, 0.0, 0.0]; // argmax = [2, 0]
+    assert_eq!(out_shape(&g), vec![4, 2]);
+    // y[j, k] = on if idx[k] == j.
+    assert_close(
+        &run(&g, &x),
+        &[-1.0, 2.0, -1.0, -1.0, 2.0, -1.0, -1.0, -1.0],
+    );
+}

@@ -38,19 +38,20 @@ def rand(shape, lo, hi, rng=None):
 class Fixture:
     """A model: its nodes, initializers, inputs (name, shape, sampler) and output names."""
 
-    def __init__(self, name, nodes, inputs, outputs, inits=(), opset=17, note=""):
+    def __init__(self, name, nodes, inputs, outputs, inits=(), opset=17, note="", out_types=None):
         self.name, self.nodes, self.inputs, self.outputs = name, nodes, inputs, outputs
-        self.inits, self.opset, self.note = list(inits), opset, note
+        self.inits, self.opset, self.note, self.out_types = list(inits), opset, note, out_types
 
     def write(self, root):
         vi = [
             helper.make_tensor_value_info(n, TensorProto.FLOAT, list(shape))
             for n, shape, _ in self.inputs
         ]
-        def build(out_shapes):
+        def build(out_shapes, out_types=None):
+            types = out_types or [TensorProto.FLOAT] * len(self.outputs)
             vo = [
-                helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
-                for n, shape in zip(self.outputs, out_shapes)
+                helper.make_tensor_value_info(n, ty, shape)
+                for n, ty, shape in zip(self.outputs, types, out_shapes)
             ]
             graph = helper.make_graph(self.nodes, self.name, vi, vo, self.inits)
             m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)])
@@ -62,10 +63,10 @@ class Fixture:
         samples = [[sampler(shape, rng) for _, shape, sampler in self.inputs] for _ in range(SAMPLES)]
         feeds = {n: x for (n, _, _), x in zip(self.inputs, samples[0])}
         # Run once without declared output shapes, then declare the shapes onnxruntime computed.
-        probe = build([None] * len(self.outputs))
+        probe = build([None] * len(self.outputs), self.out_types)
         session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
         results = session.run(None, feeds)
-        model = build([list(r.shape) for r in results])
+        model = build([list(r.shape) for r in results], self.out_types)
         onnx.checker.check_model(model, full_check=True)
         lists = [[float(v) for v in x.ravel()] for sample in samples for x in sample]
         expected = {
@@ -199,6 +200,86 @@ def fixtures():
     out.append(transformer_block())
     out += spatial()
     out += indexing()
+    out += trees()
+    return out
+
+
+def random_tree(depth, features, rng):
+    """A full binary tree: per internal node (breadth-first) a feature and a threshold."""
+    internal = 2 ** depth - 1
+    return rng.integers(0, features, internal), rng.uniform(-0.6, 0.6, internal).astype(np.float32)
+
+
+def tree_gemm_tensors(depth, features, trees, rng):
+    """The GEMM form of a forest of full trees, as hummingbird's tree-to-tensor compiler lays
+    it out: A selects each node's feature, B holds the thresholds, C[i, l] is +1 (-1) when leaf
+    l lies left (right) of node i, and D[l] counts the left turns on the path to l."""
+    internal, leaves = 2 ** depth - 1, 2 ** depth
+    A = np.zeros((features, internal * trees), np.float32)
+    B = np.zeros(internal * trees, np.float32)
+    C = np.zeros((internal * trees, leaves * trees), np.float32)
+    D = np.zeros(leaves * trees, np.float32)
+    for t in range(trees):
+        feat, thr = random_tree(depth, features, rng)
+        for i in range(internal):
+            A[feat[i], t * internal + i] = 1
+            B[t * internal + i] = thr[i]
+        for l in range(leaves):
+            node, lefts = 0, 0
+            for level in range(depth):
+                bit = (l >> (depth - 1 - level)) & 1
+                C[t * internal + node, t * leaves + l] = 1 if bit == 0 else -1
+                lefts += bit == 0
+                node = 2 * node + 1 + bit
+            D[t * leaves + l] = lefts
+    return A, B, C, D
+
+
+def trees():
+    """Tree ensembles in the GEMM form (MatMul, Less, Cast, MatMul, Equal, Cast, MatMul):
+    a decision tree and a random forest classifier (ArgMax, then the class label by Gather),
+    and a gradient-boosted regressor (leaf values summed, plus the base score)."""
+    out = []
+    rng = np.random.default_rng(11)
+    features = 4
+    x = [("x", (3, features), uniform(-1, 1))]
+
+    def body(depth, trees_n):
+        A, B, C, D = tree_gemm_tensors(depth, features, trees_n, rng)
+        nodes = [
+            helper.make_node("MatMul", ["x", "A"], ["xa"]),
+            helper.make_node("Less", ["xa", "B"], ["lt"]),
+            helper.make_node("Cast", ["lt"], ["ltf"], to=TensorProto.FLOAT),
+            helper.make_node("MatMul", ["ltf", "C"], ["paths"]),
+            helper.make_node("Equal", ["paths", "D"], ["hit"]),
+            helper.make_node("Cast", ["hit"], ["leaf"], to=TensorProto.FLOAT),
+        ]
+        return nodes, [f32("A", A), f32("B", B), f32("C", C), f32("D", D)], 2 ** depth * trees_n
+
+    for name, depth, trees_n in [("decision_tree", 3, 1), ("random_forest", 2, 3)]:
+        nodes, inits, leaves = body(depth, trees_n)
+        classes = 3
+        E = np.zeros((leaves, classes), np.float32)
+        for l in range(leaves):
+            p = rng.dirichlet(np.ones(classes)).astype(np.float32)
+            E[l] = p / trees_n
+        nodes += [
+            helper.make_node("MatMul", ["leaf", "E"], ["probabilities"]),
+            helper.make_node("ArgMax", ["probabilities"], ["am"], axis=1, keepdims=0),
+            helper.make_node("Gather", ["labels", "am"], ["label"]),
+        ]
+        inits += [f32("E", E), i64("labels", [3, 7, 9])]
+        out.append(Fixture(name, nodes, x, ["label", "probabilities"], inits,
+                           out_types=[TensorProto.INT64, TensorProto.FLOAT],
+                           note="tree ensemble in GEMM form; label and class probabilities"))
+    nodes, inits, leaves = body(2, 4)
+    nodes += [
+        helper.make_node("MatMul", ["leaf", "V"], ["score"]),
+        helper.make_node("Add", ["score", "base"], ["y"]),
+    ]
+    inits += [f32("V", rng.uniform(-0.5, 0.5, (leaves, 1))), f32("base", [0.3])]
+    out.append(Fixture("gradient_boosted_trees", nodes, x, ["y"], inits,
+                       note="boosted regression trees in GEMM form: leaf values summed"))
     return out
 
 

@@ -3,7 +3,7 @@
 few composite models, each with its calibration input (EZKL's input.json) and onnxruntime's
 float output for the first sample (expected.json).
 
-    python3 -m venv .venv && .venv/bin/pip install onnx onnxruntime numpy
+    python3 -m venv .venv && .venv/bin/pip install onnx onnxruntime numpy scikit-learn skl2onnx
     .venv/bin/python scripts/make_op_fixtures.py tests/fixtures/ops
 
 The outputs are committed; the Rust tests (tests/op_fixtures.rs) need no Python.
@@ -41,6 +41,7 @@ class Fixture:
     def __init__(self, name, nodes, inputs, outputs, inits=(), opset=17, note="", out_types=None):
         self.name, self.nodes, self.inputs, self.outputs = name, nodes, inputs, outputs
         self.inits, self.opset, self.note, self.out_types = list(inits), opset, note, out_types
+        self.model = None  # a model built elsewhere (sklearn-onnx), written as is
 
     def write(self, root):
         vi = [
@@ -63,14 +64,14 @@ class Fixture:
         samples = [[sampler(shape, rng) for _, shape, sampler in self.inputs] for _ in range(SAMPLES)]
         feeds = {n: x for (n, _, _), x in zip(self.inputs, samples[0])}
         # Run once without declared output shapes, then declare the shapes onnxruntime computed.
-        probe = build([None] * len(self.outputs), self.out_types)
+        probe = self.model or build([None] * len(self.outputs), self.out_types)
         session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
         results = session.run(None, feeds)
-        model = build([list(r.shape) for r in results], self.out_types)
+        model = self.model or build([list(r.shape) for r in results], self.out_types)
         onnx.checker.check_model(model, full_check=True)
         lists = [[float(v) for v in x.ravel()] for sample in samples for x in sample]
         expected = {
-            "ops": sorted({n.op_type for n in self.nodes}),
+            "ops": sorted({n.op_type for n in model.graph.node}),
             "note": self.note,
             "outputs": [
                 {"name": n, "shape": list(r.shape), "values": [float(v) for v in np.asarray(r, dtype=np.float64).ravel()]}
@@ -201,6 +202,36 @@ def fixtures():
     out += spatial()
     out += indexing()
     out += trees()
+    out += sklearn_trees()
+    return out
+
+
+def sklearn_trees():
+    """Tree ensembles trained with scikit-learn and exported by sklearn-onnx (ai.onnx.ml
+    TreeEnsembleClassifier/Regressor, without ZipMap)."""
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+    from sklearn.tree import DecisionTreeClassifier
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, (200, 4)).astype(np.float32)
+    y_cls = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int) + (X[:, 3] > 0.5).astype(int)
+    y_reg = X[:, 0] * 2 - X[:, 1] ** 2 + 0.5 * X[:, 2]
+    out = []
+    for name, est, y in [
+        ("sklearn_decision_tree", DecisionTreeClassifier(max_depth=3, random_state=0), y_cls),
+        ("sklearn_random_forest", RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0), y_cls),
+        ("sklearn_gradient_boosting", GradientBoostingRegressor(n_estimators=4, max_depth=2, random_state=0), y_reg),
+    ]:
+        est.fit(X, y)
+        options = {id(est): {"zipmap": False}} if hasattr(est, "classes_") else None
+        model = convert_sklearn(est, initial_types=[("x", FloatTensorType([3, 4]))], options=options,
+                                target_opset={"": 17, "ai.onnx.ml": 3})
+        outputs = [o.name for o in model.graph.output]
+        fx = Fixture(name, [], [("x", (3, 4), uniform(-1, 1))], outputs, note="scikit-learn, sklearn-onnx export")
+        fx.model = model
+        out.append(fx)
     return out
 
 

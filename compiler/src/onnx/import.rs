@@ -10,7 +10,7 @@ use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
 use super::{activation, arith, conv, conv_transpose, index, linear, logic, matmul, norm, reduce};
-use super::{reshape, rewire, spatial};
+use super::{reshape, rewire, spatial, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -419,6 +419,19 @@ fn declared_shape(v: &ValueInfoProto) -> Result<Option<Vec<Option<usize>>>, Stri
 /// Imports one node: checks its domain and dispatches on the op type.
 fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
     let domain = ctx.proto.domain.as_str();
+    if domain == "ai.onnx.ml" {
+        return match ctx.op() {
+            "TreeEnsembleClassifier" | "TreeEnsembleRegressor" => trees::tree_ensemble(imp, ctx),
+            "ZipMap" => Err(ctx.unsupported(
+                "it outputs a sequence of maps; export the classifier without it \
+                 (skl2onnx: options={'zipmap': False})",
+            )),
+            _ => Err(ImportError::UnsupportedOp {
+                op_type: format!("{domain}.{}", ctx.op()),
+                node: ctx.name.clone(),
+            }),
+        };
+    }
     if !domain.is_empty() && domain != "ai.onnx" {
         return Err(ImportError::UnsupportedOp {
             op_type: format!("{domain}.{}", ctx.op()),

@@ -28,6 +28,9 @@
 //!   `Identity`, `Cast`, `Shape`, `Constant`, `ConstantOfShape`, `Range`, `EyeLike`; `Dropout`
 //!   (inference: the identity).
 //!
+//! - `ai.onnx.ml`: `TreeEnsembleClassifier` and `TreeEnsembleRegressor` (sklearn-onnx's tree
+//!   models: comparisons, path indicators and a weighted sum of the leaves).
+//!
 //! Ops whose inputs are all constants are folded at import where cheap (elementwise math,
 //! data movement, shapes). Anything else is an [`ImportError::UnsupportedOp`] naming the op and
 //! the node; a supported op used in an unsupported way (a scatter at computed indices, ...)
@@ -53,6 +56,7 @@ mod rewire;
 mod shape;
 mod spatial;
 mod tensor;
+mod trees;
 
 #[cfg(test)]
 mod tests_activation;
@@ -82,6 +86,8 @@ mod tests_rewire;
 mod tests_shared;
 #[cfg(test)]
 mod tests_spatial;
+#[cfg(test)]
+mod tests_trees;
 #[cfg(test)]
 mod tests_util;
 

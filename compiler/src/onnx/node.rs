@@ -102,6 +102,22 @@ impl<'a> NodeCtx<'a> {
             .map(|a| a.floats.clone()))
     }
 
+    /// String-list attribute (UTF-8), if present.
+    pub fn attr_strings(&self, name: &str) -> Result<Option<Vec<String>>, ImportError> {
+        match self.typed_attr(name, AttributeType::Strings)? {
+            None => Ok(None),
+            Some(a) => a
+                .strings
+                .iter()
+                .map(|s| {
+                    String::from_utf8(s.clone())
+                        .map_err(|_| self.bad_attr(name, "is not valid UTF-8"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+        }
+    }
+
     /// String attribute (UTF-8), if present.
     pub fn attr_string(&self, name: &str) -> Result<Option<String>, ImportError> {
         match self.typed_attr(name, AttributeType::String)? {

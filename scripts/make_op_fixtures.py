@@ -203,7 +203,24 @@ def fixtures():
     out += indexing()
     out += trees()
     out += sklearn_trees()
+    out.append(qdq())
     return out
+
+
+def qdq():
+    """A QDQ-quantized linear layer: the activation quantized and dequantized (int8, zero point
+    3), the weights stored as int8 with a per-column scale and dequantized."""
+    w = RNG.integers(-127, 128, (6, 4)).astype(np.int8)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["wq", "ws"], ["w"], axis=1),
+        helper.make_node("MatMul", ["xd", "w"], ["y"]),
+    ]
+    inits = [f32("s", 0.02), numpy_helper.from_array(np.int8(3), "z"), numpy_helper.from_array(w, "wq"),
+             f32("ws", [0.004, 0.003, 0.005, 0.002])]
+    return Fixture("qdq_linear", nodes, [("x", (2, 6), uniform(-1, 1))], ["y"], inits,
+                   note="QuantizeLinear/DequantizeLinear round trip and int8 weights")
 
 
 def sklearn_trees():

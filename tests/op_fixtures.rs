@@ -174,6 +174,7 @@ fixtures!(
     pow_3_0,
     pow_neg1_0,
     prelu,
+    qdq_linear,
     random_forest,
     reduce_l1,
     reduce_l2,

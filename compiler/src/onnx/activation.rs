@@ -69,7 +69,7 @@ fn scale<'g>(
 
 /// `max(t, lo)` (`= lo + relu(t - lo)`), then `min(.., hi)` (`= m - relu(m - hi)`); either
 /// bound may be absent. The last node takes the ONNX node's name (`label` prefixes the others).
-fn clamp<'g>(
+pub(crate) fn clamp<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
     label: &str,

@@ -10,7 +10,7 @@ use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
 use super::{activation, arith, conv, conv_transpose, index, linear, logic, matmul, norm, reduce};
-use super::{reshape, rewire, spatial, trees};
+use super::{qdq, reshape, rewire, spatial, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -36,6 +36,8 @@ pub(crate) struct Importer<'g> {
     uses: Vec<usize>,
     /// Version of the default-domain opset the model was written for.
     pub opset: i64,
+    /// ONNX element type of each `Constant` output (initializers carry theirs).
+    pub const_types: HashMap<&'g str, i32>,
 }
 
 impl<'g> Importer<'g> {
@@ -155,6 +157,14 @@ impl<'g> Importer<'g> {
         self.bind(name, Value::Tensor(t));
     }
 
+    /// ONNX element type of constant `name` (an initializer or a `Constant` output).
+    pub fn const_type(&self, name: &str) -> Option<i32> {
+        self.inits
+            .get(name)
+            .map(|t| t.data_type)
+            .or_else(|| self.const_types.get(name).copied())
+    }
+
     /// Looks up an ONNX name (decoding an initializer on first use).
     fn lookup(&mut self, ctx: &NodeCtx<'_>, name: &'g str) -> Result<Value, ImportError> {
         if let Some(v) = self.values.get(name) {
@@ -264,6 +274,7 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         name_uses,
         uses: vec![0],
         opset: default_opset(model),
+        const_types: HashMap::new(),
     };
     if let [one] = real.as_slice() {
         imp.bind(&one.name, Value::Tensor(0));
@@ -487,6 +498,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "EyeLike" => spatial::eye_like(imp, ctx),
         "ConvTranspose" => conv_transpose::conv_transpose(imp, ctx),
         "LpPool" => conv::lp_pool(imp, ctx),
+        "QuantizeLinear" | "DequantizeLinear" => qdq::qdq(imp, ctx),
         "Identity" => reshape::identity(imp, ctx),
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" => reshape::reshape_like(imp, ctx),
         other => Err(ImportError::UnsupportedOp {

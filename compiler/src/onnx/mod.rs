@@ -28,6 +28,7 @@
 //!   `Identity`, `Cast`, `Shape`, `Constant`, `ConstantOfShape`, `Range`, `EyeLike`; `Dropout`
 //!   (inference: the identity).
 //!
+//! - `QuantizeLinear`, `DequantizeLinear` (QDQ models; quantized weights fold to floats);
 //! - `ai.onnx.ml`: `TreeEnsembleClassifier` and `TreeEnsembleRegressor` (sklearn-onnx's tree
 //!   models: comparisons, path indicators and a weighted sum of the leaves).
 //!
@@ -50,6 +51,7 @@ mod matmul;
 mod node;
 mod norm;
 pub mod proto;
+mod qdq;
 mod reduce;
 mod reshape;
 mod rewire;

@@ -30,6 +30,7 @@ pub(crate) fn relu<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), 
 pub(crate) fn constant<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
     let out = ctx.output_name()?;
     let c = if let Some(t) = ctx.attr_tensor("value")? {
+        imp.const_types.insert(out, t.data_type);
         decode(t, out)?
     } else if ctx.attr("value_float").is_some() {
         Const::f32(vec![], vec![ctx.attr_float("value_float", 0.0)?])

@@ -2,7 +2,7 @@
 
 use crate::error::QuantizeError;
 use crate::geometry::ConvGeom;
-use crate::graph::{Node, Op, TensorId};
+use crate::graph::{Node, Op, TensorId, UnaryFn};
 use crate::qgraph::{QOp, QTensor};
 
 use super::builder::Builder;
@@ -239,6 +239,9 @@ pub(crate) fn lower(
             };
             b.push(name, QOp::Div { shift }, vec![x, y], out)
         }
+        Op::Unary {
+            func: func @ (UnaryFn::Floor | UnaryFn::Ceil),
+        } => integer_part(b, x, *func == UnaryFn::Ceil, &name),
         Op::Unary { func } => {
             let f = |v: f64| func.eval(v);
             lookup(b, x, &TableFn::unary(*func, &f), None, &name)
@@ -362,4 +365,24 @@ pub(crate) fn mul_const(
     let m = b.mul_const(x, factor, name.clone())?;
     let m = b.relabel(m, xt.scale + ws, shape, format!("{name}/scale"))?;
     b.rescale_to(m, b.config.scale.max(xt.scale), &name)
+}
+
+/// `floor(x)` or `ceil(x)` exactly, without a table: at scale `s`, `floor(X / 2^s)` is the
+/// round-half-up rescale of `X - 2^(s-1)` and `ceil` that of `X + 2^(s-1) - 1`. The result is
+/// an integer at scale 0 (an input already at scale 0 passes through).
+fn integer_part(
+    b: &mut Builder,
+    x: TensorId,
+    ceil: bool,
+    name: &str,
+) -> Result<TensorId, QuantizeError> {
+    let t = b.tensor(x);
+    if t.scale == 0 {
+        return Ok(x);
+    }
+    let half = 1i64 << (t.scale - 1);
+    let offset = if ceil { half - 1 } else { -half };
+    let n = t.shape.iter().product();
+    let shifted = b.affine(x, 1, vec![offset; n], format!("{name}/offset"))?;
+    b.push_rescale(shifted, t.scale, name.to_string(), 0)
 }

@@ -330,8 +330,17 @@ fn every_unary_function_imports_and_tabulates_accurately() {
             "src",
         )
         .expect("quantize");
-        assert_eq!(q.graph.tables.len(), 1, "{}", spec.name);
-        assert_eq!(q.graph.tables[0].name, spec.name);
+        // Floor and Ceil are exact rescales; every other function is one table.
+        let table_free = matches!(func, UnaryFn::Floor | UnaryFn::Ceil);
+        assert_eq!(
+            q.graph.tables.len(),
+            usize::from(!table_free),
+            "{}",
+            spec.name
+        );
+        if !table_free {
+            assert_eq!(q.graph.tables[0].name, spec.name);
+        }
         let report = accuracy(&g, &q, std::slice::from_ref(&row)).expect("accuracy");
         // Arguments at 2^10, values at 2^13: the error is the argument's rounding times the
         // slope, plus half an output ulp.
@@ -347,6 +356,32 @@ fn every_unary_function_imports_and_tabulates_accurately() {
             spec.name,
             report.output_max_abs_error
         );
+    }
+}
+
+/// Floor and Ceil lower to a rescale, exact on every representable argument: integers, halves
+/// and values just either side of them, over a range no table would cover cheaply.
+#[test]
+fn floor_and_ceil_are_exact_without_a_table() {
+    for func in [UnaryFn::Floor, UnaryFn::Ceil] {
+        let g = Graph::chain(
+            vec![1, 161],
+            vec![Node::new("f", Op::Unary { func }, vec![0], vec![1, 161])],
+        );
+        // Multiples of 1/8 in [-1000, 1000]: exact at the input scale.
+        let row: Vec<f64> = (0..161)
+            .map(|i| f64::from(i - 80) * 12.5 + f64::from(i % 8) / 8.0)
+            .collect();
+        let q = quantize(
+            &g,
+            std::slice::from_ref(&row),
+            QuantizeConfig::default(),
+            "src",
+        )
+        .expect("quantize");
+        assert!(q.graph.tables.is_empty());
+        let report = accuracy(&g, &q, std::slice::from_ref(&row)).expect("accuracy");
+        assert_eq!(report.output_max_abs_error, 0.0, "{func:?}: {report:#?}");
     }
 }
 

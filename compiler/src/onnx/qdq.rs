@@ -18,13 +18,20 @@ use super::shape::normalize_axis;
 use super::tensor::Const;
 use crate::graph::{Op, UnaryFn};
 
+/// Per-element scale and zero point, and the quantized type's range `(lo, hi)`.
+struct Params {
+    scale: Vec<f32>,
+    zero_point: Vec<f32>,
+    range: (f32, f32),
+}
+
 /// Scale and zero point broadcast to `dims` (per tensor, or per `axis` for a 1-D scale), and
 /// the zero point's integer range.
 fn params<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
     dims: &[usize],
-) -> Result<(Vec<f32>, Vec<f32>, (f32, f32)), ImportError> {
+) -> Result<Params, ImportError> {
     let scale = imp.const_input(ctx, 1)?.to_f32();
     let (zp, range) = match ctx.input_name(2).filter(|n| !n.is_empty()) {
         None => (vec![0.0], (0.0, 255.0)),
@@ -63,11 +70,11 @@ fn params<'g>(
         let inner: usize = dims.iter().skip(a + 1).product();
         Ok((0..n).map(|i| v[(i / inner.max(1)) % len]).collect())
     };
-    Ok((
-        spread(&scale, "y_scale")?,
-        spread(&zp, "zero point")?,
+    Ok(Params {
+        scale: spread(&scale, "y_scale")?,
+        zero_point: spread(&zp, "zero point")?,
         range,
-    ))
+    })
 }
 
 /// `QuantizeLinear` and `DequantizeLinear`.
@@ -75,7 +82,11 @@ pub(crate) fn qdq<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), I
     let out = ctx.output_name()?;
     let x = imp.input(ctx, 0)?;
     let dims = dims_of(imp, &x);
-    let (scale, zp, (lo, hi)) = params(imp, ctx, &dims)?;
+    let Params {
+        scale,
+        zero_point: zp,
+        range: (lo, hi),
+    } = params(imp, ctx, &dims)?;
     let quantize = ctx.op() == "QuantizeLinear";
     let value = match x {
         Value::Const(c) => {

@@ -204,6 +204,11 @@ def fixtures():
     out += trees()
     out += sklearn_trees()
     out.append(qdq())
+    for largest in [1, 0]:
+        node = helper.make_node("TopK", ["x", "k"], ["values", "indices"], axis=1, largest=largest)
+        out.append(Fixture(f"topk_largest{largest}", [node], [("x", (2, 6), uniform(-1, 1))],
+                           ["values", "indices"], [i64("k", [3])],
+                           out_types=[TensorProto.FLOAT, TensorProto.INT64]))
     return out
 
 

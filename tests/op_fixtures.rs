@@ -203,6 +203,8 @@ fixtures!(
     tan,
     tanh,
     tile,
+    topk_largest0,
+    topk_largest1,
     transformer_block_opset17,
     trilu_upper0,
     trilu_upper1,

@@ -10,7 +10,7 @@ use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
 use super::{activation, arith, conv, conv_transpose, index, linear, logic, matmul, norm, reduce};
-use super::{qdq, reshape, rewire, spatial, trees};
+use super::{qdq, reshape, rewire, spatial, topk, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -484,6 +484,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "GatherND" => index::gather_nd(imp, ctx),
         "ScatterElements" | "Scatter" | "ScatterND" => index::scatter(imp, ctx),
         "OneHot" => index::one_hot(imp, ctx),
+        "TopK" => topk::top_k(imp, ctx),
         "Concat" => rewire::concat(imp, ctx),
         "Expand" => rewire::expand(imp, ctx),
         "Shape" => rewire::shape(imp, ctx),

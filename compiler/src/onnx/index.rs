@@ -39,7 +39,7 @@ fn data_tensor<'g>(
 
 /// `[idx[k] == j]` for every `(k, j)` pair listed in `pairs` (index position, value): the
 /// repeated index minus `j`, then `relu(1 - |.|)`. Named `node/label/...`.
-fn equals<'g>(
+pub(super) fn equals<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
     idx: TensorId,

@@ -18,7 +18,7 @@
 //!   `ReduceL2`, `ReduceLogSumExp`, `ReduceMax`, `ReduceMin`;
 //! - comparisons `Greater`, `Less`, `GreaterOrEqual`, `LessOrEqual`, `Equal`, logic `Not`,
 //!   `And`, `Or`, `Xor`, and `Where` (booleans are 0 and 1); `ArgMax`, `ArgMin`, `Hardmax`,
-//!   `LogSoftmax` along any axis;
+//!   `LogSoftmax` along any axis; `TopK` (ranks by pairwise comparison, ties by index);
 //! - `Softmax` (any axis), `LayerNormalization`;
 //! - `Gather`, `GatherElements`, `GatherND` (constant or computed indices: an embedding
 //!   lookup is a one-hot sum), `ScatterElements`, `ScatterND` (constant indices), `OneHot`;
@@ -58,6 +58,7 @@ mod rewire;
 mod shape;
 mod spatial;
 mod tensor;
+mod topk;
 mod trees;
 
 #[cfg(test)]

@@ -156,3 +156,29 @@ fn one_hot_of_a_computed_index() {
         &[-1.0, 2.0, -1.0, -1.0, 2.0, -1.0, -1.0, -1.0],
     );
 }
+
+#[test]
+fn top_k_sorts_with_ties_by_index() {
+    for (largest, want_v, want_i) in [
+        (1, [0.5, 0.5, 0.25], [1.0, 3.0, 0.0]),
+        (0, [-1.0, 0.0, 0.25], [2.0, 4.0, 0.0]),
+    ] {
+        let n = node(
+            "TopK",
+            "top",
+            &["x", "k"],
+            &["v", "y"],
+            vec![attr_int("largest", largest)],
+        );
+        let g = import(vec![n], vec![int64_tensor("k", &[1], &[3])], &[1, 5]);
+        let x = [0.25, 0.5, -1.0, 0.5, 0.0];
+        assert_eq!(out_shape(&g), vec![1, 3]);
+        assert_close(&run(&g, &x), &want_i);
+        // The values output is the node named `top/values`.
+        let values = g.nodes.iter().position(|n| n.name == "top/values").unwrap();
+        assert_close(&g.eval_f64(&x)[values + 1], &want_v);
+    }
+    let n = node("TopK", "top", &["x", "k"], &["v", "y"], vec![]);
+    let e = import_err(vec![n], vec![int64_tensor("k", &[1], &[9])], &[1, 5]).to_string();
+    assert!(e.contains("`top`") && e.contains("K = 9"), "{e}");
+}

@@ -224,6 +224,14 @@ pub fn attr_string(name: &str, s: &str) -> AttributeProto {
     }
 }
 
+/// A STRINGS attribute.
+pub fn attr_strings(name: &str, strings: &[&str]) -> AttributeProto {
+    AttributeProto {
+        strings: strings.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        ..attr(name, AttributeType::Strings)
+    }
+}
+
 /// A TENSOR attribute.
 pub fn attr_tensor(name: &str, t: TensorProto) -> AttributeProto {
     AttributeProto {

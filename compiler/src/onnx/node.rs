@@ -112,6 +112,20 @@ impl<'a> NodeCtx<'a> {
         }
     }
 
+    /// String-list attribute (each UTF-8), if present.
+    pub fn attr_strings(&self, name: &str) -> Result<Option<Vec<String>>, ImportError> {
+        let Some(a) = self.typed_attr(name, AttributeType::Strings)? else {
+            return Ok(None);
+        };
+        a.strings
+            .iter()
+            .map(|s| {
+                String::from_utf8(s.clone()).map_err(|_| self.bad_attr(name, "is not valid UTF-8"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
     /// Tensor attribute, if present.
     pub fn attr_tensor(
         &self,

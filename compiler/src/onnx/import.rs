@@ -9,7 +9,9 @@ use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
-use super::{activation, arith, conv, linear, logic, matmul, norm, reduce, reshape, rewire};
+use super::{
+    activation, arith, conv, linear, logic, matmul, norm, recurrent, reduce, reshape, rewire,
+};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -452,6 +454,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "BatchNormalization" => conv::batch_norm(imp, ctx),
         "Softmax" => norm::softmax(imp, ctx),
         "LayerNormalization" => norm::layer_norm(imp, ctx),
+        "RNN" | "GRU" | "LSTM" => recurrent::recurrent(imp, ctx),
         "Transpose" => rewire::transpose(imp, ctx),
         "Slice" => rewire::slice(imp, ctx),
         "Gather" => rewire::gather(imp, ctx),

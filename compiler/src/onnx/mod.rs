@@ -19,6 +19,8 @@
 //!   `And`, `Or`, `Xor`, and `Where` (booleans are 0 and 1); `ArgMax`, `ArgMin`, `Hardmax`,
 //!   `LogSoftmax` along any axis;
 //! - `Softmax` (any axis), `LayerNormalization`;
+//! - `RNN`, `GRU`, `LSTM` (any direction, both layouts, constant or computed initial states,
+//!   LSTM peepholes), unrolled over the sequence into the ops above;
 //! - `Transpose`, `Slice`, `Gather` (constant indices), `Concat`, `Expand`, `Reshape`,
 //!   `Flatten`, `Squeeze`, `Unsqueeze`, `Identity`, `Cast`, `Shape`, `Constant`; `Dropout` (inference:
 //!   the identity).
@@ -40,6 +42,8 @@ mod matmul;
 mod node;
 mod norm;
 pub mod proto;
+mod recurrent;
+mod recurrent_cell;
 mod reduce;
 mod reshape;
 mod rewire;
@@ -64,6 +68,8 @@ mod tests_import;
 mod tests_interface;
 #[cfg(test)]
 mod tests_logic;
+#[cfg(test)]
+mod tests_recurrent;
 #[cfg(test)]
 mod tests_reduce;
 #[cfg(test)]

@@ -26,11 +26,17 @@ use super::node::NodeCtx;
 use super::recurrent_cell::{block, step, Act, Cell, Dir, Kind, Spec, Val};
 use crate::graph::{Op, TensorId};
 
+/// The attributes of a recurrent node (see [`Spec`] for their meaning).
+struct Attrs {
+    dirs: usize,
+    reverse: bool,
+    batch_major: bool,
+    lbr: bool,
+    acts: Vec<Vec<Act>>,
+}
+
 /// Reads the attributes and checks them against what the unrolling supports.
-fn parse_attrs(
-    ctx: &NodeCtx<'_>,
-    kind: Kind,
-) -> Result<(usize, bool, bool, bool, Vec<Vec<Act>>), ImportError> {
+fn parse_attrs(ctx: &NodeCtx<'_>, kind: Kind) -> Result<Attrs, ImportError> {
     let (dirs, reverse) = match ctx.attr_string("direction")?.as_deref() {
         None | Some("forward") => (1, false),
         Some("reverse") => (1, true),
@@ -88,7 +94,13 @@ fn parse_attrs(
             }
         }
     };
-    Ok((dirs, reverse, batch_major, lbr, acts))
+    Ok(Attrs {
+        dirs,
+        reverse,
+        batch_major,
+        lbr,
+        acts,
+    })
 }
 
 /// An optional constant input `k` of shape `dims` (`None` when absent).
@@ -194,7 +206,13 @@ pub(crate) fn recurrent<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
         "LSTM" => Kind::Lstm,
         _ => return Err(ctx.unsupported("is not a recurrent op")),
     };
-    let (dirs, reverse, batch_major, lbr, acts) = parse_attrs(ctx, kind)?;
+    let Attrs {
+        dirs,
+        reverse,
+        batch_major,
+        lbr,
+        acts,
+    } = parse_attrs(ctx, kind)?;
     let x = match imp.input(ctx, 0)? {
         Value::Tensor(t) => t,
         Value::Const(_) => {

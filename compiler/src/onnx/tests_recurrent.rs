@@ -1,6 +1,7 @@
 //! RNN, GRU and LSTM: the unrolled graphs against a direct f64 transcription of the ONNX
 //! equations, and the unsupported attributes and inputs.
-#![allow(clippy::unwrap_used, clippy::panic)]
+// The reference indexes like the spec's equations.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::needless_range_loop)]
 
 use super::encode::*;
 use super::proto::{AttributeProto, TensorProto};

@@ -5,6 +5,7 @@ float output for the first sample (expected.json).
 
     python3 -m venv .venv && .venv/bin/pip install onnx onnxruntime numpy scikit-learn skl2onnx
     .venv/bin/python scripts/make_op_fixtures.py tests/fixtures/ops
+    .venv/bin/python scripts/make_op_fixtures.py tests/fixtures/ops lstm gru   # only these
 
 The outputs are committed; the Rust tests (tests/op_fixtures.rs) need no Python.
 """
@@ -209,6 +210,7 @@ def fixtures():
         out.append(Fixture(f"topk_largest{largest}", [node], [("x", (2, 6), uniform(-1, 1))],
                            ["values", "indices"], [i64("k", [3])],
                            out_types=[TensorProto.FLOAT, TensorProto.INT64]))
+    out += recurrent()
     return out
 
 
@@ -252,6 +254,7 @@ def sklearn_trees():
                                 target_opset={"": 17, "ai.onnx.ml": 3})
         outputs = [o.name for o in model.graph.output]
         fx = Fixture(name, [], [("x", (3, 4), uniform(-1, 1))], outputs, note="scikit-learn, sklearn-onnx export")
+        model.graph.name = name  # sklearn-onnx draws a random one
         fx.model = model
         out.append(fx)
     return out
@@ -489,15 +492,68 @@ def transformer_block():
                    note="composite: pre-norm attention + GELU MLP, LayerNorm decomposed as at opset 17")
 
 
+def recurrent():
+    """RNN, GRU and LSTM, small enough to prove quickly (every step's activations get their own
+    lookup tables, which set k). Each draws from its own generator, so it writes the same files
+    whether or not the other fixtures are written with it."""
+
+    def weights(seed, op, seq, batch, inp, hidden, dirs=1, bias=True, peep=False, **attrs):
+        rng = np.random.default_rng(seed)
+        gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[op]
+        names = ["x", "W", "R"]
+        inits = [f32("W", rng.uniform(-0.5, 0.5, (dirs, gates * hidden, inp))),
+                 f32("R", rng.uniform(-0.5, 0.5, (dirs, gates * hidden, hidden)))]
+        if bias or peep:
+            names.append("B" if bias else "")
+        if bias:
+            inits.append(f32("B", rng.uniform(-0.2, 0.2, (dirs, 2 * gates * hidden))))
+        if peep:
+            names += ["", "", ""]
+            names.append("P")
+            inits.append(f32("P", rng.uniform(-0.5, 0.5, (dirs, 3 * hidden))))
+        sample = lambda shape, _rng: rng.uniform(-1.0, 1.0, size=shape).astype(np.float32)
+        return names, inits, [("x", (seq, batch, inp), sample)], dict(hidden_size=hidden, **attrs)
+
+    out = []
+    names, inits, x, attrs = weights(101, "RNN", 4, 1, 3, 4)
+    out.append(Fixture("rnn_tanh", [helper.make_node("RNN", names, ["y", "y_h"], **attrs)], x,
+                       ["y", "y_h"], inits, note="RNN, tanh, forward, with bias"))
+    names, inits, x, attrs = weights(102, "GRU", 3, 1, 3, 3, linear_before_reset=1)
+    out.append(Fixture("gru", [helper.make_node("GRU", names, ["y", "y_h"], **attrs)], x,
+                       ["y", "y_h"], inits, note="GRU, linear_before_reset = 1 (as PyTorch exports)"))
+    names, inits, x, attrs = weights(103, "LSTM", 3, 1, 3, 3)
+    out.append(Fixture("lstm", [helper.make_node("LSTM", names, ["y", "y_h", "y_c"], **attrs)], x,
+                       ["y", "y_h", "y_c"], inits, note="LSTM, forward, Y, Y_h and Y_c"))
+    names, inits, x, attrs = weights(104, "LSTM", 2, 2, 3, 3, dirs=2, bias=False, peep=True,
+                                     direction="bidirectional")
+    out.append(Fixture("lstm_bidirectional", [helper.make_node("LSTM", names, ["y"], **attrs)], x,
+                       ["y"], inits, note="LSTM, bidirectional, batch 2, peepholes, no bias"))
+    names, inits, x, attrs = weights(105, "LSTM", 3, 1, 4, 4)
+    rng = np.random.default_rng(106)
+    nodes = [
+        helper.make_node("LSTM", names, ["", "h"], **attrs),
+        helper.make_node("Squeeze", ["h", "axes"], ["hs"]),
+        helper.make_node("Gemm", ["hs", "wf", "bf"], ["logits"], transB=1),
+        helper.make_node("Softmax", ["logits"], ["y"], axis=1),
+    ]
+    inits += [i64("axes", [0]), f32("wf", rng.uniform(-1, 1, (3, 4))), f32("bf", rng.uniform(-0.2, 0.2, 3))]
+    out.append(Fixture("lstm_classifier", nodes, x, ["y"], inits,
+                       note="composite: LSTM, its last hidden state, Gemm, Softmax"))
+    return out
+
+
 def main():
     """Usage: make_op_fixtures.py [DIR [NAME...]]: writes every fixture, or only those named."""
     root = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/ops"
     only = set(sys.argv[2:])
-    for fx in fixtures():
-        if only and fx.name not in only:
-            continue
-        fx.write(root)
-        print(fx.name)
+    all_fixtures = fixtures()
+    unknown = only - {fx.name for fx in all_fixtures}
+    if unknown:
+        sys.exit(f"unknown fixtures: {sorted(unknown)}")
+    for fx in all_fixtures:
+        if not only or fx.name in only:
+            fx.write(root)
+            print(fx.name)
 
 
 if __name__ == "__main__":

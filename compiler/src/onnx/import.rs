@@ -10,7 +10,7 @@ use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
 use super::{activation, arith, conv, conv_transpose, index, linear, logic, matmul, norm, reduce};
-use super::{qdq, reshape, rewire, spatial, topk, trees};
+use super::{qdq, recurrent, reshape, rewire, spatial, topk, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -477,6 +477,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "BatchNormalization" => conv::batch_norm(imp, ctx),
         "Softmax" => norm::softmax(imp, ctx),
         "LayerNormalization" => norm::layer_norm(imp, ctx),
+        "RNN" | "GRU" | "LSTM" => recurrent::recurrent(imp, ctx),
         "Transpose" => rewire::transpose(imp, ctx),
         "Slice" => rewire::slice(imp, ctx),
         "Gather" => rewire::gather(imp, ctx),

@@ -26,8 +26,9 @@
 //!   activations too), `Expand`, `Tile`, `Pad` (constant, reflect, edge, wrap), `Resize` and
 //!   `Upsample` (nearest, linear), `Trilu`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`,
 //!   `Identity`, `Cast`, `Shape`, `Constant`, `ConstantOfShape`, `Range`, `EyeLike`; `Dropout`
-//!   (inference: the identity).
-//!
+//!   (inference: the identity);
+//! - `RNN`, `GRU`, `LSTM` (any direction, both layouts, constant or computed initial states,
+//!   LSTM peepholes), unrolled over the sequence into the ops above;
 //! - `QuantizeLinear`, `DequantizeLinear` (QDQ models; quantized weights fold to floats);
 //! - `ai.onnx.ml`: `TreeEnsembleClassifier` and `TreeEnsembleRegressor` (sklearn-onnx's tree
 //!   models: comparisons, path indicators and a weighted sum of the leaves).
@@ -52,6 +53,8 @@ mod node;
 mod norm;
 pub mod proto;
 mod qdq;
+mod recurrent;
+mod recurrent_cell;
 mod reduce;
 mod reshape;
 mod rewire;
@@ -81,6 +84,8 @@ mod tests_index;
 mod tests_interface;
 #[cfg(test)]
 mod tests_logic;
+#[cfg(test)]
+mod tests_recurrent;
 #[cfg(test)]
 mod tests_reduce;
 #[cfg(test)]

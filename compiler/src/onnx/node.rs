@@ -102,22 +102,6 @@ impl<'a> NodeCtx<'a> {
             .map(|a| a.floats.clone()))
     }
 
-    /// String-list attribute (UTF-8), if present.
-    pub fn attr_strings(&self, name: &str) -> Result<Option<Vec<String>>, ImportError> {
-        match self.typed_attr(name, AttributeType::Strings)? {
-            None => Ok(None),
-            Some(a) => a
-                .strings
-                .iter()
-                .map(|s| {
-                    String::from_utf8(s.clone())
-                        .map_err(|_| self.bad_attr(name, "is not valid UTF-8"))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-        }
-    }
-
     /// String attribute (UTF-8), if present.
     pub fn attr_string(&self, name: &str) -> Result<Option<String>, ImportError> {
         match self.typed_attr(name, AttributeType::String)? {
@@ -126,6 +110,20 @@ impl<'a> NodeCtx<'a> {
                 .map(Some)
                 .map_err(|_| self.bad_attr(name, "is not valid UTF-8")),
         }
+    }
+
+    /// String-list attribute (each UTF-8), if present.
+    pub fn attr_strings(&self, name: &str) -> Result<Option<Vec<String>>, ImportError> {
+        let Some(a) = self.typed_attr(name, AttributeType::Strings)? else {
+            return Ok(None);
+        };
+        a.strings
+            .iter()
+            .map(|s| {
+                String::from_utf8(s.clone()).map_err(|_| self.bad_attr(name, "is not valid UTF-8"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
     /// Tensor attribute, if present.

@@ -40,14 +40,14 @@ fn small_mlp() -> Vec<u8> {
 
 #[test]
 fn unsupported_op_names_op_and_node() {
-    let lstm = node("LSTM", "/rnn/LSTM", &["x"], &["y"], vec![]);
-    let e = err(&one_io(vec![lstm], vec![], &[1, 1, 28]));
+    let scan = node("Scan", "/rnn/Scan", &["x"], &["y"], vec![]);
+    let e = err(&one_io(vec![scan], vec![], &[1, 1, 28]));
     assert!(
-        matches!(&e, ImportError::UnsupportedOp { op_type, node } if op_type == "LSTM" && node == "/rnn/LSTM")
+        matches!(&e, ImportError::UnsupportedOp { op_type, node } if op_type == "Scan" && node == "/rnn/Scan")
     );
     assert_eq!(
         e.to_string(),
-        "unsupported ONNX op `LSTM` at node `/rnn/LSTM`"
+        "unsupported ONNX op `Scan` at node `/rnn/Scan`"
     );
 
     let unnamed = node("NonMaxSuppression", "", &["x"], &["y"], vec![]);

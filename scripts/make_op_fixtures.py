@@ -211,6 +211,10 @@ def fixtures():
                            ["values", "indices"], [i64("k", [3])],
                            out_types=[TensorProto.FLOAT, TensorProto.INT64]))
     out += recurrent()
+    nodes = [helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Cast", ["s"], ["size"], to=TensorProto.FLOAT)]
+    out.append(Fixture("constant_output", nodes, [("x", (2, 3), uniform(-1, 1))], ["y", "size"],
+                       note="an output computed from shapes only"))
     return out
 
 

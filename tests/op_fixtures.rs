@@ -127,6 +127,7 @@ fixtures!(
     celu,
     clip,
     concat_constant_token,
+    constant_output,
     conv1d,
     conv_transpose,
     cos,

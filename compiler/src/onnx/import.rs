@@ -299,7 +299,7 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
     let mut outputs = Vec::with_capacity(g.output.len());
     let mut out_ids = Vec::with_capacity(g.output.len());
     for output in &g.output {
-        let id = output_tensor(&imp, output)?;
+        let id = output_tensor(&mut imp, output)?;
         outputs.push(IoPart {
             name: output.name.clone(),
             shape: imp.shape(id).to_vec(),
@@ -349,19 +349,54 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
     })
 }
 
+/// A constant graph output (computed from shapes, or an initializer) as a tensor: a `Linear`
+/// with zero weights and the constant as its bias, reading one input element, so the proof
+/// binds it like any other output.
+fn constant_output(imp: &mut Importer<'_>, name: &str, c: &Const) -> Result<TensorId, ImportError> {
+    let bias = c.to_f32();
+    if bias.is_empty() {
+        return Err(ImportError::BadOutput {
+            name: name.to_string(),
+            reason: "is an empty constant".into(),
+        });
+    }
+    let n = bias.len();
+    let one = imp.push_graph_node(
+        format!("{name}/anchor"),
+        Op::Select { index: vec![0] },
+        vec![0],
+        vec![1],
+    );
+    let op = Op::Linear {
+        weight: vec![0.0; n],
+        bias,
+        n_in: 1,
+        n_out: n,
+    };
+    let dims = if c.dims.is_empty() {
+        vec![1]
+    } else {
+        c.dims.clone()
+    };
+    let lin = imp.push_graph_node(format!("{name}/constant"), op, vec![one], vec![n]);
+    Ok(imp.push_graph_node(name.to_string(), Op::Reshape, vec![lin], dims))
+}
+
 /// The tensor a graph output names, checked against its declared shape.
-fn output_tensor(imp: &Importer<'_>, output: &ValueInfoProto) -> Result<TensorId, ImportError> {
+fn output_tensor(imp: &mut Importer<'_>, output: &ValueInfoProto) -> Result<TensorId, ImportError> {
     let bad_output = |reason: &str| ImportError::BadOutput {
         name: output.name.clone(),
         reason: reason.to_string(),
     };
     let out_id = match imp.values.get(output.name.as_str()) {
         Some(Value::Tensor(t)) => *t,
-        Some(Value::Const(_)) => {
-            return Err(bad_output("is a constant, not computed from the input"))
+        Some(Value::Const(c)) => {
+            let c = Rc::clone(c);
+            constant_output(imp, &output.name, &c)?
         }
         None if imp.inits.contains_key(output.name.as_str()) => {
-            return Err(bad_output("is an initializer, not computed from the input"))
+            let c = decode(imp.inits[output.name.as_str()], &output.name)?;
+            constant_output(imp, &output.name, &c)?
         }
         None => return Err(bad_output("is not produced by any node")),
     };

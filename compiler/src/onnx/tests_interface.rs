@@ -84,7 +84,7 @@ fn an_output_that_is_the_input_is_an_explicit_copy() {
 }
 
 #[test]
-fn a_constant_output_is_still_a_named_error() {
+fn a_constant_output_is_bound_like_the_others() {
     let nodes = vec![
         node("Relu", "/r", &["x"], &["y"], vec![]),
         node(
@@ -102,9 +102,23 @@ fn a_constant_output_is_still_a_named_error() {
         value_info_fixed("y", &[2]),
     );
     gp.output.push(value_info_unshaped("k"));
-    let e = import_bytes(&prost::Message::encode_to_vec(&model(gp))).unwrap_err();
-    assert!(
-        e.to_string().contains("`k`") && e.to_string().contains("constant"),
-        "{e}"
+    let g = import_bytes(&prost::Message::encode_to_vec(&model(gp))).unwrap();
+    assert_eq!(g.output_parts.len(), 2);
+    assert_close(&run(&g, &[-1.0, 2.0]), &[0.0, 2.0, 1.0]);
+    // A graph whose only output is a constant proves it too.
+    let c = node(
+        "Constant",
+        "k",
+        &[],
+        &["y"],
+        vec![attr_floats("value_floats", &[0.5, -2.0])],
     );
+    let gp = graph(
+        vec![c],
+        vec![],
+        value_info_fixed("x", &[3]),
+        value_info_fixed("y", &[2]),
+    );
+    let g = import_bytes(&prost::Message::encode_to_vec(&model(gp))).unwrap();
+    assert_close(&run(&g, &[7.0, 8.0, 9.0]), &[0.5, -2.0]);
 }

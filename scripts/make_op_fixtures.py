@@ -213,8 +213,31 @@ def fixtures():
     out += recurrent()
     nodes = [helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Shape", ["x"], ["s"]),
              helper.make_node("Cast", ["s"], ["size"], to=TensorProto.FLOAT)]
+    out += integer_ops()
     out.append(Fixture("constant_output", nodes, [("x", (2, 3), uniform(-1, 1))], ["y", "size"],
                        note="an output computed from shapes only"))
+    return out
+
+
+def integer_ops():
+    """ReduceProd, and integer arithmetic on Cast integers: BitShift (uint8), Mod (both fmod
+    rules), integer Div (truncating)."""
+    out = [unary("reduce_prod", "ReduceProd", lo=0.5, hi=1.5, shape=(3, 4), axes=[1], keepdims=0,
+                 opset=17)]
+    xi = [("x", (2, 6), uniform(-20, 20))]
+    to_f = lambda src: helper.make_node("Cast", [src], ["y"], to=TensorProto.FLOAT)
+    nodes = [helper.make_node("Abs", ["x"], ["a"]), helper.make_node("Cast", ["a"], ["u"], to=TensorProto.UINT8),
+             helper.make_node("BitShift", ["u", "k"], ["s"], direction="RIGHT"), to_f("s")]
+    out.append(Fixture("bitshift_right", nodes, xi, ["y"], [numpy_helper.from_array(np.uint8(2), "k")]))
+    for fmod, name in [(0, "mod_int"), (1, "mod_int_fmod")]:
+        nodes = [helper.make_node("Cast", ["x"], ["i"], to=TensorProto.INT64),
+                 helper.make_node("Mod", ["i", "c"], ["m"], fmod=fmod), to_f("m")]
+        out.append(Fixture(name, nodes, xi, ["y"], [i64("c", 3)]))
+    nodes = [helper.make_node("Mod", ["x", "c"], ["y"], fmod=1)]
+    out.append(Fixture("mod_float_fmod", nodes, [("x", (2, 6), uniform(-5, 5))], ["y"], [f32("c", 1.5)]))
+    nodes = [helper.make_node("Cast", ["x"], ["i"], to=TensorProto.INT64),
+             helper.make_node("Div", ["i", "c"], ["d"]), to_f("d")]
+    out.append(Fixture("integer_div", nodes, xi, ["y"], [i64("c", 4)]))
     return out
 
 

@@ -78,6 +78,12 @@ fn check(dir: &Path) -> (u32, f64, f64) {
             .collect();
         assert_eq!(names, onnx_names, "{name}: named outputs");
     }
+    // The reported error itself must be small, or a wrong lowering would pass by reporting it.
+    let scale = want.iter().fold(1.0f64, |m, w| m.max(w.abs()));
+    assert!(
+        reported <= 5e-3 * scale,
+        "{name}: reported error {reported} is too large for outputs up to {scale}"
+    );
     let mut err = 0.0f64;
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         let e = (g - w).abs();
@@ -123,6 +129,7 @@ fixtures!(
     asin,
     asinh,
     atan,
+    bitshift_right,
     ceil,
     celu,
     clip,
@@ -153,6 +160,7 @@ fixtures!(
     hardmax,
     identity,
     instance_norm,
+    integer_div,
     leaky_relu,
     lenet_small,
     log,
@@ -165,6 +173,9 @@ fixtures!(
     lstm_bidirectional,
     lstm_classifier,
     mish,
+    mod_float_fmod,
+    mod_int,
+    mod_int_fmod,
     nary_max,
     nary_mean,
     nary_min,
@@ -187,6 +198,7 @@ fixtures!(
     reduce_max,
     reduce_mean,
     reduce_min,
+    reduce_prod,
     reduce_sum,
     reduce_sumsquare,
     resize_linear_align_corners,

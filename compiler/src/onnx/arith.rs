@@ -57,6 +57,11 @@ pub(crate) fn binary<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
     let out = ctx.output_name()?;
     let bin = Bin::from_op(ctx.op()).ok_or_else(|| ctx.unsupported("is not an arithmetic op"))?;
     let (a, b) = (imp.input(ctx, 0)?, imp.input(ctx, 1)?);
+    if matches!((bin, &a), (Bin::Div, Value::Tensor(_))) && imp.is_int(ctx, 0) && imp.is_int(ctx, 1)
+    {
+        // Integer division truncates (constants fold below, as integers).
+        return super::integer::int_div(imp, ctx);
+    }
     let dims = |imp: &Importer<'g>, v: &Value| match v {
         Value::Tensor(t) => imp.shape(*t).to_vec(),
         Value::Const(c) => c.dims.clone(),

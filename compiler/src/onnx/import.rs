@@ -9,7 +9,9 @@ use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::{decode, Const};
-use super::{activation, arith, conv, conv_transpose, index, linear, logic, matmul, norm, reduce};
+use super::{
+    activation, arith, conv, conv_transpose, index, integer, linear, logic, matmul, norm, reduce,
+};
 use super::{qdq, recurrent, reshape, rewire, spatial, topk, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
@@ -38,6 +40,8 @@ pub(crate) struct Importer<'g> {
     pub opset: i64,
     /// ONNX element type of each `Constant` output (initializers carry theirs).
     pub const_types: HashMap<&'g str, i32>,
+    /// Names known to hold integers or booleans (see [`mark_integer_outputs`]).
+    pub int_names: std::collections::HashSet<&'g str>,
 }
 
 impl<'g> Importer<'g> {
@@ -155,6 +159,21 @@ impl<'g> Importer<'g> {
             *u = u.saturating_sub(1);
         }
         self.bind(name, Value::Tensor(t));
+    }
+
+    /// Whether input `k` of the node holds integers: a name known to ([`mark_integer_outputs`]),
+    /// or an integer constant.
+    pub fn is_int(&self, ctx: &NodeCtx<'_>, k: usize) -> bool {
+        let Some(name) = ctx.input_name(k).filter(|n| !n.is_empty()) else {
+            return false;
+        };
+        if self.int_names.contains(name) {
+            return true;
+        }
+        if let Some(t) = self.const_type(name) {
+            return is_integer_type(t);
+        }
+        matches!(self.values.get(name), Some(Value::Const(c)) if matches!(c.data, super::tensor::ConstData::I64(_)))
     }
 
     /// ONNX element type of constant `name` (an initializer or a `Constant` output).
@@ -275,7 +294,13 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         uses: vec![0],
         opset: default_opset(model),
         const_types: HashMap::new(),
+        int_names: std::collections::HashSet::new(),
     };
+    for v in &real {
+        if elem_type(v).is_some_and(is_integer_type) {
+            imp.int_names.insert(v.name.as_str());
+        }
+    }
     if let [one] = real.as_slice() {
         imp.bind(&one.name, Value::Tensor(0));
     } else {
@@ -293,7 +318,9 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         }
     }
     for (index, proto) in g.node.iter().enumerate() {
-        import_node(&mut imp, &NodeCtx::new(proto, index))?;
+        let ctx = NodeCtx::new(proto, index);
+        import_node(&mut imp, &ctx)?;
+        mark_integer_outputs(&mut imp, &ctx);
     }
 
     let mut outputs = Vec::with_capacity(g.output.len());
@@ -430,6 +457,64 @@ fn default_opset(model: &ModelProto) -> i64 {
         .map_or(super::encode::OPSET, |o| o.version)
 }
 
+/// ONNX element type of a tensor value info.
+fn elem_type(v: &ValueInfoProto) -> Option<i32> {
+    match v.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(type_proto::Value::TensorType(t)) => Some(t.elem_type),
+        _ => None,
+    }
+}
+
+/// Whether an ONNX element type is an integer or boolean type.
+pub(crate) fn is_integer_type(t: i32) -> bool {
+    matches!(t, 2..=7 | 9 | 12 | 13)
+}
+
+/// Records which outputs of a node hold integers: those of ops that make integers (Cast to an
+/// integer type, comparisons and logic, ArgMax/ArgMin, Shape, TopK's indices), and those of
+/// arithmetic and data movement whose data inputs are all integers. Integer `Div` truncates,
+/// so the importer must know (see [`super::arith`]).
+fn mark_integer_outputs<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) {
+    let outs = &ctx.proto.output;
+    let first: Option<&'g str> = outs.first().map(String::as_str);
+    let all_int =
+        |imp: &Importer<'g>, ks: &[usize]| !ks.is_empty() && ks.iter().all(|&k| imp.is_int(ctx, k));
+    let n = ctx.proto.input.len();
+    let int = match ctx.op() {
+        "Cast" => ctx
+            .attr_int("to", 1)
+            .is_ok_and(|t| is_integer_type(t as i32)),
+        "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" | "Not" | "And" | "Or"
+        | "Xor" | "ArgMax" | "ArgMin" | "Shape" | "Size" => true,
+        "TopK" => {
+            if let Some(name) = outs.get(1) {
+                imp.int_names.insert(name.as_str());
+            }
+            imp.is_int(ctx, 0)
+        }
+        "Add" | "Sub" | "Mul" | "Div" | "Neg" | "Abs" | "Relu" | "Max" | "Min" | "Sum" | "Mod"
+        | "BitShift" | "Sign" | "Floor" | "Ceil" | "Round" | "ReduceSum" | "ReduceMax"
+        | "ReduceMin" | "ReduceProd" => {
+            // Reductions read their axes from input 1 at newer opsets.
+            let data = if ctx.op().starts_with("Reduce") { 1 } else { n };
+            all_int(imp, &(0..data).collect::<Vec<_>>())
+        }
+        "Clip" => all_int(imp, &[0]),
+        "Where" => all_int(imp, &[1, 2]),
+        "Identity" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice"
+        | "Expand" | "Tile" | "Pad" | "Gather" | "GatherElements" | "GatherND" | "Resize" => {
+            all_int(imp, &[0])
+        }
+        "Concat" => all_int(imp, &(0..n).collect::<Vec<_>>()),
+        _ => false,
+    };
+    if int {
+        if let Some(name) = first {
+            imp.int_names.insert(name);
+        }
+    }
+}
+
 /// Shape declared by a graph input/output (`None` for a symbolic dim), `None` if it has none.
 fn declared_shape(v: &ValueInfoProto) -> Result<Option<Vec<Option<usize>>>, String> {
     let Some(type_proto::Value::TensorType(t)) = v.r#type.as_ref().and_then(|t| t.value.as_ref())
@@ -505,7 +590,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Pow" => activation::pow(imp, ctx),
         "Dropout" => activation::dropout(imp, ctx),
         "ReduceSum" | "ReduceMean" | "ReduceSumSquare" | "ReduceL1" | "ReduceL2"
-        | "ReduceLogSumExp" | "ReduceMax" | "ReduceMin" => reduce::reduce(imp, ctx),
+        | "ReduceLogSumExp" | "ReduceMax" | "ReduceMin" | "ReduceProd" => reduce::reduce(imp, ctx),
         "Conv" => conv::conv(imp, ctx),
         "AveragePool" | "MaxPool" => conv::pool(imp, ctx),
         "GlobalAveragePool" | "GlobalMaxPool" => conv::global_pool(imp, ctx),
@@ -521,6 +606,8 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "ScatterElements" | "Scatter" | "ScatterND" => index::scatter(imp, ctx),
         "OneHot" => index::one_hot(imp, ctx),
         "TopK" => topk::top_k(imp, ctx),
+        "BitShift" => integer::bit_shift(imp, ctx),
+        "Mod" => integer::modulo(imp, ctx),
         "Concat" => rewire::concat(imp, ctx),
         "Expand" => rewire::expand(imp, ctx),
         "Shape" => rewire::shape(imp, ctx),

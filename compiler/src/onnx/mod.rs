@@ -15,7 +15,8 @@
 //!   hyperbolic functions, `Softplus`, `Softsign`, `Elu`, `Selu`, `Celu`, `Gelu`, `Mish`,
 //!   `Sign`, `Floor`, `Ceil`, `Round`); `Abs`;
 //! - reductions over any axes: `ReduceSum`, `ReduceMean`, `ReduceSumSquare`, `ReduceL1`,
-//!   `ReduceL2`, `ReduceLogSumExp`, `ReduceMax`, `ReduceMin`;
+//!   `ReduceL2`, `ReduceLogSumExp`, `ReduceMax`, `ReduceMin`, `ReduceProd`;
+//! - `BitShift` and `Mod` by constants (exact on integers);
 //! - comparisons `Greater`, `Less`, `GreaterOrEqual`, `LessOrEqual`, `Equal`, logic `Not`,
 //!   `And`, `Or`, `Xor`, and `Where` (booleans are 0 and 1); `ArgMax`, `ArgMin`, `Hardmax`,
 //!   `LogSoftmax` along any axis; `TopK` (ranks by pairwise comparison, ties by index);
@@ -46,6 +47,7 @@ pub mod encode;
 mod error;
 mod import;
 mod index;
+mod integer;
 mod linear;
 mod logic;
 mod matmul;
@@ -80,6 +82,8 @@ mod tests_errors_ops;
 mod tests_import;
 #[cfg(test)]
 mod tests_index;
+#[cfg(test)]
+mod tests_integer;
 #[cfg(test)]
 mod tests_interface;
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! Reductions over any axes: ReduceSum, ReduceMean, ReduceSumSquare, ReduceL1, ReduceL2,
-//! ReduceLogSumExp, ReduceMax, ReduceMin.
+//! ReduceLogSumExp, ReduceMax, ReduceMin, ReduceProd.
 //!
 //! The reduced axes are moved last by a `Select` (free when they already are), the tensor is
 //! viewed as `[outer, n]`, and each row of `n` becomes one value: a `Linear` with constant
-//! weights for the sums (exact: the weights are 1, or `1/n` for the mean) or a `ReduceMax`.
+//! weights for the sums (exact: the weights are 1, or `1/n` for the mean), a `ReduceMax`, or
+//! a balanced tree of `Mul`s for the product.
 //! The elementwise parts (square, abs, exp, sqrt, log, negation) are the existing ops.
 
 use std::rc::Rc;
@@ -170,6 +171,7 @@ enum Kind {
     LogSumExp,
     Max,
     Min,
+    Prod,
 }
 
 impl Kind {
@@ -183,6 +185,7 @@ impl Kind {
             "ReduceLogSumExp" => Kind::LogSumExp,
             "ReduceMax" => Kind::Max,
             "ReduceMin" => Kind::Min,
+            "ReduceProd" => Kind::Prod,
             _ => return None,
         })
     }
@@ -199,6 +202,7 @@ impl Kind {
             Kind::LogSumExp => sum(f64::exp).ln(),
             Kind::Max => g.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             Kind::Min => g.iter().copied().fold(f64::INFINITY, f64::min),
+            Kind::Prod => g.iter().product(),
         }
     }
 }
@@ -336,6 +340,76 @@ fn reduce_rows<'g>(
             let op = Op::ReduceMax { group: p.n };
             let m = imp.push(ctx, sub("max"), op, vec![n], one.clone())?;
             imp.push(ctx, sub("min"), neg(p.outer), vec![m], one)?
+        }
+        Kind::Prod => {
+            // A balanced tree of products: each level multiplies the first half of every row
+            // by the second (an odd element is carried up unchanged).
+            let mut t = t;
+            let mut width = p.n;
+            let mut level = 0;
+            while width > 1 {
+                let half = width / 2;
+                let carry = width % 2;
+                let pick = |offset: usize| -> Vec<usize> {
+                    (0..p.outer)
+                        .flat_map(|r| (0..half).map(move |j| r * width + offset + j))
+                        .collect()
+                };
+                let shape = vec![p.outer, half];
+                let a = imp.push(
+                    ctx,
+                    sub(&format!("prod{level}/a")),
+                    Op::Select { index: pick(0) },
+                    vec![t],
+                    shape.clone(),
+                )?;
+                let b = imp.push(
+                    ctx,
+                    sub(&format!("prod{level}/b")),
+                    Op::Select { index: pick(half) },
+                    vec![t],
+                    shape.clone(),
+                )?;
+                let m = imp.push(
+                    ctx,
+                    sub(&format!("prod{level}")),
+                    Op::Mul,
+                    vec![a, b],
+                    shape,
+                )?;
+                t = if carry == 1 {
+                    let next = half + 1;
+                    let index = (0..p.outer)
+                        .flat_map(|r| {
+                            (0..next).map(move |j| {
+                                if j < half {
+                                    r * half + j
+                                } else {
+                                    p.outer * half + r * width + width - 1
+                                }
+                            })
+                        })
+                        .collect();
+                    let label = sub(&format!("prod{level}/carry"));
+                    imp.push(
+                        ctx,
+                        label,
+                        Op::Select { index },
+                        vec![m, t],
+                        vec![p.outer, next],
+                    )?
+                } else {
+                    m
+                };
+                width = half + carry;
+                level += 1;
+            }
+            if p.n == 1 {
+                let op = Op::Reshape;
+                imp.push(ctx, sub("prod"), op, vec![t], one)?
+            } else {
+                t
+            }
         }
     })
 }

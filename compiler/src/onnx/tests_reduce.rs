@@ -190,3 +190,27 @@ fn bad_axes_are_named_errors() {
     let e = import_err(nodes, vec![], &DIMS);
     assert!(e.to_string().contains("`a`"), "{e}");
 }
+
+#[test]
+fn reduce_prod_over_any_axes() {
+    let prod = |g: &[f64]| g.iter().product::<f64>();
+    for axes in [vec![0usize], vec![1], vec![2], vec![0, 2], vec![0, 1, 2]] {
+        let ax: Vec<i64> = axes.iter().map(|&a| a as i64).collect();
+        let n = node(
+            "ReduceProd",
+            "rp",
+            &["x"],
+            &["y"],
+            vec![attr_ints("axes", &ax), attr_int("keepdims", 0)],
+        );
+        let g = import_opset(vec![n], vec![], &DIMS, 17);
+        let got = run(&g, &x());
+        let want = reference(&x(), &axes, &prod);
+        for (a, b) in got.iter().zip(&want) {
+            assert!(
+                (a - b).abs() < 1e-9 * (1.0 + b.abs()),
+                "{axes:?}: {got:?} vs {want:?}"
+            );
+        }
+    }
+}

@@ -161,6 +161,21 @@ pub(crate) fn lower(
         Op::Reshape => b.relabel(x, xt.scale, shape, name),
         Op::AddConst { constant } => {
             check_finite(&format!("constant of `{name}`"), constant)?;
+            // An integer tensor (scale 0) plus 1/2 must not round the constant away: bring
+            // `x` to the activation scale first when the constant is not exact at its own.
+            let (x, xt) = if xt.scale < b.config.scale && !exact_at(constant, xt.scale) {
+                let target = b.config.scale;
+                let id = b.affine(
+                    x,
+                    1i64 << (target - xt.scale),
+                    Vec::new(),
+                    format!("{name}/align"),
+                )?;
+                let id = b.relabel(id, target, xt.shape.clone(), format!("{name}/align/scale"))?;
+                (id, b.tensor(id))
+            } else {
+                (x, xt)
+            };
             let qc = quantize_f32(constant, xt.scale);
             let cmax = qc.iter().map(|c| c.unsigned_abs()).max().unwrap_or(0);
             let bound = checked_bound(&name, u128::from(xt.bound) + u128::from(cmax))?;
@@ -242,6 +257,9 @@ pub(crate) fn lower(
         Op::Unary {
             func: func @ (UnaryFn::Floor | UnaryFn::Ceil),
         } => integer_part(b, x, *func == UnaryFn::Ceil, &name),
+        Op::Unary {
+            func: UnaryFn::Trunc,
+        } => trunc(b, x, &name),
         Op::Unary { func } => {
             let f = |v: f64| func.eval(v);
             lookup(b, x, &TableFn::unary(*func, &f), None, &name)
@@ -385,4 +403,41 @@ fn integer_part(
     let n = t.shape.iter().product();
     let shifted = b.affine(x, 1, vec![offset; n], format!("{name}/offset"))?;
     b.push_rescale(shifted, t.scale, name.to_string(), 0)
+}
+
+/// `trunc(x) = floor(relu(x)) - floor(relu(-x))`, exact and without a table (an input at
+/// scale 0 passes through).
+fn trunc(b: &mut Builder, x: TensorId, name: &str) -> Result<TensorId, QuantizeError> {
+    let t = b.tensor(x);
+    if t.scale == 0 {
+        return Ok(x);
+    }
+    let pos = b.push(format!("{name}/positive"), QOp::Relu, vec![x], t.clone())?;
+    let pos = integer_part(b, pos, false, &format!("{name}/positive/floor"))?;
+    let neg = b.affine(x, -1, Vec::new(), format!("{name}/negated"))?;
+    let nt = b.tensor(neg);
+    let neg = b.push(format!("{name}/negative"), QOp::Relu, vec![neg], nt)?;
+    let neg = integer_part(b, neg, false, &format!("{name}/negative/floor"))?;
+    let (pt, nt) = (b.tensor(pos), b.tensor(neg));
+    let bound = checked_bound(name, u128::from(pt.bound) + u128::from(nt.bound))?;
+    let op = QOp::Add {
+        coef_a: 1,
+        coef_b: -1,
+        constant: Vec::new(),
+    };
+    let out = QTensor {
+        shape: pt.shape,
+        scale: 0,
+        bound,
+    };
+    b.push(name.to_string(), op, vec![pos, neg], out)
+}
+
+/// Whether every value of `c` is exactly representable at `scale` fractional bits.
+fn exact_at(c: &[f32], scale: u32) -> bool {
+    let unit = f64::from(2u32.pow(scale.min(31)));
+    c.iter().all(|&v| {
+        let s = f64::from(v) * unit;
+        s == s.round()
+    })
 }

@@ -330,8 +330,8 @@ fn every_unary_function_imports_and_tabulates_accurately() {
             "src",
         )
         .expect("quantize");
-        // Floor and Ceil are exact rescales; every other function is one table.
-        let table_free = matches!(func, UnaryFn::Floor | UnaryFn::Ceil);
+        // Floor, Ceil and Trunc are exact rescales; every other function is one table.
+        let table_free = matches!(func, UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Trunc);
         assert_eq!(
             q.graph.tables.len(),
             usize::from(!table_free),
@@ -359,11 +359,11 @@ fn every_unary_function_imports_and_tabulates_accurately() {
     }
 }
 
-/// Floor and Ceil lower to a rescale, exact on every representable argument: integers, halves
+/// Floor, Ceil and Trunc lower to rescales, exact on every representable argument: integers, halves
 /// and values just either side of them, over a range no table would cover cheaply.
 #[test]
 fn floor_and_ceil_are_exact_without_a_table() {
-    for func in [UnaryFn::Floor, UnaryFn::Ceil] {
+    for func in [UnaryFn::Floor, UnaryFn::Ceil, UnaryFn::Trunc] {
         let g = Graph::chain(
             vec![1, 161],
             vec![Node::new("f", Op::Unary { func }, vec![0], vec![1, 161])],

@@ -1,0 +1,268 @@
+//! Integer arithmetic by a constant: `BitShift` and `Mod`.
+//!
+//! `x << k` is `x · 2^k` and `x >> k` is `floor(x / 2^k)`: a power-of-two scaling and the exact
+//! `Floor` (a rescale), so both are exact. `Mod(x, c)` with a constant divisor is
+//! `x - c·floor(x / c)` (`fmod = 0`: the sign of the divisor) or `x - c·trunc(x / c)`
+//! (`fmod = 1`: the sign of the dividend). For integer `x` the floor is taken of
+//! `(x + 1/2) / c`, a half-step from any integer, so the rounding of `1/c` cannot move it
+//! (the truncation likewise, per sign); for float `x` near a multiple of `c` the quantized
+//! quotient may round to either side (the accuracy report measures it). Integer `Div` by a
+//! constant truncates the same way.
+
+use std::rc::Rc;
+
+use super::error::ImportError;
+use super::import::{Importer, Value};
+use super::node::NodeCtx;
+use super::rewire::dims_of;
+use super::shape::broadcast_to;
+use super::tensor::Const;
+use crate::graph::{Op, TensorId, UnaryFn};
+
+/// Pushes `op` on `inputs`, named `node/label`, of shape `dims`.
+fn step<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    label: &str,
+    op: Op,
+    inputs: Vec<TensorId>,
+    dims: &[usize],
+) -> Result<TensorId, ImportError> {
+    let name = if label.is_empty() {
+        ctx.name.clone()
+    } else {
+        format!("{}/{label}", ctx.name)
+    };
+    imp.push(ctx, name, op, inputs, dims.to_vec())
+}
+
+/// The constant second operand broadcast to the first's shape.
+fn constant_operand<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    dims: &[usize],
+) -> Result<Vec<f32>, ImportError> {
+    let c = match imp.input(ctx, 1)? {
+        Value::Const(c) => c,
+        Value::Tensor(_) => {
+            let name = ctx.input_name(1).unwrap_or_default();
+            return Err(ctx.unsupported(format!(
+                "`{name}` is computed from the graph input; only a constant is supported"
+            )));
+        }
+    };
+    broadcast_to(&c.to_f32(), &c.dims, dims)
+        .ok_or_else(|| ctx.shape_err(format!("{:?} does not broadcast to {dims:?}", c.dims)))
+}
+
+/// `BitShift` by constant amounts (`direction` LEFT or RIGHT).
+pub(crate) fn bit_shift<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let x = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &x);
+    let amounts = constant_operand(imp, ctx, &dims)?;
+    if amounts
+        .iter()
+        .any(|&a| !(0.0..=62.0).contains(&a) || a.fract() != 0.0)
+    {
+        return Err(ctx.bad_node(format!(
+            "shift amounts {amounts:?} must be integers in 0..=62"
+        )));
+    }
+    let left = match ctx.attr_string("direction")?.as_deref() {
+        Some("LEFT") => true,
+        Some("RIGHT") => false,
+        other => return Err(ctx.bad_attr("direction", format!("{other:?} is not LEFT or RIGHT"))),
+    };
+    let factor: Vec<f32> = amounts
+        .iter()
+        .map(|&a| if left { 2f32.powf(a) } else { 2f32.powf(-a) })
+        .collect();
+    let value = match x {
+        Value::Const(c) => {
+            let data = c
+                .to_f32()
+                .iter()
+                .zip(&factor)
+                .map(|(v, f)| if left { v * f } else { (v * f).floor() })
+                .collect();
+            Value::Const(Rc::new(Const::f32(dims, data)))
+        }
+        Value::Tensor(t) => {
+            let label = if left { "" } else { "scale" };
+            let s = step(
+                imp,
+                ctx,
+                label,
+                Op::MulConst { constant: factor },
+                vec![t],
+                &dims,
+            )?;
+            if left {
+                Value::Tensor(s)
+            } else {
+                let op = Op::Unary {
+                    func: UnaryFn::Floor,
+                };
+                Value::Tensor(step(imp, ctx, "", op, vec![s], &dims)?)
+            }
+        }
+    };
+    imp.bind(out, value);
+    Ok(())
+}
+
+/// `Mod` by a constant divisor.
+pub(crate) fn modulo<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let x = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &x);
+    let c = constant_operand(imp, ctx, &dims)?;
+    if c.iter().any(|&v| v == 0.0 || !v.is_finite()) {
+        return Err(ctx.bad_node("the divisor must be finite and non-zero"));
+    }
+    let fmod = ctx.attr_int("fmod", 0)? != 0;
+    let value = match x {
+        Value::Const(k) => {
+            let data = k
+                .to_f32()
+                .iter()
+                .zip(&c)
+                .map(|(&v, &d)| {
+                    let q = v / d;
+                    v - d * if fmod { q.trunc() } else { q.floor() }
+                })
+                .collect();
+            Value::Const(Rc::new(Const::f32(dims, data)))
+        }
+        Value::Tensor(t) => {
+            let inv: Vec<f32> = c.iter().map(|d| 1.0 / d).collect();
+            let q = if fmod && imp.is_int(ctx, 0) && c.iter().all(|d| d.fract() == 0.0) {
+                trunc_div(imp, ctx, t, &c, &dims, "quotient")?
+            } else if fmod {
+                let op = Op::MulConst { constant: inv };
+                let u = step(imp, ctx, "quotient", op, vec![t], &dims)?;
+                let op = Op::Unary {
+                    func: UnaryFn::Trunc,
+                };
+                step(imp, ctx, "trunc", op, vec![u], &dims)?
+            } else {
+                // floor((x + 1/2) / c) for c > 0; floor((x - 1/2) / c) for c < 0.
+                let half = c
+                    .iter()
+                    .map(|d| if *d > 0.0 { 0.5 } else { -0.5 })
+                    .collect();
+                let h = step(
+                    imp,
+                    ctx,
+                    "half",
+                    Op::AddConst { constant: half },
+                    vec![t],
+                    &dims,
+                )?;
+                let op = Op::MulConst { constant: inv };
+                let u = step(imp, ctx, "quotient", op, vec![h], &dims)?;
+                let op = Op::Unary {
+                    func: UnaryFn::Floor,
+                };
+                step(imp, ctx, "floor", op, vec![u], &dims)?
+            };
+            let neg: Vec<f32> = c.iter().map(|d| -d).collect();
+            let qc = step(
+                imp,
+                ctx,
+                "multiple",
+                Op::MulConst { constant: neg },
+                vec![q],
+                &dims,
+            )?;
+            Value::Tensor(step(imp, ctx, "", Op::Add, vec![t, qc], &dims)?)
+        }
+    };
+    imp.bind(out, value);
+    Ok(())
+}
+
+/// `Div` of integers by a constant integer: truncation toward zero, as ONNX (C) integer
+/// division. `trunc(x / c) = sign(c)·(floor((relu(x) + 1/2) / |c|) - floor((relu(-x) + 1/2) / |c|))`,
+/// each floor a half-step away from an integer.
+pub(crate) fn int_div<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let x = imp.input(ctx, 0)?;
+    let dims = dims_of(imp, &x);
+    let c = constant_operand(imp, ctx, &dims)?;
+    if c.iter().any(|&v| v == 0.0 || v.fract() != 0.0) {
+        return Err(ctx.bad_node("integer division by zero or by a non-integer"));
+    }
+    let value = match x {
+        Value::Const(k) => {
+            let data = k
+                .to_f32()
+                .iter()
+                .zip(&c)
+                .map(|(&v, &d)| (v / d).trunc())
+                .collect();
+            Value::Const(Rc::new(Const::f32(dims, data)))
+        }
+        Value::Tensor(t) => Value::Tensor(trunc_div(imp, ctx, t, &c, &dims, "")?),
+    };
+    imp.bind(out, value);
+    Ok(())
+}
+
+/// `trunc(t / c)` for an integer tensor `t` and constant integers `c` (see [`int_div`]); the
+/// last node is named `node/label` (the node's name when `label` is empty).
+fn trunc_div<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    t: TensorId,
+    c: &[f32],
+    dims: &[usize],
+    label: &str,
+) -> Result<TensorId, ImportError> {
+    let n = c.len();
+    let inv: Vec<f32> = c.iter().map(|d| 1.0 / d.abs()).collect();
+    let prefix = if label.is_empty() {
+        String::new()
+    } else {
+        format!("{label}/")
+    };
+    let mut halves = Vec::with_capacity(2);
+    for (side, sign) in [("positive", 1.0f32), ("negative", -1.0)] {
+        let side = format!("{prefix}{side}");
+        let mut v = t;
+        if sign < 0.0 {
+            let op = Op::MulConst {
+                constant: vec![-1.0; n],
+            };
+            v = step(imp, ctx, &format!("{side}/negated"), op, vec![v], dims)?;
+        }
+        let r = step(imp, ctx, &format!("{side}/relu"), Op::Relu, vec![v], dims)?;
+        let op = Op::AddConst {
+            constant: vec![0.5; n],
+        };
+        let h = step(imp, ctx, &format!("{side}/half"), op, vec![r], dims)?;
+        let op = Op::MulConst {
+            constant: inv.clone(),
+        };
+        let q = step(imp, ctx, &format!("{side}/quotient"), op, vec![h], dims)?;
+        let op = Op::Unary {
+            func: UnaryFn::Floor,
+        };
+        halves.push(step(imp, ctx, &format!("{side}/floor"), op, vec![q], dims)?);
+    }
+    let negative_divisor = c.iter().any(|&d| d < 0.0);
+    let magnitude = format!("{prefix}magnitude");
+    let first = if negative_divisor {
+        magnitude.as_str()
+    } else {
+        label
+    };
+    let d = step(imp, ctx, first, Op::Sub, halves, dims)?;
+    if negative_divisor {
+        let constant = c.iter().map(|v| v.signum()).collect();
+        step(imp, ctx, label, Op::MulConst { constant }, vec![d], dims)
+    } else {
+        Ok(d)
+    }
+}

@@ -194,14 +194,10 @@ pub(super) fn geometry(
     Ok(geom)
 }
 
-/// `Conv` with constant weights and bias.
-pub(crate) fn conv<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
-    let out = ctx.output_name()?;
-    let (x, c_in, in_hw, rank) = image_input(imp, ctx)?;
-    let w = imp.const_input(ctx, 1)?;
-    let w_name = ctx.input_name(1).unwrap_or_default();
+/// The `group` attribute (default 1): positive and dividing the `c_in` input channels.
+pub(super) fn groups(ctx: &NodeCtx<'_>, c_in: usize) -> Result<usize, ImportError> {
     let groups = ctx.attr_int("group", 1)?;
-    let groups = usize::try_from(groups)
+    usize::try_from(groups)
         .ok()
         .filter(|&g| g >= 1 && c_in % g == 0)
         .ok_or_else(|| {
@@ -209,7 +205,16 @@ pub(crate) fn conv<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), 
                 "group",
                 format!("{groups} must be positive and divide the {c_in} input channels"),
             )
-        })?;
+        })
+}
+
+/// `Conv` with constant weights and bias.
+pub(crate) fn conv<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let (x, c_in, in_hw, rank) = image_input(imp, ctx)?;
+    let w = imp.const_input(ctx, 1)?;
+    let w_name = ctx.input_name(1).unwrap_or_default();
+    let groups = groups(ctx, c_in)?;
     let (c_out, kernel) = match (rank, w.dims.as_slice()) {
         (2, &[o, i, kh, kw]) if i * groups == c_in => (o, [kh, kw]),
         (1, &[o, i, kw]) if i * groups == c_in => (o, [1, kw]),

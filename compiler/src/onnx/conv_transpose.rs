@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use super::conv::{axis_list, geometry, image_input, out_shape, Window};
+use super::conv::{axis_list, geometry, groups, image_input, out_shape, Window};
 use super::error::ImportError;
 use super::import::{Importer, Value};
 use super::node::NodeCtx;
@@ -130,16 +130,7 @@ pub(crate) fn conv_transpose<'g>(
     let (x, c_in, in_hw, rank) = image_input(imp, ctx)?;
     let w = imp.const_input(ctx, 1)?;
     let w_name = ctx.input_name(1).unwrap_or_default();
-    let groups = ctx.attr_int("group", 1)?;
-    let groups = usize::try_from(groups)
-        .ok()
-        .filter(|&g| g >= 1 && c_in % g == 0)
-        .ok_or_else(|| {
-            ctx.bad_attr(
-                "group",
-                format!("{groups} must be positive and divide the {c_in} input channels"),
-            )
-        })?;
+    let groups = groups(ctx, c_in)?;
     let (per_group_out, kernel) = match (rank, w.dims.as_slice()) {
         (2, &[i, o, kh, kw]) if i == c_in => (o, [kh, kw]),
         (1, &[i, o, kw]) if i == c_in => (o, [1, kw]),
@@ -179,7 +170,7 @@ pub(crate) fn conv_transpose<'g>(
         let reach = (ax.dilation[a] * (kernel[a] - 1)) as i64;
         let lead = reach - ax.pads[a];
         let trail = reach - ax.pads[a + 2] + ax.output_padding[a] as i64;
-        let len = (in_hw[a] - 1) * ax.stride[a] + 1;
+        let len = in_hw[a].saturating_sub(1) * ax.stride[a] + 1;
         let (cut_lead, cut_trail) = (
             usize::try_from(-lead).unwrap_or(0),
             usize::try_from(-trail).unwrap_or(0),

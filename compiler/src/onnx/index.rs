@@ -12,7 +12,7 @@ use std::rc::Rc;
 use super::error::ImportError;
 use super::import::{Importer, Value};
 use super::node::NodeCtx;
-use super::rewire::{const_tensor, dims_of, emit, int_input, strides};
+use super::rewire::{const_tensor, dims_of, emit, int_input, strides, unravel};
 use super::shape::{checked_numel, normalize_axis};
 use super::tensor::Const;
 use crate::graph::{ElementOp, Op, TensorId};
@@ -121,17 +121,6 @@ fn select_computed<'g>(
     imp.push(ctx, ctx.name.clone(), Op::Reshape, vec![sum], shape)
 }
 
-/// The index tensor of input 1 when it is computed; `None` when it is a constant.
-fn computed_indices<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-) -> Result<Option<TensorId>, ImportError> {
-    Ok(match imp.input(ctx, 1)? {
-        Value::Tensor(t) => Some(t),
-        Value::Const(_) => None,
-    })
-}
-
 /// `Gather` along `axis` at computed indices (constant indices are handled by the rewiring).
 pub(crate) fn gather_computed<'g>(
     imp: &mut Importer<'g>,
@@ -169,16 +158,6 @@ pub(crate) fn gather_computed<'g>(
     let t = select_computed(imp, ctx, &data, idx, &picks, shape)?;
     imp.bind(out, Value::Tensor(t));
     Ok(())
-}
-
-/// Row-major multi-index of `pos` in `dims`.
-fn unravel(mut pos: usize, dims: &[usize]) -> Vec<usize> {
-    let mut out = vec![0; dims.len()];
-    for (o, &d) in out.iter_mut().zip(dims).rev() {
-        *o = pos % d.max(1);
-        pos /= d.max(1);
-    }
-    out
 }
 
 /// Resolves index `i` (negative counts from the end) on an axis of length `len`.
@@ -219,7 +198,8 @@ pub(crate) fn gather_elements<'g>(
     let n = checked_numel(&idims)
         .ok_or_else(|| ctx.shape_err(format!("indices {idims:?} are too large")))?;
     let base = |p: usize| -> (usize, usize) {
-        let c = unravel(p, &idims);
+        let mut c = vec![0; idims.len()];
+        unravel(p, &idims, &mut c);
         let flat: usize = c
             .iter()
             .zip(&st)
@@ -333,7 +313,7 @@ pub(crate) fn scatter<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(
             return Err(ctx.unsupported(format!("reduction `{r}`: only none is supported")));
         }
     }
-    if computed_indices(imp, ctx)?.is_some() {
+    if let Value::Tensor(_) = imp.input(ctx, 1)? {
         let name = ctx.input_name(1).unwrap_or_default();
         return Err(ctx.unsupported(format!(
             "indices `{name}` are computed from the graph input; only constant indices are supported"
@@ -359,7 +339,8 @@ pub(crate) fn scatter<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(
         }
         let len = dims.get(a).copied().unwrap_or(1);
         for (p, &i) in values.iter().enumerate() {
-            let mut c = unravel(p, &idims);
+            let mut c = vec![0; idims.len()];
+            unravel(p, &idims, &mut c);
             if let Some(slot) = c.get_mut(a) {
                 *slot = resolve(ctx, i, len)?;
             }

@@ -49,7 +49,7 @@ fn params<'g>(
             (c.to_f32(), range)
         }
     };
-    if scale.iter().any(|s| !s.is_finite() || *s == 0.0) {
+    if scale.is_empty() || zp.is_empty() || scale.iter().any(|s| !s.is_finite() || *s == 0.0) {
         return Err(ctx.bad_node(format!("scale {scale:?} must be finite and non-zero")));
     }
     let n: usize = dims.iter().product();

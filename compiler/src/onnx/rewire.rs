@@ -13,6 +13,15 @@ use super::shape::{broadcast_shape, broadcast_to, checked_numel, normalize_axis}
 use super::tensor::{Const, ConstData};
 use crate::graph::{Op, TensorId};
 
+/// Writes the row-major multi-index of flat position `pos` in `dims` into `out`.
+pub(crate) fn unravel(mut pos: usize, dims: &[usize], out: &mut [usize]) {
+    for (o, &d) in out.iter_mut().zip(dims).rev() {
+        let d = d.max(1);
+        *o = pos % d;
+        pos /= d;
+    }
+}
+
 /// Row-major strides of `dims`.
 pub(crate) fn strides(dims: &[usize]) -> Vec<usize> {
     let mut out = vec![1usize; dims.len()];

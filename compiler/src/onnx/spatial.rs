@@ -14,19 +14,12 @@ use super::error::ImportError;
 use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::transpose_index;
-use super::rewire::{axis_to_last, dims_of, emit, int_input, inverse_perm, permute, strides};
+use super::rewire::{
+    axis_to_last, dims_of, emit, int_input, inverse_perm, permute, strides, unravel,
+};
 use super::shape::{checked_numel, MAX_NUMEL};
 use super::tensor::{decode, Const, ConstData};
 use crate::graph::Op;
-
-/// Row-major multi-index of flat position `pos` in `dims`.
-fn unravel(mut pos: usize, dims: &[usize], out: &mut [usize]) {
-    for (o, &d) in out.iter_mut().zip(dims).rev() {
-        let d = d.max(1);
-        *o = pos % d;
-        pos /= d;
-    }
-}
 
 /// Source coordinate of padded coordinate `c` (may be negative or past the end) along an axis
 /// of length `n`, for a padding `mode`; `None` for the constant value.
@@ -252,6 +245,9 @@ pub(crate) fn resize<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
         }
     };
     let dims = imp.shape(x).to_vec();
+    if dims.contains(&0) {
+        return Err(ctx.shape_err(format!("input X {dims:?} is empty")));
+    }
     let rank = dims.len();
     let upsample = ctx.op() == "Upsample";
     let mode = ctx.attr_string("mode")?.unwrap_or_else(|| "nearest".into());
@@ -494,7 +490,7 @@ pub(crate) fn instance_norm<'g>(
         _ => return Err(ctx.shape_err(format!("input must be [N, C, D1, ...], got {dims:?}"))),
     };
     let mut per_channel = |k: usize, what: &str| -> Result<Vec<f32>, ImportError> {
-        let v = imp_const(imp, ctx, k)?;
+        let v = imp.const_input(ctx, k)?.to_f32();
         if v.len() != c {
             return Err(ctx.shape_err(format!(
                 "{what} `{}` holds {} values; expected one per channel ({c})",
@@ -538,15 +534,6 @@ pub(crate) fn instance_norm<'g>(
     }
     imp.bind(out, Value::Tensor(t));
     Ok(())
-}
-
-/// Constant input `k` as floats (it must be a constant).
-fn imp_const<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-    k: usize,
-) -> Result<Vec<f32>, ImportError> {
-    Ok(imp.const_input(ctx, k)?.to_f32())
 }
 
 /// `ConstantOfShape`: a constant filled with the `value` attribute (float 0 by default).

@@ -69,3 +69,27 @@ fn integer_div_truncates_and_float_div_does_not() {
     let want: Vec<f64> = xs.iter().map(|&a| a / 2.0).collect();
     assert_close(&run(&g, &xs), &want);
 }
+
+#[test]
+fn quantize_linear_rounds_and_saturates() {
+    let nodes = vec![node(
+        "QuantizeLinear",
+        "q",
+        &["x", "s", "z"],
+        &["y"],
+        vec![],
+    )];
+    let mut z = int64_tensor("z", &[], &[3]);
+    z.data_type = super::proto::tensor_proto::DataType::Int8 as i32;
+    z.int64_data.clear();
+    z.raw_data = vec![3];
+    let g = import(nodes, vec![float_tensor("s", &[], &[0.5]), z], &[4]);
+    // round(x / 0.5) + 3, clamped to int8.
+    assert_close(
+        &run(&g, &[1.2, -0.3, 100.0, -100.0]),
+        &[5.0, 2.0, 127.0, -128.0],
+    );
+    let nodes = vec![node("DequantizeLinear", "dq", &["x", "s"], &["y"], vec![])];
+    let e = import_err(nodes, vec![float_tensor("s", &[0], &[])], &[4]).to_string();
+    assert!(e.contains("`dq`") && e.contains("scale"), "{e}");
+}

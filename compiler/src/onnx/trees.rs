@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use super::error::ImportError;
 use super::import::{Importer, Value};
+use super::index::equals;
 use super::node::NodeCtx;
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 
@@ -25,7 +26,7 @@ struct Branch {
     form: [f32; 3],
 }
 
-/// A leaf: its path (branch index, took the true edge) and its global index.
+/// A leaf: its path (branch index, took the true edge).
 struct Leaf {
     path: Vec<(usize, bool)>,
 }
@@ -94,10 +95,9 @@ fn read_forest(ctx: &NodeCtx<'_>, features: usize) -> Result<Forest, ImportError
         }
     }
     let at: HashMap<(i64, i64), usize> = (0..n).map(|k| ((tree_ids[k], node_ids[k]), k)).collect();
-    let mut roots: Vec<i64> = tree_ids.clone();
-    roots.dedup();
+    // Tree ids in order of first appearance.
     let mut order: Vec<i64> = Vec::new();
-    for t in roots {
+    for &t in &tree_ids {
         if !order.contains(&t) {
             order.push(t);
         }
@@ -569,39 +569,19 @@ pub(crate) fn tree_ensemble<'g>(
             let label = if identity {
                 imp.push(ctx, ctx.name.clone(), Op::Reshape, vec![idx], vec![rows])?
             } else {
-                // label = Σ_c labels[c]·[idx == c], with [idx == c] = relu(1 - |idx - c|).
-                let index = (0..rows * targets).map(|i| i / targets).collect();
-                let sh = vec![rows, targets];
-                let rep = push(
-                    imp,
-                    ctx,
-                    "label/repeat",
-                    Op::Select { index },
-                    vec![idx],
-                    sh.clone(),
-                )?;
-                let constant = (0..rows * targets)
-                    .map(|i| -((i % targets) as f32))
+                // label = Σ_c labels[c]·[idx == c].
+                let pairs: Vec<(usize, usize)> = (0..rows * targets)
+                    .map(|p| (p / targets, p % targets))
                     .collect();
-                let d = push(
+                let eq = equals(imp, ctx, idx, &pairs, "label")?;
+                let eq = push(
                     imp,
                     ctx,
-                    "label/minus_c",
-                    Op::AddConst { constant },
-                    vec![rep],
-                    sh.clone(),
+                    "label/onehot",
+                    Op::Reshape,
+                    vec![eq],
+                    vec![rows, targets],
                 )?;
-                let abs = Op::Elementwise { op: ElementOp::Abs };
-                let a = push(imp, ctx, "label/dist", abs, vec![d], sh.clone())?;
-                let op = Op::MulConst {
-                    constant: vec![-1.0; rows * targets],
-                };
-                let na = push(imp, ctx, "label/neg", op, vec![a], sh.clone())?;
-                let op = Op::AddConst {
-                    constant: vec![1.0; rows * targets],
-                };
-                let tri = push(imp, ctx, "label/near", op, vec![na], sh.clone())?;
-                let eq = push(imp, ctx, "label/eq", Op::Relu, vec![tri], sh)?;
                 let op = Op::Linear {
                     weight: labels.iter().map(|&l| l as f32).collect(),
                     bias: vec![0.0],

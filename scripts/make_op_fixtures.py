@@ -216,7 +216,23 @@ def fixtures():
     out += integer_ops()
     out.append(Fixture("constant_output", nodes, [("x", (2, 3), uniform(-1, 1))], ["y", "size"],
                        note="an output computed from shapes only"))
+    out.append(no_input())
     return out
+
+
+def no_input():
+    """A graph with no inputs: every output is a constant or computed from shapes."""
+    fill = helper.make_tensor("fill", TensorProto.FLOAT, [1], [1.5])
+    nodes = [
+        helper.make_node("ConstantOfShape", ["dims"], ["filled"], value=fill),
+        helper.make_node("Range", ["start", "limit", "delta"], ["r"]),
+        helper.make_node("Cast", ["r"], ["rf"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["rf", "w"], ["ramp"]),
+    ]
+    inits = [i64("dims", [2, 3]), i64("start", 0), i64("limit", 5), i64("delta", 1),
+             f32("w", [0.25, -0.5, 1.0, 2.0, -0.75])]
+    return Fixture("no_input", nodes, [], ["filled", "ramp"], inits,
+                   note="no graph input: input_data is []")
 
 
 def integer_ops():

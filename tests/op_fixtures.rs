@@ -26,7 +26,7 @@ fn check(dir: &Path) -> (u32, f64, f64) {
     let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
     let graph = onnx::import_bytes(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     let input = dir.join("input.json");
-    let rows = group_samples(read_input_rows(&input).unwrap(), &graph.input_parts, &input).unwrap();
+    let rows = group_samples(read_input_rows(&input).unwrap(), &graph.inputs(), &input).unwrap();
     let q = quantize(
         &graph,
         &rows,
@@ -180,6 +180,7 @@ fixtures!(
     nary_mean,
     nary_min,
     nary_sum,
+    no_input,
     one_hot_computed,
     pad_constant,
     pad_edge,

@@ -356,6 +356,33 @@ mod tests {
         let limb = overflowing_limb(-101 + 100, bits, &plan.params);
         assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), lower);
     }
+    #[test]
+    fn a_zero_bound_input_admits_only_zero() {
+        // A model without inputs reads a one-element anchor bounded by 0.
+        doubling(0, vec![0, 0]).mock(None).expect("0 is in range");
+        let mut f = doubling(0, vec![0, 0]);
+        let mut g = (*f.graph).clone();
+        g.nodes[0].out.bound = 1 << 20;
+        let mut loose = g.clone();
+        loose.input.bound = 1 << 40;
+        f.input = vec![0, 1];
+        f.trace = std::sync::Arc::new(loose.eval(&f.input).expect("eval"));
+        f.graph = std::sync::Arc::new(g);
+        let failures = f.mock(None).expect_err("1 is past bound 0");
+        // Input 1's lower row (1 + 0) and upper row (0 - 1) both leave the empty range.
+        let rows: Vec<usize> = failures
+            .iter()
+            .map(|e| match e {
+                VerifyFailure::Lookup { name, location, .. } if name == "limb 0 in range" => {
+                    crate::testing::absolute_row(location)
+                }
+                other => panic!("expected the range lookup to fail, got {other:?}"),
+            })
+            .collect();
+        let lower = f.node_start(1) + 2;
+        assert_eq!(rows, [lower, lower + 1]);
+    }
+
     // The wrapped-input attack (a field element past every bound) is a real proof in
     // tests/attacks.rs, rejected by the offline and the EVM verifier.
 

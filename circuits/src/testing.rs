@@ -82,6 +82,7 @@ pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
         nodes,
         input_parts: Vec::new(),
         output_parts: Vec::new(),
+        no_input: false,
     }
 }
 

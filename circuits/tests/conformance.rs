@@ -65,6 +65,7 @@ fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
         nodes,
         input_parts: Vec::new(),
         output_parts: Vec::new(),
+        no_input: false,
     }
 }
 

@@ -82,6 +82,7 @@ fn graph() -> QGraph {
         max_lanes: None,
         input_parts: Vec::new(),
         output_parts: Vec::new(),
+        no_input: false,
     }
 }
 

@@ -31,6 +31,26 @@ pub struct Graph {
     /// The graph outputs laid end to end in the output, when there are several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_parts: Vec<IoPart>,
+    /// The model has no graph input: `input` is a one-element anchor that is always 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_input: bool,
+}
+
+impl Graph {
+    /// The graph inputs, in the order they are laid out in the input (none for a model
+    /// without inputs).
+    pub fn inputs(&self) -> Vec<IoPart> {
+        if self.no_input {
+            Vec::new()
+        } else if self.input_parts.is_empty() {
+            vec![IoPart {
+                name: self.input_name.clone(),
+                shape: self.input_shape.clone(),
+            }]
+        } else {
+            self.input_parts.clone()
+        }
+    }
 }
 
 /// One operation of a float graph.
@@ -210,6 +230,7 @@ impl Graph {
             output_name: "output".to_string(),
             input_parts: Vec::new(),
             output_parts: Vec::new(),
+            no_input: false,
         }
     }
 

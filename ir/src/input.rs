@@ -27,25 +27,39 @@ pub fn parse_input_rows(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, Artifa
         path: path.to_path_buf(),
         detail: format!("expected {{\"input_data\": [[numbers...]]}}: {e}"),
     })?;
-    if file.input_data.is_empty() {
-        return Err(ArtifactError::Json {
-            path: path.to_path_buf(),
-            detail: "`input_data` holds no rows".into(),
-        });
-    }
     Ok(file.input_data)
 }
 
 /// Groups the lists of an input file into samples (flat model inputs) for a model whose graph
 /// inputs are `parts`: one list per graph input, in graph order, then the next sample's (EZKL's
-/// layout). A model with one input takes one list per sample, unchanged.
+/// layout). A model with one input takes one list per sample, unchanged. A model without
+/// inputs takes `[]` (or empty lists) and reads its one-element anchor as 0.
 pub fn group_samples(
     rows: Vec<Vec<f64>>,
     parts: &[IoPart],
     path: &Path,
 ) -> Result<Vec<Vec<f64>>, ArtifactError> {
     let k = parts.len();
-    if k <= 1 {
+    if k == 0 {
+        // A model without inputs: `[]` or empty lists, one sample each, read as the anchor 0.
+        if let Some(i) = rows.iter().position(|r| !r.is_empty()) {
+            return Err(ArtifactError::Json {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "the model has no inputs, so `input_data` must be `[]` or hold empty lists; list {i} has {} values",
+                    rows.get(i).map_or(0, Vec::len)
+                ),
+            });
+        }
+        return Ok(vec![vec![0.0]; rows.len().max(1)]);
+    }
+    if rows.is_empty() {
+        return Err(ArtifactError::Json {
+            path: path.to_path_buf(),
+            detail: "`input_data` holds no rows".into(),
+        });
+    }
+    if k == 1 {
         return Ok(rows);
     }
     let names = || {
@@ -110,8 +124,9 @@ mod tests {
         assert_eq!(rows, vec![vec![0.5, -1.0], vec![2.0, 3.0]]);
         let err = parse_input_rows(r#"{"input": [[1]]}"#, p).expect_err("wrong key");
         assert!(err.to_string().contains("input_data"), "{err}");
-        let err = parse_input_rows(r#"{"input_data": []}"#, p).expect_err("empty");
-        assert!(err.to_string().contains("no rows"), "{err}");
+        assert!(parse_input_rows(r#"{"input_data": []}"#, p)
+            .expect("empty is parsed")
+            .is_empty());
         assert!(parse_input_rows(r#"{"input_data": [["a"]]}"#, p).is_err());
     }
 
@@ -140,6 +155,23 @@ mod tests {
         assert_eq!(
             group_samples(one.clone(), &parts[..1], p).expect("unchanged"),
             one
+        );
+        let err = group_samples(Vec::new(), &parts[..1], p).expect_err("no rows");
+        assert!(err.to_string().contains("no rows"), "{err}");
+    }
+
+    #[test]
+    fn a_model_without_inputs_reads_empty_lists_as_the_anchor() {
+        let p = Path::new("in.json");
+        assert_eq!(group_samples(Vec::new(), &[], p).expect("[]"), [vec![0.0]]);
+        assert_eq!(
+            group_samples(vec![Vec::new(), Vec::new()], &[], p).expect("[[], []]"),
+            [vec![0.0], vec![0.0]]
+        );
+        let err = group_samples(vec![Vec::new(), vec![1.0]], &[], p).expect_err("a value");
+        assert!(
+            err.to_string().contains("no inputs") && err.to_string().contains("list 1"),
+            "{err}"
         );
     }
 }

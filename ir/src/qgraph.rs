@@ -229,6 +229,10 @@ pub struct QGraph {
     /// The graph outputs laid end to end in the output tensor, when there are several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_parts: Vec<IoPart>,
+    /// The model has no graph input (every value is a constant or computed from shapes):
+    /// `input` is then a one-element anchor whose bound is 0, so the circuit fixes it to 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_input: bool,
 }
 
 impl QGraph {
@@ -243,7 +247,9 @@ impl QGraph {
 
     /// The graph inputs, in the order they are laid out in `input`.
     pub fn inputs(&self) -> Vec<IoPart> {
-        if self.input_parts.is_empty() {
+        if self.no_input {
+            Vec::new()
+        } else if self.input_parts.is_empty() {
             vec![IoPart {
                 name: self.input_name.clone(),
                 shape: self.input.shape.clone(),

@@ -42,6 +42,7 @@ pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
         max_lanes: None,
         input_parts: Vec::new(),
         output_parts: Vec::new(),
+        no_input: false,
     }
 }
 

@@ -154,11 +154,7 @@ pub fn run(
     }
     let bytes = std::fs::read(model).with_context(|| format!("cannot read {}", model.display()))?;
     let graph = onnx::import_bytes(&bytes).with_context(|| format!("{}", model.display()))?;
-    let rows = group_samples(
-        read_input_rows(calibration)?,
-        &graph.input_parts,
-        calibration,
-    )?;
+    let rows = group_samples(read_input_rows(calibration)?, &graph.inputs(), calibration)?;
     let source = hash_hex(&sha256(&bytes));
     let compile_one = |scales: &TableScales| -> Result<Candidate> {
         let mut q = quantize_with(&graph, &rows, config, scales, &source).with_context(|| {
@@ -290,11 +286,15 @@ pub fn run(
         plan.lookups
     );
     let range = q.graph.input.bound as f64 / f64::from(q.graph.input.scale).exp2();
-    outln!(
-        "  inputs must satisfy |x| <= {range} (calibrated on {} row(s) with {} bit(s) of headroom); wider inputs are rejected at prove time",
-        rows.len(),
-        config.headroom_bits
-    );
+    if q.graph.no_input {
+        outln!("  the model has no inputs: prove it with {{\"input_data\": []}}");
+    } else {
+        outln!(
+            "  inputs must satisfy |x| <= {range} (calibrated on {} row(s) with {} bit(s) of headroom); wider inputs are rejected at prove time",
+            rows.len(),
+            config.headroom_bits
+        );
+    }
     outln!("  model hash {}", hash_hex(&hash));
     Ok(())
 }

@@ -19,9 +19,6 @@ pub enum ImportError {
     /// The model holds no graph.
     #[error("ONNX model has no graph")]
     MissingGraph,
-    /// The graph has no real (non-initializer) input.
-    #[error("ONNX graph has no input (every graph input is an initializer)")]
-    NoInput,
     /// The graph declares no output.
     #[error("ONNX graph has no output")]
     NoOutput,

@@ -232,9 +232,6 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         .iter()
         .filter(|v| !inits.contains_key(v.name.as_str()))
         .collect();
-    if real.is_empty() {
-        return Err(ImportError::NoInput);
-    }
     if g.output.is_empty() {
         return Err(ImportError::NoOutput);
     }
@@ -259,7 +256,9 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         });
     }
     // Several inputs are laid end to end in one flat input tensor.
+    // A graph without inputs gets a one-element anchor (fixed to 0) for its constants.
     let input_shape = match inputs.as_slice() {
+        [] => vec![1],
         [one] => one.shape.clone(),
         many => {
             let total = many
@@ -303,7 +302,7 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
     }
     if let [one] = real.as_slice() {
         imp.bind(&one.name, Value::Tensor(0));
-    } else {
+    } else if real.len() > 1 {
         let mut offset = 0;
         for (v, part) in real.iter().zip(&inputs) {
             let index = (offset..offset + part.numel()).collect();
@@ -365,16 +364,25 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let no_input = inputs.is_empty();
     Ok(Graph {
-        input_name: join(&inputs),
+        input_name: if no_input {
+            NO_INPUT_NAME.into()
+        } else {
+            join(&inputs)
+        },
         input_shape,
         nodes: imp.nodes,
         output: out_id,
         output_name: join(&outputs),
         input_parts: single(inputs),
         output_parts: single(outputs),
+        no_input,
     })
 }
+
+/// The name a graph without inputs gives its anchor input in reports and errors.
+pub const NO_INPUT_NAME: &str = "(no input)";
 
 /// A constant graph output (computed from shapes, or an initializer) as a tensor: a `Linear`
 /// with zero weights and the constant as its bias, reading one input element, so the proof

@@ -122,3 +122,26 @@ fn a_constant_output_is_bound_like_the_others() {
     let g = import_bytes(&prost::Message::encode_to_vec(&model(gp))).unwrap();
     assert_close(&run(&g, &[7.0, 8.0, 9.0]), &[0.5, -2.0]);
 }
+
+#[test]
+fn a_graph_without_inputs_reads_a_zero_anchor() {
+    let c = node(
+        "Constant",
+        "k",
+        &[],
+        &["y"],
+        vec![attr_floats("value_floats", &[0.5, -2.0])],
+    );
+    let mut gp = graph(
+        vec![c],
+        vec![],
+        value_info_fixed("x", &[3]),
+        value_info_fixed("y", &[2]),
+    );
+    gp.input.clear();
+    let g = import_bytes(&prost::Message::encode_to_vec(&model(gp))).unwrap();
+    assert!(g.no_input && g.inputs().is_empty());
+    assert_eq!(g.input_shape, [1]);
+    assert_eq!(g.input_name, super::import::NO_INPUT_NAME);
+    assert_close(&run(&g, &[0.0]), &[0.5, -2.0]);
+}

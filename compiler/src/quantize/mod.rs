@@ -203,7 +203,12 @@ pub fn quantize_with(
         max_abs = values.iter().fold(max_abs, |m, v| m.max(v.abs()));
     }
     let calibrated = (max_abs * f64::from(config.scale).exp2()).ceil().max(1.0) as u128;
-    let input_bound = checked_bound(&graph.input_name, calibrated << config.headroom_bits)?;
+    // A model without inputs reads a one-element anchor that the circuit fixes to 0.
+    let input_bound = if graph.no_input {
+        0
+    } else {
+        checked_bound(&graph.input_name, calibrated << config.headroom_bits)?
+    };
     let input = QTensor {
         shape: graph.input_shape.clone(),
         scale: config.scale,
@@ -254,6 +259,7 @@ pub fn quantize_with(
         max_lanes: None,
         input_parts: graph.input_parts.clone(),
         output_parts: graph.output_parts.clone(),
+        no_input: graph.no_input,
     };
     Ok(Quantized {
         graph: qgraph,

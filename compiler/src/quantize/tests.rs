@@ -44,6 +44,7 @@ fn mlp(seed: u64) -> Graph {
         output_name: "y".into(),
         input_parts: Vec::new(),
         output_parts: Vec::new(),
+        no_input: false,
     }
 }
 
@@ -128,6 +129,7 @@ fn empty_linear_is_an_error_not_a_panic() {
         output_name: "y".into(),
         input_parts: Vec::new(),
         output_parts: Vec::new(),
+        no_input: false,
     };
     let err = quantize(&g, &[vec![0.0; 2]], QuantizeConfig::default(), "").expect_err("n_in = 0");
     assert!(matches!(err, QuantizeError::Malformed { .. }), "{err}");

@@ -402,6 +402,16 @@ def indexing():
                        [i64("c", [[4, 1], [0, 2]]), f32("u", [[0.5, -0.5], [0.25, 0.75]])]))
     out.append(Fixture("scatter_nd_const", [helper.make_node("ScatterND", ["x", "c", "u"], ["y"])], x, ["y"],
                        [i64("c", [[1]]), f32("u", rand((1, 5), -1, 1))]))
+    out.append(Fixture("scatter_elements_computed",
+                       [am(1), helper.make_node("ScatterElements", ["x", "i", "u"], ["y"], axis=1)], x, ["y"],
+                       [f32("u", [[0.5], [-0.75]])], note="each row's maximum overwritten"))
+    # Two rows may share their ArgMax, so the computed ScatterND adds (duplicates are defined).
+    # Its weights come from its own generator, so the fixtures after it keep theirs.
+    own = np.random.default_rng(zlib.crc32(b"scatter_nd_add_computed"))
+    nodes = [am(0), helper.make_node("Reshape", ["i", "s"], ["ii"]),
+             helper.make_node("ScatterND", ["t", "ii", "u"], ["y"], reduction="add")]
+    out.append(Fixture("scatter_nd_add_computed", nodes, x, ["y"],
+                       [f32("t", rand((5, 3), -1, 1, own)), i64("s", [2, 1]), f32("u", rand((2, 3), -1, 1, own))]))
     nodes = [am(0), helper.make_node("OneHot", ["i", "d", "v"], ["y"], axis=-1)]
     out.append(Fixture("one_hot_computed", nodes, x, ["y"], [i64("d", 5), f32("v", [0.0, 1.0])]))
     return out

@@ -12,7 +12,7 @@ use super::tensor::{decode, Const};
 use super::{
     activation, arith, conv, conv_transpose, index, integer, linear, logic, matmul, norm, reduce,
 };
-use super::{qdq, recurrent, reshape, rewire, spatial, topk, trees};
+use super::{qdq, recurrent, reshape, rewire, scatter, spatial, topk, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -611,7 +611,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "Gather" => rewire::gather(imp, ctx),
         "GatherElements" => index::gather_elements(imp, ctx),
         "GatherND" => index::gather_nd(imp, ctx),
-        "ScatterElements" | "Scatter" | "ScatterND" => index::scatter(imp, ctx),
+        "ScatterElements" | "Scatter" | "ScatterND" => scatter::scatter(imp, ctx),
         "OneHot" => index::one_hot(imp, ctx),
         "TopK" => topk::top_k(imp, ctx),
         "BitShift" => integer::bit_shift(imp, ctx),

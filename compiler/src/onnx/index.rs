@@ -1,6 +1,5 @@
-//! Indexing: `Gather` and `GatherElements` / `GatherND` at computed (activation) indices,
-//! `GatherElements`, `GatherND`, `ScatterElements` and `ScatterND` at constant indices, and
-//! `OneHot`.
+//! Indexing: `Gather`, `GatherElements` and `GatherND` at computed (activation) or constant
+//! indices, and `OneHot` (scatters are in `scatter.rs`).
 //!
 //! Constant indices are index maps (`Select`, copy constraints only). A computed index `i`
 //! (an integer-valued activation) selects by a one-hot sum: `y = Σ_j [i == j] · d_j` over the
@@ -25,7 +24,7 @@ struct Pick {
 }
 
 /// Data as a tensor (a constant is materialized, anchored on `anchor`).
-fn data_tensor<'g>(
+pub(super) fn data_tensor<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
     data: &Value,
@@ -161,7 +160,7 @@ pub(crate) fn gather_computed<'g>(
 }
 
 /// Resolves index `i` (negative counts from the end) on an axis of length `len`.
-fn resolve(ctx: &NodeCtx<'_>, i: i64, len: usize) -> Result<usize, ImportError> {
+pub(super) fn resolve(ctx: &NodeCtx<'_>, i: i64, len: usize) -> Result<usize, ImportError> {
     let n = i64::try_from(len).unwrap_or(i64::MAX);
     let r = if i < 0 { i + n } else { i };
     usize::try_from(r)
@@ -303,81 +302,6 @@ pub(crate) fn gather_nd<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
             Ok(())
         }
     }
-}
-
-/// `ScatterElements` and `ScatterND` at constant indices (reduction `none`): the data with the
-/// updates written over it, as one index map over `[data, updates]`.
-pub(crate) fn scatter<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
-    if let Some(r) = ctx.attr_string("reduction")? {
-        if r != "none" {
-            return Err(ctx.unsupported(format!("reduction `{r}`: only none is supported")));
-        }
-    }
-    if let Value::Tensor(_) = imp.input(ctx, 1)? {
-        let name = ctx.input_name(1).unwrap_or_default();
-        return Err(ctx.unsupported(format!(
-            "indices `{name}` are computed from the graph input; only constant indices are supported"
-        )));
-    }
-    let data = imp.input(ctx, 0)?;
-    let dims = dims_of(imp, &data);
-    let values = int_input(imp, ctx, 1)?;
-    let idims = imp.const_input(ctx, 1)?.dims.clone();
-    let updates = imp.input(ctx, 2)?;
-    let udims = dims_of(imp, &updates);
-    let n = checked_numel(&dims).ok_or_else(|| ctx.shape_err("data is too large"))?;
-    let st = strides(&dims);
-    let mut index: Vec<usize> = (0..n).collect();
-    if ctx.op() == "ScatterElements" || ctx.op() == "Scatter" {
-        let axis = ctx.attr_int("axis", 0)?;
-        let a = normalize_axis(axis, dims.len())
-            .ok_or_else(|| ctx.bad_attr("axis", format!("{axis} is out of range for {dims:?}")))?;
-        if idims != udims || idims.len() != dims.len() {
-            return Err(ctx.shape_err(format!(
-                "indices {idims:?} and updates {udims:?} must agree and have the rank of {dims:?}"
-            )));
-        }
-        let len = dims.get(a).copied().unwrap_or(1);
-        for (p, &i) in values.iter().enumerate() {
-            let mut c = vec![0; idims.len()];
-            unravel(p, &idims, &mut c);
-            if let Some(slot) = c.get_mut(a) {
-                *slot = resolve(ctx, i, len)?;
-            }
-            let flat: usize = c.iter().zip(&st).map(|(c, s)| c * s).sum();
-            if let Some(slot) = index.get_mut(flat) {
-                *slot = n + p;
-            }
-        }
-    } else {
-        let (&q, lead) = idims
-            .split_last()
-            .ok_or_else(|| ctx.shape_err("indices must have at least one axis"))?;
-        let inner: usize = dims.iter().skip(q).product();
-        let mut want = lead.to_vec();
-        want.extend_from_slice(dims.get(q..).unwrap_or_default());
-        if q == 0 || q > dims.len() || udims != want {
-            return Err(ctx.shape_err(format!(
-                "updates {udims:?} must be {want:?} for indices {idims:?} and data {dims:?}"
-            )));
-        }
-        for (r, row) in values.chunks(q).enumerate() {
-            let mut flat = 0;
-            for (k, &i) in row.iter().enumerate() {
-                flat += resolve(ctx, i, dims.get(k).copied().unwrap_or(1))?
-                    * st.get(k).copied().unwrap_or(1);
-            }
-            for m in 0..inner {
-                if let Some(slot) = index.get_mut(flat + m) {
-                    *slot = n + r * inner + m;
-                }
-            }
-        }
-    }
-    if index.iter().all(|&i| i < n) {
-        return emit(imp, ctx, &[data], dims, index);
-    }
-    emit(imp, ctx, &[data, updates], dims, index)
 }
 
 /// `OneHot(indices, depth, values = [off, on])`, the new axis at `axis` (default last).

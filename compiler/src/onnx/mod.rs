@@ -22,7 +22,7 @@
 //!   `LogSoftmax` along any axis; `TopK` (ranks by pairwise comparison, ties by index);
 //! - `Softmax` (any axis), `LayerNormalization`;
 //! - `Gather`, `GatherElements`, `GatherND` (constant or computed indices: an embedding
-//!   lookup is a one-hot sum), `ScatterElements`, `ScatterND` (constant indices), `OneHot`;
+//!   lookup is a one-hot sum), `ScatterElements`, `ScatterND` (reduction none or add; constant or computed indices), `OneHot`;
 //! - `Transpose`, `Slice`, `Concat` (constants mixed with
 //!   activations too), `Expand`, `Tile`, `Pad` (constant, reflect, edge, wrap), `Resize` and
 //!   `Upsample` (nearest, linear), `Trilu`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`,
@@ -36,7 +36,7 @@
 //!
 //! Ops whose inputs are all constants are folded at import where cheap (elementwise math,
 //! data movement, shapes). Anything else is an [`ImportError::UnsupportedOp`] naming the op and
-//! the node; a supported op used in an unsupported way (a scatter at computed indices, ...)
+//! the node; a supported op used in an unsupported way (a scatter with reduction `mul`, ...)
 //! is an [`ImportError::UnsupportedUse`].
 
 mod activation;
@@ -60,6 +60,7 @@ mod recurrent_cell;
 mod reduce;
 mod reshape;
 mod rewire;
+mod scatter;
 mod shape;
 mod spatial;
 mod tensor;

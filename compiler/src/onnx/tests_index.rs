@@ -182,3 +182,80 @@ fn top_k_sorts_with_ties_by_index() {
     let e = import_err(vec![n], vec![int64_tensor("k", &[1], &[9])], &[1, 5]).to_string();
     assert!(e.contains("`top`") && e.contains("K = 9"), "{e}");
 }
+
+#[test]
+fn scatter_elements_at_a_computed_index_overwrites_each_row_maximum() {
+    let nodes = vec![
+        argmax(1, 1),
+        node(
+            "ScatterElements",
+            "se",
+            &["x", "i", "u"],
+            &["y"],
+            vec![attr_int("axis", 1)],
+        ),
+    ];
+    let g = import(
+        nodes,
+        vec![float_tensor("u", &[2, 1], &[-5.0, 7.0])],
+        &[2, 3],
+    );
+    assert_eq!(out_shape(&g), vec![2, 3]);
+    let x = [0.1, 0.9, 0.3, 0.8, 0.2, 0.4];
+    assert_close(&run(&g, &x), &[0.1, -5.0, 0.3, 7.0, 0.2, 0.4]);
+    let x = [0.5, 0.1, 0.2, 0.0, 0.1, 0.6];
+    assert_close(&run(&g, &x), &[-5.0, 0.1, 0.2, 0.0, 0.1, 7.0]);
+}
+
+#[test]
+fn scatter_nd_at_computed_indices_replaces_rows() {
+    let nodes = vec![
+        argmax(1, 1),
+        node("ScatterND", "sn", &["d", "i", "u"], &["y"], vec![]),
+    ];
+    let d: Vec<f32> = (0..6).map(|v| v as f32).collect();
+    let inits = vec![
+        float_tensor("d", &[3, 2], &d),
+        float_tensor("u", &[2, 2], &[-1.0, -2.0, -3.0, -4.0]),
+    ];
+    let g = import(nodes, inits, &[2, 3]);
+    assert_eq!(out_shape(&g), vec![3, 2]);
+    // argmax rows = [2, 0]: row 2 gets u[0], row 0 gets u[1], row 1 keeps d.
+    let x = [0.1, 0.2, 0.9, 0.8, 0.2, 0.4];
+    assert_close(&run(&g, &x), &[-3.0, -4.0, 2.0, 3.0, -1.0, -2.0]);
+}
+
+#[test]
+fn scatter_add_sums_repeated_indices() {
+    let n = node(
+        "ScatterElements",
+        "sa",
+        &["x", "c", "u"],
+        &["y"],
+        vec![attr_int("axis", 1), attr_string("reduction", "add")],
+    );
+    let inits = vec![
+        int64_tensor("c", &[1, 2], &[0, 0]),
+        float_tensor("u", &[1, 2], &[5.0, 6.0]),
+    ];
+    let g = import(vec![n], inits, &[2, 3]);
+    let x = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    assert_close(&run(&g, &x), &[11.1, 0.2, 0.3, 0.4, 0.5, 0.6]);
+    // The same at computed indices: each row's maximum gets its update added.
+    let nodes = vec![
+        argmax(1, 1),
+        node(
+            "ScatterElements",
+            "sa",
+            &["x", "i", "u"],
+            &["y"],
+            vec![attr_int("axis", 1), attr_string("reduction", "add")],
+        ),
+    ];
+    let g = import(
+        nodes,
+        vec![float_tensor("u", &[2, 1], &[1.0, 2.0])],
+        &[2, 3],
+    );
+    assert_close(&run(&g, &x), &[0.1, 0.2, 1.3, 0.4, 0.5, 2.6]);
+}

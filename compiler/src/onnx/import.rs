@@ -12,7 +12,7 @@ use super::tensor::{decode, Const};
 use super::{
     activation, arith, conv, conv_transpose, index, integer, linear, logic, matmul, norm, reduce,
 };
-use super::{qdq, recurrent, reshape, rewire, scatter, spatial, topk, trees};
+use super::{qdq, recurrent, reshape, rewire, scatter, spatial, split, topk, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
 
 /// What an ONNX value name refers to during import.
@@ -494,6 +494,14 @@ fn mark_integer_outputs<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) {
             .is_ok_and(|t| is_integer_type(t as i32)),
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" | "Not" | "And" | "Or"
         | "Xor" | "ArgMax" | "ArgMin" | "Shape" | "Size" => true,
+        "Split" => {
+            if imp.is_int(ctx, 0) {
+                for name in outs.iter().filter(|n| !n.is_empty()) {
+                    imp.int_names.insert(name.as_str());
+                }
+            }
+            false
+        }
         "TopK" => {
             if let Some(name) = outs.get(1) {
                 imp.int_names.insert(name.as_str());
@@ -608,6 +616,7 @@ fn import_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), Impo
         "RNN" | "GRU" | "LSTM" => recurrent::recurrent(imp, ctx),
         "Transpose" => rewire::transpose(imp, ctx),
         "Slice" => rewire::slice(imp, ctx),
+        "Split" => split::split(imp, ctx),
         "Gather" => rewire::gather(imp, ctx),
         "GatherElements" => index::gather_elements(imp, ctx),
         "GatherND" => index::gather_nd(imp, ctx),

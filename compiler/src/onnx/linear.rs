@@ -2,24 +2,41 @@
 
 use super::error::ImportError;
 use super::import::{Importer, Value};
+use super::matmul::swap_last_two;
 use super::node::NodeCtx;
 use super::shape::broadcast_to;
-use crate::graph::Op;
+use super::tensor::Const;
+use crate::graph::{Op, TensorId};
 
-/// `Gemm`: `alpha * A @ op(B) + beta * C`, with `A` the activation and `B`, `C` constants.
+/// `Gemm`: `alpha * op(A) @ op(B) + beta * C`, one of `A`, `B` an activation, the other and
+/// `C` constants.
 pub(crate) fn gemm<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
     let out = ctx.output_name()?;
-    if ctx.attr_int("transA", 0)? != 0 {
-        return Err(ctx.bad_attr(
-            "transA",
-            "must be 0 (a transposed activation is not supported)",
-        ));
-    }
+    let trans_a = ctx.attr_int("transA", 0)? != 0;
     let trans_b = ctx.attr_int("transB", 0)? != 0;
     let alpha = ctx.attr_float("alpha", 1.0)?;
     let beta = ctx.attr_float("beta", 1.0)?;
-    let Value::Tensor(a) = imp.input(ctx, 0)? else {
-        return Err(ctx.unsupported("operand A must be computed from the graph input"));
+    let a = match (imp.input(ctx, 0)?, imp.input(ctx, 1)?) {
+        (Value::Tensor(a), Value::Const(_)) => a,
+        (Value::Const(a), Value::Tensor(b)) => {
+            return constant_a(imp, ctx, &a, b, [trans_a, trans_b], [alpha, beta])
+        }
+        (Value::Tensor(_), Value::Tensor(_)) => {
+            return Err(ctx.unsupported("A and B both computed from the graph input (use MatMul)"))
+        }
+        (Value::Const(_), Value::Const(_)) => return Err(ctx.unsupported("A and B both constant")),
+    };
+    // A transposed activation is transposed by an index map first.
+    let a = if trans_a {
+        let dims = imp.shape(a).to_vec();
+        let &[r, c] = dims.as_slice() else {
+            return Err(ctx.shape_err(format!("input A must be 2-D, got {dims:?}")));
+        };
+        let index = swap_last_two(ctx, &dims)?;
+        let name = format!("{}/transpose_a", ctx.name);
+        imp.push(ctx, name, Op::Select { index }, vec![a], vec![c, r])?
+    } else {
+        a
     };
     let b = imp.const_input(ctx, 1)?;
     let c = match imp.input_opt(ctx, 2)? {
@@ -92,6 +109,91 @@ pub(crate) fn gemm<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), 
         }
     };
     imp.bind(out, Value::Tensor(result));
+    Ok(())
+}
+
+/// `Gemm` with a constant `A` (hummingbird's tree GEMMs): `y = alpha·A'·B' + beta·C` is
+/// `(B'ᵀ · alpha·A'ᵀ)ᵀ + beta·C`, a `Linear` over `B'ᵀ` with weight `alpha·A'` between index-map
+/// transposes, then `C` broadcast to the output.
+fn constant_a<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    a: &Const,
+    b: TensorId,
+    [trans_a, trans_b]: [bool; 2],
+    [alpha, beta]: [f32; 2],
+) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let &[a0, a1] = a.dims.as_slice() else {
+        return Err(ctx.shape_err(format!("A must be 2-D, got {:?}", a.dims)));
+    };
+    let bdims = imp.shape(b).to_vec();
+    let &[b0, b1] = bdims.as_slice() else {
+        return Err(ctx.shape_err(format!("input B must be 2-D, got {bdims:?}")));
+    };
+    let (m, k) = if trans_a { (a1, a0) } else { (a0, a1) };
+    let (kb, n) = if trans_b { (b1, b0) } else { (b0, b1) };
+    if k != kb {
+        return Err(ctx.shape_err(format!(
+            "A (transA={}) is {:?} but B (transB={}) is {bdims:?}",
+            u8::from(trans_a),
+            a.dims,
+            u8::from(trans_b)
+        )));
+    }
+    // B'ᵀ is [n, k]: B itself when transB is set.
+    let bt = if trans_b {
+        b
+    } else {
+        let index = swap_last_two(ctx, &bdims)?;
+        let name = format!("{}/transpose_b", ctx.name);
+        imp.push(ctx, name, Op::Select { index }, vec![b], vec![n, k])?
+    };
+    let values = a.to_f32();
+    let mut weight = if trans_a {
+        transpose(&values, k, m)
+    } else {
+        values
+    };
+    weight.iter_mut().for_each(|w| *w *= alpha);
+    let op = Op::Linear {
+        weight,
+        bias: vec![0.0; m],
+        n_in: k,
+        n_out: m,
+    };
+    let name = format!("{}/product_t", ctx.name);
+    let yt = imp.push(ctx, name, op, vec![bt], vec![n, m])?;
+    let index = swap_last_two(ctx, &[n, m])?;
+    let c = match imp.input_opt(ctx, 2)? {
+        None => None,
+        Some(Value::Const(c)) => Some(c),
+        Some(Value::Tensor(_)) => return Err(ctx.not_constant(ctx.input_name(2).unwrap_or(""))),
+    };
+    let Some(c) = c else {
+        let y = imp.push(
+            ctx,
+            ctx.name.clone(),
+            Op::Select { index },
+            vec![yt],
+            vec![m, n],
+        )?;
+        imp.bind(out, Value::Tensor(y));
+        return Ok(());
+    };
+    let name = format!("{}/product", ctx.name);
+    let y = imp.push(ctx, name, Op::Select { index }, vec![yt], vec![m, n])?;
+    let scaled: Vec<f32> = c.to_f32().iter().map(|v| v * beta).collect();
+    let constant = broadcast_to(&scaled, &c.dims, &[m, n])
+        .ok_or_else(|| ctx.shape_err(c_detail(&c.dims, m, n)))?;
+    let y = imp.push(
+        ctx,
+        ctx.name.clone(),
+        Op::AddConst { constant },
+        vec![y],
+        vec![m, n],
+    )?;
+    imp.bind(out, Value::Tensor(y));
     Ok(())
 }
 

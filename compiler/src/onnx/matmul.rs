@@ -1,10 +1,11 @@
-//! `MatMul` (numpy semantics): by a constant it becomes a `Linear`; between two activations a
-//! batched `MatMul`, with broadcast batch axes materialized by a `Select`.
+//! `MatMul` (numpy semantics): by a constant matrix it becomes a `Linear`; between two
+//! activations (or by a constant with batch axes, made a tensor) a batched `MatMul`, with
+//! broadcast batch axes materialized by a `Select`.
 
 use super::error::ImportError;
 use super::import::{Importer, Value};
 use super::node::NodeCtx;
-use super::rewire::transpose_index;
+use super::rewire::{const_tensor_shaped, transpose_index};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
 use super::tensor::Const;
 use crate::graph::{Op, TensorId};
@@ -75,13 +76,18 @@ fn operands(
 }
 
 /// Permutation index swapping the last two axes of `dims`.
-fn swap_last_two(ctx: &NodeCtx<'_>, dims: &[usize]) -> Result<Vec<usize>, ImportError> {
+pub(super) fn swap_last_two(ctx: &NodeCtx<'_>, dims: &[usize]) -> Result<Vec<usize>, ImportError> {
     let r = dims.len();
     let mut perm: Vec<usize> = (0..r).collect();
     if r >= 2 {
         perm.swap(r - 2, r - 1);
     }
     transpose_index(dims, &perm).ok_or_else(|| ctx.shape_err(format!("cannot transpose {dims:?}")))
+}
+
+/// Whether constant `c` holds several matrices (a batch axis longer than 1).
+fn has_batch(c: &Const) -> bool {
+    c.dims.len() > 2 && c.dims.iter().rev().skip(2).any(|&d| d != 1)
 }
 
 /// The 2-D `[rows, cols]` values of a constant operand whose batch axes are all 1.
@@ -112,6 +118,15 @@ fn transpose(m: &[f32], r: usize, c: usize) -> Vec<f32> {
 pub(crate) fn matmul<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
     let out = ctx.output_name()?;
     let id = match (imp.input(ctx, 0)?, imp.input(ctx, 1)?) {
+        // A constant with batch axes (hummingbird's per-tree matrices) is a tensor first.
+        (Value::Tensor(a), Value::Const(w)) if has_batch(&w) => {
+            let w = const_tensor_shaped(imp, ctx, &w, a, "weights")?;
+            activations(imp, ctx, a, w)?
+        }
+        (Value::Const(c), Value::Tensor(x)) if has_batch(&c) => {
+            let c = const_tensor_shaped(imp, ctx, &c, x, "weights")?;
+            activations(imp, ctx, c, x)?
+        }
         (Value::Tensor(a), Value::Const(w)) => by_constant(imp, ctx, a, &w)?,
         (Value::Const(c), Value::Tensor(x)) => constant_by(imp, ctx, &c, x)?,
         (Value::Tensor(a), Value::Tensor(b)) => activations(imp, ctx, a, b)?,

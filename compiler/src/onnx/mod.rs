@@ -1,8 +1,9 @@
 //! ONNX import: decodes an `.onnx` file (pure-Rust protobuf, no `protoc`) into a float [`Graph`].
 //!
 //! Supported ops (default domain):
-//! - `Gemm`, `MatMul` (by a constant: `Linear`; between activations, with numpy batch
-//!   broadcasting: `MatMul`; a constant by an activation: transposes around a `Linear`);
+//! - `Gemm` (either operand constant, any `transA`/`transB`), `MatMul` (by a constant:
+//!   `Linear`; between activations, with numpy batch broadcasting, or by a constant with
+//!   batch axes: `MatMul`; a constant by an activation: transposes around a `Linear`);
 //! - `Conv` (1-D/2-D, any strides, pads, dilations, groups, `auto_pad`), `AveragePool`,
 //!   `MaxPool`, `GlobalAveragePool`, `GlobalMaxPool`, `BatchNormalization` (folded into the
 //!   preceding Conv/Linear when possible), `ConvTranspose` (as a Conv over the zero-stuffed
@@ -23,7 +24,7 @@
 //! - `Softmax` (any axis), `LayerNormalization`;
 //! - `Gather`, `GatherElements`, `GatherND` (constant or computed indices: an embedding
 //!   lookup is a one-hot sum), `ScatterElements`, `ScatterND` (reduction none or add; constant or computed indices), `OneHot`;
-//! - `Transpose`, `Slice`, `Concat` (constants mixed with
+//! - `Transpose`, `Slice`, `Split`, `Concat` (constants mixed with
 //!   activations too), `Expand`, `Tile`, `Pad` (constant, reflect, edge, wrap), `Resize` and
 //!   `Upsample` (nearest, linear), `Trilu`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`,
 //!   `Identity`, `Cast`, `Shape`, `Constant`, `ConstantOfShape`, `Range`, `EyeLike`; `Dropout`
@@ -63,6 +64,7 @@ mod rewire;
 mod scatter;
 mod shape;
 mod spatial;
+mod split;
 mod tensor;
 mod topk;
 mod trees;

@@ -154,6 +154,22 @@ pub(crate) fn const_tensor<'g>(
     imp.push(ctx, format!("{}/{label}", ctx.name), op, vec![one], vec![n])
 }
 
+/// [`const_tensor`] in the constant's own shape.
+pub(crate) fn const_tensor_shaped<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    c: &Const,
+    anchor: TensorId,
+    label: &str,
+) -> Result<TensorId, ImportError> {
+    let flat = const_tensor(imp, ctx, c, anchor, label)?;
+    if c.dims.len() == 1 {
+        return Ok(flat);
+    }
+    let name = format!("{}/{label}/shaped", ctx.name);
+    imp.push(ctx, name, Op::Reshape, vec![flat], c.dims.clone())
+}
+
 /// Binds the node output to the rewired inputs: a `Select` over activations or a folded constant.
 pub(crate) fn emit<'g>(
     imp: &mut Importer<'g>,
@@ -163,6 +179,19 @@ pub(crate) fn emit<'g>(
     index: Vec<usize>,
 ) -> Result<(), ImportError> {
     let out = ctx.output_name()?;
+    emit_as(imp, ctx, inputs, shape, index, out, ctx.name.clone())
+}
+
+/// [`emit`] into output `out`, as a node named `node` (for ops with several outputs).
+pub(crate) fn emit_as<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    inputs: &[Value],
+    shape: Vec<usize>,
+    index: Vec<usize>,
+    out: &'g str,
+    node: String,
+) -> Result<(), ImportError> {
     if index.is_empty() {
         return Err(ctx.unsupported(format!("the output would be empty (shape {shape:?})")));
     }
@@ -181,7 +210,7 @@ pub(crate) fn emit<'g>(
         })
         .collect();
     let value = if consts.is_empty() {
-        let id = imp.push(ctx, ctx.name.clone(), Op::Select { index }, tensors, shape)?;
+        let id = imp.push(ctx, node, Op::Select { index }, tensors, shape)?;
         Value::Tensor(id)
     } else if let Some(&anchor) = tensors.first() {
         // Constants mixed with activations (a padding value, a learned token concatenated
@@ -193,7 +222,7 @@ pub(crate) fn emit<'g>(
                 Value::Const(c) => const_tensor(imp, ctx, c, anchor, &format!("const{k}"))?,
             });
         }
-        let id = imp.push(ctx, ctx.name.clone(), Op::Select { index }, all, shape)?;
+        let id = imp.push(ctx, node, Op::Select { index }, all, shape)?;
         Value::Tensor(id)
     } else {
         Value::Const(Rc::new(gather_const(ctx, &consts, shape, &index)?))

@@ -15,7 +15,7 @@ use super::error::ImportError;
 use super::import::{Importer, Value};
 use super::index::{data_tensor, equals, resolve};
 use super::node::NodeCtx;
-use super::rewire::{const_tensor, dims_of, emit, int_input, strides, unravel};
+use super::rewire::{const_tensor_shaped, dims_of, emit, int_input, strides, unravel};
 use super::shape::{checked_numel, normalize_axis};
 use crate::graph::{Op, TensorId};
 
@@ -100,7 +100,7 @@ pub(crate) fn scatter<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(
                     Value::Const(_) => None,
                 })
                 .ok_or_else(|| ctx.not_constant(ctx.input_name(0).unwrap_or_default()))?;
-            const_tensor(imp, ctx, &c, anchor, "indices")?
+            const_tensor_shaped(imp, ctx, &c, anchor, "indices")?
         }
         Value::Tensor(t) => t,
     };

@@ -61,6 +61,39 @@ fn matmul_broadcasts_batch_axes() {
 }
 
 #[test]
+fn matmul_by_a_constant_with_batch_axes() {
+    // W [2, 3, 2] holds two matrices; x [2, 3] broadcasts against both (and xᵀ [3, 2] the
+    // other way round): y[b] = x @ W[b], z[b] = W'[b] @ xᵀ.
+    let w: Vec<f32> = (0..12).map(|v| v as f32 - 5.0).collect();
+    let x: Vec<f64> = (0..6).map(|v| f64::from(v) * 0.5).collect();
+    let ws: Vec<f64> = w.iter().map(|&v| f64::from(v)).collect();
+    let mm = node("MatMul", "mm", &["x", "W"], &["y"], vec![]);
+    let g = import(vec![mm], vec![float_tensor("W", &[2, 3, 2], &w)], &[2, 3]);
+    assert_eq!(out_shape(&g), [2, 2, 2]);
+    let want: Vec<f64> = (0..2)
+        .flat_map(|b| (0..2).flat_map(move |i| (0..2).map(move |j| (b, i, j))))
+        .map(|(b, i, j)| (0..3).map(|p| x[i * 3 + p] * ws[b * 6 + p * 2 + j]).sum())
+        .collect();
+    assert_close(&run(&g, &x), &want);
+    let nodes = vec![
+        node(
+            "Transpose",
+            "t",
+            &["x"],
+            &["xt"],
+            vec![attr_ints("perm", &[1, 0])],
+        ),
+        node("MatMul", "mm", &["W", "xt"], &["y"], vec![]),
+    ];
+    let g = import(nodes, vec![float_tensor("W", &[2, 2, 3], &w)], &[2, 3]);
+    let want: Vec<f64> = (0..2)
+        .flat_map(|b| (0..2).flat_map(move |i| (0..2).map(move |j| (b, i, j))))
+        .map(|(b, i, j)| (0..3).map(|p| ws[b * 6 + i * 3 + p] * x[j * 3 + p]).sum())
+        .collect();
+    assert_close(&run(&g, &x), &want);
+}
+
+#[test]
 fn matmul_with_vectors() {
     // x [2, 3] = [[0 1 2] [3 4 5]]; v = x[0] = [0 1 2].
     let i = int64_tensor("i", &[], &[0]);

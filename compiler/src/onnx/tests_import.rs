@@ -127,6 +127,73 @@ fn gemm_with_per_row_bias_adds_a_constant() {
     assert_close(&output(&g, &[1., 2., 3., 4.]), &[13., 27.]);
 }
 
+/// `alpha·op(A)·op(B) + beta·C` by hand, row-major.
+fn gemm_reference(
+    a: &[f64],
+    ad: [usize; 2],
+    b: &[f64],
+    bd: [usize; 2],
+    t: [bool; 2],
+    c: f64,
+) -> Vec<f64> {
+    let at = |i: usize, j: usize| {
+        if t[0] {
+            a[j * ad[1] + i]
+        } else {
+            a[i * ad[1] + j]
+        }
+    };
+    let bt = |i: usize, j: usize| {
+        if t[1] {
+            b[j * bd[1] + i]
+        } else {
+            b[i * bd[1] + j]
+        }
+    };
+    let (m, k) = if t[0] { (ad[1], ad[0]) } else { (ad[0], ad[1]) };
+    let n = if t[1] { bd[0] } else { bd[1] };
+    (0..m)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .map(|(i, j)| 2.0 * (0..k).map(|p| at(i, p) * bt(p, j)).sum::<f64>() + 0.5 * c)
+        .collect()
+}
+
+#[test]
+fn gemm_transposes_and_a_constant_a() {
+    let w: Vec<f32> = (0..6).map(|v| v as f32 - 2.5).collect();
+    let x = [0.5, -1.0, 2.0, 1.5, 0.25, -0.75];
+    let xs: Vec<f64> = x.to_vec();
+    let ws: Vec<f64> = w.iter().map(|&v| f64::from(v)).collect();
+    let attrs = |ta: i64, tb: i64| {
+        vec![
+            attr_int("transA", ta),
+            attr_int("transB", tb),
+            attr_float("alpha", 2.0),
+            attr_float("beta", 0.5),
+        ]
+    };
+    let c = || float_tensor("C", &[1], &[3.0]);
+    // Activation A [3, 2] transposed, constant B [3, 2]: [2, 3] · [3, 2].
+    for tb in [0, 1] {
+        let bd = if tb == 1 { [2, 3] } else { [3, 2] };
+        let gemm = node("Gemm", "g", &["x", "W", "C"], &["y"], attrs(1, tb));
+        let wt = float_tensor("W", &bd, &w);
+        let g = import_bytes(&one_io(vec![gemm], vec![wt, c()], &[3, 2])).unwrap();
+        let want = gemm_reference(&xs, [3, 2], &ws, bd, [true, tb == 1], 3.0);
+        assert_close(&output(&g, &x), &want);
+    }
+    // Constant A, activation B [3, 2] (hummingbird's form), every transpose combination.
+    for (ta, tb) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        let ad = if ta == 1 { [3, 2] } else { [2, 3] };
+        let bd = if tb == 1 { [2, 3] } else { [3, 2] };
+        let gemm = node("Gemm", "g", &["W", "x", "C"], &["y"], attrs(ta, tb));
+        let wt = float_tensor("W", &ad, &w);
+        let g = import_bytes(&one_io(vec![gemm], vec![wt, c()], &bd)).unwrap();
+        let want = gemm_reference(&ws, ad, &xs, bd, [ta == 1, tb == 1], 3.0);
+        assert_close(&output(&g, &x), &want);
+    }
+}
+
 #[test]
 fn matmul_add_folds_into_bias() {
     // x: [1, 2, 3] @ W [3, 2] + b (bias listed first, as PyTorch exports it).

@@ -258,4 +258,18 @@ fn scatter_add_sums_repeated_indices() {
         &[2, 3],
     );
     assert_close(&run(&g, &x), &[0.1, 0.2, 1.3, 0.4, 0.5, 2.6]);
+    // ScatterND at constant indices naming row 1 twice: both updates are added to it.
+    let n = node(
+        "ScatterND",
+        "sa",
+        &["x", "c", "u"],
+        &["y"],
+        vec![attr_string("reduction", "add")],
+    );
+    let inits = vec![
+        int64_tensor("c", &[2, 1], &[1, 1]),
+        float_tensor("u", &[2, 3], &[1.0, 2.0, 3.0, 10.0, 20.0, 30.0]),
+    ];
+    let g = import(vec![n], inits, &[2, 3]);
+    assert_close(&run(&g, &x), &[0.1, 0.2, 0.3, 11.4, 22.5, 33.6]);
 }

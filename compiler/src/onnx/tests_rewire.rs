@@ -279,3 +279,75 @@ fn shape_gather_unsqueeze_concat_reshape_folds() {
     let g = import(nodes, vec![], &[1, 6, 1]);
     assert_eq!(out_shape(&g), [6]);
 }
+
+#[test]
+fn split_by_sizes_by_attribute_and_into_equal_parts() {
+    // x [2, 5] split along axis 1, the parts concatenated back in reverse order.
+    let x: Vec<f64> = iota(10);
+    let back = |outs: &[&str]| {
+        let mut rev: Vec<&str> = outs.to_vec();
+        rev.reverse();
+        node("Concat", "cat", &rev, &["y"], vec![attr_int("axis", 1)])
+    };
+    // Sizes from the `split` input (opset 13+): [2, 3].
+    let nodes = vec![
+        node(
+            "Split",
+            "sp",
+            &["x", "s"],
+            &["a", "b"],
+            vec![attr_int("axis", 1)],
+        ),
+        back(&["a", "b"]),
+    ];
+    let g = import(nodes, vec![int64_tensor("s", &[2], &[2, 3])], &[2, 5]);
+    assert_close(
+        &run(&g, &x),
+        &[2.0, 3.0, 4.0, 0.0, 1.0, 7.0, 8.0, 9.0, 5.0, 6.0],
+    );
+    // Sizes from the attribute (opset 11): [1, 4].
+    let nodes = vec![
+        node(
+            "Split",
+            "sp",
+            &["x"],
+            &["a", "b"],
+            vec![attr_int("axis", -1), attr_ints("split", &[1, 4])],
+        ),
+        back(&["a", "b"]),
+    ];
+    let g = import_opset(nodes, vec![], &[2, 5], 11);
+    assert_close(
+        &run(&g, &x),
+        &[1.0, 2.0, 3.0, 4.0, 0.0, 6.0, 7.0, 8.0, 9.0, 5.0],
+    );
+    // Equal parts, the last smaller: 5 into 3 + 2.
+    let nodes = vec![
+        node(
+            "Split",
+            "sp",
+            &["x"],
+            &["a", "b"],
+            vec![attr_int("axis", 1)],
+        ),
+        back(&["a", "b"]),
+    ];
+    let g = import(nodes, vec![], &[2, 5]);
+    assert_close(
+        &run(&g, &x),
+        &[3.0, 4.0, 0.0, 1.0, 2.0, 8.0, 9.0, 5.0, 6.0, 7.0],
+    );
+    // Sizes that do not add up name the node.
+    let nodes = vec![
+        node(
+            "Split",
+            "sp",
+            &["x", "s"],
+            &["a", "b"],
+            vec![attr_int("axis", 1)],
+        ),
+        back(&["a", "b"]),
+    ];
+    let e = import_err(nodes, vec![int64_tensor("s", &[2], &[2, 2])], &[2, 5]).to_string();
+    assert!(e.contains("`sp`") && e.contains("add up"), "{e}");
+}

@@ -3,7 +3,9 @@
 model, ops, k, prove time (median of `bench --runs`), and the largest |proven - onnxruntime|.
 
     cargo build --release
-    python3 scripts/bench_fixtures.py target/release/zkinfer [tests/fixtures/ops] > table.md
+    python3 scripts/bench_fixtures.py target/release/zkinfer [tests/fixtures/ops [NAME...]] > table.md
+
+With names, only those fixtures are run.
 """
 
 import json
@@ -24,11 +26,12 @@ def run(cmd):
 def main():
     zk = sys.argv[1]
     root = sys.argv[2] if len(sys.argv) > 2 else "tests/fixtures/ops"
+    only = set(sys.argv[3:])
     print("| model | ops | k | prove s | max abs error vs onnxruntime |")
     print("|---|---|---|---|---|")
     for name in sorted(os.listdir(root)):
         d = os.path.join(root, name)
-        if not os.path.exists(os.path.join(d, "model.onnx")):
+        if not os.path.exists(os.path.join(d, "model.onnx")) or (only and name not in only):
             continue
         with tempfile.TemporaryDirectory() as tmp:
             build = os.path.join(tmp, "build")

@@ -10,6 +10,7 @@ pub mod field;
 pub(crate) mod lay;
 pub mod layout;
 pub mod plan;
+pub mod poseidon;
 pub mod transcript;
 pub mod vk_header;
 

@@ -7,6 +7,7 @@ pub mod div;
 pub mod linear;
 pub mod lookup;
 pub mod max;
+pub mod poseidon;
 pub mod range;
 pub mod relu;
 pub mod rescale;

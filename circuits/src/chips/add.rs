@@ -143,14 +143,26 @@ impl AddConfig {
         coefs: ArithCoefs,
         witness: Option<(i64, i64, i64)>,
     ) -> Result<AddCells, Error> {
+        let w = witness.map(|(a, b, out)| (fr_from_i64(a), fr_from_i64(b), fr_from_i64(out)));
+        self.assign_arith_fr(region, row, coefs, w)
+    }
+
+    /// [`Self::assign_arith`] with field-element witnesses (values past `i64`, such as the
+    /// packed accumulators of a commitment).
+    pub fn assign_arith_fr(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        coefs: ArithCoefs,
+        witness: Option<(Fr, Fr, Fr)>,
+    ) -> Result<AddCells, Error> {
         self.q_add.enable(region, row)?;
         region.assign_fixed(self.ca, row, fr_from_i64(coefs.ca));
         region.assign_fixed(self.cb, row, fr_from_i64(coefs.cb));
         region.assign_fixed(self.cm, row, fr_from_i64(coefs.cm));
         region.assign_fixed(self.c, row, fr_from_i64(coefs.c));
-        let val = |f: fn((i64, i64, i64)) -> i64| {
-            witness.map_or(Value::unknown(), |w| Value::known(fr_from_i64(f(w))))
-        };
+        let val =
+            |f: fn((Fr, Fr, Fr)) -> Fr| witness.map_or(Value::unknown(), |w| Value::known(f(w)));
         let a = region.assign_advice(self.a, row, val(|w| w.0)).cell();
         let b = region.assign_advice(self.b, row, val(|w| w.1)).cell();
         let out = region.assign_advice(self.out, row, val(|w| w.2)).cell();

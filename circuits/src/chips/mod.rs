@@ -3,6 +3,7 @@
 
 pub mod add;
 pub mod bilinear;
+pub mod commit;
 pub mod div;
 pub mod linear;
 pub mod lookup;

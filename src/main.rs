@@ -72,6 +72,11 @@ enum Command {
         /// contract) for a longer proof. `export-verifier` prints the resulting cost.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         max_lanes: Option<u32>,
+        /// What proofs reveal of the input: public (its values are public instances),
+        /// private (nothing: only the prover sees it; the circuit still bounds it), or hashed
+        /// (a salted Poseidon commitment is the one public value; see `zkinfer hash`).
+        #[arg(long, default_value = "public")]
+        input_visibility: zkinfer::ir::Visibility,
     },
     /// Print the circuit plan of a compiled model: k, columns, rows per node, cost.
     Plan {
@@ -108,6 +113,12 @@ enum Command {
         /// the same integers; the trace is checked against the reference either way.
         #[arg(long, default_value = "auto")]
         device: DeviceChoice,
+        /// For a hashed input: the secret salt of its commitment, a file holding one field
+        /// element as 0x-prefixed 32-byte hex. Default: a fresh random salt, written to
+        /// OUT.salt (keep it secret; without a salt a low-entropy input can be guessed
+        /// from its hash).
+        #[arg(long)]
+        salt: Option<PathBuf>,
     },
     /// Verify a proof offline. Exits 0 and prints "verified" and the key digest on success.
     ///
@@ -137,6 +148,10 @@ enum Command {
         /// compiled model records.
         #[arg(long, requires = "model")]
         onnx: Option<PathBuf>,
+        /// For a hashed input: the commitment the proof must expose (0x-prefixed hex, as
+        /// `zkinfer hash` prints it).
+        #[arg(long, value_name = "HASH")]
+        expect_input_hash: Option<String>,
     },
     /// Write the Solidity verifier of a model (for on-chain verification).
     ///
@@ -166,6 +181,25 @@ enum Command {
         /// the same integers; the trace is checked against the reference either way.
         #[arg(long, default_value = "auto")]
         device: DeviceChoice,
+    },
+    /// Print the commitment a proof of a hashed-input model will expose for an input, so a
+    /// data owner can publish it before any proof exists (check it with
+    /// `verify --expect-input-hash`).
+    ///
+    /// The commitment is the model's packing of the quantized input (see the README's
+    /// visibility section) chained through circom's Poseidon(2) from the salt.
+    Hash {
+        /// Directory written by `compile` (model.zkm).
+        dir: PathBuf,
+        /// Input in EZKL's format.
+        #[arg(long)]
+        input: PathBuf,
+        /// Which sample of the input file.
+        #[arg(long, default_value_t = 0)]
+        row: usize,
+        /// The salt file `prove` will use (default: no salt, 0; guessable inputs need one).
+        #[arg(long)]
+        salt: Option<PathBuf>,
     },
     /// Measure setup, prove and verify time, peak memory and proof size.
     Bench {
@@ -274,6 +308,7 @@ fn main() -> ExitCode {
             max_error,
             table_scale,
             max_lanes,
+            input_visibility,
         } => {
             let config = zkinfer::compiler::QuantizeConfig {
                 scale,
@@ -285,6 +320,7 @@ fn main() -> ExitCode {
                 max_error,
                 table_scale,
                 max_lanes: max_lanes.map(|l| l as usize),
+                input_visibility,
             };
             cmd::compile::run(&model, &calibration, &out, config, &search)
         }
@@ -300,7 +336,8 @@ fn main() -> ExitCode {
             row,
             out,
             device,
-        } => cmd::prove::run(&dir, &input, row, &out, device).map(|_| ()),
+            salt,
+        } => cmd::prove::run(&dir, &input, row, &out, device, salt.as_deref()).map(|_| ()),
         Command::Verify {
             vk,
             proof,
@@ -308,8 +345,15 @@ fn main() -> ExitCode {
             model,
             srs,
             onnx,
+            expect_input_hash,
         } => {
             let source = model.map(|model| cmd::verify::ModelSource { model, srs, onnx });
+            if let Some(want) = &expect_input_hash {
+                if let Err(e) = cmd::verify::check_input_hash(&proof, want) {
+                    eprintln!("error: {e:#}");
+                    return ExitCode::FAILURE;
+                }
+            }
             if evm {
                 cmd::verify::run_evm_checked(&vk, &proof, source.as_ref())
             } else {
@@ -323,6 +367,12 @@ fn main() -> ExitCode {
             row,
             device,
         } => cmd::run::run(&dir, &input, row, device),
+        Command::Hash {
+            dir,
+            input,
+            row,
+            salt,
+        } => cmd::hash::run(&dir, &input, row, salt.as_deref()),
         Command::Bench { dir, input, runs } => cmd::bench::run(&dir, &input, runs),
         Command::EncodeCalldata { proof, out, hex } => cmd::calldata::run(&proof, &out, hex),
         Command::Srs {

@@ -65,7 +65,7 @@ fn changed_public_values_are_rejected() {
             p.output.scale,
             p.output.ints.clone(),
         );
-        let n_in = p.input.ints.len();
+        let n_in = p.input.as_ref().unwrap().ints.len();
         p.instances[n_in + i] = zkinfer::prover::prove::fr_to_hex_be(
             &zkinfer::circuits::field::fr_from_i64(p.output.ints[i]),
         );
@@ -90,8 +90,9 @@ fn changed_public_values_are_rejected() {
     assert!(verify(&vk, &p).is_err());
     // A changed input.
     let mut p = proof.clone();
-    p.input.ints[0] += 1;
-    p.input.floats[0] = p.input.ints[0] as f64 / f64::from(1u32 << p.input.scale);
+    let input = p.input.as_mut().unwrap();
+    input.ints[0] += 1;
+    input.floats[0] = input.ints[0] as f64 / f64::from(1u32 << input.scale);
     assert!(verify(&vk, &p).is_err());
     // Another model's proof.
     let mut p = proof.clone();

@@ -1,11 +1,12 @@
-//! The model circuit: all chips over one shared advice pool, inputs and outputs public.
+//! The model circuit: all chips over one shared advice pool; the input public, private or
+//! committed, the output public.
 
 use std::sync::{Arc, Mutex};
 
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
-use zkinfer_ir::{QGraph, Trace};
+use zkinfer_ir::{QGraph, Trace, Visibility};
 
 use crate::chips::add::AddConfig;
 use crate::chips::bilinear::BilinearConfig;
@@ -13,6 +14,7 @@ use crate::chips::div::DivConfig;
 use crate::chips::linear::LinearConfig;
 use crate::chips::lookup::LookupConfig;
 use crate::chips::max::MaxConfig;
+use crate::chips::poseidon::PoseidonConfig;
 use crate::chips::range::RangeConfig;
 use crate::chips::relu::ReluConfig;
 use crate::chips::rescale::RescaleConfig;
@@ -22,13 +24,14 @@ use crate::error::CircuitError;
 use crate::field::fr_from_i64;
 use crate::layout::{lay_out, LayoutOptions};
 use crate::plan::CircuitParams;
+use crate::poseidon::commit;
 
 /// Every column and chip of the model circuit.
 #[derive(Debug, Clone)]
 pub struct ModelConfig {
     /// Advice: the shared pool every chip lays its cells in (equality enabled).
     pub pool: Vec<Column<Advice>>,
-    /// Instance: the input values, then the output values.
+    /// Instance: the input values (or their commitment, or nothing), then the output values.
     pub instance: Column<Instance>,
     /// Dot products against fixed weights.
     pub linear: LinearConfig,
@@ -48,6 +51,9 @@ pub struct ModelConfig {
     pub div: Option<DivConfig>,
     /// Function-table lookups (only when the graph has lookup nodes).
     pub lookup: Option<LookupConfig>,
+    /// Poseidon rounds on pool columns 0..=3, their constants in the arithmetic chip's fixed
+    /// columns (only when a tensor is hashed).
+    pub poseidon: Option<PoseidonConfig>,
 }
 
 impl ModelConfig {
@@ -82,7 +88,16 @@ impl ModelConfig {
             .then(|| DivConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], range.value));
         let lookup =
             (params.fn_table_rows > 0).then(|| LookupConfig::configure(meta, pool[0], pool[1]));
+        let poseidon = opt.poseidon.then(|| {
+            PoseidonConfig::configure(
+                meta,
+                [pool[0], pool[1], pool[2]],
+                pool[3],
+                [add.ca, add.cb, add.cm],
+            )
+        });
         ModelConfig {
+            poseidon,
             pool,
             instance,
             linear,
@@ -108,6 +123,8 @@ pub struct ModelCircuit {
     pub params: CircuitParams,
     /// Every tensor of the execution being proven (None for key generation).
     pub trace: Option<Arc<Trace>>,
+    /// The secret salt of a hashed input's commitment (None: key generation, or no hashing).
+    pub salt: Option<Fr>,
     /// Test-only: a deliberately wrong witness cell.
     #[cfg(any(test, feature = "test-utils"))]
     pub corruption: Option<Corruption>,
@@ -123,6 +140,7 @@ impl ModelCircuit {
             graph,
             params,
             trace: None,
+            salt: None,
             #[cfg(any(test, feature = "test-utils"))]
             corruption: None,
             failure: Arc::default(),
@@ -135,10 +153,17 @@ impl ModelCircuit {
             graph,
             params,
             trace: Some(trace),
+            salt: None,
             #[cfg(any(test, feature = "test-utils"))]
             corruption: None,
             failure: Arc::default(),
         }
+    }
+
+    /// The same circuit with `salt` for the input's commitment.
+    pub fn with_salt(mut self, salt: Fr) -> Self {
+        self.salt = Some(salt);
+        self
     }
 
     /// The typed cause of the last `Error::Synthesis` this circuit returned: the node that
@@ -157,6 +182,17 @@ impl ModelCircuit {
 }
 
 /// The public values of an execution: input then output, embedded in the field.
+pub fn public_values_of(graph: &QGraph, input: &[i64], output: &[i64], salt: Fr) -> Vec<Fr> {
+    let mut out: Vec<Fr> = match graph.input_visibility {
+        Visibility::Public => input.iter().map(|&v| fr_from_i64(v)).collect(),
+        Visibility::Private => Vec::new(),
+        Visibility::Hashed => vec![commit(input, graph.input.bound, salt)],
+    };
+    out.extend(output.iter().map(|&v| fr_from_i64(v)));
+    out
+}
+
+/// The public values of a graph whose input is public: the input values, then the output's.
 pub fn public_values(input: &[i64], output: &[i64]) -> Vec<Fr> {
     input
         .iter()
@@ -173,6 +209,7 @@ impl Circuit<Fr> for ModelCircuit {
     fn without_witnesses(&self) -> Self {
         ModelCircuit {
             trace: None,
+            salt: None,
             #[cfg(any(test, feature = "test-utils"))]
             corruption: None,
             ..self.clone()
@@ -224,6 +261,7 @@ impl Circuit<Fr> for ModelCircuit {
         }
         let trace = self.trace.as_deref();
         let options = LayoutOptions {
+            salt: self.salt,
             #[cfg(any(test, feature = "test-utils"))]
             corruption: self.corruption,
         };
@@ -236,7 +274,7 @@ impl Circuit<Fr> for ModelCircuit {
         for (cell, row) in bindings.instance_copies {
             layouter.constrain_instance(cell, config.instance, row);
         }
-        let offset = self.graph.input.numel();
+        let offset = self.graph.input_instances();
         for (i, cell) in bindings.outputs.into_iter().enumerate() {
             layouter.constrain_instance(cell, config.instance, offset + i);
         }

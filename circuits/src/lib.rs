@@ -14,7 +14,7 @@ pub mod poseidon;
 pub mod transcript;
 pub mod vk_header;
 
-pub use circuit::{public_values, ModelCircuit, ModelConfig};
+pub use circuit::{public_values, public_values_of, ModelCircuit, ModelConfig};
 pub use error::CircuitError;
 pub use error::LayoutFault;
 pub use plan::{plan, CircuitParams, NodeRows, Plan};

@@ -44,6 +44,9 @@ pub struct OptionalChips {
     /// Rounded division (Softmax, Div).
     #[serde(default)]
     pub div: bool,
+    /// Poseidon rounds (a hashed tensor).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub poseidon: bool,
 }
 
 impl OptionalChips {
@@ -54,6 +57,7 @@ impl OptionalChips {
             bilinear: has(|op| matches!(op, QOp::MatMul { .. })),
             max: has(|op| matches!(op, QOp::Max { .. })),
             div: has(|op| matches!(op, QOp::Div { .. })),
+            poseidon: graph.input_visibility == zkinfer_ir::Visibility::Hashed,
         }
     }
 }
@@ -88,8 +92,14 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
 /// Rows that bound the public input in the circuit (two per element, after the last node),
 /// and the width of their range checks: see `layout::lay_input_bounds`.
 pub fn input_rows(graph: &QGraph) -> NodeRows {
+    let n = graph.input.numel();
+    // A hashed input adds a salt row and its commitment.
+    let commitment = match graph.input_visibility {
+        zkinfer_ir::Visibility::Hashed => 1 + crate::chips::commit::rows(n, graph.input.bound),
+        _ => 0,
+    };
     NodeRows {
-        rows: 2 * graph.input.numel(),
+        rows: 2 * n + commitment,
         range_bits: signed_bits(graph.input.bound),
     }
 }

@@ -153,6 +153,19 @@ pub fn to_hex(f: &Fr) -> String {
     format!("0x{}", hex::encode(bytes.as_ref()))
 }
 
+/// Parses [`to_hex`]'s form (the `0x` is optional); `None` unless 32 bytes holding a
+/// canonical field element.
+pub fn from_hex(s: &str) -> Option<Fr> {
+    let mut bytes = hex::decode(s.trim().trim_start_matches("0x")).ok()?;
+    if bytes.len() != 32 {
+        return None;
+    }
+    bytes.reverse();
+    let mut repr = [0u8; 32];
+    repr.copy_from_slice(&bytes);
+    Option::from(Fr::from_repr(repr))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

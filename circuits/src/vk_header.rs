@@ -29,6 +29,9 @@ pub struct VkHeader {
     /// The graph outputs laid end to end in the output, when there are several.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_parts: Vec<zkinfer_ir::IoPart>,
+    /// What the proof reveals of the input: its values, nothing, or its commitment.
+    #[serde(default, skip_serializing_if = "zkinfer_ir::Visibility::is_public")]
+    pub input_visibility: zkinfer_ir::Visibility,
 }
 
 /// The part of the KZG parameters a verifier uses.
@@ -47,9 +50,12 @@ pub struct SrsHeader {
 }
 
 impl VkHeader {
-    /// Number of public values: inputs then outputs.
+    /// Number of public values: the input's (its values, none, or its commitment), then the
+    /// output values.
     pub fn instance_count(&self) -> usize {
-        self.input_shape.iter().product::<usize>() + self.output_shape.iter().product::<usize>()
+        self.input_visibility
+            .instances(self.input_shape.iter().product::<usize>())
+            + self.output_shape.iter().product::<usize>()
     }
 }
 

@@ -83,6 +83,7 @@ fn graph() -> QGraph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
+        input_visibility: Default::default(),
     }
 }
 

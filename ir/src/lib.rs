@@ -14,6 +14,7 @@ pub mod semantics;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod testkit;
 pub mod validate;
+pub mod visibility;
 
 pub use elementwise::ElementOp;
 pub use error::{ArtifactError, EvalError};
@@ -21,3 +22,4 @@ pub use interface::IoPart;
 pub use qgraph::{QGraph, QNode, QOp, QTensor, Table, TensorId, MAX_BOUND_BITS};
 pub use semantics::Trace;
 pub use validate::InvalidModel;
+pub use visibility::Visibility;

@@ -233,6 +233,9 @@ pub struct QGraph {
     /// `input` is then a one-element anchor whose bound is 0, so the circuit fixes it to 0.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_input: bool,
+    /// What the proof reveals of the input: public values, nothing, or a commitment.
+    #[serde(default, skip_serializing_if = "crate::Visibility::is_public")]
+    pub input_visibility: crate::Visibility,
 }
 
 impl QGraph {
@@ -272,6 +275,11 @@ impl QGraph {
         } else {
             self.output_parts.clone()
         }
+    }
+
+    /// Public instances the input takes (its values, none, or its commitment).
+    pub fn input_instances(&self) -> usize {
+        self.input_visibility.instances(self.input.numel())
     }
 
     /// The output tensor's description.

@@ -51,6 +51,18 @@ impl QGraph {
                 detail: format!("bound {} exceeds 2^{MAX_BOUND_BITS}", self.input.bound),
             });
         }
+        // A hashed input packs `bits(2B)`-bit values with power-of-two coefficients that must
+        // fit an i64: B below 2^61.
+        if self.input_visibility == crate::Visibility::Hashed && self.input.bound >= 1 << 61 {
+            return Err(InvalidModel {
+                node: self.input_name.clone(),
+                op: "input",
+                detail: format!(
+                    "bound {} is too wide to hash (at most 2^61 - 1)",
+                    self.input.bound
+                ),
+            });
+        }
         for (i, node) in self.nodes.iter().enumerate() {
             let bad = |detail: String| InvalidModel {
                 node: node.name.clone(),

@@ -47,6 +47,7 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
         source_sha256: graph.source_sha256.clone(),
         weights_sha256: graph.weights_sha256.clone(),
         output_parts: graph.output_parts.clone(),
+        input_visibility: graph.input_visibility,
         srs: SrsHeader {
             insecure: srs.insecure,
             k: params.k,

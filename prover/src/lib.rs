@@ -11,4 +11,4 @@ pub mod srs_import;
 
 pub use error::{ProverError, SrsImportError};
 pub use keys::{setup, Keys};
-pub use prove::{prove, run_checked, run_checked_on};
+pub use prove::{prove, prove_with_salt, run_checked, run_checked_on};

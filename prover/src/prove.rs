@@ -9,9 +9,9 @@ use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_proofs::transcript::TranscriptWriterBuffer;
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptWrite};
-use zkinfer_circuits::{public_values, CircuitParams, ModelCircuit};
+use zkinfer_circuits::{public_values_of, CircuitParams, ModelCircuit};
 use zkinfer_ir::proof_file::{ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
-use zkinfer_ir::{QGraph, Trace};
+use zkinfer_ir::{QGraph, Trace, Visibility};
 
 use crate::error::ProverError;
 use crate::srs::LoadedSrs;
@@ -53,7 +53,8 @@ pub fn fr_to_hex_be(f: &Fr) -> String {
     hex::encode(bytes)
 }
 
-/// Proves `trace` (of `graph`) and returns the proof file.
+/// Proves `trace` (of `graph`) and returns the proof file. A hashed input is committed with
+/// salt 0; use [`prove_with_salt`] to hide a guessable input.
 pub fn prove(
     graph: Arc<QGraph>,
     params: &CircuitParams,
@@ -62,18 +63,30 @@ pub fn prove(
     trace: Trace,
     model_hash_hex: &str,
 ) -> Result<ProofFile, ProverError> {
+    prove_with_salt(graph, params, pk, srs, trace, model_hash_hex, Fr::zero())
+}
+
+/// [`prove`] with the secret `salt` of a hashed input's commitment (ignored otherwise). The
+/// salt never enters the proof file.
+pub fn prove_with_salt(
+    graph: Arc<QGraph>,
+    params: &CircuitParams,
+    pk: &ProvingKey<G1Affine>,
+    srs: &LoadedSrs,
+    trace: Trace,
+    model_hash_hex: &str,
+    salt: Fr,
+) -> Result<ProofFile, ProverError> {
     let input = trace.get(0).unwrap_or(&[]).to_vec();
     let output = trace.get(graph.output).unwrap_or(&[]).to_vec();
-    let instances = public_values(&input, &output);
+    let instances = public_values_of(&graph, &input, &output, salt);
     let out_t = graph
         .output_tensor()
         .cloned()
         .unwrap_or_else(|| graph.input.clone());
-    let circuits = [ModelCircuit::with_trace(
-        graph.clone(),
-        params.clone(),
-        Arc::new(trace),
-    )];
+    let circuits = [
+        ModelCircuit::with_trace(graph.clone(), params.clone(), Arc::new(trace)).with_salt(salt),
+    ];
     let mut transcript = EvmTranscriptWrite::init(Vec::new());
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, EvmChallenge, _, _, _>(
         &srs.params,
@@ -90,7 +103,11 @@ pub fn prove(
         format: PROOF_FORMAT.into(),
         version: PROOF_VERSION,
         model_hash: model_hash_hex.to_string(),
-        input: TensorValues::from_ints(graph.input.shape.clone(), graph.input.scale, input),
+        input: (graph.input_visibility == Visibility::Public)
+            .then(|| TensorValues::from_ints(graph.input.shape.clone(), graph.input.scale, input)),
+        input_hash: (graph.input_visibility == Visibility::Hashed)
+            .then(|| instances.first().map(|f| format!("0x{}", fr_to_hex_be(f))))
+            .flatten(),
         outputs: output.named_parts(&graph.output_parts),
         output,
         instances: instances.iter().map(fr_to_hex_be).collect(),

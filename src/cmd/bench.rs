@@ -28,6 +28,7 @@ pub fn run(dir: &Path, input: &Path, runs: usize) -> Result<()> {
             0,
             &proof_path,
             DeviceChoice::Auto,
+            None,
         )?);
         verify_s.push(super::verify::run(&d.vk(), &proof_path)?);
     }

@@ -23,6 +23,8 @@ pub struct Search {
     pub table_scale: Option<u32>,
     /// At most this many dot-product lanes per row (`None`: the fastest layout).
     pub max_lanes: Option<usize>,
+    /// What proofs reveal of the input.
+    pub input_visibility: zkinfer::ir::Visibility,
 }
 
 /// One compiled candidate.
@@ -165,6 +167,8 @@ pub fn run(
             )
         })?;
         q.graph.max_lanes = search.max_lanes;
+        q.graph.input_visibility = search.input_visibility;
+        q.graph.validate()?;
         let acc = accuracy(&graph, &q, &rows)
             .context("evaluating the compiled model on the calibration data")?;
         let plan = plan(&q.graph)?;

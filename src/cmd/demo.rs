@@ -25,6 +25,7 @@ pub fn run(out: &Path) -> Result<()> {
         build.display()
     ));
     let search = super::compile::Search {
+        input_visibility: Default::default(),
         max_error: None,
         table_scale: None,
         max_lanes: None,
@@ -41,7 +42,7 @@ pub fn run(out: &Path) -> Result<()> {
         input.display(),
         proof.display()
     ));
-    super::prove::run(&build, &input, 0, &proof, DeviceChoice::Auto)?;
+    super::prove::run(&build, &input, 0, &proof, DeviceChoice::Auto, None)?;
     show(format!(
         "zkinfer verify {} {}",
         build.join("vk.bin").display(),

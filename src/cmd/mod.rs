@@ -5,6 +5,7 @@ pub mod calldata;
 pub mod compile;
 pub mod demo;
 pub mod export;
+pub mod hash;
 pub mod plan;
 pub mod prove;
 pub mod run;

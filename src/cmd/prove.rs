@@ -4,19 +4,54 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use zkinfer::circuits::poseidon;
 use zkinfer::ir::artifact::{hash_hex, read_model};
+use zkinfer::ir::Visibility;
 use zkinfer::layout::ModelDir;
 use zkinfer::progress::step;
-use zkinfer::prover::{keys, prove, run_checked_on, srs};
+use zkinfer::prover::{keys, prove_with_salt, run_checked_on, srs};
 use zkinfer::runtime::{select_device, DeviceChoice};
 
 use super::{read_input, write};
 
 /// Proves row `row` of `input` for the model in `dir`, running it on `device`; returns the
 /// proving time in seconds.
-pub fn run(dir: &Path, input: &Path, row: usize, out: &Path, device: DeviceChoice) -> Result<f64> {
+pub fn run(
+    dir: &Path,
+    input: &Path,
+    row: usize,
+    out: &Path,
+    device: DeviceChoice,
+    salt: Option<&Path>,
+) -> Result<f64> {
     let d = ModelDir::new(dir);
     let (graph, hash) = read_model(&d.model())?;
+    let hashed = graph.input_visibility == Visibility::Hashed;
+    if salt.is_some() && !hashed {
+        anyhow::bail!(
+            "--salt is for a hashed input; this model's input is {}",
+            graph.input_visibility
+        );
+    }
+    // The salt: read, or drawn now and written beside the proof once it exists.
+    let (salt_text, fresh) = match salt {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the salt {}", path.display()))?,
+            false,
+        ),
+        None => {
+            let mut bytes = [0u8; 31];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+            (format!("0x00{}", hex::encode(bytes)), hashed)
+        }
+    };
+    let salt_value = poseidon::from_hex(&salt_text).with_context(|| {
+        format!(
+            "{}: a salt is one field element as 0x-prefixed 32-byte big-endian hex",
+            salt.map_or_else(|| "the salt".into(), |p| p.display().to_string())
+        )
+    })?;
     let x = read_input(&graph, input, row)?;
     let device = select_device(device)?;
     let trace = run_checked_on(&graph, &x, &device)
@@ -36,10 +71,34 @@ pub fn run(dir: &Path, input: &Path, row: usize, out: &Path, device: DeviceChoic
     }
     let graph = Arc::new(graph);
     let (proof, took) = step("proving", || {
-        prove(graph, &params, &pk, &loaded, trace, &hash_hex(&hash))
+        prove_with_salt(
+            graph,
+            &params,
+            &pk,
+            &loaded,
+            trace,
+            &hash_hex(&hash),
+            salt_value,
+        )
     });
     let proof = proof?;
+    if fresh {
+        let mut path = out.as_os_str().to_owned();
+        path.push(".salt");
+        let path = std::path::PathBuf::from(path);
+        write(
+            &path,
+            format!("{}\n", poseidon::to_hex(&salt_value)).as_bytes(),
+        )?;
+        eprintln!(
+            "the salt is secret: keep {} to open the commitment later",
+            path.display()
+        );
+    }
     write(out, proof.to_json().as_bytes())?;
+    if let Some(h) = &proof.input_hash {
+        outln!("input hash: {h}");
+    }
     if proof.outputs.is_empty() {
         outln!("output: {:?}", proof.output.floats);
     }

@@ -26,6 +26,25 @@ pub struct ModelSource {
     pub onnx: Option<PathBuf>,
 }
 
+/// Checks that the proof at `proof` exposes the input commitment `want` (`--expect-input-hash`).
+pub fn check_input_hash(proof: &Path, want: &str) -> Result<()> {
+    let p = ProofFile::read(proof)?;
+    let Some(got) = p.input_hash.as_deref() else {
+        bail!(
+            "{}: --expect-input-hash was given but the proof has no input_hash (its model's input is not hashed)",
+            proof.display()
+        );
+    };
+    let norm = |s: &str| s.trim().trim_start_matches("0x").to_ascii_lowercase();
+    if norm(got) != norm(want) {
+        bail!(
+            "{}: the proof's input hash is {got}, not the expected {want}",
+            proof.display()
+        );
+    }
+    Ok(())
+}
+
 fn warn_insecure(insecure: bool) {
     if insecure {
         eprintln!("WARNING: this key was made with an INSECURE test SRS; the proof only shows the setup was honest if you ran it yourself");

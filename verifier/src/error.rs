@@ -352,6 +352,24 @@ pub enum ProofMismatch {
         /// Its index.
         index: usize,
     },
+    /// The proof file shows (or hides) the input against the key's input visibility.
+    #[error("`{field}`: the key's input is {visibility}, so the file must {must}")]
+    InputVisibility {
+        /// `input` or `input_hash`.
+        field: &'static str,
+        /// The key's input visibility.
+        visibility: zkinfer_ir::Visibility,
+        /// What the file must do with the field.
+        must: &'static str,
+    },
+    /// The input commitment is not the one the caller expects.
+    #[error("`input_hash`: {got}, expected {expected}")]
+    InputHash {
+        /// The commitment the caller expects.
+        expected: String,
+        /// The proof file's.
+        got: String,
+    },
 }
 
 impl ProofMismatch {
@@ -368,6 +386,8 @@ impl ProofMismatch {
             ProofMismatch::InstanceEncoding { index } | ProofMismatch::InstanceValue { index } => {
                 format!("instances[{index}]")
             }
+            ProofMismatch::InputVisibility { field, .. } => (*field).into(),
+            ProofMismatch::InputHash { .. } => "input_hash".into(),
         }
     }
 }

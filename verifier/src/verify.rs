@@ -12,6 +12,7 @@ use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead};
 use zkinfer_circuits::vk_header::VkHeader;
 use zkinfer_ir::artifact::hash_hex;
 use zkinfer_ir::proof_file::{ProofFile, TensorValues};
+use zkinfer_ir::Visibility;
 
 use crate::error::{MalformedProof, ProofMismatch, PublicTensor, RejectReason, VerifyError};
 use crate::key::VerifierKey;
@@ -121,13 +122,7 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         });
     }
     let h = &key.header;
-    check_tensor(
-        PublicTensor::Input,
-        &proof.input,
-        &h.input_shape,
-        h.input_scale,
-    )
-    .map_err(VerifyError::Mismatch)?;
+    let input_values = public_input(h, proof).map_err(VerifyError::Mismatch)?;
     check_tensor(
         PublicTensor::Output,
         &proof.output,
@@ -138,8 +133,8 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
     check_output_parts(h, proof).map_err(VerifyError::Mismatch)?;
     if let Some((index, &value)) = proof
         .input
-        .ints
         .iter()
+        .flat_map(|t| t.ints.iter())
         .enumerate()
         .find(|(_, v)| v.unsigned_abs() > h.input_bound)
     {
@@ -149,7 +144,8 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
             bound: h.input_bound,
         });
     }
-    let instances = public_values(&proof.input.ints, &proof.output.ints);
+    let mut instances = input_values;
+    instances.extend(public_values(&[], &proof.output.ints));
     if proof.instances.len() != instances.len() {
         return Err(VerifyError::Mismatch(ProofMismatch::InstanceCount {
             expected: instances.len(),
@@ -172,6 +168,35 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         }
     }
     Ok(instances)
+}
+
+/// The input's public values as the key's visibility says: the checked input values, the
+/// commitment in `input_hash`, or nothing; a file that shows a hidden input, or hides a
+/// public one, is refused.
+fn public_input(h: &VkHeader, proof: &ProofFile) -> Result<Vec<Fr>, ProofMismatch> {
+    let refuse = |field, must| ProofMismatch::InputVisibility {
+        field,
+        visibility: h.input_visibility,
+        must,
+    };
+    match (h.input_visibility, &proof.input, &proof.input_hash) {
+        (Visibility::Public, Some(input), None) => {
+            check_tensor(PublicTensor::Input, input, &h.input_shape, h.input_scale)?;
+            Ok(public_values(&input.ints, &[]))
+        }
+        (Visibility::Public, None, _) => Err(refuse("input", "hold it")),
+        (Visibility::Public, Some(_), Some(_)) => Err(refuse("input_hash", "not hold it")),
+        (_, Some(_), _) => Err(refuse("input", "not hold it")),
+        (Visibility::Private, None, None) => Ok(Vec::new()),
+        (Visibility::Private, None, Some(_)) => Err(refuse("input_hash", "not hold it")),
+        (Visibility::Hashed, None, None) => Err(refuse("input_hash", "hold it")),
+        (Visibility::Hashed, None, Some(hash)) => fr_from_hex_be(hash.trim_start_matches("0x"))
+            .map(|f| vec![f])
+            .ok_or(refuse(
+                "input_hash",
+                "hold a 32-byte big-endian field element",
+            )),
+    }
 }
 
 /// Checks `proof` against `key`: model identity, public values, then the proof itself.

@@ -99,7 +99,9 @@ pub(crate) fn scatter<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(
                     Value::Tensor(t) => Some(*t),
                     Value::Const(_) => None,
                 })
-                .ok_or_else(|| ctx.not_constant(ctx.input_name(0).unwrap_or_default()))?;
+                .ok_or_else(|| {
+                    ctx.unsupported("reduction add over constant data, indices and updates")
+                })?;
             const_tensor_shaped(imp, ctx, &c, anchor, "indices")?
         }
         Value::Tensor(t) => t,

@@ -260,6 +260,7 @@ pub fn quantize_with(
         input_parts: graph.input_parts.clone(),
         output_parts: graph.output_parts.clone(),
         no_input: graph.no_input,
+        input_visibility: Default::default(),
     };
     Ok(Quantized {
         graph: qgraph,

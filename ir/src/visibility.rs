@@ -1,0 +1,80 @@
+//! What a proof reveals of a tensor group (EZKL's names).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// How a tensor group (the input, the output) appears in a proof.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Every value is a public instance (the default).
+    #[default]
+    Public,
+    /// Only the prover sees the values; the proof shows that some values in range give the
+    /// rest of the claim.
+    Private,
+    /// The values stay private; their salted Poseidon commitment is one public instance.
+    Hashed,
+}
+
+impl Visibility {
+    /// Whether this is [`Visibility::Public`] (serde's skip test).
+    pub fn is_public(&self) -> bool {
+        *self == Visibility::Public
+    }
+
+    /// Public instances a group of `numel` values takes.
+    pub fn instances(&self, numel: usize) -> usize {
+        match self {
+            Visibility::Public => numel,
+            Visibility::Private => 0,
+            Visibility::Hashed => 1,
+        }
+    }
+}
+
+impl fmt::Display for Visibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Visibility::Public => "public",
+            Visibility::Private => "private",
+            Visibility::Hashed => "hashed",
+        })
+    }
+}
+
+impl FromStr for Visibility {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "public" => Ok(Visibility::Public),
+            "private" => Ok(Visibility::Private),
+            "hashed" => Ok(Visibility::Hashed),
+            other => Err(format!(
+                "`{other}` is not a visibility: use public, private or hashed"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_prints_and_counts() {
+        for v in [Visibility::Public, Visibility::Private, Visibility::Hashed] {
+            assert_eq!(v.to_string().parse::<Visibility>(), Ok(v));
+        }
+        assert!("secret"
+            .parse::<Visibility>()
+            .unwrap_err()
+            .contains("`secret`"));
+        assert_eq!(Visibility::Public.instances(784), 784);
+        assert_eq!(Visibility::Private.instances(784), 0);
+        assert_eq!(Visibility::Hashed.instances(784), 1);
+    }
+}

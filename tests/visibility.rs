@@ -1,0 +1,313 @@
+//! Input visibility: a private input leaves nothing in the proof file, a hashed one only its
+//! salted commitment; both verify offline and in the EVM, and a proof presented with another
+//! input's commitment, or a commitment off by one bit, is rejected by both verifiers alone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::cli::{fails, ok, s as arg};
+
+use std::path::Path;
+use std::sync::Arc;
+
+use halo2_proofs::halo2curves::bn256::Fr;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use zkinfer::circuits::plan;
+use zkinfer::circuits::poseidon::{commit, from_hex, to_hex};
+use zkinfer::compiler::{onnx, quantize, QuantizeConfig};
+use zkinfer::ir::artifact::{encode_model, hash_hex, sha256};
+use zkinfer::ir::input::{group_samples, quantize_values, read_input_rows};
+use zkinfer::ir::proof_file::ProofFile;
+use zkinfer::ir::{QGraph, Visibility};
+use zkinfer::prover::keys::encode_vk;
+use zkinfer::prover::srs::generate_insecure_seeded;
+use zkinfer::prover::{prove_with_salt, run_checked, setup};
+use zkinfer::verifier::error::{ProofMismatch, VerifyError};
+use zkinfer::verifier::evm::exec::{verify_calldata_in_evm, verify_in_evm};
+use zkinfer::verifier::{check_proof, verify, VerifierKey};
+
+/// The torch MLP fixture compiled with `visibility`, its keys, and its quantized samples.
+struct Setup {
+    graph: Arc<QGraph>,
+    params: zkinfer::circuits::CircuitParams,
+    keys: zkinfer::prover::Keys,
+    srs: zkinfer::prover::srs::LoadedSrs,
+    key: VerifierKey,
+    hash: String,
+    samples: Vec<Vec<i64>>,
+}
+
+fn compiled(visibility: Visibility) -> Setup {
+    let dir = Path::new("tests/fixtures/ops/torch_mlp");
+    let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
+    let graph = onnx::import_bytes(&bytes).unwrap();
+    let input = dir.join("input.json");
+    let rows = group_samples(read_input_rows(&input).unwrap(), &graph.inputs(), &input).unwrap();
+    let mut q = quantize(
+        &graph,
+        &rows,
+        QuantizeConfig::default(),
+        &hash_hex(&sha256(&bytes)),
+    )
+    .unwrap();
+    q.graph.input_visibility = visibility;
+    q.graph.validate().unwrap();
+    let (_, model_hash) = encode_model(&q.graph);
+    let p = plan(&q.graph).unwrap();
+    let srs = generate_insecure_seeded(p.params.k, ChaCha20Rng::seed_from_u64(5));
+    let g = Arc::new(q.graph);
+    let keys = setup(g.clone(), &p.params, &srs).unwrap();
+    let vk = encode_vk(keys.pk.get_vk(), &keys.header, &model_hash);
+    let key = VerifierKey::from_bytes(&vk, Path::new("vk.bin")).unwrap();
+    let samples = rows
+        .iter()
+        .map(|r| quantize_values(r, g.input.scale))
+        .collect();
+    Setup {
+        graph: g,
+        params: p.params,
+        keys,
+        srs,
+        key,
+        hash: hash_hex(&model_hash),
+        samples,
+    }
+}
+
+impl Setup {
+    fn prove(&self, sample: usize, salt: Fr) -> ProofFile {
+        let trace = run_checked(&self.graph, &self.samples[sample]).unwrap();
+        prove_with_salt(
+            self.graph.clone(),
+            &self.params,
+            &self.keys.pk,
+            &self.srs,
+            trace,
+            &self.hash,
+            salt,
+        )
+        .unwrap()
+    }
+
+    /// Both verifiers on raw instances and proof bytes, nothing checked before them.
+    fn raw_verdicts(&self, proof: &ProofFile, instances: &[Fr]) -> (bool, bool) {
+        let bytes = hex::decode(&proof.proof).unwrap();
+        let offline = check_proof(&self.key, instances, &bytes).is_ok();
+        let mut calldata: Vec<u8> = instances
+            .iter()
+            .flat_map(zkinfer::circuits::transcript::be_bytes)
+            .collect();
+        calldata.extend(&bytes);
+        let evm = verify_calldata_in_evm(&self.key, &calldata).is_ok();
+        (offline, evm)
+    }
+}
+
+fn instances(proof: &ProofFile) -> Vec<Fr> {
+    proof
+        .instances
+        .iter()
+        .map(|h| from_hex(h).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_hashed_input_exposes_only_its_commitment() {
+    let s = compiled(Visibility::Hashed);
+    let salt = Fr::from(0x5eed_u64);
+    let proof = s.prove(0, salt);
+    // Only the commitment is public: no input values in the file, one instance for them.
+    assert!(proof.input.is_none());
+    let want = commit(&s.samples[0], s.graph.input.bound, salt);
+    assert_eq!(proof.input_hash.as_deref(), Some(to_hex(&want).as_str()));
+    assert_eq!(proof.instances.len(), 1 + proof.output.ints.len());
+    let json = proof.to_json();
+    assert!(!json.contains("\"input\""), "{json}");
+    verify(&s.key, &proof).expect("honest hashed proof");
+    verify_in_evm(&s.key, &proof).expect("honest hashed proof on chain");
+    assert_eq!(s.raw_verdicts(&proof, &instances(&proof)), (true, true));
+
+    // The same proof presented with another input's commitment (same salt): both verifiers
+    // reject it on their own.
+    let other = commit(&s.samples[1], s.graph.input.bound, salt);
+    assert_ne!(other, want);
+    let mut forged = instances(&proof);
+    forged[0] = other;
+    assert_eq!(s.raw_verdicts(&proof, &forged), (false, false));
+    // One bit of the commitment flipped, in the file and in the calldata.
+    let mut flipped = instances(&proof);
+    flipped[0] += Fr::one();
+    assert_eq!(s.raw_verdicts(&proof, &flipped), (false, false));
+    let mut p = proof.clone();
+    p.input_hash = Some(to_hex(&(want + Fr::one())));
+    p.instances[0] = zkinfer::prover::prove::fr_to_hex_be(&(want + Fr::one()));
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::ProofRejected(_))
+    ));
+    assert!(verify_in_evm(&s.key, &p).is_err());
+    // The file's hash disagreeing with its instances is caught before any cryptography.
+    let mut p = proof.clone();
+    p.input_hash = Some(to_hex(&other));
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InstanceValue {
+            index: 0
+        }))
+    ));
+    // Without the salt, the input's own unsalted hash is not the commitment.
+    assert_ne!(commit(&s.samples[0], s.graph.input.bound, Fr::zero()), want);
+    // A file that shows the input of a hashed key is refused.
+    let mut p = proof.clone();
+    p.input = Some(proof.output.clone());
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InputVisibility {
+            field: "input",
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn a_private_input_leaves_nothing_in_the_proof() {
+    let s = compiled(Visibility::Private);
+    let proof = s.prove(2, Fr::zero());
+    assert!(proof.input.is_none() && proof.input_hash.is_none());
+    assert_eq!(proof.instances.len(), proof.output.ints.len());
+    verify(&s.key, &proof).expect("honest private proof");
+    verify_in_evm(&s.key, &proof).expect("honest private proof on chain");
+    // The output is still bound: off by one, both verifiers reject.
+    let mut forged = instances(&proof);
+    forged[0] += Fr::one();
+    assert_eq!(s.raw_verdicts(&proof, &forged), (false, false));
+    // A hash where none belongs is refused.
+    let mut p = proof.clone();
+    p.input_hash = Some(to_hex(&Fr::one()));
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InputVisibility {
+            field: "input_hash",
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn the_cli_hashes_salts_and_checks_the_expected_hash() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Path::new("tests/fixtures/ops/torch_mlp");
+    let (onnx, input) = (fx.join("model.onnx"), fx.join("input.json"));
+    let dir = tmp.path().join("build");
+    let proof = tmp.path().join("proof.json");
+    let bad = fails(&[
+        "compile",
+        arg(&onnx),
+        "--calibration",
+        arg(&input),
+        "--out",
+        arg(&dir),
+        "--input-visibility",
+        "secret",
+    ]);
+    assert!(bad.contains("`secret`"), "{bad}");
+    ok(&[
+        "compile",
+        arg(&onnx),
+        "--calibration",
+        arg(&input),
+        "--out",
+        arg(&dir),
+        "--input-visibility",
+        "hashed",
+    ]);
+    ok(&["setup", arg(&dir), "--insecure-test-srs"]);
+    // No --salt: a fresh one is drawn and written beside the proof.
+    ok(&[
+        "prove",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--out",
+        arg(&proof),
+    ]);
+    let salt = tmp.path().join("proof.json.salt");
+    let json = std::fs::read_to_string(&proof).unwrap();
+    let salt_text = std::fs::read_to_string(&salt).unwrap();
+    assert!(
+        !json.contains(salt_text.trim()),
+        "the salt must not enter the proof"
+    );
+    // The data owner's hash, computed without any proof, is the proof's.
+    let h = ok(&[
+        "hash",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--salt",
+        arg(&salt),
+    ]);
+    let h = h.trim();
+    assert!(json.contains(h), "{h} not in {json}");
+    let vk = dir.join("vk.bin");
+    ok(&["verify", arg(&vk), arg(&proof), "--expect-input-hash", h]);
+    ok(&[
+        "verify",
+        "--evm",
+        arg(&vk),
+        arg(&proof),
+        "--expect-input-hash",
+        h,
+    ]);
+    // Another sample's hash is not this proof's.
+    let other = ok(&[
+        "hash",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--row",
+        "1",
+        "--salt",
+        arg(&salt),
+    ]);
+    let e = fails(&[
+        "verify",
+        arg(&vk),
+        arg(&proof),
+        "--expect-input-hash",
+        other.trim(),
+    ]);
+    assert!(e.contains("not the expected"), "{e}");
+    // Proving again with the same salt gives the same commitment.
+    let again = tmp.path().join("again.json");
+    ok(&[
+        "prove",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--out",
+        arg(&again),
+        "--salt",
+        arg(&salt),
+    ]);
+    assert!(std::fs::read_to_string(&again).unwrap().contains(h));
+    assert!(!tmp.path().join("again.json.salt").exists());
+    // A bad salt file is a clear error and leaves no proof.
+    let junk = tmp.path().join("junk.salt");
+    std::fs::write(&junk, "not a field element").unwrap();
+    let out = tmp.path().join("none.json");
+    let e = fails(&[
+        "prove",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--out",
+        arg(&out),
+        "--salt",
+        arg(&junk),
+    ]);
+    assert!(e.contains("junk.salt"), "{e}");
+    assert!(!out.exists());
+}

@@ -83,7 +83,6 @@ pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
-        input_visibility: Default::default(),
     }
 }
 

@@ -66,7 +66,6 @@ fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
-        input_visibility: Default::default(),
     }
 }
 

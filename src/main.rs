@@ -77,6 +77,11 @@ enum Command {
         /// (a salted Poseidon commitment is the one public value; see `zkinfer hash`).
         #[arg(long, default_value = "public")]
         input_visibility: zkinfer::ir::Visibility,
+        /// What proofs reveal of the output: public, private (the proof shows only that the
+        /// model ran on some input in range), or hashed (a Poseidon commitment with the same
+        /// salt as a hashed input; `verify --expect-output-hash` checks it).
+        #[arg(long, default_value = "public")]
+        output_visibility: zkinfer::ir::Visibility,
     },
     /// Print the circuit plan of a compiled model: k, columns, rows per node, cost.
     Plan {
@@ -152,6 +157,10 @@ enum Command {
         /// `zkinfer hash` prints it).
         #[arg(long, value_name = "HASH")]
         expect_input_hash: Option<String>,
+        /// For a hashed output: the commitment the proof must expose (0x-prefixed hex, as
+        /// `prove` prints it).
+        #[arg(long, value_name = "HASH")]
+        expect_output_hash: Option<String>,
     },
     /// Write the Solidity verifier of a model (for on-chain verification).
     ///
@@ -309,6 +318,7 @@ fn main() -> ExitCode {
             table_scale,
             max_lanes,
             input_visibility,
+            output_visibility,
         } => {
             let config = zkinfer::compiler::QuantizeConfig {
                 scale,
@@ -321,6 +331,7 @@ fn main() -> ExitCode {
                 table_scale,
                 max_lanes: max_lanes.map(|l| l as usize),
                 input_visibility,
+                output_visibility,
             };
             cmd::compile::run(&model, &calibration, &out, config, &search)
         }
@@ -346,12 +357,20 @@ fn main() -> ExitCode {
             srs,
             onnx,
             expect_input_hash,
+            expect_output_hash,
         } => {
+            use cmd::verify::Committed;
             let source = model.map(|model| cmd::verify::ModelSource { model, srs, onnx });
-            if let Some(want) = &expect_input_hash {
-                if let Err(e) = cmd::verify::check_input_hash(&proof, want) {
-                    eprintln!("error: {e:#}");
-                    return ExitCode::FAILURE;
+            let expected = [
+                (Committed::Input, expect_input_hash),
+                (Committed::Output, expect_output_hash),
+            ];
+            for (which, want) in expected {
+                if let Some(want) = want {
+                    if let Err(e) = cmd::verify::check_hash(&proof, which, &want) {
+                        eprintln!("error: {e:#}");
+                        return ExitCode::FAILURE;
+                    }
                 }
             }
             if evm {

@@ -68,7 +68,7 @@ fn check(dir: &Path) -> (u32, f64, f64) {
                 .map(|v| v.as_f64().unwrap())
         })
         .collect();
-    let got = &verified.output.floats;
+    let got = &verified.output.as_ref().unwrap().floats;
     assert_eq!(got.len(), want.len(), "{name}: output size");
     if outputs.len() > 1 {
         let names: Vec<&str> = proof.outputs.iter().map(|o| o.name.as_str()).collect();

@@ -57,17 +57,17 @@ fn changed_public_values_are_rejected() {
     let proof = built.prove();
 
     // A different output integer, with consistent float and instance: the proof itself fails.
-    for i in 0..proof.output.ints.len() {
+    for i in 0..proof.output.as_ref().unwrap().ints.len() {
         let mut p = proof.clone();
-        p.output.ints[i] += 1;
-        p.output = zkinfer::ir::proof_file::TensorValues::from_ints(
-            p.output.shape.clone(),
-            p.output.scale,
-            p.output.ints.clone(),
-        );
+        p.output.as_mut().unwrap().ints[i] += 1;
+        p.output = Some(zkinfer::ir::proof_file::TensorValues::from_ints(
+            p.output.as_mut().unwrap().shape.clone(),
+            p.output.as_mut().unwrap().scale,
+            p.output.as_mut().unwrap().ints.clone(),
+        ));
         let n_in = p.input.as_ref().unwrap().ints.len();
         p.instances[n_in + i] = zkinfer::prover::prove::fr_to_hex_be(
-            &zkinfer::circuits::field::fr_from_i64(p.output.ints[i]),
+            &zkinfer::circuits::field::fr_from_i64(p.output.as_mut().unwrap().ints[i]),
         );
         assert!(
             matches!(verify(&vk, &p), Err(VerifyError::ProofRejected(_))),
@@ -76,7 +76,7 @@ fn changed_public_values_are_rejected() {
     }
     // Only the float changed: caught before cryptography.
     let mut p = proof.clone();
-    p.output.floats[0] += 0.5;
+    p.output.as_mut().unwrap().floats[0] += 0.5;
     assert!(matches!(
         verify(&vk, &p),
         Err(VerifyError::Mismatch(ProofMismatch::Float {
@@ -86,7 +86,7 @@ fn changed_public_values_are_rejected() {
     ));
     // Only the integer changed: the instances no longer match.
     let mut p = proof.clone();
-    p.output.ints[1] -= 1;
+    p.output.as_mut().unwrap().ints[1] -= 1;
     assert!(verify(&vk, &p).is_err());
     // A changed input.
     let mut p = proof.clone();

@@ -1,6 +1,7 @@
-//! Input visibility: a private input leaves nothing in the proof file, a hashed one only its
-//! salted commitment; both verify offline and in the EVM, and a proof presented with another
-//! input's commitment, or a commitment off by one bit, is rejected by both verifiers alone.
+//! Input and output visibility: a private tensor leaves nothing in the proof file, a hashed
+//! one only its salted commitment; every mode verifies offline and in the EVM, and a proof
+//! presented with another tensor's commitment, or a commitment off by one bit, is rejected by
+//! both verifiers alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -40,6 +41,10 @@ struct Setup {
 }
 
 fn compiled(visibility: Visibility) -> Setup {
+    compiled_with(visibility, Visibility::Public)
+}
+
+fn compiled_with(visibility: Visibility, output: Visibility) -> Setup {
     let dir = Path::new("tests/fixtures/ops/torch_mlp");
     let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
     let graph = onnx::import_bytes(&bytes).unwrap();
@@ -53,6 +58,7 @@ fn compiled(visibility: Visibility) -> Setup {
     )
     .unwrap();
     q.graph.input_visibility = visibility;
+    q.graph.output_visibility = output;
     q.graph.validate().unwrap();
     let (_, model_hash) = encode_model(&q.graph);
     let p = plan(&q.graph).unwrap();
@@ -77,6 +83,16 @@ fn compiled(visibility: Visibility) -> Setup {
 }
 
 impl Setup {
+    /// The quantized output of sample `sample`.
+    fn output(&self, sample: usize) -> Vec<i64> {
+        let trace = run_checked(&self.graph, &self.samples[sample]).unwrap();
+        trace.get(self.graph.output).unwrap().to_vec()
+    }
+
+    fn output_bound(&self) -> u64 {
+        self.graph.output_tensor().unwrap().bound
+    }
+
     fn prove(&self, sample: usize, salt: Fr) -> ProofFile {
         let trace = run_checked(&self.graph, &self.samples[sample]).unwrap();
         prove_with_salt(
@@ -122,7 +138,10 @@ fn a_hashed_input_exposes_only_its_commitment() {
     assert!(proof.input.is_none());
     let want = commit(&s.samples[0], s.graph.input.bound, salt);
     assert_eq!(proof.input_hash.as_deref(), Some(to_hex(&want).as_str()));
-    assert_eq!(proof.instances.len(), 1 + proof.output.ints.len());
+    assert_eq!(
+        proof.instances.len(),
+        1 + proof.output.as_ref().unwrap().ints.len()
+    );
     let json = proof.to_json();
     assert!(!json.contains("\"input\""), "{json}");
     verify(&s.key, &proof).expect("honest hashed proof");
@@ -161,10 +180,10 @@ fn a_hashed_input_exposes_only_its_commitment() {
     assert_ne!(commit(&s.samples[0], s.graph.input.bound, Fr::zero()), want);
     // A file that shows the input of a hashed key is refused.
     let mut p = proof.clone();
-    p.input = Some(proof.output.clone());
+    p.input = proof.output.clone();
     assert!(matches!(
         verify(&s.key, &p),
-        Err(VerifyError::Mismatch(ProofMismatch::InputVisibility {
+        Err(VerifyError::Mismatch(ProofMismatch::Visibility {
             field: "input",
             ..
         }))
@@ -176,7 +195,10 @@ fn a_private_input_leaves_nothing_in_the_proof() {
     let s = compiled(Visibility::Private);
     let proof = s.prove(2, Fr::zero());
     assert!(proof.input.is_none() && proof.input_hash.is_none());
-    assert_eq!(proof.instances.len(), proof.output.ints.len());
+    assert_eq!(
+        proof.instances.len(),
+        proof.output.as_ref().unwrap().ints.len()
+    );
     verify(&s.key, &proof).expect("honest private proof");
     verify_in_evm(&s.key, &proof).expect("honest private proof on chain");
     // The output is still bound: off by one, both verifiers reject.
@@ -188,8 +210,110 @@ fn a_private_input_leaves_nothing_in_the_proof() {
     p.input_hash = Some(to_hex(&Fr::one()));
     assert!(matches!(
         verify(&s.key, &p),
-        Err(VerifyError::Mismatch(ProofMismatch::InputVisibility {
+        Err(VerifyError::Mismatch(ProofMismatch::Visibility {
             field: "input_hash",
+            ..
+        }))
+    ));
+}
+
+/// `h` with its lowest bit flipped.
+fn flip_low_bit(h: &str) -> String {
+    let (head, last) = h.split_at(h.len() - 1);
+    let digit = u8::from_str_radix(last, 16).unwrap() ^ 1;
+    format!("{head}{digit:x}")
+}
+
+#[test]
+fn a_hashed_output_exposes_only_its_commitment() {
+    let s = compiled_with(Visibility::Public, Visibility::Hashed);
+    let salt = Fr::from(0xface_u64);
+    let proof = s.prove(1, salt);
+    assert!(proof.output.is_none() && proof.outputs.is_empty());
+    let want = commit(&s.output(1), s.output_bound(), salt);
+    let hash = proof.output_hash.clone().unwrap();
+    assert_eq!(hash, to_hex(&want));
+    let n_in = s.graph.input.numel();
+    assert_eq!(proof.instances.len(), n_in + 1);
+    let json = proof.to_json();
+    assert!(!json.contains("\"output\""), "{json}");
+    verify(&s.key, &proof).expect("honest hashed-output proof");
+    verify_in_evm(&s.key, &proof).expect("honest hashed-output proof on chain");
+    assert_eq!(s.raw_verdicts(&proof, &instances(&proof)), (true, true));
+
+    // The hash changed by one bit, in the calldata alone: both verifiers reject.
+    let mut flipped = instances(&proof);
+    flipped[n_in] = from_hex(&flip_low_bit(&hash)).unwrap();
+    assert_ne!(flipped[n_in], want);
+    assert_eq!(s.raw_verdicts(&proof, &flipped), (false, false));
+    // ... in proof.json alone: caught before any cryptography.
+    let mut p = proof.clone();
+    p.output_hash = Some(flip_low_bit(&hash));
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InstanceValue { index })) if index == n_in
+    ));
+    // ... in both, consistently: the proof itself fails, offline and in the EVM.
+    p.instances[n_in] = zkinfer::prover::prove::fr_to_hex_be(&flipped[n_in]);
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::ProofRejected(_))
+    ));
+    assert!(verify_in_evm(&s.key, &p).is_err());
+    // Another sample's output commitment is not this proof's.
+    let other = commit(&s.output(0), s.output_bound(), salt);
+    if other != want {
+        let mut forged = instances(&proof);
+        forged[n_in] = other;
+        assert_eq!(s.raw_verdicts(&proof, &forged), (false, false));
+    }
+    // A file that shows the output of a hashed key is refused.
+    let mut p = proof.clone();
+    p.output = proof.input.clone();
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::Visibility {
+            field: "output",
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn hashed_input_and_output_share_the_salt_and_private_output_shows_nothing() {
+    let s = compiled_with(Visibility::Hashed, Visibility::Hashed);
+    let salt = Fr::from(77u64);
+    let proof = s.prove(0, salt);
+    assert_eq!(
+        instances(&proof),
+        vec![
+            commit(&s.samples[0], s.graph.input.bound, salt),
+            commit(&s.output(0), s.output_bound(), salt)
+        ]
+    );
+    verify(&s.key, &proof).expect("both hashed");
+    verify_in_evm(&s.key, &proof).expect("both hashed, on chain");
+    // Swapping the two commitments is rejected.
+    let mut swapped = instances(&proof);
+    swapped.reverse();
+    assert_eq!(s.raw_verdicts(&proof, &swapped), (false, false));
+
+    let s = compiled_with(Visibility::Public, Visibility::Private);
+    let proof = s.prove(2, Fr::zero());
+    assert!(proof.output.is_none() && proof.output_hash.is_none());
+    assert_eq!(proof.instances.len(), s.graph.input.numel());
+    verify(&s.key, &proof).expect("honest private-output proof");
+    verify_in_evm(&s.key, &proof).expect("honest private-output proof on chain");
+    // The input is still bound.
+    let mut forged = instances(&proof);
+    forged[0] += Fr::one();
+    assert_eq!(s.raw_verdicts(&proof, &forged), (false, false));
+    let mut p = proof.clone();
+    p.output_hash = Some(to_hex(&Fr::one()));
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::Visibility {
+            field: "output_hash",
             ..
         }))
     ));
@@ -221,6 +345,8 @@ fn the_cli_hashes_salts_and_checks_the_expected_hash() {
         "--out",
         arg(&dir),
         "--input-visibility",
+        "hashed",
+        "--output-visibility",
         "hashed",
     ]);
     ok(&["setup", arg(&dir), "--insecure-test-srs"]);
@@ -261,6 +387,24 @@ fn the_cli_hashes_salts_and_checks_the_expected_hash() {
         "--expect-input-hash",
         h,
     ]);
+    // The output's commitment, as the proof file and `prove` show it.
+    let out_hash = ProofFile::read(&proof).unwrap().output_hash.unwrap();
+    let shown = ok(&[
+        "verify",
+        arg(&vk),
+        arg(&proof),
+        "--expect-output-hash",
+        &out_hash,
+    ]);
+    assert!(shown.contains(&out_hash), "{shown}");
+    let e = fails(&[
+        "verify",
+        arg(&vk),
+        arg(&proof),
+        "--expect-output-hash",
+        &flip_low_bit(&out_hash),
+    ]);
+    assert!(e.contains("output hash"), "{e}");
     // Another sample's hash is not this proof's.
     let other = ok(&[
         "hash",

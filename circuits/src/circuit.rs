@@ -181,14 +181,17 @@ impl ModelCircuit {
     }
 }
 
-/// The public values of an execution: input then output, embedded in the field.
+/// The public values of an execution: the input's, then the output's, each as its
+/// visibility says (the values, nothing, or their commitment with `salt`).
 pub fn public_values_of(graph: &QGraph, input: &[i64], output: &[i64], salt: Fr) -> Vec<Fr> {
-    let mut out: Vec<Fr> = match graph.input_visibility {
-        Visibility::Public => input.iter().map(|&v| fr_from_i64(v)).collect(),
+    let group = |visibility, values: &[i64], bound| match visibility {
+        Visibility::Public => values.iter().map(|&v| fr_from_i64(v)).collect(),
         Visibility::Private => Vec::new(),
-        Visibility::Hashed => vec![commit(input, graph.input.bound, salt)],
+        Visibility::Hashed => vec![commit(values, bound, salt)],
     };
-    out.extend(output.iter().map(|&v| fr_from_i64(v)));
+    let output_bound = graph.output_tensor().map_or(0, |t| t.bound);
+    let mut out: Vec<Fr> = group(graph.input_visibility, input, graph.input.bound);
+    out.extend(group(graph.output_visibility, output, output_bound));
     out
 }
 
@@ -312,7 +315,7 @@ mod tests {
         let last = f.graph.nodes.len() - 1;
         let end = f.node_start(last)
             + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).rows
-            + crate::plan::input_rows(&f.graph).rows;
+            + crate::plan::tail_total(&f.graph).rows;
         assert_eq!(end, crate::plan::plan(&f.graph).expect("plan").rows);
     }
 

@@ -21,6 +21,8 @@ use crate::poseidon::value_bits;
 
 /// The name under which layout errors of the input's bound rows are reported.
 const INPUT_BOUNDS: &str = "(input bounds)";
+/// The name under which layout errors of the output's commitment are reported.
+const OUTPUT_COMMITMENT: &str = "(output commitment)";
 
 /// What a layout run may be given besides the graph and the trace: in test builds, the
 /// corruption to apply; in production, nothing.
@@ -66,9 +68,13 @@ pub fn lay_out(
     walk.row = bounds_at;
     let input = known(trace, 0).map_err(input_fault)?;
     let bounded = lay_input_bounds(&config.range, &mut walk, graph, input).map_err(input_fault)?;
+    let salt = graph
+        .hashes_anything()
+        .then(|| lay_salt(config, &mut walk, options.salt));
     if graph.input_visibility == Visibility::Hashed {
-        lay_input_commitment(config, &mut walk, graph, &bounded, input, options.salt)
+        let h = lay_commitment(config, &mut walk, &bounded, graph.input.bound, input, salt)
             .map_err(input_fault)?;
+        walk.bindings.instance_copies.push((h, 0));
     }
     tensors.push(bounded.into_iter().map(Src::Cell).collect());
     let end = walk.row;
@@ -105,12 +111,64 @@ pub fn lay_out(
         .ok_or(CircuitError::TraceMismatch {
             tensor: graph.output,
         })?;
-    for src in outputs {
-        match src {
-            Src::Cell(c) => walk.bindings.outputs.push(*c),
+    let cells: Vec<Cell> = outputs
+        .iter()
+        .map(|src| match src {
+            Src::Cell(c) => *c,
+        })
+        .collect();
+    match graph.output_visibility {
+        Visibility::Public => walk.bindings.outputs = cells,
+        Visibility::Private => {}
+        Visibility::Hashed => {
+            let output_fault = |fault: LayoutFault| CircuitError::Layout {
+                node: OUTPUT_COMMITMENT.into(),
+                op: "Output",
+                fault,
+            };
+            let bound = graph
+                .output_tensor()
+                .ok_or(CircuitError::TraceMismatch {
+                    tensor: graph.output,
+                })?
+                .bound;
+            let values = known(trace, graph.output).map_err(output_fault)?;
+            let bounded = lay_bounds(&config.range, &mut walk, bound, cells.len(), values)
+                .map_err(output_fault)?;
+            for ((lower, _), cell) in bounded.iter().zip(&cells) {
+                walk.region.constrain_equal(*lower, *cell);
+            }
+            let lowers: Vec<Cell> = bounded.iter().map(|(l, _)| *l).collect();
+            let h = lay_commitment(config, &mut walk, &lowers, bound, values, salt)
+                .map_err(output_fault)?;
+            walk.bindings.outputs = vec![h];
         }
     }
     Ok(walk.bindings)
+}
+
+/// Two range rows per value: `v + B ∈ [0, 2^b)` and `B - v ∈ [0, 2^b)`, where
+/// `b = bits(2B)`; returns each value's (lower, upper) value cells.
+fn lay_bounds(
+    range: &RangeConfig,
+    walk: &mut Walk<'_, '_>,
+    bound: u64,
+    n: usize,
+    values: Option<&[i64]>,
+) -> Result<Vec<(Cell, Cell)>, LayoutFault> {
+    let b = i128::from(bound);
+    let bits = signed_bits(bound);
+    let mut cells = Vec::with_capacity(n);
+    for i in 0..n {
+        let x = element(values, i)?.map(i128::from);
+        let lower = range_row_i128(range, walk, x, b, bits)?;
+        let row = walk.take(1);
+        let witness = x.map(|x| range.witness(b - x, bits));
+        let upper =
+            range.assign_upper(walk.region, row, value_i128(x), b, bits, witness.as_ref())?;
+        cells.push((lower, upper));
+    }
+    Ok(cells)
 }
 
 /// Bounds every public input in the circuit itself: for each element `x` of the input,
@@ -127,27 +185,12 @@ fn lay_input_bounds(
     graph: &QGraph,
     input: Option<&[i64]>,
 ) -> Result<Vec<Cell>, LayoutFault> {
-    let bound = i128::from(graph.input.bound);
-    let bits = signed_bits(graph.input.bound);
+    let rows = lay_bounds(range, walk, graph.input.bound, graph.input.numel(), input)?;
     let public = graph.input_visibility == Visibility::Public;
-    let mut cells = Vec::with_capacity(graph.input.numel());
-    for i in 0..graph.input.numel() {
-        let x = element(input, i)?.map(i128::from);
-        let lower = range_row_i128(range, walk, x, bound, bits)?;
+    let mut cells = Vec::with_capacity(rows.len());
+    for (i, (lower, upper)) in rows.into_iter().enumerate() {
         if public {
             walk.bindings.instance_copies.push((lower, i));
-        }
-        let row = walk.take(1);
-        let witness = x.map(|x| range.witness(bound - x, bits));
-        let upper = range.assign_upper(
-            walk.region,
-            row,
-            value_i128(x),
-            bound,
-            bits,
-            witness.as_ref(),
-        )?;
-        if public {
             walk.bindings.instance_copies.push((upper, i));
         }
         cells.push(lower);
@@ -155,34 +198,39 @@ fn lay_input_bounds(
     Ok(cells)
 }
 
-/// The commitment to the (bounded) input cells after the bound rows: a salt row (the salt in
-/// pool column 0, free advice the prover chooses), then [`commit::rows`] rows; the
-/// commitment is the input's one instance (row 0).
-fn lay_input_commitment(
+/// The salt row: the salt in pool column 0, free advice the prover chooses (only the
+/// commitments bind it). Unknown when not proving.
+fn lay_salt(config: &ModelConfig, walk: &mut Walk<'_, '_>, salt: Option<Fr>) -> (Cell, Option<Fr>) {
+    let row = walk.take(1);
+    let value = salt.map_or(Value::unknown(), Value::known);
+    let cell = walk.region.assign_advice(config.pool[0], row, value).cell();
+    (cell, salt)
+}
+
+/// The salted commitment to `cells` (bounded by `bound`): [`commit::rows`] rows; returns the
+/// cell holding it.
+fn lay_commitment(
     config: &ModelConfig,
     walk: &mut Walk<'_, '_>,
-    graph: &QGraph,
     cells: &[Cell],
-    input: Option<&[i64]>,
-    salt: Option<Fr>,
-) -> Result<(), LayoutFault> {
+    bound: u64,
+    values: Option<&[i64]>,
+    salt: Option<(Cell, Option<Fr>)>,
+) -> Result<Cell, LayoutFault> {
     let poseidon = config
         .poseidon
         .clone()
         .ok_or(LayoutFault::MissingChip("poseidon"))?;
-    let bound = graph.input.bound;
     if value_bits(bound) > commit::MAX_VALUE_BITS {
         return Err(LayoutFault::Parameter(
-            "the input bound is too wide to pack for a commitment",
+            "the bound is too wide to pack for a commitment",
         ));
     }
-    let row = walk.take(1);
-    let salt_value = salt.map_or(Value::unknown(), Value::known);
-    let salt_cell = walk
-        .region
-        .assign_advice(config.pool[0], row, salt_value)
-        .cell();
-    let witness = match (input, salt) {
+    let (salt_cell, salt_value) = match salt {
+        Some((cell, value)) => (Some(cell), value),
+        None => (None, Some(Fr::zero())),
+    };
+    let witness = match (values, salt_value) {
         (Some(x), Some(s)) => Some(commit::witness(x, bound, s)),
         _ => None,
     };
@@ -191,14 +239,5 @@ fn lay_input_commitment(
         poseidon,
     };
     let at = walk.take(commit::rows(cells.len(), bound));
-    let h = chips.assign(
-        walk.region,
-        at,
-        cells,
-        bound,
-        Some(salt_cell),
-        witness.as_ref(),
-    )?;
-    walk.bindings.instance_copies.push((h, 0));
-    Ok(())
+    Ok(chips.assign(walk.region, at, cells, bound, salt_cell, witness.as_ref())?)
 }

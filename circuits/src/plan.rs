@@ -57,7 +57,7 @@ impl OptionalChips {
             bilinear: has(|op| matches!(op, QOp::MatMul { .. })),
             max: has(|op| matches!(op, QOp::Max { .. })),
             div: has(|op| matches!(op, QOp::Div { .. })),
-            poseidon: graph.input_visibility == zkinfer_ir::Visibility::Hashed,
+            poseidon: graph.hashes_anything(),
         }
     }
 }
@@ -89,19 +89,49 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
     crate::lay::rows(graph, node, lanes)
 }
 
-/// Rows that bound the public input in the circuit (two per element, after the last node),
-/// and the width of their range checks: see `layout::lay_input_bounds`.
+/// Rows that bound the input in the circuit (two per element, after the last node), and the
+/// width of their range checks: see `layout::lay_input_bounds`.
 pub fn input_rows(graph: &QGraph) -> NodeRows {
-    let n = graph.input.numel();
-    // A hashed input adds a salt row and its commitment.
-    let commitment = match graph.input_visibility {
-        zkinfer_ir::Visibility::Hashed => 1 + crate::chips::commit::rows(n, graph.input.bound),
-        _ => 0,
-    };
     NodeRows {
-        rows: 2 * n + commitment,
+        rows: 2 * graph.input.numel(),
         range_bits: signed_bits(graph.input.bound),
     }
+}
+
+/// The row blocks after the last node, in layout order and with the names `plan` shows: the
+/// input's bound checks ([`INPUT_BOUND_ROWS`]), then, when something is hashed with a salt,
+/// the salt row, the input's commitment, the output's bound checks and its commitment.
+pub fn tail_rows(graph: &QGraph) -> Vec<(&'static str, NodeRows)> {
+    use crate::chips::commit;
+    use zkinfer_ir::Visibility::Hashed;
+    let mut out = vec![(INPUT_BOUND_ROWS, input_rows(graph))];
+    let block = |rows, range_bits| NodeRows { rows, range_bits };
+    if graph.input_visibility == Hashed || graph.output_visibility == Hashed {
+        out.push(("(salt)", block(1, 0)));
+    }
+    if graph.input_visibility == Hashed {
+        let rows = commit::rows(graph.input.numel(), graph.input.bound);
+        out.push(("(input commitment)", block(rows, 0)));
+    }
+    if graph.output_visibility == Hashed {
+        if let Some(t) = graph.output_tensor() {
+            let bits = signed_bits(t.bound);
+            out.push(("(output bound checks)", block(2 * t.numel(), bits)));
+            let rows = commit::rows(t.numel(), t.bound);
+            out.push(("(output commitment)", block(rows, 0)));
+        }
+    }
+    out
+}
+
+/// All rows after the last node, and their widest range check.
+pub fn tail_total(graph: &QGraph) -> NodeRows {
+    tail_rows(graph)
+        .into_iter()
+        .fold(NodeRows::default(), |a, (_, b)| NodeRows {
+            rows: a.rows + b.rows,
+            range_bits: a.range_bits.max(b.range_bits),
+        })
 }
 
 /// Rows of the function table `graph` needs: 0 without lookup nodes.
@@ -134,7 +164,7 @@ pub struct Plan {
     pub params: CircuitParams,
     /// Rows used by the model (excluding the lookup table).
     pub rows: usize,
-    /// Rows per node, in node order, then the input's bound checks ([`INPUT_BOUND_ROWS`]).
+    /// Rows per node, in node order, then the blocks of [`tail_rows`].
     pub node_rows: Vec<(String, usize)>,
     /// Rows of the range table.
     pub table_rows: usize,
@@ -187,7 +217,7 @@ impl Plan {
 /// Chooses the cheapest plan for `graph`.
 pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     graph.validate()?;
-    let instances = graph.input.numel() + graph.output_tensor().map_or(0, |t| t.numel());
+    let instances = graph.input_instances() + graph.output_instances();
     if graph.output == 0 {
         return Err(CircuitError::NothingToProve);
     }
@@ -197,8 +227,8 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     let mut best: Option<Plan> = None;
     let lane_limit = graph.max_lanes.unwrap_or(usize::MAX).max(1);
     for lanes in LANE_CHOICES.into_iter().filter(|l| *l <= lane_limit) {
-        let inputs = input_rows(graph);
-        let (mut rows, mut max_bits) = (inputs.rows, inputs.range_bits.max(1));
+        let tail = tail_total(graph);
+        let (mut rows, mut max_bits) = (tail.rows, tail.range_bits.max(1));
         let mut per_node = Vec::with_capacity(graph.nodes.len() + 1);
         for node in &graph.nodes {
             let r = node_rows(graph, node, lanes);
@@ -206,7 +236,11 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
             max_bits = max_bits.max(r.range_bits);
             per_node.push((node.name.clone(), r.rows));
         }
-        per_node.push((INPUT_BOUND_ROWS.to_string(), inputs.rows));
+        per_node.extend(
+            tail_rows(graph)
+                .into_iter()
+                .map(|(name, r)| (name.to_string(), r.rows)),
+        );
         for k in 4..=MAX_K {
             let usable = (1usize << k).saturating_sub(RESERVED_ROWS);
             let limb_bits = (k - 2).min(16);

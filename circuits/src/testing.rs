@@ -257,7 +257,7 @@ pub fn with_lanes(mut f: Fixture, lanes: usize) -> Fixture {
         .iter()
         .map(|n| crate::plan::node_rows(&f.graph, n, lanes).rows)
         .sum::<usize>()
-        + crate::plan::input_rows(&f.graph).rows;
+        + crate::plan::tail_total(&f.graph).rows;
     while (1usize << f.params.k) < rows + crate::plan::RESERVED_ROWS {
         f.params.k += 1;
     }

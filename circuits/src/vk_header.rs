@@ -32,6 +32,9 @@ pub struct VkHeader {
     /// What the proof reveals of the input: its values, nothing, or its commitment.
     #[serde(default, skip_serializing_if = "zkinfer_ir::Visibility::is_public")]
     pub input_visibility: zkinfer_ir::Visibility,
+    /// What the proof reveals of the output: its values, nothing, or its commitment.
+    #[serde(default, skip_serializing_if = "zkinfer_ir::Visibility::is_public")]
+    pub output_visibility: zkinfer_ir::Visibility,
 }
 
 /// The part of the KZG parameters a verifier uses.
@@ -50,12 +53,14 @@ pub struct SrsHeader {
 }
 
 impl VkHeader {
-    /// Number of public values: the input's (its values, none, or its commitment), then the
-    /// output values.
+    /// Number of public values: the input's, then the output's (for each, its values, none,
+    /// or its commitment).
     pub fn instance_count(&self) -> usize {
         self.input_visibility
             .instances(self.input_shape.iter().product::<usize>())
-            + self.output_shape.iter().product::<usize>()
+            + self
+                .output_visibility
+                .instances(self.output_shape.iter().product::<usize>())
     }
 }
 

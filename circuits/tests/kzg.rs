@@ -84,6 +84,7 @@ fn graph() -> QGraph {
         output_parts: Vec::new(),
         no_input: false,
         input_visibility: Default::default(),
+        output_visibility: Default::default(),
     }
 }
 

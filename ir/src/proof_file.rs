@@ -96,14 +96,18 @@ pub struct ProofFile {
     /// The input's salted Poseidon commitment (32-byte big-endian hex), when it is hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_hash: Option<String>,
-    /// The public output.
-    pub output: TensorValues,
+    /// The output, when it is public (absent when private or hashed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<TensorValues>,
+    /// The output's salted Poseidon commitment (32-byte big-endian hex), when it is hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_hash: Option<String>,
     /// The output split by graph output, when the model has several (the verifier checks
     /// that the parts are the output's values, with the names and shapes of its key).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<NamedValues>,
-    /// The public instances: the input's (its values, its commitment, or none), then the
-    /// output's, as 32-byte big-endian field elements in hex.
+    /// The public instances: the input's, then the output's (for each, its values, its
+    /// commitment, or none), as 32-byte big-endian field elements in hex.
     pub instances: Vec<String>,
     /// The proof bytes (SHPLONK, Keccak transcript), hex.
     pub proof: String,

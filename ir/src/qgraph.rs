@@ -236,6 +236,9 @@ pub struct QGraph {
     /// What the proof reveals of the input: public values, nothing, or a commitment.
     #[serde(default, skip_serializing_if = "crate::Visibility::is_public")]
     pub input_visibility: crate::Visibility,
+    /// What the proof reveals of the output: public values, nothing, or a commitment.
+    #[serde(default, skip_serializing_if = "crate::Visibility::is_public")]
+    pub output_visibility: crate::Visibility,
 }
 
 impl QGraph {
@@ -280,6 +283,18 @@ impl QGraph {
     /// Public instances the input takes (its values, none, or its commitment).
     pub fn input_instances(&self) -> usize {
         self.input_visibility.instances(self.input.numel())
+    }
+
+    /// Public instances the output takes (its values, none, or its commitment).
+    pub fn output_instances(&self) -> usize {
+        self.output_visibility
+            .instances(self.output_tensor().map_or(0, QTensor::numel))
+    }
+
+    /// Whether any group is committed to (the circuit then needs the Poseidon chip).
+    pub fn hashes_anything(&self) -> bool {
+        self.input_visibility == crate::Visibility::Hashed
+            || self.output_visibility == crate::Visibility::Hashed
     }
 
     /// The output tensor's description.

@@ -63,6 +63,15 @@ impl QGraph {
                 ),
             });
         }
+        if self.output_visibility == crate::Visibility::Hashed
+            && self.output_tensor().is_some_and(|t| t.bound >= 1 << 61)
+        {
+            return Err(InvalidModel {
+                node: self.output_name.clone(),
+                op: "output",
+                detail: "bound is too wide to hash (at most 2^61 - 1)".into(),
+            });
+        }
         for (i, node) in self.nodes.iter().enumerate() {
             let bad = |detail: String| InvalidModel {
                 node: node.name.clone(),

@@ -48,6 +48,7 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
         weights_sha256: graph.weights_sha256.clone(),
         output_parts: graph.output_parts.clone(),
         input_visibility: graph.input_visibility,
+        output_visibility: graph.output_visibility,
         srs: SrsHeader {
             insecure: srs.insecure,
             k: params.k,

@@ -108,8 +108,14 @@ pub fn prove_with_salt(
         input_hash: (graph.input_visibility == Visibility::Hashed)
             .then(|| instances.first().map(|f| format!("0x{}", fr_to_hex_be(f))))
             .flatten(),
-        outputs: output.named_parts(&graph.output_parts),
-        output,
+        output_hash: (graph.output_visibility == Visibility::Hashed)
+            .then(|| instances.last().map(|f| format!("0x{}", fr_to_hex_be(f))))
+            .flatten(),
+        outputs: match graph.output_visibility {
+            Visibility::Public => output.named_parts(&graph.output_parts),
+            _ => Vec::new(),
+        },
+        output: (graph.output_visibility == Visibility::Public).then_some(output),
         instances: instances.iter().map(fr_to_hex_be).collect(),
         proof: hex::encode(proof),
         srs: if srs.insecure {

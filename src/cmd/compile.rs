@@ -25,6 +25,8 @@ pub struct Search {
     pub max_lanes: Option<usize>,
     /// What proofs reveal of the input.
     pub input_visibility: zkinfer::ir::Visibility,
+    /// What proofs reveal of the output.
+    pub output_visibility: zkinfer::ir::Visibility,
 }
 
 /// One compiled candidate.
@@ -168,6 +170,7 @@ pub fn run(
         })?;
         q.graph.max_lanes = search.max_lanes;
         q.graph.input_visibility = search.input_visibility;
+        q.graph.output_visibility = search.output_visibility;
         q.graph.validate()?;
         let acc = accuracy(&graph, &q, &rows)
             .context("evaluating the compiled model on the calibration data")?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use zkinfer::circuits::poseidon;
 use zkinfer::ir::artifact::{hash_hex, read_model};
-use zkinfer::ir::Visibility;
+use zkinfer::ir::proof_file::TensorValues;
 use zkinfer::layout::ModelDir;
 use zkinfer::progress::step;
 use zkinfer::prover::{keys, prove_with_salt, run_checked_on, srs};
@@ -26,11 +26,12 @@ pub fn run(
 ) -> Result<f64> {
     let d = ModelDir::new(dir);
     let (graph, hash) = read_model(&d.model())?;
-    let hashed = graph.input_visibility == Visibility::Hashed;
+    let hashed = graph.hashes_anything();
     if salt.is_some() && !hashed {
         anyhow::bail!(
-            "--salt is for a hashed input; this model's input is {}",
-            graph.input_visibility
+            "--salt is for a hashed input or output; this model's input is {} and its output {}",
+            graph.input_visibility,
+            graph.output_visibility
         );
     }
     // The salt: read, or drawn now and written beside the proof once it exists.
@@ -69,6 +70,11 @@ pub fn run(
             params.k
         );
     }
+    let private_output = {
+        let t = graph.output_tensor().unwrap_or(&graph.input);
+        let ints = trace.get(graph.output).unwrap_or(&[]).to_vec();
+        TensorValues::from_ints(t.shape.clone(), t.scale, ints)
+    };
     let graph = Arc::new(graph);
     let (proof, took) = step("proving", || {
         prove_with_salt(
@@ -99,8 +105,14 @@ pub fn run(
     if let Some(h) = &proof.input_hash {
         outln!("input hash: {h}");
     }
-    if proof.outputs.is_empty() {
-        outln!("output: {:?}", proof.output.floats);
+    if let Some(h) = &proof.output_hash {
+        outln!("output hash: {h}");
+    }
+    match &proof.output {
+        Some(t) if proof.outputs.is_empty() => outln!("output: {:?}", t.floats),
+        Some(_) => {}
+        // The prover sees a hidden output; the proof file does not hold it.
+        None => outln!("output (not in the proof): {:?}", private_output.floats),
     }
     for part in &proof.outputs {
         outln!(

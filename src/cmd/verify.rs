@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use zkinfer::circuits::plan;
 use zkinfer::ir::artifact::{hash_hex, read_model, sha256};
-use zkinfer::ir::proof_file::ProofFile;
+use zkinfer::ir::proof_file::{ProofFile, TensorValues};
 use zkinfer::layout::ModelDir;
 use zkinfer::progress::step;
 use zkinfer::prover::keys::vk_header;
@@ -26,19 +26,32 @@ pub struct ModelSource {
     pub onnx: Option<PathBuf>,
 }
 
-/// Checks that the proof at `proof` exposes the input commitment `want` (`--expect-input-hash`).
-pub fn check_input_hash(proof: &Path, want: &str) -> Result<()> {
+/// Which commitment `--expect-input-hash` / `--expect-output-hash` names.
+#[derive(Debug, Clone, Copy)]
+pub enum Committed {
+    /// The input's.
+    Input,
+    /// The output's.
+    Output,
+}
+
+/// Checks that the proof at `proof` exposes the commitment `want` for `which`.
+pub fn check_hash(proof: &Path, which: Committed, want: &str) -> Result<()> {
     let p = ProofFile::read(proof)?;
-    let Some(got) = p.input_hash.as_deref() else {
+    let (got, name) = match which {
+        Committed::Input => (p.input_hash.as_deref(), "input"),
+        Committed::Output => (p.output_hash.as_deref(), "output"),
+    };
+    let Some(got) = got else {
         bail!(
-            "{}: --expect-input-hash was given but the proof has no input_hash (its model's input is not hashed)",
+            "{}: --expect-{name}-hash was given but the proof has no {name}_hash (its model's {name} is not hashed)",
             proof.display()
         );
     };
     let norm = |s: &str| s.trim().trim_start_matches("0x").to_ascii_lowercase();
     if norm(got) != norm(want) {
         bail!(
-            "{}: the proof's input hash is {got}, not the expected {want}",
+            "{}: the proof's {name} hash is {got}, not the expected {want}",
             proof.display()
         );
     }
@@ -210,7 +223,7 @@ pub fn run_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> Resu
     })?;
     let took = start.elapsed().as_secs_f64();
     outln!("verified");
-    print_output(&verified.output.floats, &file)?;
+    print_output(verified.output.as_ref(), &file)?;
     print_digest(&key, model)?;
     warn_insecure(verified.insecure_srs);
     Ok(took)
@@ -236,7 +249,7 @@ pub fn run_evm_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> 
         )
     })?;
     outln!("verified (EVM)");
-    print_output(&verified.output.floats, &file)?;
+    print_output(verified.output.as_ref(), &file)?;
     outln!(
         "gas: {} (verifying transaction, {} bytes of calldata)",
         verified.gas,
@@ -255,9 +268,15 @@ pub fn run_evm_checked(vk: &Path, proof: &Path, model: Option<&ModelSource>) -> 
 
 /// Prints the verified output: one line, or one per graph output (the verifier checked that
 /// the named parts are the output's values).
-fn print_output(flat: &[f64], file: &ProofFile) -> Result<()> {
-    if file.outputs.is_empty() {
-        outln!("output: {:?}", flat);
+fn print_output(output: Option<&TensorValues>, file: &ProofFile) -> Result<()> {
+    match (output, &file.output_hash) {
+        (Some(t), _) if file.outputs.is_empty() => outln!("output: {:?}", t.floats),
+        (Some(_), _) => {}
+        (None, Some(h)) => outln!("output hash: {h} (the output itself stays private)"),
+        (None, None) => outln!("output: private (the proof shows only that the model ran)"),
+    }
+    if let Some(h) = &file.input_hash {
+        outln!("input hash: {h}");
     }
     for part in &file.outputs {
         outln!(

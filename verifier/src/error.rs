@@ -352,23 +352,17 @@ pub enum ProofMismatch {
         /// Its index.
         index: usize,
     },
-    /// The proof file shows (or hides) the input against the key's input visibility.
-    #[error("`{field}`: the key's input is {visibility}, so the file must {must}")]
-    InputVisibility {
-        /// `input` or `input_hash`.
+    /// The proof file shows (or hides) the input or output against the key's visibility.
+    #[error("`{field}`: the key's {tensor} is {visibility}, so the file must {must}")]
+    Visibility {
+        /// The input or the output.
+        tensor: PublicTensor,
+        /// `input`, `input_hash`, `output` or `output_hash`.
         field: &'static str,
-        /// The key's input visibility.
+        /// The key's visibility of that tensor.
         visibility: zkinfer_ir::Visibility,
         /// What the file must do with the field.
         must: &'static str,
-    },
-    /// The input commitment is not the one the caller expects.
-    #[error("`input_hash`: {got}, expected {expected}")]
-    InputHash {
-        /// The commitment the caller expects.
-        expected: String,
-        /// The proof file's.
-        got: String,
     },
 }
 
@@ -386,8 +380,7 @@ impl ProofMismatch {
             ProofMismatch::InstanceEncoding { index } | ProofMismatch::InstanceValue { index } => {
                 format!("instances[{index}]")
             }
-            ProofMismatch::InputVisibility { field, .. } => (*field).into(),
-            ProofMismatch::InputHash { .. } => "input_hash".into(),
+            ProofMismatch::Visibility { field, .. } => (*field).into(),
         }
     }
 }

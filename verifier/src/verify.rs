@@ -20,8 +20,8 @@ use crate::key::VerifierKey;
 /// What a successful verification establishes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
-    /// The proven output.
-    pub output: TensorValues,
+    /// The proven output (absent when the key hides it).
+    pub output: Option<TensorValues>,
     /// True when the key came from an insecure test SRS.
     pub insecure_srs: bool,
 }
@@ -63,14 +63,20 @@ fn check_tensor(
 /// The named graph outputs of the proof file are exactly the key's, each holding its part of
 /// the (already checked) flat output.
 fn check_output_parts(h: &VkHeader, proof: &ProofFile) -> Result<(), ProofMismatch> {
-    if proof.outputs.len() != h.output_parts.len() {
+    // A hidden output shows no parts either.
+    let parts: &[zkinfer_ir::IoPart] = if h.output_visibility.is_public() {
+        &h.output_parts
+    } else {
+        &[]
+    };
+    if proof.outputs.len() != parts.len() {
         return Err(ProofMismatch::OutputPartCount {
-            expected: h.output_parts.len(),
+            expected: parts.len(),
             got: proof.outputs.len(),
         });
     }
-    let mut rest = proof.output.ints.as_slice();
-    for (index, (got, want)) in proof.outputs.iter().zip(&h.output_parts).enumerate() {
+    let mut rest = proof.output.as_ref().map_or(&[][..], |t| t.ints.as_slice());
+    for (index, (got, want)) in proof.outputs.iter().zip(parts).enumerate() {
         let bad = |field| ProofMismatch::OutputPart { index, field };
         if got.name != want.name {
             return Err(bad("name"));
@@ -90,9 +96,9 @@ fn check_output_parts(h: &VkHeader, proof: &ProofFile) -> Result<(), ProofMismat
         }
         rest = tail;
     }
-    if !h.output_parts.is_empty() && !rest.is_empty() {
+    if !parts.is_empty() && !rest.is_empty() {
         return Err(ProofMismatch::OutputPartCount {
-            expected: h.output_parts.len(),
+            expected: parts.len(),
             got: proof.outputs.len(),
         });
     }
@@ -122,14 +128,26 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         });
     }
     let h = &key.header;
-    let input_values = public_input(h, proof).map_err(VerifyError::Mismatch)?;
-    check_tensor(
-        PublicTensor::Output,
-        &proof.output,
-        &h.output_shape,
-        h.output_scale,
+    let mut instances = public_group(
+        PublicTensor::Input,
+        h.input_visibility,
+        proof.input.as_ref(),
+        proof.input_hash.as_ref(),
+        &h.input_shape,
+        h.input_scale,
     )
     .map_err(VerifyError::Mismatch)?;
+    instances.extend(
+        public_group(
+            PublicTensor::Output,
+            h.output_visibility,
+            proof.output.as_ref(),
+            proof.output_hash.as_ref(),
+            &h.output_shape,
+            h.output_scale,
+        )
+        .map_err(VerifyError::Mismatch)?,
+    );
     check_output_parts(h, proof).map_err(VerifyError::Mismatch)?;
     if let Some((index, &value)) = proof
         .input
@@ -144,8 +162,6 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
             bound: h.input_bound,
         });
     }
-    let mut instances = input_values;
-    instances.extend(public_values(&[], &proof.output.ints));
     if proof.instances.len() != instances.len() {
         return Err(VerifyError::Mismatch(ProofMismatch::InstanceCount {
             expected: instances.len(),
@@ -170,30 +186,42 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
     Ok(instances)
 }
 
-/// The input's public values as the key's visibility says: the checked input values, the
-/// commitment in `input_hash`, or nothing; a file that shows a hidden input, or hides a
+/// One tensor's public values as the key's visibility says: the checked values, the
+/// commitment in the hash field, or nothing; a file that shows a hidden tensor, or hides a
 /// public one, is refused.
-fn public_input(h: &VkHeader, proof: &ProofFile) -> Result<Vec<Fr>, ProofMismatch> {
-    let refuse = |field, must| ProofMismatch::InputVisibility {
+fn public_group(
+    tensor: PublicTensor,
+    visibility: Visibility,
+    values: Option<&TensorValues>,
+    hash: Option<&String>,
+    shape: &[usize],
+    scale: u32,
+) -> Result<Vec<Fr>, ProofMismatch> {
+    let (field, hash_field) = match tensor {
+        PublicTensor::Input => ("input", "input_hash"),
+        PublicTensor::Output => ("output", "output_hash"),
+    };
+    let refuse = |field, must| ProofMismatch::Visibility {
+        tensor,
         field,
-        visibility: h.input_visibility,
+        visibility,
         must,
     };
-    match (h.input_visibility, &proof.input, &proof.input_hash) {
-        (Visibility::Public, Some(input), None) => {
-            check_tensor(PublicTensor::Input, input, &h.input_shape, h.input_scale)?;
-            Ok(public_values(&input.ints, &[]))
+    match (visibility, values, hash) {
+        (Visibility::Public, Some(t), None) => {
+            check_tensor(tensor, t, shape, scale)?;
+            Ok(public_values(&t.ints, &[]))
         }
-        (Visibility::Public, None, _) => Err(refuse("input", "hold it")),
-        (Visibility::Public, Some(_), Some(_)) => Err(refuse("input_hash", "not hold it")),
-        (_, Some(_), _) => Err(refuse("input", "not hold it")),
+        (Visibility::Public, None, _) => Err(refuse(field, "hold it")),
+        (Visibility::Public, Some(_), Some(_)) => Err(refuse(hash_field, "not hold it")),
+        (_, Some(_), _) => Err(refuse(field, "not hold it")),
         (Visibility::Private, None, None) => Ok(Vec::new()),
-        (Visibility::Private, None, Some(_)) => Err(refuse("input_hash", "not hold it")),
-        (Visibility::Hashed, None, None) => Err(refuse("input_hash", "hold it")),
+        (Visibility::Private, None, Some(_)) => Err(refuse(hash_field, "not hold it")),
+        (Visibility::Hashed, None, None) => Err(refuse(hash_field, "hold it")),
         (Visibility::Hashed, None, Some(hash)) => fr_from_hex_be(hash.trim_start_matches("0x"))
             .map(|f| vec![f])
             .ok_or(refuse(
-                "input_hash",
+                hash_field,
                 "hold a 32-byte big-endian field element",
             )),
     }

@@ -222,8 +222,9 @@ fn verify_in_evm_checks_the_proof_file_first() {
     );
     // An output that disagrees with the instances never reaches the EVM.
     let mut bad = proof.clone();
-    bad.output.ints[0] += 1;
-    bad.output.floats[0] = bad.output.ints[0] as f64 / f64::from(1u32 << bad.output.scale);
+    bad.output.as_mut().unwrap().ints[0] += 1;
+    bad.output.as_mut().unwrap().floats[0] = bad.output.as_mut().unwrap().ints[0] as f64
+        / f64::from(1u32 << bad.output.as_mut().unwrap().scale);
     assert!(matches!(
         verify_in_evm(&key, &bad),
         Err(VerifyError::Mismatch(ProofMismatch::InstanceValue { index }))
@@ -231,7 +232,7 @@ fn verify_in_evm_checks_the_proof_file_first() {
     ));
     // So does an inconsistent float.
     let mut bad = proof.clone();
-    bad.output.floats[1] += 0.5;
+    bad.output.as_mut().unwrap().floats[1] += 0.5;
     assert!(matches!(
         verify_in_evm(&key, &bad),
         Err(VerifyError::Mismatch(ProofMismatch::Float {

@@ -34,7 +34,10 @@ fn committed_proof_verifies() {
     let (vk, proof) = load();
     let key = VerifierKey::from_bytes(&vk, Path::new("vk.bin")).unwrap();
     let out = verify(&key, &proof).unwrap();
-    assert_eq!(out.output.ints, proof.output.ints);
+    assert_eq!(
+        out.output.as_ref().unwrap().ints,
+        proof.output.as_ref().unwrap().ints
+    );
 }
 
 #[test]
@@ -154,8 +157,8 @@ fn public_value_mismatches_are_named() {
             if expected == n && got == n - 1
     ));
     let mut p = proof.clone();
-    p.output.ints.pop();
-    let n = proof.output.ints.len();
+    p.output.as_mut().unwrap().ints.pop();
+    let n = proof.output.as_ref().unwrap().ints.len();
     match verify(&key, &p) {
         Err(VerifyError::Mismatch(
             m @ ProofMismatch::IntCount {
@@ -182,8 +185,8 @@ fn public_value_mismatches_are_named() {
         })
     ));
     let mut p = proof.clone();
-    p.output.scale += 1;
-    let scale = proof.output.scale;
+    p.output.as_mut().unwrap().scale += 1;
+    let scale = proof.output.as_ref().unwrap().scale;
     match verify(&key, &p) {
         Err(VerifyError::Mismatch(
             m @ ProofMismatch::Scale {

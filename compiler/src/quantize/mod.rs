@@ -261,6 +261,7 @@ pub fn quantize_with(
         output_parts: graph.output_parts.clone(),
         no_input: graph.no_input,
         input_visibility: Default::default(),
+        output_visibility: Default::default(),
     };
     Ok(Quantized {
         graph: qgraph,

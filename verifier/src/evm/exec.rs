@@ -162,8 +162,8 @@ pub fn verify_calldata_in_evm(key: &VerifierKey, calldata: &[u8]) -> Result<u64,
 /// What a check in the embedded EVM measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvmVerified {
-    /// The proven output.
-    pub output: zkinfer_ir::proof_file::TensorValues,
+    /// The proven output (absent when the key hides it).
+    pub output: Option<zkinfer_ir::proof_file::TensorValues>,
     /// Gas of the verifying transaction (including the 21,000 base and the calldata).
     pub gas: u64,
     /// Gas of deploying the verifier and its key contract.

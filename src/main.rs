@@ -82,6 +82,12 @@ enum Command {
         /// salt as a hashed input; `verify --expect-output-hash` checks it).
         #[arg(long, default_value = "public")]
         output_visibility: zkinfer::ir::Visibility,
+        /// Where the weights and constants live: fixed (in the verifying key), private
+        /// (advice the prover supplies: one key for every weight set of the same widths), or
+        /// hashed (private plus a Poseidon commitment to them, the same in every proof; see
+        /// `zkinfer hash DIR`).
+        #[arg(long, default_value = "fixed")]
+        param_visibility: zkinfer::ir::ParamVisibility,
     },
     /// Print the circuit plan of a compiled model: k, columns, rows per node, cost.
     Plan {
@@ -161,6 +167,10 @@ enum Command {
         /// `prove` prints it).
         #[arg(long, value_name = "HASH")]
         expect_output_hash: Option<String>,
+        /// For hashed parameters: the model's commitment the proof must expose (as
+        /// `zkinfer hash DIR` prints it).
+        #[arg(long, value_name = "HASH")]
+        expect_param_hash: Option<String>,
     },
     /// Write the Solidity verifier of a model (for on-chain verification).
     ///
@@ -191,23 +201,25 @@ enum Command {
         #[arg(long, default_value = "auto")]
         device: DeviceChoice,
     },
-    /// Print the commitment a proof of a hashed-input model will expose for an input, so a
-    /// data owner can publish it before any proof exists (check it with
-    /// `verify --expect-input-hash`).
+    /// Print the commitment a proof will expose: with --input, that of an input (for a
+    /// hashed-input model), so a data owner can publish it before any proof exists (check it
+    /// with `verify --expect-input-hash`); without, that of the model's weights and
+    /// constants (for hashed parameters; `verify --expect-param-hash`).
     ///
-    /// The commitment is the model's packing of the quantized input (see the README's
-    /// visibility section) chained through circom's Poseidon(2) from the salt.
+    /// An input's commitment is the model's packing of the quantized input (see the README's
+    /// visibility section) chained through circom's Poseidon(2) from the salt; the weights'
+    /// chains each tensor in turn from 0.
     Hash {
         /// Directory written by `compile` (model.zkm).
         dir: PathBuf,
-        /// Input in EZKL's format.
+        /// Input in EZKL's format (without it: the weights' commitment).
         #[arg(long)]
-        input: PathBuf,
+        input: Option<PathBuf>,
         /// Which sample of the input file.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, requires = "input")]
         row: usize,
         /// The salt file `prove` will use (default: no salt, 0; guessable inputs need one).
-        #[arg(long)]
+        #[arg(long, requires = "input")]
         salt: Option<PathBuf>,
     },
     /// Measure setup, prove and verify time, peak memory and proof size.
@@ -319,6 +331,7 @@ fn main() -> ExitCode {
             max_lanes,
             input_visibility,
             output_visibility,
+            param_visibility,
         } => {
             let config = zkinfer::compiler::QuantizeConfig {
                 scale,
@@ -332,6 +345,7 @@ fn main() -> ExitCode {
                 max_lanes: max_lanes.map(|l| l as usize),
                 input_visibility,
                 output_visibility,
+                param_visibility,
             };
             cmd::compile::run(&model, &calibration, &out, config, &search)
         }
@@ -358,12 +372,14 @@ fn main() -> ExitCode {
             onnx,
             expect_input_hash,
             expect_output_hash,
+            expect_param_hash,
         } => {
             use cmd::verify::Committed;
             let source = model.map(|model| cmd::verify::ModelSource { model, srs, onnx });
             let expected = [
                 (Committed::Input, expect_input_hash),
                 (Committed::Output, expect_output_hash),
+                (Committed::Params, expect_param_hash),
             ];
             for (which, want) in expected {
                 if let Some(want) = want {
@@ -391,7 +407,10 @@ fn main() -> ExitCode {
             input,
             row,
             salt,
-        } => cmd::hash::run(&dir, &input, row, salt.as_deref()),
+        } => match input {
+            Some(input) => cmd::hash::run(&dir, &input, row, salt.as_deref()),
+            None => cmd::hash::params(&dir),
+        },
         Command::Bench { dir, input, runs } => cmd::bench::run(&dir, &input, runs),
         Command::EncodeCalldata { proof, out, hex } => cmd::calldata::run(&proof, &out, hex),
         Command::Srs {

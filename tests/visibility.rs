@@ -16,12 +16,12 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkinfer::circuits::plan;
-use zkinfer::circuits::poseidon::{commit, from_hex, to_hex};
+use zkinfer::circuits::poseidon::{commit, commit_params, from_hex, to_hex};
 use zkinfer::compiler::{onnx, quantize, QuantizeConfig};
 use zkinfer::ir::artifact::{encode_model, hash_hex, sha256};
 use zkinfer::ir::input::{group_samples, quantize_values, read_input_rows};
 use zkinfer::ir::proof_file::ProofFile;
-use zkinfer::ir::{QGraph, Visibility};
+use zkinfer::ir::{ParamVisibility, QGraph, QOp, Visibility};
 use zkinfer::prover::keys::encode_vk;
 use zkinfer::prover::srs::generate_insecure_seeded;
 use zkinfer::prover::{prove_with_salt, run_checked, setup};
@@ -45,6 +45,10 @@ fn compiled(visibility: Visibility) -> Setup {
 }
 
 fn compiled_with(visibility: Visibility, output: Visibility) -> Setup {
+    compiled_modes(visibility, output, ParamVisibility::Fixed)
+}
+
+fn compiled_modes(visibility: Visibility, output: Visibility, params: ParamVisibility) -> Setup {
     let dir = Path::new("tests/fixtures/ops/torch_mlp");
     let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
     let graph = onnx::import_bytes(&bytes).unwrap();
@@ -59,6 +63,7 @@ fn compiled_with(visibility: Visibility, output: Visibility) -> Setup {
     .unwrap();
     q.graph.input_visibility = visibility;
     q.graph.output_visibility = output;
+    q.graph.param_visibility = params;
     q.graph.validate().unwrap();
     let (_, model_hash) = encode_model(&q.graph);
     let p = plan(&q.graph).unwrap();
@@ -94,9 +99,14 @@ impl Setup {
     }
 
     fn prove(&self, sample: usize, salt: Fr) -> ProofFile {
-        let trace = run_checked(&self.graph, &self.samples[sample]).unwrap();
+        self.prove_graph(self.graph.clone(), sample, salt)
+    }
+
+    /// A proof with this setup's proving key of `graph` (another weight set, say).
+    fn prove_graph(&self, graph: Arc<QGraph>, sample: usize, salt: Fr) -> ProofFile {
+        let trace = run_checked(&graph, &self.samples[sample]).unwrap();
         prove_with_salt(
-            self.graph.clone(),
+            graph,
             &self.params,
             &self.keys.pk,
             &self.srs,
@@ -319,6 +329,87 @@ fn hashed_input_and_output_share_the_salt_and_private_output_shows_nothing() {
     ));
 }
 
+/// The graph with its first Linear weight moved one step towards 0 (same widths, so the
+/// same circuit), and the commitment of both.
+fn other_weights(g: &QGraph) -> QGraph {
+    let mut g = g.clone();
+    let w = g
+        .nodes
+        .iter_mut()
+        .find_map(|n| match &mut n.op {
+            QOp::Linear { weight, .. } => weight.iter_mut().find(|w| **w != 0),
+            _ => None,
+        })
+        .unwrap();
+    *w -= w.signum();
+    g
+}
+
+#[test]
+fn hashed_params_bind_the_weights_and_private_ones_do_not() {
+    let s = compiled_modes(
+        Visibility::Public,
+        Visibility::Public,
+        ParamVisibility::Hashed,
+    );
+    let proof = s.prove(0, Fr::zero());
+    let h = commit_params(&s.graph);
+    assert_eq!(proof.param_hash.as_deref(), Some(to_hex(&h).as_str()));
+    assert_eq!(instances(&proof).last(), Some(&h));
+    verify(&s.key, &proof).expect("honest hashed-params proof");
+    verify_in_evm(&s.key, &proof).expect("honest hashed-params proof on chain");
+    // Other weights of the same widths: the same proving key proves them, but the proof
+    // exposes their own commitment...
+    let other = Arc::new(other_weights(&s.graph));
+    let forged = s.prove_graph(other.clone(), 0, Fr::zero());
+    let h2 = commit_params(&other);
+    assert_ne!(h2, h);
+    assert_eq!(instances(&forged).last(), Some(&h2));
+    assert_eq!(s.raw_verdicts(&forged, &instances(&forged)), (true, true));
+    // ... and presented with the original weights' commitment, both verifiers reject it.
+    let mut claimed = instances(&forged);
+    *claimed.last_mut().unwrap() = h;
+    assert_eq!(s.raw_verdicts(&forged, &claimed), (false, false));
+    // The file's commitment off by one bit is caught before any cryptography; a file
+    // without it is refused.
+    let mut p = proof.clone();
+    p.param_hash = Some(flip_low_bit(p.param_hash.as_deref().unwrap()));
+    let last = p.instances.len() - 1;
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InstanceValue { index })) if index == last
+    ));
+    p.param_hash = None;
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::ParamVisibility { .. }))
+    ));
+
+    // Private parameters: nothing about the weights is public, and a proof with other
+    // weights verifies against the same key (the claim is "some weights of these widths").
+    let s = compiled_modes(
+        Visibility::Public,
+        Visibility::Public,
+        ParamVisibility::Private,
+    );
+    let proof = s.prove(1, Fr::zero());
+    assert!(proof.param_hash.is_none());
+    verify(&s.key, &proof).expect("honest private-params proof");
+    verify_in_evm(&s.key, &proof).expect("honest private-params proof on chain");
+    let forged = s.prove_graph(Arc::new(other_weights(&s.graph)), 1, Fr::zero());
+    assert_eq!(s.raw_verdicts(&forged, &instances(&forged)), (true, true));
+    // The output is still bound to those weights: off by one, rejected.
+    let mut wrong = instances(&forged);
+    *wrong.last_mut().unwrap() += Fr::one();
+    assert_eq!(s.raw_verdicts(&forged, &wrong), (false, false));
+    let mut p = proof.clone();
+    p.param_hash = Some(to_hex(&Fr::one()));
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::ParamVisibility { .. }))
+    ));
+}
+
 #[test]
 fn the_cli_hashes_salts_and_checks_the_expected_hash() {
     let tmp = tempfile::tempdir().unwrap();
@@ -347,6 +438,8 @@ fn the_cli_hashes_salts_and_checks_the_expected_hash() {
         "--input-visibility",
         "hashed",
         "--output-visibility",
+        "hashed",
+        "--param-visibility",
         "hashed",
     ]);
     ok(&["setup", arg(&dir), "--insecure-test-srs"]);
@@ -405,6 +498,25 @@ fn the_cli_hashes_salts_and_checks_the_expected_hash() {
         &flip_low_bit(&out_hash),
     ]);
     assert!(e.contains("output hash"), "{e}");
+    // The weights' commitment, printed before any proof, is the proof's.
+    let params_hash = ok(&["hash", arg(&dir)]);
+    let params_hash = params_hash.trim();
+    assert!(json.contains(params_hash), "{params_hash} not in {json}");
+    ok(&[
+        "verify",
+        arg(&vk),
+        arg(&proof),
+        "--expect-param-hash",
+        params_hash,
+    ]);
+    let e = fails(&[
+        "verify",
+        arg(&vk),
+        arg(&proof),
+        "--expect-param-hash",
+        &flip_low_bit(params_hash),
+    ]);
+    assert!(e.contains("param hash"), "{e}");
     // Another sample's hash is not this proof's.
     let other = ok(&[
         "hash",

@@ -71,13 +71,13 @@ impl ModelConfig {
         let instance = meta.instance_column();
         meta.enable_equality(instance);
         let lanes = params.lanes.clamp(1, width - 1);
-        let linear = LinearConfig::configure(meta, &pool[..lanes], pool[lanes]);
+        let opt = params.optional;
+        let linear = LinearConfig::configure(meta, &pool[..lanes], pool[lanes], opt.advice_params);
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
         let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2], &range);
         let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], &range);
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
-        let opt = params.optional;
         let bilinear = opt.bilinear.then(|| BilinearConfig::configure(meta, &pool));
         let max = opt
             .max
@@ -182,7 +182,8 @@ impl ModelCircuit {
 }
 
 /// The public values of an execution: the input's, then the output's, each as its
-/// visibility says (the values, nothing, or their commitment with `salt`).
+/// visibility says (the values, nothing, or their commitment with `salt`), then the
+/// parameters' commitment when they are hashed.
 pub fn public_values_of(graph: &QGraph, input: &[i64], output: &[i64], salt: Fr) -> Vec<Fr> {
     let group = |visibility, values: &[i64], bound| match visibility {
         Visibility::Public => values.iter().map(|&v| fr_from_i64(v)).collect(),
@@ -192,6 +193,9 @@ pub fn public_values_of(graph: &QGraph, input: &[i64], output: &[i64], salt: Fr)
     let output_bound = graph.output_tensor().map_or(0, |t| t.bound);
     let mut out: Vec<Fr> = group(graph.input_visibility, input, graph.input.bound);
     out.extend(group(graph.output_visibility, output, output_bound));
+    if graph.param_visibility == zkinfer_ir::ParamVisibility::Hashed {
+        out.push(crate::poseidon::commit_params(graph));
+    }
     out
 }
 

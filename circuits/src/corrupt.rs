@@ -64,6 +64,10 @@ pub enum CorruptionKind {
     /// `delta` to the accumulator: the gate holds, only the copies from the zero cell can
     /// catch it.
     MatMulPad(i64),
+    /// Add `delta` to the first weight of a Linear dot product against advice weights and
+    /// recompute its running sums: the gate holds, only the copy from the checked
+    /// parameter cell can catch it.
+    ParamWeight(i64),
 }
 
 impl Corruption {
@@ -83,6 +87,21 @@ pub(crate) fn dot_sums(kind: CorruptionKind, sums: &mut Option<Vec<i64>>) {
         (kind, sums.as_mut().and_then(|s| s.last_mut()))
     {
         *last += d;
+    }
+}
+
+/// The weights of a Linear dot product and its running sums: `ParamWeight`.
+pub(crate) fn dot_weight(
+    kind: CorruptionKind,
+    w: &mut [i64],
+    sums: &mut Option<Vec<i64>>,
+    x: Option<&[i64]>,
+    bias: i64,
+    lanes: usize,
+) {
+    if let (CorruptionKind::ParamWeight(d), Some(first)) = (kind, w.first_mut()) {
+        *first += d;
+        *sums = x.map(|x| crate::chips::linear::running_sums(x, w, bias, lanes));
     }
 }
 

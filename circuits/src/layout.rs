@@ -5,7 +5,7 @@
 use halo2_proofs::circuit::Region;
 use halo2_proofs::circuit::{Cell, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
-use zkinfer_ir::{QGraph, Trace, Visibility};
+use zkinfer_ir::{ParamVisibility, QGraph, Trace, Visibility};
 
 use crate::chips::commit;
 use crate::chips::range::RangeConfig;
@@ -14,13 +14,16 @@ use crate::circuit::ModelConfig;
 use crate::corrupt::Corruption;
 use crate::error::{CircuitError, LayoutFault};
 pub use crate::lay::ctx::Bindings;
-use crate::lay::ctx::{element, known, value_i128, NodeCtx, Src, Walk};
+use crate::lay::ctx::{element, known, value_i128, NodeCtx, NodeParams, Src, Walk};
+use crate::lay::params::{lay_params, lay_params_commitment};
 use crate::lay::range_row::range_row_i128;
 use crate::plan::signed_bits;
 use crate::poseidon::value_bits;
 
 /// The name under which layout errors of the input's bound rows are reported.
 const INPUT_BOUNDS: &str = "(input bounds)";
+/// The name under which layout errors of the parameter rows are reported.
+const PARAMETERS: &str = "(parameters)";
 /// The name under which layout errors of the output's commitment are reported.
 const OUTPUT_COMMITMENT: &str = "(output commitment)";
 
@@ -68,13 +71,31 @@ pub fn lay_out(
     walk.row = bounds_at;
     let input = known(trace, 0).map_err(input_fault)?;
     let bounded = lay_input_bounds(&config.range, &mut walk, graph, input).map_err(input_fault)?;
+    let params_fault = |fault: LayoutFault| CircuitError::Layout {
+        node: PARAMETERS.into(),
+        op: "Parameters",
+        fault,
+    };
+    let params = if graph.advice_params() {
+        Some(lay_params(config, &mut walk, graph).map_err(params_fault)?)
+    } else {
+        None
+    };
     let salt = graph
-        .hashes_anything()
+        .salts_anything()
         .then(|| lay_salt(config, &mut walk, options.salt));
     if graph.input_visibility == Visibility::Hashed {
         let h = lay_commitment(config, &mut walk, &bounded, graph.input.bound, input, salt)
             .map_err(input_fault)?;
         walk.bindings.instance_copies.push((h, 0));
+    }
+    if graph.param_visibility == ParamVisibility::Hashed {
+        let p = params
+            .as_ref()
+            .ok_or(params_fault(LayoutFault::MissingChip("parameters")))?;
+        let h = lay_params_commitment(config, &mut walk, graph, p).map_err(params_fault)?;
+        let at = graph.input_instances() + graph.output_instances();
+        walk.bindings.instance_copies.push((h, at));
     }
     tensors.push(bounded.into_iter().map(Src::Cell).collect());
     let end = walk.row;
@@ -86,8 +107,13 @@ pub fn lay_out(
             fault,
         };
         let start = walk.row;
-        #[allow(unused_mut)]
         let mut ctx = NodeCtx::new(graph, index, &tensors, trace).map_err(fault)?;
+        if let Some(p) = &params {
+            ctx.params = Some(NodeParams {
+                tensors: p.by_node.get(index).cloned().unwrap_or_default(),
+                zero: p.zero,
+            });
+        }
         #[cfg(any(test, feature = "test-utils"))]
         {
             ctx.corruption = options.corruption;
@@ -209,7 +235,7 @@ fn lay_salt(config: &ModelConfig, walk: &mut Walk<'_, '_>, salt: Option<Fr>) -> 
 
 /// The salted commitment to `cells` (bounded by `bound`): [`commit::rows`] rows; returns the
 /// cell holding it.
-fn lay_commitment(
+pub(crate) fn lay_commitment(
     config: &ModelConfig,
     walk: &mut Walk<'_, '_>,
     cells: &[Cell],

@@ -47,6 +47,9 @@ pub struct OptionalChips {
     /// Poseidon rounds (a hashed tensor).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub poseidon: bool,
+    /// Weights in advice columns (private or hashed parameters).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub advice_params: bool,
 }
 
 impl OptionalChips {
@@ -58,6 +61,7 @@ impl OptionalChips {
             max: has(|op| matches!(op, QOp::Max { .. })),
             div: has(|op| matches!(op, QOp::Div { .. })),
             poseidon: graph.hashes_anything(),
+            advice_params: graph.advice_params(),
         }
     }
 }
@@ -99,19 +103,33 @@ pub fn input_rows(graph: &QGraph) -> NodeRows {
 }
 
 /// The row blocks after the last node, in layout order and with the names `plan` shows: the
-/// input's bound checks ([`INPUT_BOUND_ROWS`]), then, when something is hashed with a salt,
-/// the salt row, the input's commitment, the output's bound checks and its commitment.
+/// input's bound checks ([`INPUT_BOUND_ROWS`]), the parameter rows when parameters are
+/// advice, then as the visibilities ask the salt row, the input's commitment, the
+/// parameters' commitment, the output's bound checks and its commitment.
 pub fn tail_rows(graph: &QGraph) -> Vec<(&'static str, NodeRows)> {
     use crate::chips::commit;
     use zkinfer_ir::Visibility::Hashed;
     let mut out = vec![(INPUT_BOUND_ROWS, input_rows(graph))];
     let block = |rows, range_bits| NodeRows { rows, range_bits };
-    if graph.input_visibility == Hashed || graph.output_visibility == Hashed {
+    let params = graph.param_tensors();
+    if graph.advice_params() {
+        let rows = 1 + params.iter().map(|t| t.values.len()).sum::<usize>();
+        let bits = params.iter().map(|t| signed_bits(t.bound)).max();
+        out.push(("(parameter range checks)", block(rows, bits.unwrap_or(0))));
+    }
+    if graph.salts_anything() {
         out.push(("(salt)", block(1, 0)));
     }
     if graph.input_visibility == Hashed {
         let rows = commit::rows(graph.input.numel(), graph.input.bound);
         out.push(("(input commitment)", block(rows, 0)));
+    }
+    if graph.param_visibility == zkinfer_ir::ParamVisibility::Hashed {
+        let rows = params
+            .iter()
+            .map(|t| commit::rows(t.values.len(), t.bound))
+            .sum();
+        out.push(("(parameter commitment)", block(rows, 0)));
     }
     if graph.output_visibility == Hashed {
         if let Some(t) = graph.output_tensor() {
@@ -217,7 +235,7 @@ impl Plan {
 /// Chooses the cheapest plan for `graph`.
 pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     graph.validate()?;
-    let instances = graph.input_instances() + graph.output_instances();
+    let instances = graph.input_instances() + graph.output_instances() + graph.param_instances();
     if graph.output == 0 {
         return Err(CircuitError::NothingToProve);
     }
@@ -257,13 +275,21 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
                 fn_table_rows: fn_rows,
                 optional,
             };
-            let advice = params.pool_width() + limbs;
+            // Advice weights move the weight and bias columns from fixed to advice.
+            let weight_columns = if optional.advice_params { lanes + 1 } else { 0 };
+            let advice = params.pool_width() + limbs + weight_columns;
             let lookups = limbs + fn_lookups;
             // Weights and bias, rescale, arith (4), division, range offset and tags, range table,
             // and the function lookup's tag and table (selectors are not counted).
-            let fixed =
-                lanes + 1 + 2 + 4 + usize::from(optional.div) + 1 + limbs + 2 + 4 * fn_lookups;
-            let perm = params.pool_width() + 1;
+            let fixed = lanes + 1 - weight_columns
+                + 2
+                + 4
+                + usize::from(optional.div)
+                + 1
+                + limbs
+                + 2
+                + 4 * fn_lookups;
+            let perm = params.pool_width() + 1 + weight_columns;
             let cost = (1u64 << k) * (advice as u64 + 3 * lookups as u64 + perm.div_ceil(2) as u64);
             let candidate = Plan {
                 params,

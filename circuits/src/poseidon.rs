@@ -145,6 +145,17 @@ pub fn commit(values: &[i64], bound: u64, salt: Fr) -> Fr {
     pack(values, bound).into_iter().fold(salt, poseidon2)
 }
 
+/// The commitment to a model's parameters: each tensor of [`QGraph::param_tensors`] in
+/// turn, the chain of each starting from the previous tensor's commitment (from 0 for the
+/// first). Unsalted: weights are not guessable, and the same model must give the same
+/// commitment in every proof.
+pub fn commit_params(graph: &zkinfer_ir::QGraph) -> Fr {
+    graph
+        .param_tensors()
+        .iter()
+        .fold(Fr::zero(), |h, t| commit(t.values, t.bound, h))
+}
+
 /// A field element as 32 big-endian bytes in hex with `0x` (how commitments are printed, and
 /// how the EVM reads a public value).
 pub fn to_hex(f: &Fr) -> String {

@@ -19,7 +19,7 @@ pub use zkinfer_ir::testkit::{
 };
 use zkinfer_ir::{QGraph, Trace};
 
-use crate::circuit::{public_values, ModelCircuit};
+use crate::circuit::ModelCircuit;
 pub use crate::corrupt::{Corruption, CorruptionKind};
 use crate::plan::{plan, CircuitParams};
 
@@ -141,9 +141,11 @@ impl Fixture {
         output: &[i64],
     ) -> Result<(), Vec<VerifyFailure>> {
         let mut circuit =
-            ModelCircuit::with_trace(self.graph.clone(), self.params.clone(), self.trace.clone());
+            ModelCircuit::with_trace(self.graph.clone(), self.params.clone(), self.trace.clone())
+                .with_salt(Fr::zero());
         circuit.corruption = corruption;
-        let instances: Vec<Fr> = public_values(&self.input, output);
+        let instances: Vec<Fr> =
+            crate::circuit::public_values_of(&self.graph, &self.input, output, Fr::zero());
         let prover = MockProver::run(self.params.k, &circuit, vec![instances]).expect("mock run");
         prover.verify()
     }

@@ -35,6 +35,10 @@ pub struct VkHeader {
     /// What the proof reveals of the output: its values, nothing, or its commitment.
     #[serde(default, skip_serializing_if = "zkinfer_ir::Visibility::is_public")]
     pub output_visibility: zkinfer_ir::Visibility,
+    /// Where the weights live: the key (fixed), or advice, possibly committed (one more
+    /// public value, after the output's).
+    #[serde(default, skip_serializing_if = "zkinfer_ir::ParamVisibility::is_fixed")]
+    pub param_visibility: zkinfer_ir::ParamVisibility,
 }
 
 /// The part of the KZG parameters a verifier uses.
@@ -54,13 +58,14 @@ pub struct SrsHeader {
 
 impl VkHeader {
     /// Number of public values: the input's, then the output's (for each, its values, none,
-    /// or its commitment).
+    /// or its commitment), then the parameters' commitment when they are hashed.
     pub fn instance_count(&self) -> usize {
         self.input_visibility
             .instances(self.input_shape.iter().product::<usize>())
             + self
                 .output_visibility
                 .instances(self.output_shape.iter().product::<usize>())
+            + usize::from(self.param_visibility == zkinfer_ir::ParamVisibility::Hashed)
     }
 }
 

@@ -85,6 +85,7 @@ fn graph() -> QGraph {
         no_input: false,
         input_visibility: Default::default(),
         output_visibility: Default::default(),
+        param_visibility: Default::default(),
     }
 }
 

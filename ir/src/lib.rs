@@ -22,4 +22,4 @@ pub use interface::IoPart;
 pub use qgraph::{QGraph, QNode, QOp, QTensor, Table, TensorId, MAX_BOUND_BITS};
 pub use semantics::Trace;
 pub use validate::InvalidModel;
-pub use visibility::Visibility;
+pub use visibility::{ParamVisibility, Visibility};

@@ -102,12 +102,17 @@ pub struct ProofFile {
     /// The output's salted Poseidon commitment (32-byte big-endian hex), when it is hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_hash: Option<String>,
+    /// The commitment to the model's weights and constants (32-byte big-endian hex), when
+    /// they are hashed: the same in every proof of that model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param_hash: Option<String>,
     /// The output split by graph output, when the model has several (the verifier checks
     /// that the parts are the output's values, with the names and shapes of its key).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<NamedValues>,
     /// The public instances: the input's, then the output's (for each, its values, its
-    /// commitment, or none), as 32-byte big-endian field elements in hex.
+    /// commitment, or none), then the parameters' commitment when hashed, as 32-byte
+    /// big-endian field elements in hex.
     pub instances: Vec<String>,
     /// The proof bytes (SHPLONK, Keccak transcript), hex.
     pub proof: String,

@@ -239,6 +239,46 @@ pub struct QGraph {
     /// What the proof reveals of the output: public values, nothing, or a commitment.
     #[serde(default, skip_serializing_if = "crate::Visibility::is_public")]
     pub output_visibility: crate::Visibility,
+    /// Where the weights and constants live: fixed columns (the key), or private advice,
+    /// possibly with a public commitment.
+    #[serde(default, skip_serializing_if = "crate::ParamVisibility::is_fixed")]
+    pub param_visibility: crate::ParamVisibility,
+}
+
+/// One parameter tensor of a node (weights, bias, factors or constants), as the circuit
+/// checks and commits it when the parameters are not fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamTensor<'a> {
+    /// Index of the node that reads it.
+    pub node: usize,
+    /// The values, in the op's order.
+    pub values: &'a [i64],
+    /// `2^b - 1` for the smallest `b >= 1` with every `|value| <= 2^b - 1`: a bound that
+    /// depends only on the values' width, so one key serves every weight set of that width.
+    pub bound: u64,
+}
+
+/// The parameter tensors of `op`, in the order the circuit lays them out.
+pub fn op_params(op: &QOp) -> Vec<&[i64]> {
+    match op {
+        QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } => {
+            vec![weight.as_slice(), bias.as_slice()]
+        }
+        QOp::MulConst { factor } => vec![factor.as_slice()],
+        QOp::Add { constant, .. } if !constant.is_empty() => vec![constant.as_slice()],
+        _ => Vec::new(),
+    }
+}
+
+/// The width bound of [`ParamTensor::bound`] for `values`.
+pub fn param_bound(values: &[i64]) -> u64 {
+    let max = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
+    let bits = (u64::BITS - max.leading_zeros()).max(1);
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
 }
 
 impl QGraph {
@@ -291,10 +331,40 @@ impl QGraph {
             .instances(self.output_tensor().map_or(0, QTensor::numel))
     }
 
-    /// Whether any group is committed to (the circuit then needs the Poseidon chip).
-    pub fn hashes_anything(&self) -> bool {
+    /// Public instances the parameters take (their commitment, when hashed).
+    pub fn param_instances(&self) -> usize {
+        usize::from(self.param_visibility == crate::ParamVisibility::Hashed)
+    }
+
+    /// Whether the input or the output is committed to with a salt.
+    pub fn salts_anything(&self) -> bool {
         self.input_visibility == crate::Visibility::Hashed
             || self.output_visibility == crate::Visibility::Hashed
+    }
+
+    /// Whether any group is committed to (the circuit then needs the Poseidon chip).
+    pub fn hashes_anything(&self) -> bool {
+        self.salts_anything() || self.param_visibility == crate::ParamVisibility::Hashed
+    }
+
+    /// Whether the weights and constants are advice (private or hashed).
+    pub fn advice_params(&self) -> bool {
+        !self.param_visibility.is_fixed()
+    }
+
+    /// Every parameter tensor, in node order (see [`op_params`]).
+    pub fn param_tensors(&self) -> Vec<ParamTensor<'_>> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .flat_map(|(node, n)| {
+                op_params(&n.op).into_iter().map(move |values| ParamTensor {
+                    node,
+                    values,
+                    bound: param_bound(values),
+                })
+            })
+            .collect()
     }
 
     /// The output tensor's description.

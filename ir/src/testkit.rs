@@ -45,6 +45,7 @@ pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
         no_input: false,
         input_visibility: Default::default(),
         output_visibility: Default::default(),
+        param_visibility: Default::default(),
     }
 }
 

@@ -72,6 +72,16 @@ impl QGraph {
                 detail: "bound is too wide to hash (at most 2^61 - 1)".into(),
             });
         }
+        if self.param_visibility == crate::ParamVisibility::Hashed {
+            if let Some(t) = self.param_tensors().iter().find(|t| t.bound >= 1 << 61) {
+                let node = self.nodes.get(t.node);
+                return Err(InvalidModel {
+                    node: node.map(|n| n.name.clone()).unwrap_or_default(),
+                    op: node.map_or("node", |n| n.op.kind()),
+                    detail: "a parameter is too wide to hash (at most 2^61 - 1)".into(),
+                });
+            }
+        }
         for (i, node) in self.nodes.iter().enumerate() {
             let bad = |detail: String| InvalidModel {
                 node: node.name.clone(),

@@ -60,6 +60,53 @@ impl FromStr for Visibility {
     }
 }
 
+/// How the weights and constants appear in a proof.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamVisibility {
+    /// Fixed columns: the verifying key holds them (the default).
+    #[default]
+    Fixed,
+    /// Advice the prover supplies, range-checked: one key serves every weight set with the
+    /// same bounds, and a proof shows only that some such weights give the claim.
+    Private,
+    /// Private, plus a Poseidon commitment to every weight and constant as one public value:
+    /// the model's identity without its weights.
+    Hashed,
+}
+
+impl ParamVisibility {
+    /// Whether this is [`ParamVisibility::Fixed`] (serde's skip test).
+    pub fn is_fixed(&self) -> bool {
+        *self == ParamVisibility::Fixed
+    }
+}
+
+impl fmt::Display for ParamVisibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ParamVisibility::Fixed => "fixed",
+            ParamVisibility::Private => "private",
+            ParamVisibility::Hashed => "hashed",
+        })
+    }
+}
+
+impl FromStr for ParamVisibility {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fixed" => Ok(ParamVisibility::Fixed),
+            "private" => Ok(ParamVisibility::Private),
+            "hashed" => Ok(ParamVisibility::Hashed),
+            other => Err(format!(
+                "`{other}` is not a parameter visibility: use fixed, private or hashed"
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +123,16 @@ mod tests {
         assert_eq!(Visibility::Public.instances(784), 784);
         assert_eq!(Visibility::Private.instances(784), 0);
         assert_eq!(Visibility::Hashed.instances(784), 1);
+        for v in [
+            ParamVisibility::Fixed,
+            ParamVisibility::Private,
+            ParamVisibility::Hashed,
+        ] {
+            assert_eq!(v.to_string().parse::<ParamVisibility>(), Ok(v));
+        }
+        assert!("public"
+            .parse::<ParamVisibility>()
+            .unwrap_err()
+            .contains("`public`"));
     }
 }

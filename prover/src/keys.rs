@@ -49,6 +49,7 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
         output_parts: graph.output_parts.clone(),
         input_visibility: graph.input_visibility,
         output_visibility: graph.output_visibility,
+        param_visibility: graph.param_visibility,
         srs: SrsHeader {
             insecure: srs.insecure,
             k: params.k,

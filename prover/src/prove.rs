@@ -11,7 +11,7 @@ use halo2_proofs::transcript::TranscriptWriterBuffer;
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptWrite};
 use zkinfer_circuits::{public_values_of, CircuitParams, ModelCircuit};
 use zkinfer_ir::proof_file::{ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
-use zkinfer_ir::{QGraph, Trace, Visibility};
+use zkinfer_ir::{ParamVisibility, QGraph, Trace, Visibility};
 
 use crate::error::ProverError;
 use crate::srs::LoadedSrs;
@@ -109,8 +109,13 @@ pub fn prove_with_salt(
             .then(|| instances.first().map(|f| format!("0x{}", fr_to_hex_be(f))))
             .flatten(),
         output_hash: (graph.output_visibility == Visibility::Hashed)
-            .then(|| instances.last().map(|f| format!("0x{}", fr_to_hex_be(f))))
-            .flatten(),
+            .then(|| instances.get(graph.input_instances()))
+            .flatten()
+            .map(|f| format!("0x{}", fr_to_hex_be(f))),
+        param_hash: (graph.param_visibility == ParamVisibility::Hashed)
+            .then(|| instances.last())
+            .flatten()
+            .map(|f| format!("0x{}", fr_to_hex_be(f))),
         outputs: match graph.output_visibility {
             Visibility::Public => output.named_parts(&graph.output_parts),
             _ => Vec::new(),

@@ -27,6 +27,8 @@ pub struct Search {
     pub input_visibility: zkinfer::ir::Visibility,
     /// What proofs reveal of the output.
     pub output_visibility: zkinfer::ir::Visibility,
+    /// Where the weights live.
+    pub param_visibility: zkinfer::ir::ParamVisibility,
 }
 
 /// One compiled candidate.
@@ -171,6 +173,7 @@ pub fn run(
         q.graph.max_lanes = search.max_lanes;
         q.graph.input_visibility = search.input_visibility;
         q.graph.output_visibility = search.output_visibility;
+        q.graph.param_visibility = search.param_visibility;
         q.graph.validate()?;
         let acc = accuracy(&graph, &q, &rows)
             .context("evaluating the compiled model on the calibration data")?;

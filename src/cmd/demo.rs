@@ -27,6 +27,7 @@ pub fn run(out: &Path) -> Result<()> {
     let search = super::compile::Search {
         input_visibility: Default::default(),
         output_visibility: Default::default(),
+        param_visibility: Default::default(),
         max_error: None,
         table_scale: None,
         max_lanes: None,

@@ -1,4 +1,4 @@
-//! `zkinfer hash`: the commitment a hashed-input proof will expose.
+//! `zkinfer hash`: the commitment a proof will expose (an input's, or the weights').
 
 use std::path::Path;
 
@@ -46,5 +46,19 @@ pub fn run(dir: &Path, input: &Path, row: usize, salt: Option<&Path>) -> Result<
         "{}",
         poseidon::to_hex(&poseidon::commit(&x, graph.input.bound, salt))
     );
+    Ok(())
+}
+
+/// Prints the commitment to the weights and constants of the model in `dir`.
+pub fn params(dir: &Path) -> Result<()> {
+    let d = ModelDir::new(dir);
+    let (graph, _) = read_model(&d.model())?;
+    if graph.param_visibility != zkinfer::ir::ParamVisibility::Hashed {
+        eprintln!(
+            "note: this model's parameters are {}; its proofs expose no commitment to them (compile with --param-visibility hashed)",
+            graph.param_visibility
+        );
+    }
+    outln!("{}", poseidon::to_hex(&poseidon::commit_params(&graph)));
     Ok(())
 }

@@ -26,7 +26,7 @@ pub fn run(
 ) -> Result<f64> {
     let d = ModelDir::new(dir);
     let (graph, hash) = read_model(&d.model())?;
-    let hashed = graph.hashes_anything();
+    let hashed = graph.salts_anything();
     if salt.is_some() && !hashed {
         anyhow::bail!(
             "--salt is for a hashed input or output; this model's input is {} and its output {}",
@@ -107,6 +107,9 @@ pub fn run(
     }
     if let Some(h) = &proof.output_hash {
         outln!("output hash: {h}");
+    }
+    if let Some(h) = &proof.param_hash {
+        outln!("param hash: {h}");
     }
     match &proof.output {
         Some(t) if proof.outputs.is_empty() => outln!("output: {:?}", t.floats),

@@ -33,6 +33,8 @@ pub enum Committed {
     Input,
     /// The output's.
     Output,
+    /// The weights'.
+    Params,
 }
 
 /// Checks that the proof at `proof` exposes the commitment `want` for `which`.
@@ -41,6 +43,7 @@ pub fn check_hash(proof: &Path, which: Committed, want: &str) -> Result<()> {
     let (got, name) = match which {
         Committed::Input => (p.input_hash.as_deref(), "input"),
         Committed::Output => (p.output_hash.as_deref(), "output"),
+        Committed::Params => (p.param_hash.as_deref(), "param"),
     };
     let Some(got) = got else {
         bail!(
@@ -277,6 +280,9 @@ fn print_output(output: Option<&TensorValues>, file: &ProofFile) -> Result<()> {
     }
     if let Some(h) = &file.input_hash {
         outln!("input hash: {h}");
+    }
+    if let Some(h) = &file.param_hash {
+        outln!("param hash: {h}");
     }
     for part in &file.outputs {
         outln!(

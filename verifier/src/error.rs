@@ -364,6 +364,14 @@ pub enum ProofMismatch {
         /// What the file must do with the field.
         must: &'static str,
     },
+    /// The proof file holds (or lacks) a parameter commitment against the key.
+    #[error("`param_hash`: the key's parameters are {visibility}, so the file must {must}")]
+    ParamVisibility {
+        /// The key's parameter visibility.
+        visibility: zkinfer_ir::ParamVisibility,
+        /// What the file must do with the field.
+        must: &'static str,
+    },
 }
 
 impl ProofMismatch {
@@ -381,6 +389,7 @@ impl ProofMismatch {
                 format!("instances[{index}]")
             }
             ProofMismatch::Visibility { field, .. } => (*field).into(),
+            ProofMismatch::ParamVisibility { .. } => "param_hash".into(),
         }
     }
 }

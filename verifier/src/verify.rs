@@ -12,7 +12,7 @@ use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead};
 use zkinfer_circuits::vk_header::VkHeader;
 use zkinfer_ir::artifact::hash_hex;
 use zkinfer_ir::proof_file::{ProofFile, TensorValues};
-use zkinfer_ir::Visibility;
+use zkinfer_ir::{ParamVisibility, Visibility};
 
 use crate::error::{MalformedProof, ProofMismatch, PublicTensor, RejectReason, VerifyError};
 use crate::key::VerifierKey;
@@ -148,6 +148,7 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         )
         .map_err(VerifyError::Mismatch)?,
     );
+    instances.extend(public_param_hash(h, proof).map_err(VerifyError::Mismatch)?);
     check_output_parts(h, proof).map_err(VerifyError::Mismatch)?;
     if let Some((index, &value)) = proof
         .input
@@ -224,6 +225,23 @@ fn public_group(
                 hash_field,
                 "hold a 32-byte big-endian field element",
             )),
+    }
+}
+
+/// The parameters' commitment when the key says they are hashed; a file that holds one for
+/// another key is refused.
+fn public_param_hash(h: &VkHeader, proof: &ProofFile) -> Result<Vec<Fr>, ProofMismatch> {
+    let refuse = |must| ProofMismatch::ParamVisibility {
+        visibility: h.param_visibility,
+        must,
+    };
+    match (h.param_visibility, &proof.param_hash) {
+        (ParamVisibility::Hashed, None) => Err(refuse("hold it")),
+        (ParamVisibility::Hashed, Some(hash)) => fr_from_hex_be(hash.trim_start_matches("0x"))
+            .map(|f| vec![f])
+            .ok_or(refuse("hold a 32-byte big-endian field element")),
+        (_, Some(_)) => Err(refuse("not hold it")),
+        (_, None) => Ok(Vec::new()),
     }
 }
 

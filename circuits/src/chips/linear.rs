@@ -1,16 +1,63 @@
-//! Linear chip: dot products of activations against weights held in fixed columns.
+//! Linear chip: dot products of activations against weights.
 //!
 //! A dot product of length `n` takes `ceil(n / C)` rows of `C` lanes. The first row
 //! computes `acc = bias + Σ_l x_l · w_l`; each further row adds `Σ_l x_l · w_l` to the
-//! previous row's `acc`. The last row's `acc` is the output element. Weights and bias are
-//! fixed cells, so they are committed in the verifying key.
+//! previous row's `acc`. The last row's `acc` is the output element. With fixed parameters
+//! the weights and bias are fixed cells, committed in the verifying key; with private ones
+//! they are advice cells, which the caller copy-constrains to the checked parameter cells
+//! (and every padding weight to a zero cell).
 
 use halo2_proofs::circuit::{Cell, Region, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector};
+use halo2_proofs::plonk::{
+    Advice, Column, ConstraintSystem, Error, Expression, Fixed, Selector, VirtualCells,
+};
 use halo2_proofs::poly::Rotation;
 
 use crate::field::fr_from_i64;
+
+/// A column holding weights: fixed (in the key) or advice (supplied by the prover).
+#[derive(Debug, Clone, Copy)]
+pub enum WeightColumn {
+    /// Weights in the verifying key.
+    Fixed(Column<Fixed>),
+    /// Weights the prover supplies (equality enabled).
+    Advice(Column<Advice>),
+}
+
+impl WeightColumn {
+    fn new(meta: &mut ConstraintSystem<Fr>, advice: bool) -> Self {
+        if advice {
+            let c = meta.advice_column();
+            meta.enable_equality(c);
+            WeightColumn::Advice(c)
+        } else {
+            WeightColumn::Fixed(meta.fixed_column())
+        }
+    }
+
+    fn query(&self, meta: &mut VirtualCells<'_, Fr>) -> Expression<Fr> {
+        match self {
+            WeightColumn::Fixed(c) => meta.query_fixed(*c, Rotation::cur()),
+            WeightColumn::Advice(c) => meta.query_advice(*c, Rotation::cur()),
+        }
+    }
+
+    /// Assigns `v` at `row`; returns the cell when it is advice (to be copy-constrained).
+    pub fn assign(&self, region: &mut Region<'_, Fr>, row: usize, v: i64) -> Option<Cell> {
+        match self {
+            WeightColumn::Fixed(c) => {
+                region.assign_fixed(*c, row, fr_from_i64(v));
+                None
+            }
+            WeightColumn::Advice(c) => Some(
+                region
+                    .assign_advice(*c, row, Value::known(fr_from_i64(v)))
+                    .cell(),
+            ),
+        }
+    }
+}
 
 /// Columns of the linear chip.
 #[derive(Debug, Clone)]
@@ -23,36 +70,54 @@ pub struct LinearConfig {
     pub x: Vec<Column<Advice>>,
     /// Advice: the running accumulator (pool column `C`).
     pub acc: Column<Advice>,
-    /// Fixed: the weight lanes, aligned with `x`.
-    pub w: Vec<Column<Fixed>>,
-    /// Fixed: the bias, read on first rows only.
-    pub bias: Column<Fixed>,
+    /// Fixed, or advice with private parameters: the weight lanes, aligned with `x`.
+    pub w: Vec<WeightColumn>,
+    /// Fixed, or advice with private parameters: the bias, read on first rows only.
+    pub bias: WeightColumn,
+}
+
+/// Cells of one assigned dot product.
+#[derive(Debug, Clone)]
+pub struct DotCells {
+    /// The activation lane cells that hold an element (padding lanes excluded).
+    pub lanes: Vec<Cell>,
+    /// The output (the last row's accumulator).
+    pub out: Cell,
+    /// With advice weights: every weight cell, row by row, padding included (the first
+    /// `n` are the dot product's weights, the rest must be 0).
+    pub weights: Vec<Cell>,
+    /// With advice weights: the bias cell.
+    pub bias: Option<Cell>,
 }
 
 impl LinearConfig {
-    /// Creates both gates over `x` lanes and the `acc` column.
+    /// Creates both gates over `x` lanes and the `acc` column; the weights are advice
+    /// columns when `advice_weights`, fixed ones otherwise.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         x: &[Column<Advice>],
         acc: Column<Advice>,
+        advice_weights: bool,
     ) -> Self {
         let q_first = meta.selector();
         let q_next = meta.selector();
-        let w: Vec<_> = x.iter().map(|_| meta.fixed_column()).collect();
-        let bias = meta.fixed_column();
-        let dot = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fr>| {
+        let w: Vec<_> = x
+            .iter()
+            .map(|_| WeightColumn::new(meta, advice_weights))
+            .collect();
+        let bias = WeightColumn::new(meta, advice_weights);
+        let dot = |meta: &mut VirtualCells<'_, Fr>| {
             x.iter()
                 .zip(&w)
                 .fold(Expression::Constant(Fr::zero()), |s, (xc, wc)| {
-                    s + meta.query_advice(*xc, Rotation::cur())
-                        * meta.query_fixed(*wc, Rotation::cur())
+                    s + meta.query_advice(*xc, Rotation::cur()) * wc.query(meta)
                 })
         };
         // q_first · (acc - bias - Σ_j x_j·w_j) = 0
         meta.create_gate("linear first row", |meta| {
             let q = meta.query_selector(q_first);
             let acc_cur = meta.query_advice(acc, Rotation::cur());
-            let b = meta.query_fixed(bias, Rotation::cur());
+            let b = bias.query(meta);
             let s = dot(meta);
             vec![("acc = bias + x·w", q * (acc_cur - b - s))]
         });
@@ -85,8 +150,8 @@ impl LinearConfig {
     }
 
     /// Assigns one dot product starting at `row`. `x` are the activation values, `w` the
-    /// weights and `bias` the bias; the returned `(lane cells, output cell)` let the caller
-    /// copy-constrain each lane to its source. `acc_values` are the running sums, or `None`
+    /// weights and `bias` the bias; the returned cells let the caller copy-constrain each
+    /// lane (and advice weight) to its source. `acc_values` are the running sums, or `None`
     /// when witnesses are unknown (key generation).
     #[allow(clippy::too_many_arguments)]
     pub fn assign_dot(
@@ -97,16 +162,18 @@ impl LinearConfig {
         w: &[i64],
         bias: i64,
         acc_values: Option<&[i64]>,
-    ) -> Result<(Vec<Cell>, Cell), Error> {
+    ) -> Result<DotCells, Error> {
         let lanes = self.lanes();
         let rows = Self::rows_per_dot(w.len(), lanes);
         let mut lane_cells = Vec::with_capacity(w.len());
+        let mut weights = Vec::new();
+        let mut bias_cell = None;
         let mut out = None;
         for r in 0..rows {
             let at = row + r;
             if r == 0 {
                 self.q_first.enable(region, at)?;
-                region.assign_fixed(self.bias, at, fr_from_i64(bias));
+                bias_cell = self.bias.assign(region, at, bias);
             } else {
                 self.q_next.enable(region, at)?;
             }
@@ -116,7 +183,7 @@ impl LinearConfig {
                     (Some(xv), Some(wv)) => (*xv, *wv),
                     _ => (Value::known(Fr::zero()), 0),
                 };
-                region.assign_fixed(self.w[l], at, fr_from_i64(wv));
+                weights.extend(self.w[l].assign(region, at, wv));
                 let cell = region.assign_advice(self.x[l], at, xv).cell();
                 if i < w.len() {
                     lane_cells.push(cell);
@@ -128,7 +195,13 @@ impl LinearConfig {
             };
             out = Some(region.assign_advice(self.acc, at, acc).cell());
         }
-        out.map(|o| (lane_cells, o)).ok_or(Error::Synthesis)
+        out.map(|out| DotCells {
+            lanes: lane_cells,
+            out,
+            weights,
+            bias: bias_cell,
+        })
+        .ok_or(Error::Synthesis)
     }
 }
 

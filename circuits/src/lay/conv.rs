@@ -1,6 +1,7 @@
 //! Conv on the linear chip with gathered lanes: output element `o` is one dot product whose
 //! lanes are the input elements of `geom.taps(o)`, copied from their sources, against the
-//! matching weights (fixed cells), plus the bias of `o`'s output channel.
+//! matching weights (fixed cells, or advice copied from the checked parameter cells), plus
+//! the bias of `o`'s output channel.
 //!
 //! An output whose window lies entirely in the padding has no taps: it still takes one
 //! first row, with every weight 0, so its accumulator is pinned to the bias.
@@ -11,7 +12,7 @@ use zkinfer_ir::geometry::ConvGeom;
 
 use crate::chips::linear::{running_sums, LinearConfig};
 use crate::error::LayoutFault;
-use crate::lay::ctx::{expect_len, value, NodeCtx, Src, Walk};
+use crate::lay::ctx::{bind_dot_params, expect_len, value, NodeCtx, Src, Walk};
 use crate::lay::{tamper, NodeRows, RowsCtx};
 
 /// Rows of a Conv: one dot product of `taps(o).len()` lanes per output element.
@@ -104,12 +105,21 @@ pub(crate) fn lay(
             .map(|l| value(xs.as_ref().and_then(|x| x.get(l).copied())))
             .collect();
         let row = walk.take(LinearConfig::rows_per_dot(w.len(), lanes));
-        let (lane_cells, acc) =
-            linear.assign_dot(walk.region, row, &lane_values, &w, b, sums.as_deref())?;
-        for (src, cell) in srcs.iter().zip(lane_cells) {
-            walk.bind(*src, cell);
+        let dot = linear.assign_dot(walk.region, row, &lane_values, &w, b, sums.as_deref())?;
+        for (src, cell) in srcs.iter().zip(&dot.lanes) {
+            walk.bind(*src, *cell);
         }
-        out.push(Src::Cell(acc));
+        if let Some(p) = &ctx.params {
+            let missing = LayoutFault::Parameter("parameter cells of the wrong length");
+            let (wc, bc) = (p.tensor(0)?, p.tensor(1)?);
+            let weights = taps
+                .iter()
+                .map(|&(_, wi)| wc.get(wi).copied().ok_or(missing.clone()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let bias = bc.get(geom.out_channel(o)).copied().ok_or(missing)?;
+            bind_dot_params(walk, &dot, &weights, bias, p.zero)?;
+        }
+        out.push(Src::Cell(dot.out));
     }
     Ok(out)
 }

@@ -80,6 +80,47 @@ impl Operand<'_> {
     }
 }
 
+/// With advice parameters: a node's checked parameter cells (one list per tensor of
+/// [`zkinfer_ir::qgraph::op_params`]) and a cell pinned to 0.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeParams {
+    /// The cells of each parameter tensor.
+    pub(crate) tensors: Vec<Vec<Cell>>,
+    /// A cell the circuit fixes to 0 (for padding weights).
+    pub(crate) zero: Cell,
+}
+
+impl NodeParams {
+    /// The cells of parameter tensor `i`.
+    pub(crate) fn tensor(&self, i: usize) -> Result<&[Cell], LayoutFault> {
+        self.tensors
+            .get(i)
+            .map(Vec::as_slice)
+            .ok_or(LayoutFault::Parameter("a parameter tensor without cells"))
+    }
+}
+
+/// Copy-constrains the advice weights of `dot` to `weights` (the first `weights.len()`
+/// cells; every further one, padding, to the zero cell) and its bias to `bias`. Nothing to
+/// do with fixed weights.
+pub(crate) fn bind_dot_params(
+    walk: &mut Walk<'_, '_>,
+    dot: &crate::chips::linear::DotCells,
+    weights: &[Cell],
+    bias: Cell,
+    zero: Cell,
+) -> Result<(), LayoutFault> {
+    let Some(b) = dot.bias else {
+        return Ok(());
+    };
+    walk.region.constrain_equal(b, bias);
+    for (i, cell) in dot.weights.iter().enumerate() {
+        walk.region
+            .constrain_equal(*cell, weights.get(i).copied().unwrap_or(zero));
+    }
+    Ok(())
+}
+
 /// What a per-op layout in [`crate::lay`] sees of its node.
 pub(crate) struct NodeCtx<'a> {
     /// The graph (for its tables and tensor descriptions).
@@ -90,6 +131,8 @@ pub(crate) struct NodeCtx<'a> {
     pub(crate) operands: Vec<Operand<'a>>,
     /// Its output values (None during key generation).
     pub(crate) out: Option<&'a [i64]>,
+    /// Its parameter cells, when parameters are advice.
+    pub(crate) params: Option<NodeParams>,
     /// Index of the node in `QGraph::nodes` (what a corruption names).
     #[cfg(any(test, feature = "test-utils"))]
     pub(crate) index: usize,
@@ -139,6 +182,7 @@ impl<'a> NodeCtx<'a> {
             node,
             operands,
             out,
+            params: None,
             #[cfg(any(test, feature = "test-utils"))]
             index,
             #[cfg(any(test, feature = "test-utils"))]

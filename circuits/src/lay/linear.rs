@@ -1,13 +1,17 @@
 //! Layout of `Linear`: per input row and output unit, one dot product on the linear chip
-//! whose lanes are copied from the input row, against fixed weights plus the bias.
+//! whose lanes are copied from the input row, against the weights plus the bias (fixed
+//! cells, or advice copied from the checked parameter cells).
 
 use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::bn256::Fr;
 
 use crate::chips::linear::{running_sums, LinearConfig};
 use crate::error::LayoutFault;
-use crate::lay::ctx::{expect_len, value, NodeCtx, Src, Walk};
+use crate::lay::ctx::{bind_dot_params, expect_len, value, NodeCtx, Src, Walk};
 use crate::lay::{tamper, NodeRows, RowsCtx};
+
+/// A parameter tensor whose cells do not match the op's parameters.
+const LENGTH: LayoutFault = LayoutFault::Parameter("parameter cells of the wrong length");
 
 /// Rows: one dot product of `n_in` lanes per output element.
 pub(crate) fn rows(rc: &RowsCtx<'_>, n_in: usize, n_out: usize) -> NodeRows {
@@ -41,17 +45,29 @@ pub(crate) fn lay(
             .map(|i| value(xv.and_then(|v| v.get(i).copied())))
             .collect();
         for j in 0..n_out {
-            let w = &weight[j * n_in..(j + 1) * n_in];
+            #[allow(unused_mut)]
+            let mut w = weight[j * n_in..(j + 1) * n_in].to_vec();
             let b = bias[j];
-            let mut sums = xv.map(|xv| running_sums(xv, w, b, lanes));
+            let mut sums = xv.map(|xv| running_sums(xv, &w, b, lanes));
+            tamper!(
+                ctx,
+                r * n_out + j,
+                dot_weight(&mut w, &mut sums, xv, b, lanes)
+            );
             tamper!(ctx, r * n_out + j, dot_sums(&mut sums));
+            let w = w.as_slice();
             let row = walk.take(LinearConfig::rows_per_dot(n_in, lanes));
-            let (lane_cells, acc) =
-                linear.assign_dot(walk.region, row, &lane_values, w, b, sums.as_deref())?;
-            for (src, cell) in xs.iter().zip(lane_cells) {
-                walk.bind(*src, cell);
+            let dot = linear.assign_dot(walk.region, row, &lane_values, w, b, sums.as_deref())?;
+            for (src, cell) in xs.iter().zip(&dot.lanes) {
+                walk.bind(*src, *cell);
             }
-            out.push(Src::Cell(acc));
+            if let Some(p) = &ctx.params {
+                let (wc, bc) = (p.tensor(0)?, p.tensor(1)?);
+                let weights = wc.get(j * n_in..(j + 1) * n_in).ok_or(LENGTH)?;
+                let bias = bc.get(j).copied().ok_or(LENGTH)?;
+                bind_dot_params(walk, &dot, weights, bias, p.zero)?;
+            }
+            out.push(Src::Cell(dot.out));
         }
     }
     Ok(out)

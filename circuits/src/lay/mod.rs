@@ -13,6 +13,7 @@ pub(crate) mod linear;
 pub(crate) mod lookup;
 pub(crate) mod matmul;
 pub(crate) mod max;
+pub(crate) mod params;
 pub(crate) mod range_row;
 pub(crate) mod relu;
 pub(crate) mod rescale;

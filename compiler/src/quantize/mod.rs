@@ -262,6 +262,7 @@ pub fn quantize_with(
         no_input: graph.no_input,
         input_visibility: Default::default(),
         output_visibility: Default::default(),
+        param_visibility: Default::default(),
     };
     Ok(Quantized {
         graph: qgraph,

@@ -1,0 +1,269 @@
+//! The parameter rows of a circuit whose weights and constants are advice (private or
+//! hashed parameters): each value checked once, then copied wherever a layout reads it
+//! (`NodeCtx::params`); with hashed parameters, their commitment.
+
+use halo2_proofs::circuit::Cell;
+use halo2_proofs::halo2curves::bn256::Fr;
+use zkinfer_ir::QGraph;
+
+use crate::chips::add::ArithCoefs;
+use crate::circuit::ModelConfig;
+use crate::error::LayoutFault;
+use crate::lay::ctx::Walk;
+use crate::lay::range_row::range_row_i128;
+use crate::layout::lay_commitment;
+use crate::plan::signed_bits;
+
+/// The checked parameter cells of an advice-parameter circuit.
+pub(crate) struct ParamBlock {
+    /// A cell the arithmetic gate pins to 0.
+    pub(crate) zero: Cell,
+    /// Per node, the cells of each of its parameter tensors.
+    pub(crate) by_node: Vec<Vec<Vec<Cell>>>,
+}
+
+/// The parameter rows: a zero row (an arithmetic row with every coefficient 0 pins its
+/// output to 0), then one range row per parameter value `v` of tensor bound `B`, checking
+/// `v + B ∈ [0, 2^b)` with `b = bits(2B)`: wide enough to make the commitment's packing
+/// injective and to keep every sum far from the modulus. The values are advice: another
+/// weight set of the same widths satisfies the same key.
+pub(crate) fn lay_params(
+    config: &ModelConfig,
+    walk: &mut Walk<'_, '_>,
+    graph: &QGraph,
+) -> Result<ParamBlock, LayoutFault> {
+    let row = walk.take(1);
+    let zero = config
+        .add
+        .assign_arith(walk.region, row, ArithCoefs::default(), Some((0, 0, 0)))?
+        .out;
+    let mut by_node = vec![Vec::new(); graph.nodes.len()];
+    for t in graph.param_tensors() {
+        let bound = i128::from(t.bound);
+        let bits = signed_bits(t.bound);
+        let cells = t
+            .values
+            .iter()
+            .map(|&v| range_row_i128(&config.range, walk, Some(i128::from(v)), bound, bits))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(list) = by_node.get_mut(t.node) {
+            list.push(cells);
+        }
+    }
+    Ok(ParamBlock { zero, by_node })
+}
+
+/// The commitment to every parameter tensor, chained as [`crate::poseidon::commit_params`]
+/// says; returns its cell (the zero cell for a model without parameters).
+pub(crate) fn lay_params_commitment(
+    config: &ModelConfig,
+    walk: &mut Walk<'_, '_>,
+    graph: &QGraph,
+    block: &ParamBlock,
+) -> Result<Cell, LayoutFault> {
+    let mut h: Option<(Cell, Option<Fr>)> = None;
+    let tensors = graph.param_tensors();
+    let mut cells_of = block.by_node.iter().flat_map(|n| n.iter());
+    for t in &tensors {
+        let cells = cells_of
+            .next()
+            .ok_or(LayoutFault::Parameter("a parameter tensor without cells"))?;
+        let cell = lay_commitment(config, walk, cells, t.bound, Some(t.values), h)?;
+        let prev = h.and_then(|(_, v)| v).unwrap_or(Fr::zero());
+        h = Some((cell, Some(crate::poseidon::commit(t.values, t.bound, prev))));
+    }
+    Ok(h.map_or(block.zero, |(c, _)| c))
+}
+
+#[cfg(test)]
+mod tests {
+    use zkinfer_ir::geometry::ConvGeom;
+    use zkinfer_ir::{ParamVisibility, QGraph, QOp};
+
+    use crate::testing::*;
+
+    const MODES: [ParamVisibility; 2] = [ParamVisibility::Private, ParamVisibility::Hashed];
+
+    fn with(mut g: QGraph, mode: ParamVisibility) -> QGraph {
+        g.param_visibility = mode;
+        g
+    }
+
+    fn linear(mode: ParamVisibility) -> Fixture {
+        let (n_in, n_out) = (7, 3);
+        let op = QOp::Linear {
+            weight: random_ints(n_in * n_out, 50, 1),
+            bias: random_ints(n_out, 500, 2),
+            n_in,
+            n_out,
+        };
+        let g = single_op(op, n_in, 20, n_out, 50 * 20 * 7 + 500, 1);
+        fixture_of(with(g, mode), random_ints(n_in, 20, 3))
+    }
+
+    fn conv(mode: ParamVisibility) -> Fixture {
+        let geom = ConvGeom {
+            in_channels: 2,
+            in_h: 4,
+            in_w: 4,
+            out_channels: 2,
+            kernel: [3, 3],
+            stride: [1, 1],
+            pads: [1, 1, 1, 1],
+            dilation: [1, 1],
+            groups: 1,
+        };
+        let op = QOp::Conv {
+            weight: random_ints(geom.weight_len(), 20, 4),
+            bias: random_ints(2, 300, 5),
+            geom: geom.clone(),
+        };
+        let g = single_op(
+            op,
+            geom.in_numel(),
+            30,
+            geom.out_numel(),
+            20 * 18 * 30 + 300,
+            1,
+        );
+        fixture_of(with(g, mode), random_ints(geom.in_numel(), 30, 6))
+    }
+
+    fn mul_const(mode: ParamVisibility) -> Fixture {
+        let op = QOp::MulConst {
+            factor: random_ints(6, 30, 7),
+        };
+        let g = single_op(op, 6, 100, 6, 3000, 1);
+        fixture_of(with(g, mode), random_ints(6, 100, 8))
+    }
+
+    fn add_constant(mode: ParamVisibility, operands: usize) -> Fixture {
+        let op = QOp::Add {
+            coef_a: 2,
+            coef_b: i64::from(operands == 2),
+            constant: random_ints(4, 40, 9),
+        };
+        let g = if operands == 2 {
+            two_operands(op, 4, 4, 50, 4, 200)
+        } else {
+            single_op(op, 4, 50, 4, 200, 1)
+        };
+        let n = g.input.numel();
+        fixture_of(with(g, mode), random_ints(n, 50, 10))
+    }
+
+    fn every_fixture(mode: ParamVisibility) -> Vec<(&'static str, Fixture)> {
+        vec![
+            ("linear", linear(mode)),
+            ("conv", conv(mode)),
+            ("mul_const", mul_const(mode)),
+            ("add, one operand", add_constant(mode, 1)),
+            ("add, two operands", add_constant(mode, 2)),
+        ]
+    }
+
+    #[test]
+    fn advice_parameters_prove_every_op_that_reads_them() {
+        for mode in MODES {
+            for (name, f) in every_fixture(mode) {
+                assert!(f.params.optional.advice_params, "{name}");
+                assert_eq!(f.mock(None), Ok(()), "{name}, {mode}");
+                let wrong = output_with(&f, 1, 1);
+                assert!(
+                    f.mock_with_output(None, &wrong).is_err(),
+                    "{name}, {mode}: a wrong output passes"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_weights_are_advice_so_the_key_does_not_hold_them() {
+        // Two weight sets of the same widths give the same circuit: same fixed columns,
+        // hence the same verifying key.
+        let a = linear(ParamVisibility::Private);
+        let mut g = (*a.graph).clone();
+        if let QOp::Linear { weight, .. } = &mut g.nodes[0].op {
+            weight[0] = if weight[0] > 0 {
+                weight[0] - 1
+            } else {
+                weight[0] + 1
+            };
+        }
+        assert_eq!(crate::plan::plan(&g).unwrap().params, a.params);
+        let b = fixture_of(g, a.input.clone());
+        assert_eq!(b.mock(None), Ok(()));
+        assert_eq!(verifying_key(&a), verifying_key(&b));
+        // With fixed weights the same change is a different key.
+        let fixed = |f: &Fixture| {
+            let g = with((*f.graph).clone(), ParamVisibility::Fixed);
+            fixture_of(g, f.input.clone())
+        };
+        assert_ne!(verifying_key(&fixed(&a)), verifying_key(&fixed(&b)));
+    }
+
+    /// The verifying key of `f` (fixed columns, permutation, constraint system), serialized.
+    fn verifying_key(f: &Fixture) -> Vec<u8> {
+        use halo2_proofs::halo2curves::bn256::Bn256;
+        use halo2_proofs::poly::kzg::commitment::ParamsKZG;
+        let srs = ParamsKZG::<Bn256>::setup(f.params.k, seeded(1));
+        let circuit = crate::circuit::ModelCircuit::keygen(f.graph.clone(), f.params.clone());
+        let vk = halo2_proofs::plonk::keygen_vk(&srs, &circuit).unwrap();
+        let mut bytes = Vec::new();
+        vk.write(&mut bytes, halo2_proofs::SerdeFormat::RawBytes)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn a_weight_other_than_the_checked_one_breaks_its_copy() {
+        let f = linear(ParamVisibility::Private);
+        // The first weight of output 0 plus 3, sums recomputed: the linear gate holds, the
+        // copy of that weight cell (first weight column, the dot's first row) does not.
+        let c = Corruption {
+            node: 0,
+            element: 0,
+            kind: CorruptionKind::ParamWeight(3),
+        };
+        let mut out = f.trace.get(f.graph.output).unwrap().to_vec();
+        out[0] += 3 * f.input[0];
+        let result = f.mock_with_output(Some(c), &out);
+        assert_copy_failure(result, f.params.pool_width(), 0);
+    }
+
+    #[test]
+    fn the_commitment_is_the_native_one_and_binds_the_weights() {
+        let f = linear(ParamVisibility::Hashed);
+        let out = f.trace.get(f.graph.output).unwrap().to_vec();
+        let mut instances =
+            crate::circuit::public_values_of(&f.graph, &f.input, &out, Default::default());
+        let h = crate::poseidon::commit_params(&f.graph);
+        assert_eq!(instances.last(), Some(&h));
+        let circuit = crate::circuit::ModelCircuit::with_trace(
+            f.graph.clone(),
+            f.params.clone(),
+            f.trace.clone(),
+        );
+        let run = |instances: Vec<_>| {
+            halo2_proofs::dev::MockProver::run(f.params.k, &circuit, vec![instances])
+                .unwrap()
+                .verify()
+        };
+        assert_eq!(run(instances.clone()), Ok(()));
+        // Another weight set's commitment: only the instance copy objects.
+        let mut g = (*f.graph).clone();
+        if let QOp::Linear { weight, .. } = &mut g.nodes[0].op {
+            weight[2] += 1;
+        }
+        let other = crate::poseidon::commit_params(&g);
+        assert_ne!(other, h);
+        *instances.last_mut().unwrap() = other;
+        let failures = run(instances).expect_err("another commitment");
+        assert!(
+            failures
+                .iter()
+                .all(|f| matches!(f, halo2_proofs::dev::VerifyFailure::Permutation { .. })),
+            "{failures:#?}"
+        );
+    }
+}

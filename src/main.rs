@@ -75,8 +75,10 @@ enum Command {
         /// What proofs reveal of the input: public (its values are public instances),
         /// private (nothing: only the prover sees it; the circuit still bounds it), or hashed
         /// (a salted Poseidon commitment is the one public value; see `zkinfer hash`).
+        /// Several inputs may each have their own: `--input-visibility x=hashed,mask=public`
+        /// (inputs not named stay public).
         #[arg(long, default_value = "public")]
-        input_visibility: zkinfer::ir::Visibility,
+        input_visibility: cmd::compile::InputVisibility,
         /// What proofs reveal of the output: public, private (the proof shows only that the
         /// model ran on some input in range), or hashed (a Poseidon commitment with the same
         /// salt as a hashed input; `verify --expect-output-hash` checks it).
@@ -160,7 +162,7 @@ enum Command {
         #[arg(long, requires = "model")]
         onnx: Option<PathBuf>,
         /// For a hashed input: the commitment the proof must expose (0x-prefixed hex, as
-        /// `zkinfer hash` prints it).
+        /// `zkinfer hash` prints it); `name=HASH` for one of several graph inputs.
         #[arg(long, value_name = "HASH")]
         expect_input_hash: Option<String>,
         /// For a hashed output: the commitment the proof must expose (0x-prefixed hex, as

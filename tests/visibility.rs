@@ -49,7 +49,16 @@ fn compiled_with(visibility: Visibility, output: Visibility) -> Setup {
 }
 
 fn compiled_modes(visibility: Visibility, output: Visibility, params: ParamVisibility) -> Setup {
-    let dir = Path::new("tests/fixtures/ops/torch_mlp");
+    compiled_fixture("torch_mlp", |g| {
+        g.input_visibility = visibility;
+        g.output_visibility = output;
+        g.param_visibility = params;
+    })
+}
+
+/// Op fixture `name`, compiled, with `modes` applied to its graph before the keys.
+fn compiled_fixture(name: &str, modes: impl FnOnce(&mut QGraph)) -> Setup {
+    let dir = Path::new("tests/fixtures/ops").join(name);
     let bytes = std::fs::read(dir.join("model.onnx")).unwrap();
     let graph = onnx::import_bytes(&bytes).unwrap();
     let input = dir.join("input.json");
@@ -61,9 +70,7 @@ fn compiled_modes(visibility: Visibility, output: Visibility, params: ParamVisib
         &hash_hex(&sha256(&bytes)),
     )
     .unwrap();
-    q.graph.input_visibility = visibility;
-    q.graph.output_visibility = output;
-    q.graph.param_visibility = params;
+    modes(&mut q.graph);
     q.graph.validate().unwrap();
     let (_, model_hash) = encode_model(&q.graph);
     let p = plan(&q.graph).unwrap();
@@ -566,4 +573,244 @@ fn the_cli_hashes_salts_and_checks_the_expected_hash() {
     ]);
     assert!(e.contains("junk.salt"), "{e}");
     assert!(!out.exists());
+}
+
+#[test]
+fn each_graph_input_can_have_its_own_visibility() {
+    let s = compiled_fixture("two_inputs_two_outputs", |g| {
+        g.input_part_visibility = vec![Visibility::Hashed, Visibility::Public];
+    });
+    let salt = Fr::from(9u64);
+    let proof = s.prove(0, salt);
+    assert!(proof.input.is_none() && proof.input_hash.is_none());
+    let parts = &proof.input_parts;
+    assert_eq!(parts.len(), 2);
+    let seg = s.graph.input_segments();
+    let (a, b) = (&seg[0], &seg[1]);
+    let x = &s.samples[0];
+    let want = commit(&x[..a.len()], s.graph.input.bound, salt);
+    assert_eq!(parts[0].name, "a");
+    assert_eq!(parts[0].hash.as_deref(), Some(to_hex(&want).as_str()));
+    assert!(parts[0].values.is_none());
+    assert_eq!(
+        parts[1].values.as_ref().unwrap().ints,
+        x[b.start..b.start + b.len()]
+    );
+    assert!(parts[1].hash.is_none());
+    // Instances: a's commitment, b's values, then the outputs.
+    let inst = instances(&proof);
+    assert_eq!(inst[0], want);
+    assert_eq!(
+        inst.len(),
+        1 + b.len() + s.graph.output_tensor().unwrap().numel()
+    );
+    verify(&s.key, &proof).expect("honest per-input proof");
+    verify_in_evm(&s.key, &proof).expect("honest per-input proof on chain");
+    // a's commitment off by one, and one of b's values off by one: both verifiers reject.
+    for index in [0, 1] {
+        let mut forged = inst.clone();
+        forged[index] += Fr::one();
+        assert_eq!(s.raw_verdicts(&proof, &forged), (false, false), "{index}");
+    }
+    // Another sample's commitment to a is not this proof's.
+    let other = commit(&s.samples[1][..a.len()], s.graph.input.bound, salt);
+    let mut forged = inst.clone();
+    forged[0] = other;
+    assert_eq!(s.raw_verdicts(&proof, &forged), (false, false));
+    // A file that claims another visibility, shows a's values, or drops a part is refused.
+    let mut p = proof.clone();
+    p.input_parts[0].visibility = Visibility::Public;
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InputPart {
+            index: 0,
+            field: "visibility"
+        }))
+    ));
+    let mut p = proof.clone();
+    p.input_parts[0].values = p.input_parts[1].values.clone();
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InputPart {
+            index: 0,
+            ..
+        }))
+    ));
+    let mut p = proof.clone();
+    p.input_parts.pop();
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::InputPartCount {
+            expected: 2,
+            got: 1
+        }))
+    ));
+    let mut p = proof.clone();
+    p.input = p.input_parts[1].values.clone();
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::Visibility {
+            field: "input",
+            ..
+        }))
+    ));
+}
+
+#[test]
+fn the_cli_sets_and_checks_per_input_visibility() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Path::new("tests/fixtures/ops/two_inputs_two_outputs");
+    let (onnx, input) = (fx.join("model.onnx"), fx.join("input.json"));
+    let dir = tmp.path().join("build");
+    let proof = tmp.path().join("proof.json");
+    let compile = |spec: &str| {
+        vec![
+            "compile".to_string(),
+            arg(&onnx).into(),
+            "--calibration".into(),
+            arg(&input).into(),
+            "--out".into(),
+            arg(&dir).into(),
+            "--input-visibility".into(),
+            spec.into(),
+        ]
+    };
+    fn run(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let e = fails(&run(&compile("a=hashed,mask=public")));
+    assert!(e.contains("`mask`") && e.contains("a, b"), "{e}");
+    let e = fails(&run(&compile("a=secret")));
+    assert!(e.contains("`secret`"), "{e}");
+    assert!(!dir.join("model.zkm").exists());
+    ok(&run(&compile("b=private,a=hashed")));
+    let plan = ok(&["plan", arg(&dir)]);
+    assert!(plan.contains("input a hashed, b private"), "{plan}");
+    ok(&["setup", arg(&dir), "--insecure-test-srs"]);
+    ok(&[
+        "prove",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--out",
+        arg(&proof),
+    ]);
+    let salt = tmp.path().join("proof.json.salt");
+    let h = ok(&[
+        "hash",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--salt",
+        arg(&salt),
+    ]);
+    let h = h.trim();
+    assert!(h.starts_with("a=0x"), "{h}");
+    let vk = dir.join("vk.bin");
+    ok(&["verify", arg(&vk), arg(&proof), "--expect-input-hash", h]);
+    let bare = h.trim_start_matches("a=");
+    ok(&[
+        "verify",
+        "--evm",
+        arg(&vk),
+        arg(&proof),
+        "--expect-input-hash",
+        bare,
+    ]);
+    let e = fails(&[
+        "verify",
+        arg(&vk),
+        arg(&proof),
+        "--expect-input-hash",
+        &flip_low_bit(bare),
+    ]);
+    assert!(e.contains("not the expected"), "{e}");
+    let json = std::fs::read_to_string(&proof).unwrap();
+    assert!(!json.contains("\"input\""), "{json}");
+}
+
+/// A shared reference model (optional) through compile, setup, prove, verify and
+/// `verify --evm` with the visibility `flags`; every commitment the proof shows is checked
+/// with its `--expect-*-hash` flag, the weights' against `zkinfer hash DIR`.
+fn shared_model_in_mode(name: &str, flags: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/models")
+        .join(name);
+    if !root.join("network.onnx").exists() {
+        eprintln!("../shared/models/{name} not present; skipping");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (onnx, input) = (root.join("network.onnx"), root.join("input.json"));
+    let dir = tmp.path().join("build");
+    let proof = tmp.path().join("proof.json");
+    let mut compile = vec![
+        "compile",
+        arg(&onnx),
+        "--calibration",
+        arg(&input),
+        "--out",
+        arg(&dir),
+    ];
+    compile.extend(flags);
+    ok(&compile);
+    ok(&["setup", arg(&dir), "--insecure-test-srs"]);
+    ok(&[
+        "prove",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--out",
+        arg(&proof),
+    ]);
+    let p = ProofFile::read(&proof).unwrap();
+    let vk = dir.join("vk.bin");
+    let mut verify = vec!["verify".to_string(), arg(&vk).into(), arg(&proof).into()];
+    for (flag, hash) in [
+        ("--expect-input-hash", &p.input_hash),
+        ("--expect-output-hash", &p.output_hash),
+        ("--expect-param-hash", &p.param_hash),
+    ] {
+        if let Some(h) = hash {
+            verify.extend([flag.to_string(), h.clone()]);
+        }
+    }
+    if let Some(h) = &p.param_hash {
+        assert_eq!(ok(&["hash", arg(&dir)]).trim(), h);
+    }
+    let args: Vec<&str> = verify.iter().map(String::as_str).collect();
+    ok(&args);
+    let mut evm = args.clone();
+    evm.insert(1, "--evm");
+    ok(&evm);
+}
+
+#[test]
+fn shared_mlp_small_with_everything_hashed() {
+    shared_model_in_mode(
+        "mlp_small",
+        &[
+            "--input-visibility",
+            "hashed",
+            "--output-visibility",
+            "hashed",
+            "--param-visibility",
+            "hashed",
+        ],
+    );
+}
+
+#[test]
+fn shared_cnn_mnist_with_everything_private() {
+    shared_model_in_mode(
+        "cnn_mnist",
+        &[
+            "--input-visibility",
+            "private",
+            "--output-visibility",
+            "private",
+            "--param-visibility",
+            "private",
+        ],
+    );
 }

@@ -191,7 +191,11 @@ pub fn public_values_of(graph: &QGraph, input: &[i64], output: &[i64], salt: Fr)
         Visibility::Hashed => vec![commit(values, bound, salt)],
     };
     let output_bound = graph.output_tensor().map_or(0, |t| t.bound);
-    let mut out: Vec<Fr> = group(graph.input_visibility, input, graph.input.bound);
+    let mut out: Vec<Fr> = Vec::new();
+    for s in graph.input_segments() {
+        let values = input.get(s.start..s.start + s.len()).unwrap_or(&[]);
+        out.extend(group(s.visibility, values, graph.input.bound));
+    }
     out.extend(group(graph.output_visibility, output, output_bound));
     if graph.param_visibility == zkinfer_ir::ParamVisibility::Hashed {
         out.push(crate::poseidon::commit_params(graph));

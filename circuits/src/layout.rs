@@ -84,10 +84,30 @@ pub fn lay_out(
     let salt = graph
         .salts_anything()
         .then(|| lay_salt(config, &mut walk, options.salt));
-    if graph.input_visibility == Visibility::Hashed {
-        let h = lay_commitment(config, &mut walk, &bounded, graph.input.bound, input, salt)
+    // One commitment per hashed segment of the input, at that segment's instance.
+    for (segment, at) in instance_starts(graph) {
+        if segment.visibility != Visibility::Hashed {
+            continue;
+        }
+        let range = segment.start..segment.start + segment.len();
+        let cells = bounded
+            .get(range.clone())
+            .ok_or(input_fault(LayoutFault::Length {
+                what: "input segment",
+                expected: range.end,
+                got: bounded.len(),
+            }))?;
+        let values = match input {
+            Some(x) => Some(x.get(range).ok_or(input_fault(LayoutFault::Length {
+                what: "input segment values",
+                expected: segment.start + segment.len(),
+                got: x.len(),
+            }))?),
+            None => None,
+        };
+        let h = lay_commitment(config, &mut walk, cells, graph.input.bound, values, salt)
             .map_err(input_fault)?;
-        walk.bindings.instance_copies.push((h, 0));
+        walk.bindings.instance_copies.push((h, at));
     }
     if graph.param_visibility == ParamVisibility::Hashed {
         let p = params
@@ -212,16 +232,40 @@ fn lay_input_bounds(
     input: Option<&[i64]>,
 ) -> Result<Vec<Cell>, LayoutFault> {
     let rows = lay_bounds(range, walk, graph.input.bound, graph.input.numel(), input)?;
-    let public = graph.input_visibility == Visibility::Public;
+    // The instance row of each element of a public segment.
+    let mut instance = vec![None; rows.len()];
+    for (segment, at) in instance_starts(graph) {
+        if segment.visibility == Visibility::Public {
+            for k in 0..segment.len() {
+                if let Some(slot) = instance.get_mut(segment.start + k) {
+                    *slot = Some(at + k);
+                }
+            }
+        }
+    }
     let mut cells = Vec::with_capacity(rows.len());
-    for (i, (lower, upper)) in rows.into_iter().enumerate() {
-        if public {
-            walk.bindings.instance_copies.push((lower, i));
-            walk.bindings.instance_copies.push((upper, i));
+    for ((lower, upper), at) in rows.into_iter().zip(instance) {
+        if let Some(at) = at {
+            walk.bindings.instance_copies.push((lower, at));
+            walk.bindings.instance_copies.push((upper, at));
         }
         cells.push(lower);
     }
     Ok(cells)
+}
+
+/// Each input segment with the instance row its public values (or commitment) start at.
+fn instance_starts(graph: &QGraph) -> Vec<(zkinfer_ir::visibility::Segment, usize)> {
+    let mut at = 0;
+    graph
+        .input_segments()
+        .into_iter()
+        .map(|s| {
+            let start = at;
+            at += s.visibility.instances(s.len());
+            (s, start)
+        })
+        .collect()
 }
 
 /// The salt row: the salt in pool column 0, free advice the prover chooses (only the

@@ -120,9 +120,14 @@ pub fn tail_rows(graph: &QGraph) -> Vec<(&'static str, NodeRows)> {
     if graph.salts_anything() {
         out.push(("(salt)", block(1, 0)));
     }
-    if graph.input_visibility == Hashed {
-        let rows = commit::rows(graph.input.numel(), graph.input.bound);
-        out.push(("(input commitment)", block(rows, 0)));
+    let hashed: Vec<usize> = graph
+        .input_segments()
+        .iter()
+        .filter(|s| s.visibility == Hashed)
+        .map(|s| commit::rows(s.len(), graph.input.bound))
+        .collect();
+    if !hashed.is_empty() {
+        out.push(("(input commitment)", block(hashed.iter().sum(), 0)));
     }
     if graph.param_visibility == zkinfer_ir::ParamVisibility::Hashed {
         let rows = params

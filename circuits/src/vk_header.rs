@@ -32,6 +32,12 @@ pub struct VkHeader {
     /// What the proof reveals of the input: its values, nothing, or its commitment.
     #[serde(default, skip_serializing_if = "zkinfer_ir::Visibility::is_public")]
     pub input_visibility: zkinfer_ir::Visibility,
+    /// The graph inputs laid end to end in the input, when each has its own visibility.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_parts: Vec<zkinfer_ir::IoPart>,
+    /// One visibility per entry of `input_parts` (empty: `input_visibility` for all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_part_visibility: Vec<zkinfer_ir::Visibility>,
     /// What the proof reveals of the output: its values, nothing, or its commitment.
     #[serde(default, skip_serializing_if = "zkinfer_ir::Visibility::is_public")]
     pub output_visibility: zkinfer_ir::Visibility,
@@ -60,12 +66,26 @@ impl VkHeader {
     /// Number of public values: the input's, then the output's (for each, its values, none,
     /// or its commitment), then the parameters' commitment when they are hashed.
     pub fn instance_count(&self) -> usize {
-        self.input_visibility
-            .instances(self.input_shape.iter().product::<usize>())
+        self.input_segments()
+            .iter()
+            .map(|s| s.visibility.instances(s.len()))
+            .sum::<usize>()
             + self
                 .output_visibility
                 .instances(self.output_shape.iter().product::<usize>())
             + usize::from(self.param_visibility == zkinfer_ir::ParamVisibility::Hashed)
+    }
+}
+
+impl VkHeader {
+    /// The input's stretches with one visibility each, as the key's graph lays them out.
+    pub fn input_segments(&self) -> Vec<zkinfer_ir::visibility::Segment> {
+        zkinfer_ir::visibility::segments(
+            &self.input_parts,
+            &self.input_part_visibility,
+            ("input", &self.input_shape),
+            self.input_visibility,
+        )
     }
 }
 

@@ -84,6 +84,7 @@ fn graph() -> QGraph {
         output_parts: Vec::new(),
         no_input: false,
         input_visibility: Default::default(),
+        input_part_visibility: Vec::new(),
         output_visibility: Default::default(),
         param_visibility: Default::default(),
     }

@@ -81,6 +81,22 @@ pub struct NamedValues {
     pub values: TensorValues,
 }
 
+/// One graph input of a model whose inputs each have their own visibility: its values when
+/// public, its commitment when hashed, neither when private.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartClaim {
+    /// ONNX name.
+    pub name: String,
+    /// What the proof shows of it.
+    pub visibility: crate::Visibility,
+    /// Its values (public only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<TensorValues>,
+    /// Its salted Poseidon commitment, 32-byte big-endian hex (hashed only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+}
+
 /// The contents of `proof.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProofFile {
@@ -96,6 +112,10 @@ pub struct ProofFile {
     /// The input's salted Poseidon commitment (32-byte big-endian hex), when it is hashed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_hash: Option<String>,
+    /// The graph inputs, when each has its own visibility (then `input` and `input_hash`
+    /// are absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_parts: Vec<PartClaim>,
     /// The output, when it is public (absent when private or hashed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<TensorValues>,

@@ -236,6 +236,10 @@ pub struct QGraph {
     /// What the proof reveals of the input: public values, nothing, or a commitment.
     #[serde(default, skip_serializing_if = "crate::Visibility::is_public")]
     pub input_visibility: crate::Visibility,
+    /// One visibility per graph input (`input_parts` order), when they differ; empty: every
+    /// input has `input_visibility`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_part_visibility: Vec<crate::Visibility>,
     /// What the proof reveals of the output: public values, nothing, or a commitment.
     #[serde(default, skip_serializing_if = "crate::Visibility::is_public")]
     pub output_visibility: crate::Visibility,
@@ -320,9 +324,42 @@ impl QGraph {
         }
     }
 
-    /// Public instances the input takes (its values, none, or its commitment).
+    /// The input's stretches with one visibility each, in layout order.
+    pub fn input_segments(&self) -> Vec<crate::visibility::Segment> {
+        crate::visibility::segments(
+            &self.input_parts,
+            &self.input_part_visibility,
+            (&self.input_name, &self.input.shape),
+            self.input_visibility,
+        )
+    }
+
+    /// Public instances the input takes (for each segment: its values, none, or its
+    /// commitment).
     pub fn input_instances(&self) -> usize {
-        self.input_visibility.instances(self.input.numel())
+        self.input_segments()
+            .iter()
+            .map(|s| s.visibility.instances(s.len()))
+            .sum()
+    }
+
+    /// The input's visibility in words: one mode, or `x hashed, mask public`.
+    pub fn input_visibility_text(&self) -> String {
+        if self.input_part_visibility.is_empty() {
+            return self.input_visibility.to_string();
+        }
+        self.input_segments()
+            .iter()
+            .map(|s| format!("{} {}", s.name, s.visibility))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether some part of the input is hashed.
+    pub fn hashes_input(&self) -> bool {
+        self.input_segments()
+            .iter()
+            .any(|s| s.visibility == crate::Visibility::Hashed)
     }
 
     /// Public instances the output takes (its values, none, or its commitment).
@@ -338,8 +375,7 @@ impl QGraph {
 
     /// Whether the input or the output is committed to with a salt.
     pub fn salts_anything(&self) -> bool {
-        self.input_visibility == crate::Visibility::Hashed
-            || self.output_visibility == crate::Visibility::Hashed
+        self.hashes_input() || self.output_visibility == crate::Visibility::Hashed
     }
 
     /// Whether any group is committed to (the circuit then needs the Poseidon chip).

@@ -44,6 +44,7 @@ pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
         output_parts: Vec::new(),
         no_input: false,
         input_visibility: Default::default(),
+        input_part_visibility: Vec::new(),
         output_visibility: Default::default(),
         param_visibility: Default::default(),
     }

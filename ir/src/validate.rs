@@ -53,7 +53,20 @@ impl QGraph {
         }
         // A hashed input packs `bits(2B)`-bit values with power-of-two coefficients that must
         // fit an i64: B below 2^61.
-        if self.input_visibility == crate::Visibility::Hashed && self.input.bound >= 1 << 61 {
+        if !self.input_part_visibility.is_empty()
+            && self.input_part_visibility.len() != self.input_parts.len()
+        {
+            return Err(InvalidModel {
+                node: self.input_name.clone(),
+                op: "input",
+                detail: format!(
+                    "{} per-input visibilities for {} graph inputs",
+                    self.input_part_visibility.len(),
+                    self.input_parts.len()
+                ),
+            });
+        }
+        if self.hashes_input() && self.input.bound >= 1 << 61 {
             return Err(InvalidModel {
                 node: self.input_name.clone(),
                 op: "input",

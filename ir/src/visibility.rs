@@ -60,6 +60,64 @@ impl FromStr for Visibility {
     }
 }
 
+/// A stretch of a flat tensor with one visibility: one graph input, or the whole input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// The graph input's name.
+    pub name: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Position of its first value in the flat tensor.
+    pub start: usize,
+    /// What the proof shows of it.
+    pub visibility: Visibility,
+}
+
+impl Segment {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether it has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The segments of a flat tensor: one per part of `parts` with `per_part`'s visibility when
+/// that is set (one entry per part), else the whole tensor (`name`, `shape`) with `all`.
+pub fn segments(
+    parts: &[crate::IoPart],
+    per_part: &[Visibility],
+    (name, shape): (&str, &[usize]),
+    all: Visibility,
+) -> Vec<Segment> {
+    if per_part.is_empty() || per_part.len() != parts.len() {
+        return vec![Segment {
+            name: name.to_string(),
+            shape: shape.to_vec(),
+            start: 0,
+            visibility: all,
+        }];
+    }
+    let mut start = 0;
+    parts
+        .iter()
+        .zip(per_part)
+        .map(|(p, v)| {
+            let s = Segment {
+                name: p.name.clone(),
+                shape: p.shape.clone(),
+                start,
+                visibility: *v,
+            };
+            start += p.numel();
+            s
+        })
+        .collect()
+}
+
 /// How the weights and constants appear in a proof.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

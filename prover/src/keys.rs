@@ -48,6 +48,12 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
         weights_sha256: graph.weights_sha256.clone(),
         output_parts: graph.output_parts.clone(),
         input_visibility: graph.input_visibility,
+        input_parts: if graph.input_part_visibility.is_empty() {
+            Vec::new()
+        } else {
+            graph.input_parts.clone()
+        },
+        input_part_visibility: graph.input_part_visibility.clone(),
         output_visibility: graph.output_visibility,
         param_visibility: graph.param_visibility,
         srs: SrsHeader {

@@ -10,7 +10,7 @@ use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use halo2_proofs::transcript::TranscriptWriterBuffer;
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptWrite};
 use zkinfer_circuits::{public_values_of, CircuitParams, ModelCircuit};
-use zkinfer_ir::proof_file::{ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
+use zkinfer_ir::proof_file::{PartClaim, ProofFile, TensorValues, PROOF_FORMAT, PROOF_VERSION};
 use zkinfer_ir::{ParamVisibility, QGraph, Trace, Visibility};
 
 use crate::error::ProverError;
@@ -103,11 +103,14 @@ pub fn prove_with_salt(
         format: PROOF_FORMAT.into(),
         version: PROOF_VERSION,
         model_hash: model_hash_hex.to_string(),
-        input: (graph.input_visibility == Visibility::Public)
-            .then(|| TensorValues::from_ints(graph.input.shape.clone(), graph.input.scale, input)),
-        input_hash: (graph.input_visibility == Visibility::Hashed)
-            .then(|| instances.first().map(|f| format!("0x{}", fr_to_hex_be(f))))
-            .flatten(),
+        input_parts: input_claims(&graph, &input, &instances),
+        input: (graph.input_visibility == Visibility::Public
+            && graph.input_part_visibility.is_empty())
+        .then(|| TensorValues::from_ints(graph.input.shape.clone(), graph.input.scale, input)),
+        input_hash: (graph.input_visibility == Visibility::Hashed
+            && graph.input_part_visibility.is_empty())
+        .then(|| instances.first().map(|f| format!("0x{}", fr_to_hex_be(f))))
+        .flatten(),
         output_hash: (graph.output_visibility == Visibility::Hashed)
             .then(|| instances.get(graph.input_instances()))
             .flatten()
@@ -129,4 +132,33 @@ pub fn prove_with_salt(
             "imported".into()
         },
     })
+}
+
+/// The per-input claims of a model whose inputs each have their own visibility (empty
+/// otherwise): values for public inputs, the commitment (from `instances`) for hashed ones.
+fn input_claims(graph: &QGraph, input: &[i64], instances: &[Fr]) -> Vec<PartClaim> {
+    if graph.input_part_visibility.is_empty() {
+        return Vec::new();
+    }
+    let mut at = 0;
+    graph
+        .input_segments()
+        .into_iter()
+        .map(|s| {
+            let values = input.get(s.start..s.start + s.len()).unwrap_or(&[]);
+            let claim = PartClaim {
+                name: s.name.clone(),
+                visibility: s.visibility,
+                values: (s.visibility == Visibility::Public).then(|| {
+                    TensorValues::from_ints(s.shape.clone(), graph.input.scale, values.to_vec())
+                }),
+                hash: (s.visibility == Visibility::Hashed)
+                    .then(|| instances.get(at))
+                    .flatten()
+                    .map(|f| format!("0x{}", fr_to_hex_be(f))),
+            };
+            at += s.visibility.instances(s.len());
+            claim
+        })
+        .collect()
 }

@@ -24,11 +24,85 @@ pub struct Search {
     /// At most this many dot-product lanes per row (`None`: the fastest layout).
     pub max_lanes: Option<usize>,
     /// What proofs reveal of the input.
-    pub input_visibility: zkinfer::ir::Visibility,
+    pub input_visibility: InputVisibility,
     /// What proofs reveal of the output.
     pub output_visibility: zkinfer::ir::Visibility,
     /// Where the weights live.
     pub param_visibility: zkinfer::ir::ParamVisibility,
+}
+
+/// `--input-visibility`: one mode for every graph input, or `name=mode,...` (inputs not
+/// named stay public).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputVisibility {
+    /// The same mode for every input.
+    All(zkinfer::ir::Visibility),
+    /// A mode per named input.
+    Named(Vec<(String, zkinfer::ir::Visibility)>),
+}
+
+impl Default for InputVisibility {
+    fn default() -> Self {
+        InputVisibility::All(Default::default())
+    }
+}
+
+impl std::str::FromStr for InputVisibility {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if !s.contains('=') {
+            return s.parse().map(InputVisibility::All);
+        }
+        s.split(',')
+            .map(|item| {
+                let (name, mode) = item.split_once('=').ok_or_else(|| {
+                    format!("`{item}`: write name=mode (public, private or hashed) for each input")
+                })?;
+                Ok((name.trim().to_string(), mode.trim().parse()?))
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map(InputVisibility::Named)
+    }
+}
+
+/// Sets the graph's input visibility from the flag, naming any input the model lacks.
+pub fn apply_input_visibility(
+    graph: &mut zkinfer::ir::QGraph,
+    arg: &InputVisibility,
+) -> Result<()> {
+    let list = match arg {
+        InputVisibility::All(v) => {
+            graph.input_visibility = *v;
+            return Ok(());
+        }
+        InputVisibility::Named(list) => list,
+    };
+    let inputs = graph.inputs();
+    let names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
+    for (name, _) in list {
+        if !names.contains(&name.as_str()) {
+            anyhow::bail!(
+                "--input-visibility names `{name}`, which is not a graph input (the inputs are: {})",
+                names.join(", ")
+            );
+        }
+    }
+    let modes: Vec<zkinfer::ir::Visibility> = names
+        .iter()
+        .map(|n| {
+            list.iter()
+                .rev()
+                .find(|(name, _)| name == n)
+                .map(|(_, v)| *v)
+                .unwrap_or_default()
+        })
+        .collect();
+    match modes.first() {
+        Some(first) if modes.iter().all(|m| m == first) => graph.input_visibility = *first,
+        _ => graph.input_part_visibility = modes,
+    }
+    Ok(())
 }
 
 /// One compiled candidate.
@@ -171,7 +245,7 @@ pub fn run(
             )
         })?;
         q.graph.max_lanes = search.max_lanes;
-        q.graph.input_visibility = search.input_visibility;
+        apply_input_visibility(&mut q.graph, &search.input_visibility)?;
         q.graph.output_visibility = search.output_visibility;
         q.graph.param_visibility = search.param_visibility;
         q.graph.validate()?;
@@ -221,6 +295,17 @@ pub fn run(
         "macs": q.graph.macs(),
         "accuracy": acc,
         "plan": plan,
+        "predicted_prove_s": plan.predicted_prove_s(),
+        "visibility": {
+            "input": q.graph.input_visibility_text(),
+            "output": q.graph.output_visibility,
+            "params": q.graph.param_visibility,
+            // What the modes cost: the rows after the nodes, block by block.
+            "rows": zkinfer::circuits::plan::tail_rows(&q.graph)
+                .into_iter()
+                .map(|(name, r)| (name.to_string(), json!(r.rows)))
+                .collect::<serde_json::Map<_, _>>(),
+        },
     });
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let dir = ModelDir::new(out);

@@ -15,10 +15,10 @@ use super::read_input;
 pub fn run(dir: &Path, input: &Path, row: usize, salt: Option<&Path>) -> Result<()> {
     let d = ModelDir::new(dir);
     let (graph, _) = read_model(&d.model())?;
-    if graph.input_visibility != Visibility::Hashed {
+    if !graph.hashes_input() {
         eprintln!(
             "note: this model's input is {}; its proofs expose no commitment (compile with --input-visibility hashed)",
-            graph.input_visibility
+            graph.input_visibility_text()
         );
     }
     let x = read_input(&graph, input, row)?;
@@ -42,10 +42,21 @@ pub fn run(dir: &Path, input: &Path, row: usize, salt: Option<&Path>) -> Result<
             })?
         }
     };
-    outln!(
-        "{}",
-        poseidon::to_hex(&poseidon::commit(&x, graph.input.bound, salt))
-    );
+    if graph.input_part_visibility.is_empty() {
+        outln!(
+            "{}",
+            poseidon::to_hex(&poseidon::commit(&x, graph.input.bound, salt))
+        );
+        return Ok(());
+    }
+    // One commitment per hashed graph input, as `name=hash` (what --expect-input-hash takes).
+    for s in graph.input_segments() {
+        if s.visibility == Visibility::Hashed {
+            let values = x.get(s.start..s.start + s.len()).unwrap_or(&[]);
+            let h = poseidon::commit(values, graph.input.bound, salt);
+            outln!("{}={}", s.name, poseidon::to_hex(&h));
+        }
+    }
     Ok(())
 }
 

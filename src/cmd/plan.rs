@@ -33,6 +33,12 @@ pub fn run(dir: &Path) -> Result<()> {
         plan.lookups,
         plan.instances
     );
+    outln!(
+        "visibility: input {}, output {}, parameters {} (their rows are the parenthesised blocks below)",
+        graph.input_visibility_text(),
+        graph.output_visibility,
+        graph.param_visibility
+    );
     outln!("rows per node:");
     for (name, rows) in &plan.node_rows {
         outln!("  {name:<40} {rows:>8}");

@@ -30,7 +30,7 @@ pub fn run(
     if salt.is_some() && !hashed {
         anyhow::bail!(
             "--salt is for a hashed input or output; this model's input is {} and its output {}",
-            graph.input_visibility,
+            graph.input_visibility_text(),
             graph.output_visibility
         );
     }

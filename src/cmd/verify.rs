@@ -40,7 +40,20 @@ pub enum Committed {
 /// Checks that the proof at `proof` exposes the commitment `want` for `which`.
 pub fn check_hash(proof: &Path, which: Committed, want: &str) -> Result<()> {
     let p = ProofFile::read(proof)?;
+    // Per-input commitments: `name=hash`, or a bare hash when only one input is hashed.
+    let named: Vec<(&str, &str)> = p
+        .input_parts
+        .iter()
+        .filter_map(|c| c.hash.as_deref().map(|h| (c.name.as_str(), h)))
+        .collect();
+    let part_hash = match (which, want.split_once('=')) {
+        (Committed::Input, Some((name, _))) => named.iter().find(|(n, _)| *n == name).map(|x| x.1),
+        (Committed::Input, None) if named.len() == 1 => named.first().map(|x| x.1),
+        _ => None,
+    };
+    let want = want.split_once('=').map_or(want, |(_, h)| h);
     let (got, name) = match which {
+        Committed::Input if part_hash.is_some() => (part_hash, "input"),
         Committed::Input => (p.input_hash.as_deref(), "input"),
         Committed::Output => (p.output_hash.as_deref(), "output"),
         Committed::Params => (p.param_hash.as_deref(), "param"),

@@ -364,6 +364,22 @@ pub enum ProofMismatch {
         /// What the file must do with the field.
         must: &'static str,
     },
+    /// The file's per-input claims are not one per graph input of the key.
+    #[error("`input_parts`: {got} entries, the key has {expected} graph inputs with their own visibility")]
+    InputPartCount {
+        /// Entries the key asks for.
+        expected: usize,
+        /// Entries in the file.
+        got: usize,
+    },
+    /// A per-input claim does not match the key's graph input at its index.
+    #[error("`input_parts[{index}].{field}`: does not match graph input {index} of the key")]
+    InputPart {
+        /// Which graph input.
+        index: usize,
+        /// The field that differs.
+        field: &'static str,
+    },
     /// The proof file holds (or lacks) a parameter commitment against the key.
     #[error("`param_hash`: the key's parameters are {visibility}, so the file must {must}")]
     ParamVisibility {
@@ -390,6 +406,8 @@ impl ProofMismatch {
             }
             ProofMismatch::Visibility { field, .. } => (*field).into(),
             ProofMismatch::ParamVisibility { .. } => "param_hash".into(),
+            ProofMismatch::InputPartCount { .. } => "input_parts".into(),
+            ProofMismatch::InputPart { index, field } => format!("input_parts[{index}].{field}"),
         }
     }
 }

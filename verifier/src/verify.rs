@@ -128,15 +128,25 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         });
     }
     let h = &key.header;
-    let mut instances = public_group(
-        PublicTensor::Input,
-        h.input_visibility,
-        proof.input.as_ref(),
-        proof.input_hash.as_ref(),
-        &h.input_shape,
-        h.input_scale,
-    )
-    .map_err(VerifyError::Mismatch)?;
+    let mut instances = if h.input_part_visibility.is_empty() {
+        if !proof.input_parts.is_empty() {
+            return Err(VerifyError::Mismatch(ProofMismatch::InputPartCount {
+                expected: 0,
+                got: proof.input_parts.len(),
+            }));
+        }
+        public_group(
+            PublicTensor::Input,
+            h.input_visibility,
+            proof.input.as_ref(),
+            proof.input_hash.as_ref(),
+            &h.input_shape,
+            h.input_scale,
+        )
+        .map_err(VerifyError::Mismatch)?
+    } else {
+        public_input_parts(h, proof).map_err(VerifyError::Mismatch)?
+    };
     instances.extend(
         public_group(
             PublicTensor::Output,
@@ -153,6 +163,7 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
     if let Some((index, &value)) = proof
         .input
         .iter()
+        .chain(proof.input_parts.iter().filter_map(|p| p.values.as_ref()))
         .flat_map(|t| t.ints.iter())
         .enumerate()
         .find(|(_, v)| v.unsigned_abs() > h.input_bound)
@@ -226,6 +237,62 @@ fn public_group(
                 "hold a 32-byte big-endian field element",
             )),
     }
+}
+
+/// The instances of a key whose graph inputs each have their own visibility: the file's
+/// `input_parts` must name the key's inputs in order, each with its values, its commitment
+/// or nothing, as its visibility says (and `input`, `input_hash` must be absent).
+fn public_input_parts(h: &VkHeader, proof: &ProofFile) -> Result<Vec<Fr>, ProofMismatch> {
+    let refuse = |field, must| ProofMismatch::Visibility {
+        tensor: PublicTensor::Input,
+        field,
+        visibility: h.input_visibility,
+        must,
+    };
+    if proof.input.is_some() {
+        return Err(refuse(
+            "input",
+            "not hold it (the inputs are in `input_parts`)",
+        ));
+    }
+    if proof.input_hash.is_some() {
+        return Err(refuse(
+            "input_hash",
+            "not hold it (the inputs are in `input_parts`)",
+        ));
+    }
+    let segments = h.input_segments();
+    if proof.input_parts.len() != segments.len() {
+        return Err(ProofMismatch::InputPartCount {
+            expected: segments.len(),
+            got: proof.input_parts.len(),
+        });
+    }
+    let mut out = Vec::new();
+    for (index, (claim, seg)) in proof.input_parts.iter().zip(&segments).enumerate() {
+        let bad = |field| ProofMismatch::InputPart { index, field };
+        if claim.name != seg.name {
+            return Err(bad("name"));
+        }
+        if claim.visibility != seg.visibility {
+            return Err(bad("visibility"));
+        }
+        out.extend(
+            public_group(
+                PublicTensor::Input,
+                seg.visibility,
+                claim.values.as_ref(),
+                claim.hash.as_ref(),
+                &seg.shape,
+                h.input_scale,
+            )
+            .map_err(|e| match e {
+                ProofMismatch::Visibility { .. } => bad("values or hash"),
+                other => other,
+            })?,
+        );
+    }
+    Ok(out)
 }
 
 /// The parameters' commitment when the key says they are hashed; a file that holds one for

@@ -261,6 +261,7 @@ pub fn quantize_with(
         output_parts: graph.output_parts.clone(),
         no_input: graph.no_input,
         input_visibility: Default::default(),
+        input_part_visibility: Vec::new(),
         output_visibility: Default::default(),
         param_visibility: Default::default(),
     };

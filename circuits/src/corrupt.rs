@@ -68,6 +68,10 @@ pub enum CorruptionKind {
     /// recompute its running sums: the gate holds, only the copy from the checked
     /// parameter cell can catch it.
     ParamWeight(i64),
+    /// Put `delta` in the first padding weight of a Linear dot product against advice
+    /// weights, with 1 in its activation lane, and add `delta` to the last running sum: the
+    /// gate holds, only the copy from the zero cell can catch it.
+    ParamPad(i64),
 }
 
 impl Corruption {
@@ -102,6 +106,27 @@ pub(crate) fn dot_weight(
     if let (CorruptionKind::ParamWeight(d), Some(first)) = (kind, w.first_mut()) {
         *first += d;
         *sums = x.map(|x| crate::chips::linear::running_sums(x, w, bias, lanes));
+    }
+}
+
+/// A Linear dot product's weights and lanes, when its last row has padding: `ParamPad`.
+pub(crate) fn dot_pad(
+    kind: CorruptionKind,
+    w: &mut Vec<i64>,
+    lanes: &mut Vec<halo2_proofs::circuit::Value<halo2_proofs::halo2curves::bn256::Fr>>,
+    sums: &mut Option<Vec<i64>>,
+    width: usize,
+) {
+    if let CorruptionKind::ParamPad(d) = kind {
+        if w.len() % width.max(1) != 0 {
+            w.push(d);
+            lanes.push(halo2_proofs::circuit::Value::known(
+                halo2_proofs::halo2curves::bn256::Fr::one(),
+            ));
+            if let Some(last) = sums.as_mut().and_then(|s| s.last_mut()) {
+                *last += d;
+            }
+        }
     }
 }
 

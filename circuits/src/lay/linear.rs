@@ -55,6 +55,16 @@ pub(crate) fn lay(
                 dot_weight(&mut w, &mut sums, xv, b, lanes)
             );
             tamper!(ctx, r * n_out + j, dot_sums(&mut sums));
+            #[cfg(any(test, feature = "test-utils"))]
+            let lane_values = {
+                let mut lanes_in = lane_values.clone();
+                tamper!(
+                    ctx,
+                    r * n_out + j,
+                    dot_pad(&mut w, &mut lanes_in, &mut sums, lanes)
+                );
+                lanes_in
+            };
             let w = w.as_slice();
             let row = walk.take(LinearConfig::rows_per_dot(n_in, lanes));
             let dot = linear.assign_dot(walk.region, row, &lane_values, w, b, sums.as_deref())?;

@@ -232,6 +232,24 @@ mod tests {
     }
 
     #[test]
+    fn a_padding_weight_is_pinned_to_zero() {
+        // 7 inputs over 4 lanes: the second row of each dot has one padding lane.
+        let f = with_lanes(linear(ParamVisibility::Private), 4);
+        assert_eq!(f.mock(None), Ok(()));
+        // Padding lane x = 1, w = 5, accumulator + 5: the gate holds; the copy of that weight
+        // cell (weight column 3, the dot's second row) to the zero cell does not.
+        let c = Corruption {
+            node: 0,
+            element: 0,
+            kind: CorruptionKind::ParamPad(5),
+        };
+        let mut out = f.trace.get(f.graph.output).unwrap().to_vec();
+        out[0] += 5;
+        let result = f.mock_with_output(Some(c), &out);
+        assert_copy_failure(result, f.params.pool_width() + 3, 1);
+    }
+
+    #[test]
     fn the_commitment_is_the_native_one_and_binds_the_weights() {
         let f = linear(ParamVisibility::Hashed);
         let out = f.trace.get(f.graph.output).unwrap().to_vec();

@@ -395,3 +395,29 @@ fn table_argument_outside_the_calibrated_domain_is_named() {
     ok(&["prove", s(&dir), "--input", s(&inside), "--out", s(&out)]);
     assert!(ok(&["verify", s(&dir.join("vk.bin")), s(&out)]).starts_with("verified"));
 }
+
+#[test]
+fn a_large_function_table_is_interpolated_and_still_proves() {
+    // The tanh fixture's plain table at the finest scale has 63,550 rows (k = 16); the
+    // compile search replaces it with two interpolation tables of under a thousand rows,
+    // no less accurate, and the result proves and verifies.
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ops/tanh");
+    let (onnx, input) = (fx.join("model.onnx"), fx.join("input.json"));
+    let (dir, _) = full_flow(tmp.path(), &onnx, &input);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let bits = report["interpolation_bits"]["Tanh#0"].as_u64().unwrap();
+    assert!(bits >= 4, "{report}");
+    let k = report["plan"]["params"]["k"].as_u64().unwrap();
+    assert!(k <= 12, "k = {k}");
+    let chosen = report["accuracy"]["output_max_abs_error"].as_f64().unwrap();
+    let plain_best = report["search"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["interpolation_bits"].is_null())
+        .map(|c| c["output_max_abs_error"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert!(chosen <= plain_best, "{chosen} > {plain_best}");
+}

@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::{plan, public_values, ModelCircuit};
 use zkinfer_compiler::graph::{Graph, Node, Op, UnaryFn};
-use zkinfer_compiler::{quantize, QuantizeConfig};
+use zkinfer_compiler::{quantize_tuned, Interpolation, QuantizeConfig};
 use zkinfer_ir::geometry::ConvGeom;
 use zkinfer_ir::input::quantize_values;
 
@@ -22,6 +22,18 @@ fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
 /// Quantizes `g` (small scales, small tables) on calibration rows in `[lo, hi)`, then checks
 /// reference == runtime and the circuit on fresh inputs from the same range.
 fn check(g: &Graph, lo: f64, hi: f64, seed: u64) {
+    check_tuned(g, lo, hi, seed, &Interpolation::new()).expect("a plain table");
+}
+
+/// [`check`] with lookups interpolated as `interp` says; returns the compiled graph (`None`
+/// when the compiler refuses the interpolation).
+fn check_tuned(
+    g: &Graph,
+    lo: f64,
+    hi: f64,
+    seed: u64,
+    interp: &Interpolation,
+) -> Option<zkinfer_ir::QGraph> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let n = g.input_numel();
     let mut row = || -> Vec<f64> { (0..n).map(|_| rng.gen_range(lo..hi)).collect() };
@@ -32,9 +44,25 @@ fn check(g: &Graph, lo: f64, hi: f64, seed: u64) {
         headroom_bits: 1,
         table_scale: 6,
     };
-    let q = quantize(g, &calib, config, "float-conformance")
-        .unwrap()
-        .graph;
+    let q = quantize_tuned(
+        g,
+        &calib,
+        config,
+        &Default::default(),
+        interp,
+        "float-conformance",
+    );
+    let q = match q {
+        Ok(q) => q.graph,
+        // An interpolation grid that reaches a pole or an edge of the function is refused
+        // (the compile search then keeps the plain table).
+        Err(zkinfer_compiler::QuantizeError::Table { detail, .. })
+            if !interp.is_empty() && detail.contains("interpolation grid") =>
+        {
+            return None;
+        }
+        Err(e) => panic!("{e}"),
+    };
     for case in 0..2 {
         // A fresh row inside the calibrated range (the calibration rows' own hull).
         let x: Vec<f64> = (0..n)
@@ -65,6 +93,7 @@ fn check(g: &Graph, lo: f64, hi: f64, seed: u64) {
             "wrong output accepted, case {case}"
         );
     }
+    Some(q)
 }
 
 fn pool_geom(c: usize, h: usize, k: usize, s: usize, p: usize) -> ConvGeom {
@@ -157,6 +186,30 @@ fn every_table_function() {
         let (lo, hi) = func.spec().sample;
         check(&Graph::chain(vec![1, 6], nodes), lo, hi, 12);
     }
+}
+
+#[test]
+fn every_table_function_interpolated() {
+    // A table every 2^2 arguments, interpolated: the grid rescale, offset, two lookups,
+    // product, correction and rounding agree between the reference, the runtime and the
+    // circuit (the honest trace proves, a wrong output does not).
+    let mut interpolated = 0;
+    for func in UnaryFn::ALL {
+        let nodes = vec![Node::new(
+            func.name(),
+            Op::Unary { func },
+            vec![0],
+            vec![1, 6],
+        )];
+        let (lo, hi) = func.spec().sample;
+        let interp: Interpolation = [(func.name().to_string(), 2)].into_iter().collect();
+        let q = check_tuned(&Graph::chain(vec![1, 6], nodes), lo, hi, 13, &interp);
+        if q.is_some_and(|q| q.tables.iter().any(|t| t.name.ends_with(" rise"))) {
+            interpolated += 1;
+        }
+    }
+    // Every function whose table is wider than one grid step is interpolated.
+    assert!(interpolated >= UnaryFn::ALL.len() / 2, "{interpolated}");
 }
 
 #[test]

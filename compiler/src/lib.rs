@@ -13,4 +13,6 @@ use zkinfer_ir::{artifact, geometry, input, qgraph, semantics};
 
 pub use error::QuantizeError;
 pub use graph::{Graph, Node, Op, TensorId, UnaryFn};
-pub use quantize::{quantize, quantize_with, QuantizeConfig, Quantized, TableScales};
+pub use quantize::{
+    quantize, quantize_tuned, quantize_with, Interpolation, QuantizeConfig, Quantized, TableScales,
+};

@@ -6,7 +6,9 @@ use anyhow::{Context, Result};
 use serde_json::json;
 use zkinfer::circuits::plan::{plan, Plan};
 use zkinfer::compiler::quantize::{accuracy, AccuracyReport};
-use zkinfer::compiler::{onnx, quantize_with, QuantizeConfig, Quantized, TableScales};
+use zkinfer::compiler::{
+    onnx, quantize_tuned, Interpolation, QuantizeConfig, Quantized, TableScales,
+};
 use zkinfer::ir::artifact::{encode_model, hash_hex, sha256};
 use zkinfer::ir::input::{group_samples, read_input_rows};
 use zkinfer::layout::ModelDir;
@@ -108,6 +110,7 @@ pub fn apply_input_visibility(
 /// One compiled candidate.
 struct Candidate {
     scales: TableScales,
+    interpolation: Interpolation,
     q: Quantized,
     acc: AccuracyReport,
     plan: Plan,
@@ -221,6 +224,69 @@ fn search_table_scales(
     Ok((best, tried))
 }
 
+/// Tables at or below this many rows are left plain.
+const PLAIN_TABLE_ROWS: usize = 512;
+/// Rows an interpolated table aims at (the step is the largest that stays at or above it).
+const INTERPOLATED_ROWS: usize = 256;
+
+/// Tries, largest table first, to replace each lookup's table by an interpolated one (a table
+/// every `2^bits` arguments, at the chosen scale or the finest), keeping a change only when the
+/// circuit gets cheaper and the output error is no larger than before (and within `max_error`).
+fn search_interpolation(
+    compile: &dyn Fn(&TableScales, &Interpolation) -> Result<Candidate>,
+    mut best: Candidate,
+    max_error: f64,
+    tried: &mut Vec<serde_json::Value>,
+) -> Candidate {
+    let mut order = best.q.lookups();
+    order.sort_by_key(|l| std::cmp::Reverse(l.1));
+    for (name, rows) in order {
+        if rows <= PLAIN_TABLE_ROWS {
+            continue;
+        }
+        let current = best
+            .scales
+            .get(&name)
+            .copied()
+            .unwrap_or(*TABLE_SCALES.end());
+        let mut scales_to_try = vec![current];
+        if current < *TABLE_SCALES.end() {
+            scales_to_try.push(*TABLE_SCALES.end());
+        }
+        'scales: for scale in scales_to_try {
+            let est = rows << (scale - current);
+            let top = usize::BITS - (est / INTERPOLATED_ROWS).leading_zeros();
+            for bits in (1..top.min(scale)).rev() {
+                let mut scales = best.scales.clone();
+                scales.insert(name.clone(), scale);
+                let mut interp = best.interpolation.clone();
+                interp.insert(name.clone(), bits);
+                let Ok(c) = compile(&scales, &interp) else {
+                    continue;
+                };
+                tried.push(json!({
+                    "table_scales": c.scales,
+                    "interpolation_bits": c.interpolation,
+                    "k": c.plan.params.k,
+                    "cost": c.plan.cost,
+                    "table_rows": c.q.graph.tables.iter().map(|t| t.values.len()).sum::<usize>(),
+                    "output_max_abs_error": c.acc.output_max_abs_error,
+                }));
+                // Cheaper, and no less accurate than the plain table it replaces.
+                let error = c.acc.output_max_abs_error;
+                if error <= max_error
+                    && error <= best.acc.output_max_abs_error
+                    && c.plan.cost < best.plan.cost
+                {
+                    best = c;
+                    break 'scales;
+                }
+            }
+        }
+    }
+    best
+}
+
 /// Compiles `model` into `out`.
 pub fn run(
     model: &Path,
@@ -236,14 +302,15 @@ pub fn run(
     let graph = onnx::import_bytes(&bytes).with_context(|| format!("{}", model.display()))?;
     let rows = group_samples(read_input_rows(calibration)?, &graph.inputs(), calibration)?;
     let source = hash_hex(&sha256(&bytes));
-    let compile_one = |scales: &TableScales| -> Result<Candidate> {
-        let mut q = quantize_with(&graph, &rows, config, scales, &source).with_context(|| {
-            format!(
-                "quantizing {} with calibration {}",
-                model.display(),
-                calibration.display()
-            )
-        })?;
+    let compile_tuned = |scales: &TableScales, interp: &Interpolation| -> Result<Candidate> {
+        let mut q =
+            quantize_tuned(&graph, &rows, config, scales, interp, &source).with_context(|| {
+                format!(
+                    "quantizing {} with calibration {}",
+                    model.display(),
+                    calibration.display()
+                )
+            })?;
         q.graph.max_lanes = search.max_lanes;
         apply_input_visibility(&mut q.graph, &search.input_visibility)?;
         q.graph.output_visibility = search.output_visibility;
@@ -254,6 +321,7 @@ pub fn run(
         let plan = plan(&q.graph)?;
         Ok(Candidate {
             scales: scales.clone(),
+            interpolation: interp.clone(),
             q,
             acc,
             plan,
@@ -267,9 +335,12 @@ pub fn run(
             .fold(1.0f64, |m, v| m.max(v.abs()));
         DEFAULT_RELATIVE_ERROR * peak
     });
-    let (chosen, tried) = search_table_scales(&compile_one, search, max_error)?;
+    let compile_one = |scales: &TableScales| compile_tuned(scales, &Interpolation::new());
+    let (chosen, mut tried) = search_table_scales(&compile_one, search, max_error)?;
+    let chosen = search_interpolation(&compile_tuned, chosen, max_error, &mut tried);
     let Candidate {
         scales: _,
+        interpolation,
         q,
         acc,
         plan,
@@ -295,6 +366,8 @@ pub fn run(
         "macs": q.graph.macs(),
         "accuracy": acc,
         "plan": plan,
+        // Lookups tabulated every 2^bits arguments and interpolated in between.
+        "interpolation_bits": interpolation,
         "predicted_prove_s": plan.predicted_prove_s(),
         "visibility": {
             "input": q.graph.input_visibility_text(),

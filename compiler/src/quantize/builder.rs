@@ -25,6 +25,8 @@ pub(crate) struct Builder {
     pub config: QuantizeConfig,
     /// Per-lookup table scales (by lookup node name).
     pub table_scales: super::TableScales,
+    /// Per-lookup interpolation step bits (by lookup node name; absent: a plain table).
+    pub interpolation: super::Interpolation,
 }
 
 impl Builder {
@@ -37,6 +39,7 @@ impl Builder {
             tables: Vec::new(),
             config,
             table_scales: super::TableScales::new(),
+            interpolation: super::Interpolation::new(),
         }
     }
 

@@ -65,6 +65,7 @@ impl Quantized {
         self.graph
             .nodes
             .iter()
+            .filter(|n| !n.name.ends_with(tables::SLOPE_SUFFIX))
             .filter_map(|n| match n.op {
                 QOp::Lookup { table } => Some((
                     n.name.clone(),
@@ -137,12 +138,36 @@ pub fn quantize(
 /// lookups not listed use [`QuantizeConfig::table_scale`].
 pub type TableScales = std::collections::BTreeMap<String, u32>;
 
+/// Per-lookup interpolation, by lookup node name: the function is tabulated every `2^bits`
+/// arguments and interpolated linearly in between (see `tables::interpolated`); lookups not
+/// listed get a plain table.
+pub type Interpolation = std::collections::BTreeMap<String, u32>;
+
 /// [`quantize`] with per-lookup table scales.
 pub fn quantize_with(
     graph: &Graph,
     calibration: &[Vec<f64>],
     config: QuantizeConfig,
     table_scales: &TableScales,
+    source_sha256: &str,
+) -> Result<Quantized, QuantizeError> {
+    quantize_tuned(
+        graph,
+        calibration,
+        config,
+        table_scales,
+        &Interpolation::new(),
+        source_sha256,
+    )
+}
+
+/// [`quantize_with`] with per-lookup interpolation.
+pub fn quantize_tuned(
+    graph: &Graph,
+    calibration: &[Vec<f64>],
+    config: QuantizeConfig,
+    table_scales: &TableScales,
+    interpolation: &Interpolation,
     source_sha256: &str,
 ) -> Result<Quantized, QuantizeError> {
     if let Some((name, &t)) = table_scales.iter().find(|(_, t)| !(1..=20).contains(*t)) {
@@ -220,6 +245,7 @@ pub fn quantize_with(
         .collect();
     let mut b = Builder::new(input.clone(), rows, config);
     b.table_scales = table_scales.clone();
+    b.interpolation = interpolation.clone();
     let mut float_to_q: Vec<TensorId> = vec![0];
     for node in &graph.nodes {
         let args = node

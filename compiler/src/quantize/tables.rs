@@ -135,6 +135,11 @@ pub(crate) fn lookup(
         let r = push_relu(b, d, format!("{name}/clamp_hi/relu"))?;
         arg = b.affine(r, -1, vec![h; n], format!("{name}/clamp_hi"))?;
     }
+    if let Some(&bits) = b.interpolation.get(name) {
+        if bits >= 1 && bits <= in_s && hi - lo >= 1 << bits {
+            return interpolated(b, arg, func, (lo, hi), (in_s, out_s), bits, name);
+        }
+    }
     let values = (lo..=hi)
         .map(|q| {
             quant(func.f, q, in_s, out_s).ok_or_else(|| QuantizeError::Table {
@@ -154,7 +159,18 @@ pub(crate) fn lookup(
         lo,
         values,
     };
-    let max_abs = table.max_abs();
+    push_lookup(b, table, arg, shape, name.to_string())
+}
+
+/// Pushes `y = table[x]`, sharing an identical table already built.
+fn push_lookup(
+    b: &mut Builder,
+    table: Table,
+    x: TensorId,
+    shape: Vec<usize>,
+    name: String,
+) -> Result<TensorId, QuantizeError> {
+    let (max_abs, out_s) = (table.max_abs(), table.out_scale);
     let index = match b.tables.iter().position(|t| *t == table) {
         Some(i) => i,
         None => {
@@ -163,15 +179,160 @@ pub(crate) fn lookup(
         }
     };
     b.push(
-        name.to_string(),
+        name,
         QOp::Lookup { table: index },
-        vec![arg],
+        vec![x],
         QTensor {
             shape,
             scale: out_s,
             bound: max_abs,
         },
     )
+}
+
+/// Name suffix of an interpolated lookup's slope table node.
+pub(crate) const SLOPE_SUFFIX: &str = "/slope";
+
+/// `f(x)` for `x` (integers at scale `in_s`, in `[lo, hi]`) from a table every `2^bits`
+/// arguments: with `h = rescale(x, bits)` (the nearest grid point) and `r = x - 2^bits·h`
+/// (in `[-2^(bits-1), 2^(bits-1))`), `y = f(h) + rescale(s(h)·r, bits)`, where `s(h)` is the
+/// rise of `f` across the cell, `f(h + ½) - f(h - ½)` in output units. Two tables of about
+/// `(hi - lo) / 2^bits` rows replace one of `hi - lo`; the extra rows per element are three
+/// rescales, two adds, two lookups and a product, all existing ops, so the runtime and the
+/// circuit agree by construction. Both tables hold [`INTERPOLATION_EXTRA_BITS`] more bits
+/// than the output and the sum is rounded once at the end: the error is at most
+/// `|f''|·(2^bits / 2^in_s)² / 8` plus just over half an output step.
+fn interpolated(
+    b: &mut Builder,
+    x: TensorId,
+    func: &TableFn<'_>,
+    (lo, hi): (i64, i64),
+    (in_s, out_s): (u32, u32),
+    bits: u32,
+    name: &str,
+) -> Result<TensorId, QuantizeError> {
+    let xt = b.tensor(x);
+    let (shape, step) = (xt.shape.clone(), 1i64 << bits);
+    let half = step / 2;
+    let grid_s = in_s - bits;
+    let h = b.push_rescale(x, bits, format!("{name}/grid"), grid_s)?;
+    let ht = b.tensor(h);
+    // r = x - 2^bits·h: what the grid point leaves, in [-half, half).
+    let r = b.push(
+        format!("{name}/offset"),
+        QOp::Add {
+            coef_a: 1,
+            coef_b: -step,
+            constant: Vec::new(),
+        },
+        vec![x, h],
+        QTensor {
+            shape: shape.clone(),
+            scale: in_s,
+            bound: checked_sum(name, xt.bound, ht.bound.saturating_mul(step.unsigned_abs()))?,
+        },
+    )?;
+    let grid = |q: i64| (q + half).div_euclid(step);
+    let (glo, ghi) = (grid(lo), grid(hi));
+    let bad = |at: f64| {
+        QuantizeError::Table {
+        node: name.to_string(),
+        detail: format!(
+            "{} is not finite or too large near argument {at} of its interpolation grid; narrow the calibration range",
+            func.name
+        ),
+    }
+    };
+    // The tables and the sum carry EXTRA_BITS more than the output; one last rescale drops them,
+    // so the rounding of the base, the rise and the correction stays below an output step.
+    let fine_s = out_s + INTERPOLATION_EXTRA_BITS;
+    let at_grid = |g: i64, offset: i64| quant(func.f, g * step + offset, in_s, fine_s);
+    let mut base = Vec::with_capacity((ghi - glo + 1) as usize);
+    let mut rise = Vec::with_capacity(base.capacity());
+    for g in glo..=ghi {
+        let at = (g * step) as f64 / f64::from(in_s).exp2();
+        base.push(at_grid(g, 0).ok_or_else(|| bad(at))?);
+        let v = |offset: i64| {
+            let q = g * step + offset;
+            (func.f)(q as f64 / f64::from(in_s).exp2()) * f64::from(fine_s).exp2()
+        };
+        let s = (v(half) - v(-half) + 0.5).floor();
+        if !s.is_finite() || s.abs() >= f64::from(MAX_BOUND_BITS).exp2() {
+            return Err(bad(at));
+        }
+        rise.push(s as i64);
+    }
+    let table = |values: Vec<i64>, what: &str| Table {
+        name: format!("{}{what}", func.name),
+        in_scale: grid_s,
+        out_scale: fine_s,
+        lo: glo,
+        values,
+    };
+    let f0 = push_lookup(b, table(base, ""), h, shape.clone(), name.to_string())?;
+    let slope = push_lookup(
+        b,
+        table(rise, " rise"),
+        h,
+        shape.clone(),
+        format!("{name}{SLOPE_SUFFIX}"),
+    )?;
+    let (st, rt) = (b.tensor(slope), b.tensor(r));
+    let prod = b.push(
+        format!("{name}/slope_times_offset"),
+        QOp::Mul,
+        vec![slope, r],
+        QTensor {
+            shape: shape.clone(),
+            scale: fine_s + bits,
+            bound: checked_product(name, st.bound, rt.bound)?,
+        },
+    )?;
+    // |s·r| <= S·half, so the rescaled correction is within S/2 + 1: the circuit range-checks
+    // a rescale's output against its declared bound, so the tight bound is enforced.
+    let corr_bound = st.bound / 2 + 1;
+    let corr = b.push(
+        format!("{name}/correction"),
+        QOp::Rescale { shift: bits },
+        vec![prod],
+        QTensor {
+            shape: shape.clone(),
+            scale: fine_s,
+            bound: corr_bound,
+        },
+    )?;
+    let f0_bound = b.tensor(f0).bound;
+    let sum = b.push(
+        format!("{name}/interpolated"),
+        QOp::Add {
+            coef_a: 1,
+            coef_b: 1,
+            constant: Vec::new(),
+        },
+        vec![f0, corr],
+        QTensor {
+            shape,
+            scale: fine_s,
+            bound: checked_sum(name, f0_bound, corr_bound)?,
+        },
+    )?;
+    b.push_rescale(
+        sum,
+        INTERPOLATION_EXTRA_BITS,
+        format!("{name}/round"),
+        out_s,
+    )
+}
+
+/// Extra fraction bits of an interpolated lookup's tables (see [`interpolated`]).
+pub(crate) const INTERPOLATION_EXTRA_BITS: u32 = 4;
+
+fn checked_sum(name: &str, a: u64, b: u64) -> Result<u64, QuantizeError> {
+    super::checked_bound(name, u128::from(a) + u128::from(b))
+}
+
+fn checked_product(name: &str, a: u64, b: u64) -> Result<u64, QuantizeError> {
+    super::checked_bound(name, u128::from(a) * u128::from(b))
 }
 
 /// `max(x, 0)`, bound unchanged.

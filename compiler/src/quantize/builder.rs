@@ -3,6 +3,8 @@
 //! Every pushed node is run at once on every calibration row, so later lowering steps
 //! (table domains, observed ranges) see the exact integers the circuit will see.
 
+use std::collections::BTreeMap;
+
 use crate::error::{EvalError, QuantizeError};
 use crate::graph::TensorId;
 use crate::qgraph::{QNode, QOp, QTensor, Table};
@@ -27,7 +29,15 @@ pub(crate) struct Builder {
     pub table_scales: super::TableScales,
     /// Per-lookup interpolation step bits (by lookup node name; absent: a plain table).
     pub interpolation: super::Interpolation,
+    /// Table domains to widen to, by function and scales, so that nodes share one table.
+    pub shared_domains: BTreeMap<DomainKey, (i64, i64)>,
+    /// The domain each table lookup asked for, by function and scales, in node order.
+    pub domains: BTreeMap<DomainKey, Vec<(i64, i64)>>,
 }
+
+/// A function table's identity: the function (parameters included), argument scale and
+/// value scale.
+pub(crate) type DomainKey = (String, u32, u32);
 
 impl Builder {
     /// A builder whose tensor 0 is `input` with the given calibration rows.
@@ -40,7 +50,33 @@ impl Builder {
             config,
             table_scales: super::TableScales::new(),
             interpolation: super::Interpolation::new(),
+            shared_domains: BTreeMap::new(),
+            domains: BTreeMap::new(),
         }
+    }
+
+    /// The domains worth sharing: for each function and scales asked for by more than one
+    /// distinct domain, their hull, when it has no more rows than the distinct domains
+    /// together (so a shared table is never larger than the separate ones).
+    pub fn domains_to_share(&self) -> BTreeMap<DomainKey, (i64, i64)> {
+        let mut out = BTreeMap::new();
+        for (key, asked) in &self.domains {
+            let mut distinct = asked.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let (Some(lo), Some(hi)) = (
+                distinct.iter().map(|d| d.0).min(),
+                distinct.iter().map(|d| d.1).max(),
+            ) else {
+                continue;
+            };
+            let rows = |(l, h): (i64, i64)| i128::from(h) - i128::from(l) + 1;
+            let separate: i128 = distinct.iter().map(|d| rows(*d)).sum();
+            if distinct.len() > 1 && rows((lo, hi)) <= separate {
+                out.insert(key.clone(), (lo, hi));
+            }
+        }
+        out
     }
 
     /// Description of tensor `id` (ids come from `push`, so they exist).

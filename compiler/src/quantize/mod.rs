@@ -4,6 +4,8 @@
 //! linear layer rescaled (round half up) to `scale`. Bounds are proven statically
 //! from the quantized weights and the calibrated input range.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 mod accuracy;
@@ -17,6 +19,8 @@ mod tests;
 mod tests_logic;
 #[cfg(test)]
 mod tests_ops;
+#[cfg(test)]
+mod tests_tables;
 
 pub use accuracy::{accuracy, argmax, AccuracyReport, NodeAccuracy};
 pub use tables::MAX_TABLE_ROWS;
@@ -25,7 +29,7 @@ use crate::error::QuantizeError;
 use crate::graph::{Graph, TensorId};
 use crate::input::quantize_values;
 use crate::qgraph::{QGraph, QOp, QTensor};
-use builder::Builder;
+use builder::{Builder, DomainKey};
 
 pub use zkinfer_ir::qgraph::MAX_BOUND_BITS;
 
@@ -161,6 +165,9 @@ pub fn quantize_with(
     )
 }
 
+/// Most extra quantization passes spent widening function tables to a shared domain.
+const SHARING_PASSES: usize = 4;
+
 /// [`quantize_with`] with per-lookup interpolation.
 pub fn quantize_tuned(
     graph: &Graph,
@@ -243,30 +250,35 @@ pub fn quantize_tuned(
         .iter()
         .map(|r| quantize_values(r, config.scale))
         .collect();
-    let mut b = Builder::new(input.clone(), rows, config);
-    b.table_scales = table_scales.clone();
-    b.interpolation = interpolation.clone();
-    let mut float_to_q: Vec<TensorId> = vec![0];
-    for node in &graph.nodes {
-        let args = node
-            .inputs
-            .iter()
-            .map(|&t| float_to_q.get(t).copied())
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| QuantizeError::Malformed {
-                node: node.name.clone(),
-                detail: "an operand is produced later or not at all".into(),
-            })?;
-        let id = lower::lower(&mut b, node, &args)?;
-        float_to_q.push(id);
+    let build = |shared: BTreeMap<DomainKey, (i64, i64)>| {
+        let mut b = Builder::new(input.clone(), rows.clone(), config);
+        b.table_scales = table_scales.clone();
+        b.interpolation = interpolation.clone();
+        b.shared_domains = shared;
+        lower_all(graph, &mut b).map(|(float_to_q, output)| (b, float_to_q, output))
+    };
+    // Further passes widen every function table to the union its nodes share, so one table
+    // serves them all (a recurrent model's steps, repeated activations). A wider table can
+    // widen a later argument's bound, hence a few passes until the domains settle; should a
+    // wider domain fail (a pole between two domains), the last good pass stands.
+    let mut built = build(BTreeMap::new())?;
+    let mut shared = BTreeMap::new();
+    for _ in 0..SHARING_PASSES {
+        let mut want = shared.clone();
+        for (key, (lo, hi)) in built.0.domains_to_share() {
+            let d = want.entry(key).or_insert((lo, hi));
+            *d = (d.0.min(lo), d.1.max(hi));
+        }
+        if want == shared {
+            break;
+        }
+        let Ok(next) = build(want.clone()) else {
+            break;
+        };
+        built = next;
+        shared = want;
     }
-    let output = float_to_q
-        .get(graph.output)
-        .copied()
-        .ok_or_else(|| QuantizeError::Malformed {
-            node: graph.output_name.clone(),
-            detail: "output tensor missing".into(),
-        })?;
+    let (b, float_to_q, output) = built;
     let weights_sha256 = {
         let ops: Vec<&QOp> = b.nodes.iter().map(|n| &n.op).collect();
         let mut bytes = serde_json::to_vec(&ops).unwrap_or_default();
@@ -295,4 +307,30 @@ pub fn quantize_tuned(
         graph: qgraph,
         float_to_q,
     })
+}
+
+/// Lowers every node of `graph` into `b`: the float-to-quantized tensor map and the output.
+fn lower_all(graph: &Graph, b: &mut Builder) -> Result<(Vec<TensorId>, TensorId), QuantizeError> {
+    let mut float_to_q: Vec<TensorId> = vec![0];
+    for node in &graph.nodes {
+        let args = node
+            .inputs
+            .iter()
+            .map(|&t| float_to_q.get(t).copied())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| QuantizeError::Malformed {
+                node: node.name.clone(),
+                detail: "an operand is produced later or not at all".into(),
+            })?;
+        let id = lower::lower(b, node, &args)?;
+        float_to_q.push(id);
+    }
+    let output = float_to_q
+        .get(graph.output)
+        .copied()
+        .ok_or_else(|| QuantizeError::Malformed {
+            node: graph.output_name.clone(),
+            detail: "output tensor missing".into(),
+        })?;
+    Ok((float_to_q, output))
 }

@@ -74,6 +74,7 @@ pub(crate) fn softmax(
     let exp = |v: f64| libm::exp(v);
     let f = TableFn {
         name: "exp".into(),
+        key: "exp".into(),
         f: &exp,
         saturates: (true, false),
     };
@@ -141,6 +142,7 @@ pub(crate) fn layer_norm(
     let rsqrt = move |v: f64| 1.0 / libm::sqrt(v + eps);
     let f = TableFn {
         name: format!("rsqrt(x+{epsilon:e})"),
+        key: format!("rsqrt(x+{epsilon:e})"),
         f: &rsqrt,
         saturates: (false, false),
     };

@@ -20,6 +20,9 @@ pub const MAX_TABLE_ROWS: i64 = 1 << 22;
 pub(crate) struct TableFn<'a> {
     /// Table name, e.g. `exp` or `rsqrt(x+1e-5)`.
     pub name: String,
+    /// What identifies the function exactly (its parameters included): nodes with the same
+    /// key and scales may share one table.
+    pub key: String,
     /// The function.
     pub f: &'a dyn Fn(f64) -> f64,
     /// Whether the value stays constant (after rounding) past some argument, below / above.
@@ -32,6 +35,7 @@ impl<'a> TableFn<'a> {
         let saturates = func.spec().saturates;
         TableFn {
             name: func.name().to_string(),
+            key: format!("{func:?}"),
             f,
             saturates,
         }
@@ -109,6 +113,14 @@ pub(crate) fn lookup(
             hi = s;
             clamp_hi = Some(s);
         }
+    }
+    // One table for every node with this function and these scales: the domain grows to
+    // the union that `quantize` settled on (a no-op on its first pass, which records it).
+    let key = (func.key.clone(), in_s, out_s);
+    b.domains.entry(key.clone()).or_default().push((lo, hi));
+    if let Some(&(ulo, uhi)) = b.shared_domains.get(&key) {
+        lo = lo.min(ulo);
+        hi = hi.max(uhi);
     }
     let rows = i128::from(hi) - i128::from(lo) + 1;
     if !(1..=i128::from(MAX_TABLE_ROWS)).contains(&rows) {
@@ -246,21 +258,37 @@ fn interpolated(
     // The tables and the sum carry EXTRA_BITS more than the output; one last rescale drops them,
     // so the rounding of the base, the rise and the correction stays below an output step.
     let fine_s = out_s + INTERPOLATION_EXTRA_BITS;
-    let at_grid = |g: i64, offset: i64| quant(func.f, g * step + offset, in_s, fine_s);
+    // f at integer argument q, in fine output units.
+    let v = |q: i64| (func.f)(q as f64 / f64::from(in_s).exp2()) * f64::from(fine_s).exp2();
+    let round = |y: f64, at: i64| {
+        let r = (y + 0.5).floor();
+        if r.is_finite() && r.abs() < f64::from(MAX_BOUND_BITS).exp2() {
+            Ok(r as i64)
+        } else {
+            Err(bad(at as f64 / f64::from(in_s).exp2()))
+        }
+    };
     let mut base = Vec::with_capacity((ghi - glo + 1) as usize);
     let mut rise = Vec::with_capacity(base.capacity());
     for g in glo..=ghi {
-        let at = (g * step) as f64 / f64::from(in_s).exp2();
-        base.push(at_grid(g, 0).ok_or_else(|| bad(at))?);
-        let v = |offset: i64| {
-            let q = g * step + offset;
-            (func.f)(q as f64 / f64::from(in_s).exp2()) * f64::from(fine_s).exp2()
+        let x = g * step;
+        let (b0, s) = if x - half >= lo && x + half <= hi {
+            // An inner cell: the value at the grid point and the rise across the cell.
+            (v(x), v(x + half) - v(x - half))
+        } else {
+            // A cell at the edge of the domain: the line through its two outermost
+            // arguments inside [lo, hi], so f is never evaluated outside the domain (a pole
+            // or an edge just past it stays out of reach).
+            let (a, z) = ((x - half).max(lo), (x + half).min(hi));
+            let m = if z > a {
+                (v(z) - v(a)) / (z - a) as f64
+            } else {
+                0.0
+            };
+            (v(a) + m * (x - a) as f64, m * step as f64)
         };
-        let s = (v(half) - v(-half) + 0.5).floor();
-        if !s.is_finite() || s.abs() >= f64::from(MAX_BOUND_BITS).exp2() {
-            return Err(bad(at));
-        }
-        rise.push(s as i64);
+        base.push(round(b0, x)?);
+        rise.push(round(s, x)?);
     }
     let table = |values: Vec<i64>, what: &str| Table {
         name: format!("{}{what}", func.name),
@@ -325,7 +353,7 @@ fn interpolated(
 }
 
 /// Extra fraction bits of an interpolated lookup's tables (see [`interpolated`]).
-pub(crate) const INTERPOLATION_EXTRA_BITS: u32 = 4;
+pub(crate) const INTERPOLATION_EXTRA_BITS: u32 = 6;
 
 fn checked_sum(name: &str, a: u64, b: u64) -> Result<u64, QuantizeError> {
     super::checked_bound(name, u128::from(a) + u128::from(b))

@@ -1,0 +1,88 @@
+//! Quantizer tests for function-table sharing between nodes.
+
+use super::*;
+use crate::graph::{Node, Op, UnaryFn};
+use crate::unary::Param;
+
+/// `x -> f1 -> (2·y + 0.5) -> f2`: the second function's argument spans a wider, overlapping
+/// domain than the first's.
+fn two_functions(f1: UnaryFn, f2: UnaryFn) -> Graph {
+    let n = 4;
+    let mut weight = vec![0.0; n * n];
+    for i in 0..n {
+        weight[i * n + i] = 2.0;
+    }
+    let nodes = vec![
+        Node::new("f1", Op::Unary { func: f1 }, vec![0], vec![1, n]),
+        Node::new(
+            "scale",
+            Op::Linear {
+                weight,
+                bias: vec![0.5; n],
+                n_in: n,
+                n_out: n,
+            },
+            vec![1],
+            vec![1, n],
+        ),
+        Node::new("f2", Op::Unary { func: f2 }, vec![2], vec![1, n]),
+    ];
+    Graph::chain(vec![1, n], nodes)
+}
+
+fn rows() -> Vec<Vec<f64>> {
+    (0..8)
+        .map(|r| (0..4).map(|i| f64::from(r * 4 + i) / 16.0 - 1.0).collect())
+        .collect()
+}
+
+#[test]
+fn one_table_serves_two_nodes_of_the_same_function_and_scales() {
+    let g = two_functions(UnaryFn::Tanh, UnaryFn::Tanh);
+    let q = quantize(&g, &rows(), QuantizeConfig::default(), "src").expect("quantize");
+    assert_eq!(q.graph.tables.len(), 1, "{:?}", q.lookups());
+    let lookups: Vec<usize> = q
+        .graph
+        .nodes
+        .iter()
+        .filter_map(|n| match n.op {
+            QOp::Lookup { table } => Some(table),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lookups, vec![0, 0]);
+    // The shared table is exact wherever either node reads it.
+    let report = accuracy(&g, &q, &rows()).expect("accuracy");
+    assert!(report.output_max_abs_error < 1e-3, "{report:#?}");
+}
+
+#[test]
+fn functions_that_differ_in_a_parameter_keep_their_own_tables() {
+    let elu = |a: f32| UnaryFn::Elu {
+        alpha: Param::new(a),
+    };
+    let g = two_functions(elu(1.0), elu(0.5));
+    let q = quantize(&g, &rows(), QuantizeConfig::default(), "src").expect("quantize");
+    assert_eq!(q.graph.tables.len(), 2);
+    let report = accuracy(&g, &q, &rows()).expect("accuracy");
+    assert!(report.output_max_abs_error < 1e-3, "{report:#?}");
+}
+
+#[test]
+fn tables_at_different_scales_are_not_merged() {
+    let g = two_functions(UnaryFn::Tanh, UnaryFn::Tanh);
+    let mut scales = TableScales::new();
+    scales.insert("f2".into(), 8);
+    let q = quantize_tuned(
+        &g,
+        &rows(),
+        QuantizeConfig::default(),
+        &scales,
+        &Interpolation::new(),
+        "src",
+    )
+    .expect("quantize");
+    assert_eq!(q.graph.tables.len(), 2);
+    let in_scales: Vec<u32> = q.graph.tables.iter().map(|t| t.in_scale).collect();
+    assert!(in_scales.contains(&8), "{in_scales:?}");
+}

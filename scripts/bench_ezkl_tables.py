@@ -17,7 +17,9 @@ both, and EZKL's time over zkinfer's. Usage, from the repository root:
     cargo build --release
     /tmp/ezvenv/bin/python scripts/bench_ezkl_tables.py target/release/zkinfer [NAME...] > table.md
 
-OLD=path/to/another/zkinfer adds that binary's k, prove time and error as a "before" column.
+OLD=path/to/another/zkinfer adds that binary's k and error as a "before" column (one proof,
+untimed). SKIP_EZKL=1 leaves EZKL out and TIMED=0 skips the timed proofs: with both, a quick
+table of k and error per fixture for one binary.
 """
 
 import asyncio
@@ -51,8 +53,8 @@ def max_err(got, want):
     return max(abs(float(g) - w) for g, w in zip(got, want))
 
 
-def zkinfer(zk, name, tmp):
-    """k, median prove seconds, max error and function-table rows of one zkinfer binary."""
+def zkinfer(zk, name, tmp, timed=True):
+    """k, median prove seconds (None untimed), max error and function-table rows of a binary."""
     d = os.path.join(ROOT, name)
     build = os.path.join(tmp, "build")
     inp = os.path.join(d, "input.json")
@@ -62,8 +64,10 @@ def zkinfer(zk, name, tmp):
     run([zk, "setup", build, "--insecure-test-srs"])
     proof = os.path.join(tmp, "proof.json")
     run([zk, "prove", build, "--input", inp, "--out", proof])
-    bench = run([zk, "bench", build, "--input", inp, "--runs", "3"])
-    prove_s = float(re.search(r"prove_s \(median of \d+\): ([0-9.]+)", bench).group(1))
+    prove_s = None
+    if timed:
+        bench = run([zk, "bench", build, "--input", inp, "--runs", "3"])
+        prove_s = float(re.search(r"prove_s \(median of \d+\): ([0-9.]+)", bench).group(1))
     with open(proof) as f:
         got = json.load(f)["output"]["floats"]
     return plan["params"]["k"], prove_s, max_err(got, expected(name)[1]), plan["fn_table_rows"]
@@ -104,17 +108,21 @@ def ezkl_side(name, tmp):
 def main():
     zk = sys.argv[1]
     old = os.environ.get("OLD")
+    timed = os.environ.get("TIMED", "1") != "0"
+    with_ezkl = os.environ.get("SKIP_EZKL", "0") != "1"
     names = sys.argv[2:] or sorted(n for n in os.listdir(ROOT) if os.path.exists(os.path.join(ROOT, n, "model.onnx")))
     head = "| model | ops |"
     if old:
-        head += " before: k / prove s / error |"
-    head += " zkinfer k | zkinfer prove s | zkinfer error | EZKL k | EZKL prove s | EZKL error | EZKL / zkinfer |"
+        head += " before: k / error |"
+    head += " zkinfer k | zkinfer prove s | zkinfer error |"
+    if with_ezkl:
+        head += " EZKL k | EZKL prove s | EZKL error | EZKL / zkinfer |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for name in names:
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                k, s, err, fn_rows = zkinfer(zk, name, tmp)
+                k, s, err, fn_rows = zkinfer(zk, name, tmp, timed)
             except RuntimeError as e:
                 print(f"| {name} | zkinfer failed: {str(e).splitlines()[0]} |", flush=True)
                 continue
@@ -124,13 +132,17 @@ def main():
         row = f"| {name} | {ops} |"
         if old:
             with tempfile.TemporaryDirectory() as tmp:
-                ok, os_, oerr, _ = zkinfer(old, name, tmp)
-            row += f" {ok} / {os_:.2f} / {oerr:.1e} |"
-        row += f" {k} | {s:.3f} | {err:.1e} |"
+                ok, _, oerr, _ = zkinfer(old, name, tmp, timed=False)
+            row += f" {ok} / {oerr:.1e} |"
+        row += f" {k} | {'-' if s is None else f'{s:.3f}'} | {err:.1e} |"
+        if not with_ezkl:
+            print(row, flush=True)
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 ek, es, eerr = ezkl_side(name, tmp)
-                row += f" {ek} | {es:.2f} | {eerr:.1e} | {es / s:.1f}x |"
+                ratio = "-" if s is None else f"{es / s:.1f}x"
+                row += f" {ek} | {es:.2f} | {eerr:.1e} | {ratio} |"
             except Exception as e:  # EZKL refuses some ops; say so in the row
                 row += f" EZKL failed: {str(e).splitlines()[0][:80]} | | | |"
         print(row, flush=True)

@@ -132,7 +132,18 @@ def fixtures():
         unary("tanh", "Tanh"),
         unary("softplus", "Softplus"),
         unary("dropout", "Dropout"),
+        unary("erf", "Erf"),
+        unary("sqrt", "Sqrt", lo=0.25, hi=4),
+        unary("reciprocal", "Reciprocal", lo=0.5, hi=4),
+        unary("softmax", "Softmax", lo=-3, hi=3, axis=1),
     ]
+    x_pos = [("x", (2, 8), uniform(0.25, 4))]
+    rsqrt = [helper.make_node("Sqrt", ["x"], ["s"]), helper.make_node("Reciprocal", ["s"], ["y"])]
+    out.append(Fixture("rsqrt", rsqrt, x_pos, ["y"], note="1 / sqrt(x), as exporters write it"))
+    ln = helper.make_node("LayerNormalization", ["x", "g", "b"], ["y"], axis=-1, epsilon=1e-5)
+    out.append(Fixture("layer_norm", [ln], [("x", (2, 8), uniform(-2, 2))], ["y"],
+                       [f32("g", np.linspace(0.5, 1.5, 8)), f32("b", np.linspace(-0.2, 0.2, 8))],
+                       note="LayerNormalization over the last axis, opset 17"))
     x28 = [("x", (2, 8), uniform(-2, 2))]
     out.append(Fixture("prelu", [helper.make_node("PRelu", ["x", "s"], ["y"])], x28, ["y"],
                        [f32("s", [[0.2], [-0.1]])]))

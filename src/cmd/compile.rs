@@ -201,22 +201,22 @@ fn search_table_scales(
             break;
         }
     }
-    // Refine where it is free.
+    // Refine where it is free: every finer scale of each table (the error is not monotonic in
+    // one table's scale, so a step that does not help may still lead to one that does).
     for (name, _) in best.q.lookups() {
-        while let Some(&t) = best.scales.get(&name) {
-            if t >= *TABLE_SCALES.end() {
-                break;
-            }
+        let Some(&from) = best.scales.get(&name) else {
+            continue;
+        };
+        for t in from + 1..=*TABLE_SCALES.end() {
             let mut scales = best.scales.clone();
-            scales.insert(name.clone(), t + 1);
+            scales.insert(name.clone(), t);
             let Ok(c) = compile_one(&scales) else { break };
             record(&c, &mut tried);
-            if c.plan.cost <= best.plan.cost
-                && c.acc.output_max_abs_error < best.acc.output_max_abs_error
-            {
-                best = c;
-            } else {
+            if c.plan.cost > best.plan.cost {
                 break;
+            }
+            if c.acc.output_max_abs_error < best.acc.output_max_abs_error {
+                best = c;
             }
         }
     }

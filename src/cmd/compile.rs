@@ -236,8 +236,8 @@ fn top_bits(rows: usize, from: u32, to: u32) -> u32 {
     (usize::BITS - (est / INTERPOLATED_ROWS).leading_zeros()).min(to)
 }
 
-/// Interpolates every large table at once, at the finest scale, one step size for all (capped
-/// per table): when several tables set k together (a recurrent model's steps), replacing one
+/// Interpolates every large table at once, one step size for all (capped per table), first at
+/// the finest scale, then at the scales chosen so far: when several tables set k together (a recurrent model's steps), replacing one
 /// at a time never lowers k, so the per-table search below would keep them all. Returns the
 /// cheapest candidate that is no less accurate than `best`, or `best`.
 fn interpolate_together(
@@ -247,37 +247,46 @@ fn interpolate_together(
     tried: &mut Vec<serde_json::Value>,
 ) -> Candidate {
     let fine = *TABLE_SCALES.end();
-    let large: Vec<(&String, u32)> = order
+    let large: Vec<(&String, usize, u32)> = order
         .iter()
         .filter(|(_, rows)| *rows > PLAIN_TABLE_ROWS)
         .map(|(name, rows)| {
             let current = best.scales.get(name).copied().unwrap_or(fine);
-            (name, top_bits(*rows, current, fine))
+            (name, *rows, current)
         })
         .collect();
     if large.len() < 2 {
         return best;
     }
-    let most = large.iter().map(|l| l.1).max().unwrap_or(0);
     let start = (best.plan.cost, best.acc.output_max_abs_error);
     let mut chosen = best;
-    for bits in (1..most).rev() {
-        let mut scales = chosen.scales.clone();
-        let mut interp = Interpolation::new();
-        for (name, top) in &large {
-            scales.insert((*name).clone(), fine);
-            interp.insert((*name).clone(), bits.min(top.saturating_sub(1)).max(1));
-        }
-        let Ok(c) = compile(&scales, &interp) else {
-            continue;
-        };
-        record_interpolated(&c, tried);
-        let error = c.acc.output_max_abs_error;
-        if error <= start.1
-            && (c.plan.cost, error) < (chosen.plan.cost, chosen.acc.output_max_abs_error)
-            && c.plan.cost < start.0
-        {
-            chosen = c;
+    // At the finest scale every table of one function can become one shared table; at the
+    // scales chosen so far each keeps its precision, so the error grows less.
+    for at_fine in [true, false] {
+        let target = |current: u32| if at_fine { fine } else { current };
+        let tops: Vec<u32> = large
+            .iter()
+            .map(|(_, rows, current)| top_bits(*rows, *current, target(*current)))
+            .collect();
+        let most = tops.iter().copied().max().unwrap_or(0);
+        for bits in (1..most).rev() {
+            let mut scales = chosen.scales.clone();
+            let mut interp = Interpolation::new();
+            for ((name, _, current), top) in large.iter().zip(&tops) {
+                scales.insert((*name).clone(), target(*current));
+                interp.insert((*name).clone(), bits.min(top.saturating_sub(1)).max(1));
+            }
+            let Ok(c) = compile(&scales, &interp) else {
+                continue;
+            };
+            record_interpolated(&c, tried);
+            let error = c.acc.output_max_abs_error;
+            if error <= start.1
+                && (c.plan.cost, error) < (chosen.plan.cost, chosen.acc.output_max_abs_error)
+                && c.plan.cost < start.0
+            {
+                chosen = c;
+            }
         }
     }
     chosen

@@ -143,7 +143,9 @@ def main():
                 ek, es, eerr = ezkl_side(name, tmp)
                 ratio = "-" if s is None else f"{es / s:.1f}x"
                 row += f" {ek} | {es:.2f} | {eerr:.1e} | {ratio} |"
-            except Exception as e:  # EZKL refuses some ops; say so in the row
+            except BaseException as e:  # EZKL refuses some ops, or panics (pyo3's PanicException)
+                if isinstance(e, KeyboardInterrupt):
+                    raise
                 row += f" EZKL failed: {str(e).splitlines()[0][:80]} | | | |"
         print(row, flush=True)
 

@@ -260,6 +260,9 @@ pub(crate) fn lower(
         Op::Unary {
             func: UnaryFn::Trunc,
         } => trunc(b, x, &name),
+        Op::Unary {
+            func: UnaryFn::Round,
+        } => round_half_even(b, x, &name),
         Op::Unary { func } => {
             let f = |v: f64| func.eval(v);
             lookup(b, x, &TableFn::unary(*func, &f), None, &name)
@@ -403,6 +406,73 @@ fn integer_part(
     let n = t.shape.iter().product();
     let shifted = b.affine(x, 1, vec![offset; n], format!("{name}/offset"))?;
     b.push_rescale(shifted, t.scale, name.to_string(), 0)
+}
+
+/// ONNX `Round` (ties to even), exact and without a table, for `x` at scale `s`: the
+/// half-up rounding `rescale(x, s)`, less 1 at the ties whose half-up result is odd, which
+/// are the `x` with `x - 2^(s-1) ≡ 0 (mod 2^(s+1))`. With `x' = x - 2^(s-1)`,
+/// `q = floor(x' / 2^(s+1))` and `m = x' - 2^(s+1)·q ∈ [0, 2^(s+1))`, that tie indicator is
+/// `relu(1 - m)`. An input at scale 0 passes through.
+fn round_half_even(b: &mut Builder, x: TensorId, name: &str) -> Result<TensorId, QuantizeError> {
+    let t = b.tensor(x);
+    if t.scale == 0 {
+        return Ok(x);
+    }
+    let s = t.scale;
+    let n: usize = t.shape.iter().product();
+    let half_up = b.push_rescale(x, s, format!("{name}/half_up"), 0)?;
+    let shifted = b.affine(
+        x,
+        1,
+        vec![-(1i64 << (s - 1)); n],
+        format!("{name}/tie_offset"),
+    )?;
+    // floor(x' / 2^(s+1)) = rescale(x' - 2^s, s + 1), the rescale rounding half up.
+    let below = b.affine(
+        shifted,
+        1,
+        vec![-(1i64 << s); n],
+        format!("{name}/pair_offset"),
+    )?;
+    let pair = b.push_rescale(below, s + 1, format!("{name}/pair"), 0)?;
+    let (st, pt) = (b.tensor(shifted), b.tensor(pair));
+    let step = 1i64 << (s + 1);
+    let m = b.push(
+        format!("{name}/in_pair"),
+        QOp::Add {
+            coef_a: 1,
+            coef_b: -step,
+            constant: Vec::new(),
+        },
+        vec![shifted, pair],
+        QTensor {
+            shape: t.shape.clone(),
+            scale: s,
+            bound: checked_bound(
+                name,
+                u128::from(st.bound) + u128::from(pt.bound) * step.unsigned_abs() as u128,
+            )?,
+        },
+    )?;
+    let one_minus = b.affine(m, -1, vec![1; n], format!("{name}/tie_gap"))?;
+    let gap = b.tensor(one_minus);
+    let tie = b.push(format!("{name}/tie"), QOp::Relu, vec![one_minus], gap)?;
+    let (ht, tt) = (b.tensor(half_up), b.tensor(tie));
+    // The tie is 0 or 1, but its declared bound is its operand's: the sum's bound says so.
+    b.push(
+        name.to_string(),
+        QOp::Add {
+            coef_a: 1,
+            coef_b: -1,
+            constant: Vec::new(),
+        },
+        vec![half_up, tie],
+        QTensor {
+            shape: ht.shape,
+            scale: 0,
+            bound: checked_bound(name, u128::from(ht.bound) + u128::from(tt.bound))?,
+        },
+    )
 }
 
 /// `trunc(x) = floor(relu(x)) - floor(relu(-x))`, exact and without a table (an input at

@@ -86,3 +86,27 @@ fn tables_at_different_scales_are_not_merged() {
     let in_scales: Vec<u32> = q.graph.tables.iter().map(|t| t.in_scale).collect();
     assert!(in_scales.contains(&8), "{in_scales:?}");
 }
+
+#[test]
+fn round_is_exact_at_ties_and_needs_no_table() {
+    let g = Graph::chain(
+        vec![1, 16],
+        vec![Node::new(
+            "round",
+            Op::Unary {
+                func: UnaryFn::Round,
+            },
+            vec![0],
+            vec![1, 16],
+        )],
+    );
+    // Every half from -3.5 to 4 (ties go to the even neighbour), and values just beside them.
+    let ties: Vec<f64> = (-7..9).map(|k| f64::from(k) / 2.0).collect();
+    let near: Vec<f64> = ties.iter().map(|v| v + 1.0 / 4096.0).collect();
+    let below: Vec<f64> = ties.iter().map(|v| v - 1.0 / 4096.0).collect();
+    let rows = vec![ties, near, below];
+    let q = quantize(&g, &rows, QuantizeConfig::default(), "src").expect("quantize");
+    assert!(q.graph.tables.is_empty(), "{:?}", q.lookups());
+    let report = accuracy(&g, &q, &rows).expect("accuracy");
+    assert_eq!(report.output_max_abs_error, 0.0, "{report:#?}");
+}

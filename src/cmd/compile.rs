@@ -226,6 +226,8 @@ fn search_table_scales(
 
 /// Tables at or below this many rows are left plain.
 const PLAIN_TABLE_ROWS: usize = 512;
+/// How many of the most accurate plain scale choices are also tried interpolated together.
+const ACCURATE_CHOICES_INTERPOLATED: usize = 3;
 /// Rows an interpolated table aims at (the step is the largest that stays at or above it).
 const INTERPOLATED_ROWS: usize = 256;
 
@@ -259,24 +261,52 @@ fn interpolate_together(
         return best;
     }
     let start = (best.plan.cost, best.acc.output_max_abs_error);
+    // Scale choices to interpolate at: the finest (every table of one function can then be
+    // one shared table), the ones chosen so far (each keeps its precision), and the plain
+    // choices the scale search found most accurate, since an interpolated table is about as
+    // accurate as its plain one and then costs far less.
+    let mut at_fine = best.scales.clone();
+    for (name, _, _) in &large {
+        at_fine.insert((*name).clone(), fine);
+    }
+    let mut targets: Vec<TableScales> = vec![at_fine, best.scales.clone()];
+    let mut accurate: Vec<(f64, TableScales)> = tried
+        .iter()
+        .filter(|t| t.get("interpolation_bits").is_none())
+        .filter_map(|t| {
+            let error = t.get("output_max_abs_error")?.as_f64()?;
+            let scales: TableScales =
+                serde_json::from_value(t.get("table_scales")?.clone()).ok()?;
+            (error <= start.1).then_some((error, scales))
+        })
+        .collect();
+    accurate.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (_, scales) in accurate {
+        if targets.len() >= 2 + ACCURATE_CHOICES_INTERPOLATED {
+            break;
+        }
+        let mut wanted = best.scales.clone();
+        wanted.extend(scales);
+        if !targets.contains(&wanted) {
+            targets.push(wanted);
+        }
+    }
     let mut chosen = best;
-    // At the finest scale every table of one function can become one shared table; at the
-    // scales chosen so far each keeps its precision, so the error grows less.
-    for at_fine in [true, false] {
-        let target = |current: u32| if at_fine { fine } else { current };
+    for target in targets {
         let tops: Vec<u32> = large
             .iter()
-            .map(|(_, rows, current)| top_bits(*rows, *current, target(*current)))
+            .map(|(name, rows, current)| {
+                let to = target.get(*name).copied().unwrap_or(*current);
+                top_bits(*rows, *current, to)
+            })
             .collect();
         let most = tops.iter().copied().max().unwrap_or(0);
         for bits in (1..most).rev() {
-            let mut scales = chosen.scales.clone();
             let mut interp = Interpolation::new();
-            for ((name, _, current), top) in large.iter().zip(&tops) {
-                scales.insert((*name).clone(), target(*current));
+            for ((name, _, _), top) in large.iter().zip(&tops) {
                 interp.insert((*name).clone(), bits.min(top.saturating_sub(1)).max(1));
             }
-            let Ok(c) = compile(&scales, &interp) else {
+            let Ok(c) = compile(&target, &interp) else {
                 continue;
             };
             record_interpolated(&c, tried);

@@ -122,6 +122,37 @@ pub const DEFAULT_RELATIVE_ERROR: f64 = 1.5e-4;
 /// Lowest and highest table scales the search tries.
 const TABLE_SCALES: std::ops::RangeInclusive<u32> = 6..=13;
 
+/// One compiled candidate of the table search, as report.json's `search` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Tried {
+    /// Table scale per lookup.
+    table_scales: TableScales,
+    /// Interpolation step bits per lookup (absent from the report for plain tables).
+    #[serde(skip_serializing_if = "Interpolation::is_empty")]
+    interpolation_bits: Interpolation,
+    /// The plan's k.
+    k: u32,
+    /// The plan's cost.
+    cost: u64,
+    /// Rows of every function table together.
+    table_rows: usize,
+    /// Largest output error on the calibration rows.
+    output_max_abs_error: f64,
+}
+
+impl Tried {
+    fn of(c: &Candidate) -> Self {
+        Tried {
+            table_scales: c.scales.clone(),
+            interpolation_bits: c.interpolation.clone(),
+            k: c.plan.params.k,
+            cost: c.plan.cost,
+            table_rows: c.q.graph.tables.iter().map(|t| t.values.len()).sum(),
+            output_max_abs_error: c.acc.output_max_abs_error,
+        }
+    }
+}
+
 /// Picks per-lookup table scales: the cheapest circuit whose output error on the calibration
 /// rows meets the budget, then the most accurate among equally cheap ones. Greedy: start
 /// every table at the finest scale, coarsen the largest tables one bit at a time while the
@@ -130,17 +161,9 @@ fn search_table_scales(
     compile_one: &dyn Fn(&TableScales) -> Result<Candidate>,
     search: &Search,
     max_error: f64,
-) -> Result<(Candidate, Vec<serde_json::Value>)> {
+) -> Result<(Candidate, Vec<Tried>)> {
     let mut tried = Vec::new();
-    let record = |c: &Candidate, tried: &mut Vec<serde_json::Value>| {
-        tried.push(json!({
-            "table_scales": c.scales,
-            "k": c.plan.params.k,
-            "cost": c.plan.cost,
-            "table_rows": c.q.graph.tables.iter().map(|t| t.values.len()).sum::<usize>(),
-            "output_max_abs_error": c.acc.output_max_abs_error,
-        }));
-    };
+    let record = |c: &Candidate, tried: &mut Vec<Tried>| tried.push(Tried::of(c));
     let probe = compile_one(&TableScales::new())?;
     if probe.q.graph.tables.is_empty() {
         return Ok((probe, tried));
@@ -238,15 +261,16 @@ fn top_bits(rows: usize, from: u32, to: u32) -> u32 {
     (usize::BITS - (est / INTERPOLATED_ROWS).leading_zeros()).min(to)
 }
 
-/// Interpolates every large table at once, one step size for all (capped per table), first at
-/// the finest scale, then at the scales chosen so far: when several tables set k together (a recurrent model's steps), replacing one
-/// at a time never lowers k, so the per-table search below would keep them all. Returns the
+/// Interpolates every large table at once, one step size for all (capped per table), at the
+/// finest scale, at the scales chosen so far and at the most accurate plain choices `tried`
+/// holds: when several tables set k together (a recurrent model's steps), replacing one at a
+/// time never lowers k, so the per-table search below would keep them all. Returns the
 /// cheapest candidate that is no less accurate than `best`, or `best`.
 fn interpolate_together(
     compile: &dyn Fn(&TableScales, &Interpolation) -> Result<Candidate>,
     best: Candidate,
     order: &[(String, usize)],
-    tried: &mut Vec<serde_json::Value>,
+    tried: &mut Vec<Tried>,
 ) -> Candidate {
     let fine = *TABLE_SCALES.end();
     let large: Vec<(&String, usize, u32)> = order
@@ -270,18 +294,16 @@ fn interpolate_together(
         at_fine.insert((*name).clone(), fine);
     }
     let mut targets: Vec<TableScales> = vec![at_fine, best.scales.clone()];
-    let mut accurate: Vec<(f64, TableScales)> = tried
+    let mut accurate: Vec<&Tried> = tried
         .iter()
-        .filter(|t| t.get("interpolation_bits").is_none())
-        .filter_map(|t| {
-            let error = t.get("output_max_abs_error")?.as_f64()?;
-            let scales: TableScales =
-                serde_json::from_value(t.get("table_scales")?.clone()).ok()?;
-            (error <= start.1).then_some((error, scales))
-        })
+        .filter(|t| t.interpolation_bits.is_empty() && t.output_max_abs_error <= start.1)
         .collect();
-    accurate.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (_, scales) in accurate {
+    accurate.sort_by(|a, b| a.output_max_abs_error.total_cmp(&b.output_max_abs_error));
+    let accurate: Vec<TableScales> = accurate
+        .into_iter()
+        .map(|t| t.table_scales.clone())
+        .collect();
+    for scales in accurate {
         if targets.len() >= 2 + ACCURATE_CHOICES_INTERPOLATED {
             break;
         }
@@ -309,7 +331,7 @@ fn interpolate_together(
             let Ok(c) = compile(&target, &interp) else {
                 continue;
             };
-            record_interpolated(&c, tried);
+            tried.push(Tried::of(&c));
             let error = c.acc.output_max_abs_error;
             if error <= start.1
                 && (c.plan.cost, error) < (chosen.plan.cost, chosen.acc.output_max_abs_error)
@@ -322,25 +344,14 @@ fn interpolate_together(
     chosen
 }
 
-/// Adds an interpolated candidate to report.json's search log.
-fn record_interpolated(c: &Candidate, tried: &mut Vec<serde_json::Value>) {
-    tried.push(json!({
-        "table_scales": c.scales,
-        "interpolation_bits": c.interpolation,
-        "k": c.plan.params.k,
-        "cost": c.plan.cost,
-        "table_rows": c.q.graph.tables.iter().map(|t| t.values.len()).sum::<usize>(),
-        "output_max_abs_error": c.acc.output_max_abs_error,
-    }));
-}
-
 /// Tries, largest table first, to replace each lookup's table by an interpolated one (a table
 /// every `2^bits` arguments, at the chosen scale or the finest), keeping a change only when the
-/// circuit gets cheaper and the output error is no larger than before (and within `max_error`).
+/// circuit gets cheaper and the output error is no larger than before (so within `--max-error`
+/// whenever the plain choice was).
 fn search_interpolation(
     compile: &dyn Fn(&TableScales, &Interpolation) -> Result<Candidate>,
     mut best: Candidate,
-    tried: &mut Vec<serde_json::Value>,
+    tried: &mut Vec<Tried>,
 ) -> Candidate {
     let mut order = best.q.lookups();
     order.sort_by_key(|l| std::cmp::Reverse(l.1));
@@ -369,7 +380,7 @@ fn search_interpolation(
                 let Ok(c) = compile(&scales, &interp) else {
                     continue;
                 };
-                record_interpolated(&c, tried);
+                tried.push(Tried::of(&c));
                 // Cheaper, and no less accurate than the plain table it replaces (so within
                 // --max-error whenever that was; a model already over it gets no worse).
                 let error = c.acc.output_max_abs_error;

@@ -427,11 +427,12 @@ fn round_half_even(b: &mut Builder, x: TensorId, name: &str) -> Result<TensorId,
         vec![-(1i64 << (s - 1)); n],
         format!("{name}/tie_offset"),
     )?;
-    // floor(x' / 2^(s+1)) = rescale(x' - 2^s, s + 1), the rescale rounding half up.
+    // floor(x' / 2^(s+1)) = rescale(x' - 2^s, s + 1) = rescale(x - 3·2^(s-1), s + 1), the
+    // rescale rounding half up.
     let below = b.affine(
-        shifted,
+        x,
         1,
-        vec![-(1i64 << s); n],
+        vec![-(3i64 << (s - 1)); n],
         format!("{name}/pair_offset"),
     )?;
     let pair = b.push_rescale(below, s + 1, format!("{name}/pair"), 0)?;

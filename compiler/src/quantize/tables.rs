@@ -43,7 +43,11 @@ impl<'a> TableFn<'a> {
 }
 
 fn quant(f: &dyn Fn(f64) -> f64, q: i64, in_scale: u32, out_scale: u32) -> Option<i64> {
-    let v = f(q as f64 / f64::from(in_scale).exp2()) * f64::from(out_scale).exp2();
+    round_value(f(q as f64 / f64::from(in_scale).exp2()) * f64::from(out_scale).exp2())
+}
+
+/// `v` rounded half up, if it is finite and within the value bound.
+fn round_value(v: f64) -> Option<i64> {
     let r = (v + 0.5).floor();
     (r.is_finite() && r.abs() < f64::from(MAX_BOUND_BITS).exp2()).then_some(r as i64)
 }
@@ -260,14 +264,8 @@ fn interpolated(
     let fine_s = out_s + INTERPOLATION_EXTRA_BITS;
     // f at integer argument q, in fine output units.
     let v = |q: i64| (func.f)(q as f64 / f64::from(in_s).exp2()) * f64::from(fine_s).exp2();
-    let round = |y: f64, at: i64| {
-        let r = (y + 0.5).floor();
-        if r.is_finite() && r.abs() < f64::from(MAX_BOUND_BITS).exp2() {
-            Ok(r as i64)
-        } else {
-            Err(bad(at as f64 / f64::from(in_s).exp2()))
-        }
-    };
+    let round =
+        |y: f64, at: i64| round_value(y).ok_or_else(|| bad(at as f64 / f64::from(in_s).exp2()));
     let mut base = Vec::with_capacity((ghi - glo + 1) as usize);
     let mut rise = Vec::with_capacity(base.capacity());
     for g in glo..=ghi {

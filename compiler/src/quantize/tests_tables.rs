@@ -1,4 +1,4 @@
-//! Quantizer tests for function-table sharing between nodes.
+//! Quantizer tests for function tables: sharing between nodes, and Round without one.
 
 use super::*;
 use crate::graph::{Node, Op, UnaryFn};

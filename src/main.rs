@@ -78,7 +78,7 @@ enum Command {
         /// Several inputs may each have their own: `--input-visibility x=hashed,mask=public`
         /// (inputs not named stay public).
         #[arg(long, default_value = "public")]
-        input_visibility: cmd::compile::InputVisibility,
+        input_visibility: zkinfer::pipeline::InputVisibility,
         /// What proofs reveal of the output: public, private (the proof shows only that the
         /// model ran on some input in range), or hashed (a Poseidon commitment with the same
         /// salt as a hashed input; `verify --expect-output-hash` checks it).
@@ -341,7 +341,7 @@ fn main() -> ExitCode {
                 headroom_bits,
                 table_scale: table_scale.unwrap_or(10),
             };
-            let search = cmd::compile::Search {
+            let search = zkinfer::pipeline::Search {
                 max_error,
                 table_scale,
                 max_lanes: max_lanes.map(|l| l as usize),

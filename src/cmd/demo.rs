@@ -24,14 +24,7 @@ pub fn run(out: &Path) -> Result<()> {
         input.display(),
         build.display()
     ));
-    let search = super::compile::Search {
-        input_visibility: Default::default(),
-        output_visibility: Default::default(),
-        param_visibility: Default::default(),
-        max_error: None,
-        table_scale: None,
-        max_lanes: None,
-    };
+    let search = zkinfer::pipeline::Search::default();
     super::compile::run(&model, &input, &build, QuantizeConfig::default(), &search)?;
     show(format!(
         "zkinfer setup {} --insecure-test-srs",

@@ -3,12 +3,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use zkinfer::circuits::poseidon;
 use zkinfer::ir::artifact::read_model;
-use zkinfer::ir::Visibility;
 use zkinfer::layout::ModelDir;
-
-use super::read_input;
+use zkinfer::pipeline::commit::{input_commitments, param_commitment};
+use zkinfer::pipeline::Input;
 
 /// Prints the commitment to sample `row` of `input` for the model in `dir`, with the salt in
 /// `salt` (0 without one).
@@ -21,40 +19,22 @@ pub fn run(dir: &Path, input: &Path, row: usize, salt: Option<&Path>) -> Result<
             graph.input_visibility_text()
         );
     }
-    let x = read_input(&graph, input, row)?;
-    if let Some(i) = x.iter().position(|v| v.unsigned_abs() > graph.input.bound) {
-        anyhow::bail!(
-            "{}: value {i} of sample {row} is outside the model's input range, so no proof can commit to it",
-            input.display()
-        );
-    }
     let salt = match salt {
-        // No salt: the chain starts from 0.
-        None => Default::default(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the salt {}", path.display()))?;
-            poseidon::from_hex(&text).with_context(|| {
-                format!(
-                    "{}: a salt is one field element as 0x-prefixed 32-byte big-endian hex",
-                    path.display()
-                )
-            })?
-        }
+        None => None,
+        Some(path) => Some((
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the salt {}", path.display()))?,
+            path.display().to_string(),
+        )),
     };
-    if graph.input_part_visibility.is_empty() {
-        outln!(
-            "{}",
-            poseidon::to_hex(&poseidon::commit(&x, graph.input.bound, salt))
-        );
-        return Ok(());
-    }
-    // One commitment per hashed graph input, as `name=hash` (what --expect-input-hash takes).
-    for s in graph.input_segments() {
-        if s.visibility == Visibility::Hashed {
-            let values = x.get(s.start..s.start + s.len()).unwrap_or(&[]);
-            let h = poseidon::commit(values, graph.input.bound, salt);
-            outln!("{}={}", s.name, poseidon::to_hex(&h));
+    let salt = salt.as_ref().map(|(t, o)| (t.as_str(), o.as_str()));
+    let commitments = input_commitments(&graph, &Input::File { path: input, row }, salt)?;
+    for (name, hash) in commitments {
+        match name {
+            // One commitment per hashed graph input, as `name=hash` (what
+            // --expect-input-hash takes).
+            Some(name) => outln!("{name}={hash}"),
+            None => outln!("{hash}"),
         }
     }
     Ok(())
@@ -70,6 +50,6 @@ pub fn params(dir: &Path) -> Result<()> {
             graph.param_visibility
         );
     }
-    outln!("{}", poseidon::to_hex(&poseidon::commit_params(&graph)));
+    outln!("{}", param_commitment(&graph));
     Ok(())
 }

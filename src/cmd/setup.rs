@@ -1,98 +1,25 @@
 //! `zkinfer setup`, `zkinfer srs gen` and `zkinfer srs import`.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{bail, Result};
-use zkinfer::circuits::plan;
-use zkinfer::ir::artifact::read_model;
-use zkinfer::ir::ArtifactError;
-use zkinfer::layout::ModelDir;
-use zkinfer::progress::step;
-use zkinfer::prover::keys::{encode_pk, encode_vk};
+use zkinfer::pipeline::{setup, SetupOutcome, SrsChoice};
+use zkinfer::progress::{step, Terminal};
 use zkinfer::prover::srs;
 use zkinfer::prover::srs_import::{SrsFile, PINNED};
-use zkinfer::verifier::key::KeyDigest;
 
 use super::write;
 
-/// Seconds spent in each part of `setup`.
-#[derive(Debug, Clone, Copy)]
-pub struct SetupTimes {
-    /// Generating (or reading) the SRS.
-    pub srs_s: f64,
-    /// Key generation.
-    pub keygen_s: f64,
-}
-
 /// Generates keys for the model in `dir`.
-pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupTimes> {
-    let srs_start = std::time::Instant::now();
-    let d = ModelDir::new(dir);
-    let (graph, hash) = read_model(&d.model())?;
-    let plan = plan(&graph)?;
-    let k = plan.params.k;
-    let (mut loaded, generated) = match (insecure, srs_path) {
-        (true, _) => {
-            eprintln!("WARNING: generating an INSECURE test SRS; proofs made with it are for testing only");
-            (
-                step(&format!("generating test SRS (k = {k})"), || {
-                    srs::generate_insecure(k)
-                })
-                .0,
-                true,
-            )
-        }
-        (false, Some(p)) => {
-            let loaded = match srs::read(p) {
-                Err(e @ ArtifactError::BadMagic { .. }) => bail!(
-                    "{e}; a ceremony file (perpetual-powers-of-tau-raw-<k>) must be imported \
-                     first: zkinfer srs import FILE --out srs.bin"
-                ),
-                r => r?,
-            };
-            if loaded.unpinned {
-                eprintln!(
-                    "WARNING: {}: this SRS was imported with --allow-unpinned; its hash is not a \
-                     known ceremony file, so proofs are only as sound as its source",
-                    p.display()
-                );
-            }
-            (loaded, false)
-        }
+pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupOutcome> {
+    let choice = match (insecure, srs_path) {
+        (true, _) => SrsChoice::InsecureTest,
+        (false, Some(p)) => SrsChoice::File(p.to_path_buf()),
         (false, None) => bail!("choose an SRS: --insecure-test-srs for testing, or --srs FILE"),
     };
-    {
-        let have = loaded.k();
-        if have < k {
-            bail!(
-                "{}: the SRS has k = {have}, the circuit needs k = {k}",
-                srs_path
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            );
-        }
-    }
-    srs::downsize(&mut loaded, k);
-    let srs_s = srs_start.elapsed().as_secs_f64();
-    let graph = Arc::new(graph);
-    let (keys, took) = step("generating keys", || {
-        zkinfer::prover::setup(graph, &plan.params, &loaded)
-    });
-    let keys = keys?;
-    let vk_bytes = encode_vk(keys.pk.get_vk(), &keys.header, &hash);
-    let digest = KeyDigest::of(keys.pk.get_vk());
-    let pk_bytes = encode_pk(&keys.pk, &plan.params, &hash);
-    write(&d.pk(), &pk_bytes)?;
-    write(&d.vk(), &vk_bytes)?;
-    if generated || srs_path.is_some_and(|p| p != d.srs()) {
-        write(&d.srs(), &srs::encode(&loaded))?;
-    }
-    outln!("key digest: {digest}");
-    Ok(SetupTimes {
-        srs_s,
-        keygen_s: took.as_secs_f64(),
-    })
+    let outcome = setup(dir, &choice, &Terminal::default())?;
+    outln!("key digest: {}", outcome.key_digest);
+    Ok(outcome)
 }
 
 /// Writes an insecure test SRS of size 2^k.

@@ -167,29 +167,30 @@ pub fn compile(
         std::path::Path::new(&calibration_label),
     )?;
     let source_hash = hash_hex(&sha256(source.bytes));
-    let compile_tuned =
-        |scales: &TableScales, interp: &Interpolation| -> Result<Candidate> {
-            let mut q = quantize_tuned(&graph, &rows, config, scales, interp, &source_hash)
-                .map_err(|e| PipelineError::Quantize {
+    let compile_tuned = |scales: &TableScales, interp: &Interpolation| -> Result<Candidate> {
+        let mut q =
+            quantize_tuned(&graph, &rows, config, scales, interp, &source_hash).map_err(|e| {
+                PipelineError::Quantize {
                     model: source.label.to_string(),
                     calibration: calibration_label.clone(),
                     source: Box::new(e),
-                })?;
-            q.graph.max_lanes = search.max_lanes;
-            apply_input_visibility(&mut q.graph, &search.input_visibility)?;
-            q.graph.output_visibility = search.output_visibility;
-            q.graph.param_visibility = search.param_visibility;
-            q.graph.validate()?;
-            let acc = accuracy(&graph, &q, &rows).map_err(|e| PipelineError::Accuracy(Box::new(e)))?;
-            let plan = plan(&q.graph)?;
-            Ok(Candidate {
-                scales: scales.clone(),
-                interpolation: interp.clone(),
-                q,
-                acc,
-                plan,
-            })
-        };
+                }
+            })?;
+        q.graph.max_lanes = search.max_lanes;
+        apply_input_visibility(&mut q.graph, &search.input_visibility)?;
+        q.graph.output_visibility = search.output_visibility;
+        q.graph.param_visibility = search.param_visibility;
+        q.graph.validate()?;
+        let acc = accuracy(&graph, &q, &rows).map_err(|e| PipelineError::Accuracy(Box::new(e)))?;
+        let plan = plan(&q.graph)?;
+        Ok(Candidate {
+            scales: scales.clone(),
+            interpolation: interp.clone(),
+            q,
+            acc,
+            plan,
+        })
+    };
     let max_error = search.max_error.unwrap_or_else(|| {
         let peak = rows
             .iter()

@@ -28,6 +28,8 @@ pub use prove::{prove, Proved, ProvingModel, Salt};
 pub use run::{run, RunOutput};
 pub use search::{Tried, DEFAULT_RELATIVE_ERROR};
 pub use setup::{setup, SetupOutcome, SrsChoice};
-pub use verify::{verify, verify_evm, verify_file, verify_proof, ModelSource, VerifyOutcome, VerifyReport};
+pub use verify::{
+    verify, verify_evm, verify_file, verify_proof, ModelSource, VerifyOutcome, VerifyReport,
+};
 pub use write::write;
 pub use zkinfer_runtime::DeviceChoice;

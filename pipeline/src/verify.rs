@@ -10,7 +10,7 @@ use zkinfer_ir::proof_file::{ProofFile, TensorValues};
 use zkinfer_prover::keys::vk_header;
 use zkinfer_prover::srs;
 use zkinfer_verifier::evm::exec::{verify_in_evm, EvmVerified};
-use zkinfer_verifier::{verify as verify_proof, VerifierKey};
+use zkinfer_verifier::{verify as check_proof_file, VerifierKey};
 
 use crate::error::{PipelineError, Result};
 use crate::layout::ModelDir;
@@ -257,7 +257,7 @@ pub fn verify_file(
     proof: &str,
 ) -> Result<VerifyOutcome> {
     let start = std::time::Instant::now();
-    let verified = verify_proof(key, file).map_err(|e| PipelineError::Rejected {
+    let verified = check_proof_file(key, file).map_err(|e| PipelineError::Rejected {
         proof: proof.to_string(),
         vk: vk.to_string(),
         evm: false,

@@ -251,6 +251,47 @@ enum Command {
         #[command(subcommand)]
         command: SrsCommand,
     },
+    /// Run the proving service: an HTTP API to submit prove jobs, poll them, fetch proofs
+    /// and verify them.
+    ///
+    /// Each subdirectory of --models that `compile` and `setup` filled is a model, named by
+    /// the directory. Jobs persist in DATA/jobs.sqlite3 and proofs in DATA/proofs: a restart
+    /// (even after kill -9) resumes the queued jobs and requeues interrupted ones. SIGTERM
+    /// stops accepting requests and lets running jobs finish. GET /openapi.json describes
+    /// the API.
+    ///
+    ///   zkinfer serve --models models/ --addr 127.0.0.1:8080
+    ///   curl -X POST localhost:8080/jobs -H 'content-type: application/json' \
+    ///     -d '{"model": "mlp", "input": {"input_data": [[0.1, 0.2]]}}'
+    ///   curl localhost:8080/jobs/ID        # status, stage, progress
+    ///   curl localhost:8080/jobs/ID/proof  # {"proof": ..., "output": ...}
+    #[command(verbatim_doc_comment)]
+    Serve {
+        /// Directory of model directories (each with model.zkm, pk.bin, vk.bin, srs.bin).
+        #[arg(long)]
+        models: PathBuf,
+        /// Address to listen on (port 0: any free port, printed at start).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Prover threads (each proof also uses every core while it runs).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
+        workers: u32,
+        /// Queued plus running jobs allowed; further submissions get 429 until some finish.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+        queue_limit: u32,
+        /// Largest request body in bytes.
+        #[arg(long, default_value_t = 8 << 20)]
+        max_body: usize,
+        /// Require `Authorization: Bearer TOKEN` (also read from ZKINFER_SERVE_TOKEN).
+        #[arg(long, env = "ZKINFER_SERVE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Where the job database and proofs live (default: MODELS/.zkinfer-serve).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Seconds SIGTERM waits for running jobs before exiting (they restart next time).
+        #[arg(long, default_value_t = 60)]
+        grace_s: u64,
+    },
     /// Run compile → setup → prove → verify on the bundled example model.
     Demo {
         /// Working directory for the artifacts.
@@ -428,6 +469,25 @@ fn main() -> ExitCode {
                 },
         } => cmd::setup::srs_import(&file, &out, k, allow_unpinned),
         Command::Demo { out } => cmd::demo::run(&out),
+        Command::Serve {
+            models,
+            addr,
+            workers,
+            queue_limit,
+            max_body,
+            token,
+            data,
+            grace_s,
+        } => cmd::serve::run(&zkinfer_server::ServeConfig {
+            models,
+            addr,
+            workers: workers as usize,
+            queue_limit: queue_limit as usize,
+            max_body,
+            token: token.filter(|t| !t.is_empty()),
+            data,
+            grace: std::time::Duration::from_secs(grace_s),
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -158,7 +158,7 @@ pub fn compile(
     }
     let graph = onnx::import_bytes(source.bytes).map_err(|e| PipelineError::Import {
         model: source.label.to_string(),
-        source: e,
+        source: Box::new(e),
     })?;
     let calibration_label = calibration.origin();
     let rows = group_samples(

@@ -26,7 +26,7 @@ pub enum PipelineError {
     },
     /// An artifact (model, key, SRS, proof, input file) is malformed or mismatched.
     #[error(transparent)]
-    Artifact(#[from] ArtifactError),
+    Artifact(Box<ArtifactError>),
     /// The ONNX model could not be imported.
     #[error("{model}: {source}")]
     Import {
@@ -34,7 +34,7 @@ pub enum PipelineError {
         model: String,
         /// The cause.
         #[source]
-        source: ImportError,
+        source: Box<ImportError>,
     },
     /// Quantization failed.
     #[error("quantizing {model} with calibration {calibration}: {source}")]
@@ -52,19 +52,19 @@ pub enum PipelineError {
     Accuracy(#[source] Box<QuantizeError>),
     /// The compiled graph is inconsistent.
     #[error(transparent)]
-    Invalid(#[from] zkinfer_ir::InvalidModel),
+    Invalid(Box<zkinfer_ir::InvalidModel>),
     /// The circuit could not be planned or built.
     #[error(transparent)]
-    Circuit(#[from] CircuitError),
+    Circuit(Box<CircuitError>),
     /// Key generation or proving failed.
     #[error(transparent)]
     Prover(Box<ProverError>),
     /// A ceremony SRS could not be imported.
     #[error(transparent)]
-    SrsImport(#[from] SrsImportError),
+    SrsImport(Box<SrsImportError>),
     /// The requested device is unavailable.
     #[error(transparent)]
-    Runtime(#[from] RuntimeError),
+    Runtime(Box<RuntimeError>),
     /// Running the model on the input failed (an input out of range, say).
     #[error("running the model on {input}: {source}")]
     Run {
@@ -157,6 +157,36 @@ impl From<ProverError> for PipelineError {
 impl From<VerifyError> for PipelineError {
     fn from(e: VerifyError) -> Self {
         PipelineError::Key(Box::new(e))
+    }
+}
+
+impl From<ArtifactError> for PipelineError {
+    fn from(e: ArtifactError) -> Self {
+        PipelineError::Artifact(Box::new(e))
+    }
+}
+
+impl From<CircuitError> for PipelineError {
+    fn from(e: CircuitError) -> Self {
+        PipelineError::Circuit(Box::new(e))
+    }
+}
+
+impl From<zkinfer_ir::InvalidModel> for PipelineError {
+    fn from(e: zkinfer_ir::InvalidModel) -> Self {
+        PipelineError::Invalid(Box::new(e))
+    }
+}
+
+impl From<SrsImportError> for PipelineError {
+    fn from(e: SrsImportError) -> Self {
+        PipelineError::SrsImport(Box::new(e))
+    }
+}
+
+impl From<RuntimeError> for PipelineError {
+    fn from(e: RuntimeError) -> Self {
+        PipelineError::Runtime(Box::new(e))
     }
 }
 

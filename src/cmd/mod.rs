@@ -9,6 +9,7 @@ pub mod hash;
 pub mod plan;
 pub mod prove;
 pub mod run;
+pub mod serve;
 pub mod setup;
 pub mod verify;
 

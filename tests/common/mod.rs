@@ -1,9 +1,10 @@
 //! Shared helpers for the end-to-end tests: the bundled example compiled in-process with a
 //! seeded (deterministic) test SRS.
 
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 pub mod cli;
+pub mod server;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@ use serde_json::json;
 use zkinfer_circuits::plan::{plan, Plan};
 use zkinfer_compiler::quantize::{accuracy, AccuracyReport};
 use zkinfer_compiler::{onnx, quantize_tuned, Interpolation, QuantizeConfig, TableScales};
-use zkinfer_ir::artifact::{encode_model, hash_hex, sha256, ModelHash};
+use zkinfer_ir::artifact::{encode_model, hash_hex, ModelHash};
 use zkinfer_ir::input::group_samples;
 use zkinfer_ir::QGraph;
 
@@ -139,6 +139,9 @@ pub struct Source<'a> {
     pub bytes: &'a [u8],
     /// What to call it in errors and in the report (its path).
     pub label: &'a str,
+    /// The model file's directory, where tensors with external data find their files
+    /// (`None` for bytes with no file behind them).
+    pub base: Option<&'a std::path::Path>,
 }
 
 /// Compiles `source` with the calibration samples `calibration` (lists as an input file's
@@ -156,17 +159,19 @@ pub fn compile(
             format!("must be a positive number, got {e}"),
         ));
     }
-    let graph = onnx::import_bytes(source.bytes).map_err(|e| PipelineError::Import {
-        model: source.label.to_string(),
-        source: Box::new(e),
-    })?;
+    let imported =
+        onnx::import_source(source.bytes, source.base).map_err(|e| PipelineError::Import {
+            model: source.label.to_string(),
+            source: Box::new(e),
+        })?;
+    let graph = imported.graph;
     let calibration_label = calibration.origin();
     let rows = group_samples(
         calibration.lists()?,
         &graph.inputs(),
         std::path::Path::new(&calibration_label),
     )?;
-    let source_hash = hash_hex(&sha256(source.bytes));
+    let source_hash = hash_hex(&imported.source_sha256);
     let compile_tuned = |scales: &TableScales, interp: &Interpolation| -> Result<Candidate> {
         let mut q =
             quantize_tuned(&graph, &rows, config, scales, interp, &source_hash).map_err(|e| {
@@ -303,6 +308,7 @@ pub fn compile_file(
     let source = Source {
         bytes: &bytes,
         label: &label,
+        base: model.parent(),
     };
     let compiled = compile(
         source,

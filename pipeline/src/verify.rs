@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use zkinfer_circuits::plan;
-use zkinfer_ir::artifact::{hash_hex, read_model, sha256};
+use zkinfer_ir::artifact::{hash_hex, read_model};
 use zkinfer_ir::proof_file::{ProofFile, TensorValues};
 use zkinfer_prover::keys::vk_header;
 use zkinfer_prover::srs;
@@ -138,7 +138,12 @@ pub fn check_model(
     let (graph, hash) = read_model(&d.model())?;
     if let Some(onnx) = &source.onnx {
         let bytes = std::fs::read(onnx).map_err(|e| PipelineError::read(onnx, e))?;
-        let found = hash_hex(&sha256(&bytes));
+        let found = zkinfer_compiler::onnx::source_sha256(&bytes, onnx.parent())
+            .map(|h| hash_hex(&h))
+            .map_err(|e| PipelineError::Import {
+                model: onnx.display().to_string(),
+                source: Box::new(e),
+            })?;
         if found != graph.source_sha256 {
             return Err(PipelineError::KeyMismatch(format!(
                 "{} has SHA-256 {found}, but {} was compiled from a file with SHA-256 {}",

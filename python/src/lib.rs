@@ -138,6 +138,7 @@ fn compile_model(
         let source = Source {
             bytes: &bytes,
             label: &label,
+            base: model_path.as_deref().map(Path::new).and_then(Path::parent),
         };
         let c = compile(source, &calibration, config, &search, &Quiet).map_err(to_py)?;
         c.write(Path::new(&out), &Quiet).map_err(to_py)?;

@@ -110,6 +110,17 @@ pub enum ImportError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A tensor's external data file is missing, unreadable, too short or outside the
+    /// model's directory.
+    #[error("tensor `{tensor}`: external data `{location}`: {reason}")]
+    ExternalData {
+        /// Tensor name.
+        tensor: String,
+        /// The file it names.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A constant tensor's data is malformed or of an unsupported type.
     #[error("tensor `{tensor}`: {reason}")]
     BadTensor {

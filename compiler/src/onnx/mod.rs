@@ -46,6 +46,7 @@ mod conv;
 mod conv_transpose;
 pub mod encode;
 mod error;
+mod external;
 mod import;
 mod index;
 mod integer;
@@ -82,6 +83,8 @@ mod tests_errors;
 #[cfg(test)]
 mod tests_errors_ops;
 #[cfg(test)]
+mod tests_external;
+#[cfg(test)]
 mod tests_import;
 #[cfg(test)]
 mod tests_index;
@@ -114,17 +117,65 @@ pub use error::ImportError;
 
 use crate::graph::Graph;
 
-/// Reads and imports an ONNX model file.
+/// An ONNX model imported from its source.
+#[derive(Debug)]
+pub struct Imported {
+    /// The float graph.
+    pub graph: Graph,
+    /// The SHA-256 naming the source: see [`source_sha256`].
+    pub source_sha256: [u8; 32],
+}
+
+/// Reads and imports an ONNX model file, with the external data files beside it.
 pub fn import_file(path: &Path) -> Result<Graph, ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    import_bytes(&bytes)
+    Ok(import_source(&bytes, path.parent())?.graph)
 }
 
-/// Imports an ONNX model from its serialized bytes.
+/// Imports an ONNX model from its serialized bytes (a model whose tensors keep their data
+/// in external files needs [`import_source`] with the directory they are in).
 pub fn import_bytes(bytes: &[u8]) -> Result<Graph, ImportError> {
-    let model = proto::ModelProto::decode(bytes)?;
-    import::import_model(&model)
+    Ok(import_source(bytes, None)?.graph)
+}
+
+/// Imports an ONNX model from its bytes; `base` is the directory of the model file, where
+/// tensors with external data (PyTorch's `model.onnx.data`) find their files.
+pub fn import_source(bytes: &[u8], base: Option<&Path>) -> Result<Imported, ImportError> {
+    let mut model = proto::ModelProto::decode(bytes)?;
+    let files = external::inline(&mut model, base)?;
+    let graph = import::import_model(&model)?;
+    Ok(Imported {
+        graph,
+        source_sha256: source_digest(bytes, &files),
+    })
+}
+
+/// The SHA-256 that names a model's source: of the model file alone when it is
+/// self-contained, else of the file and every external data file it reads, each with its
+/// location and length, in location order. `base` is as for [`import_source`].
+pub fn source_sha256(bytes: &[u8], base: Option<&Path>) -> Result<[u8; 32], ImportError> {
+    let mut model = proto::ModelProto::decode(bytes)?;
+    let files = external::inline(&mut model, base)?;
+    Ok(source_digest(bytes, &files))
+}
+
+fn source_digest(bytes: &[u8], files: &external::DataFiles) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    if files.is_empty() {
+        return Sha256::digest(bytes).into();
+    }
+    let mut h = Sha256::new();
+    let mut part = |b: &[u8]| {
+        h.update((b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    part(bytes);
+    for (location, data) in files {
+        part(location.as_bytes());
+        part(data);
+    }
+    h.finalize().into()
 }

@@ -1,0 +1,128 @@
+//! Tensors whose data lives in a separate file (`data_location: EXTERNAL`), as PyTorch's
+//! default exporter writes them (`model.onnx` plus `model.onnx.data`). Their bytes are read
+//! once, from files beside the model, and moved into `raw_data` before import, so the rest
+//! of the importer sees self-contained tensors.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use super::error::ImportError;
+use super::proto::tensor_proto::DataLocation;
+use super::proto::{GraphProto, ModelProto, TensorProto};
+
+/// The external data files a model read, by the location its tensors name them.
+pub(crate) type DataFiles = BTreeMap<String, Vec<u8>>;
+
+/// Moves every external tensor's bytes into its `raw_data`. Files are looked up relative to
+/// `base` (the model file's directory); with no base (a model given as bytes) an external
+/// tensor is an error saying to import the file instead. Returns the files read.
+pub(crate) fn inline(
+    model: &mut ModelProto,
+    base: Option<&Path>,
+) -> Result<DataFiles, ImportError> {
+    let mut files = DataFiles::new();
+    if let Some(graph) = model.graph.as_mut() {
+        inline_graph(graph, base, &mut files)?;
+    }
+    Ok(files)
+}
+
+fn inline_graph(
+    graph: &mut GraphProto,
+    base: Option<&Path>,
+    files: &mut DataFiles,
+) -> Result<(), ImportError> {
+    for t in &mut graph.initializer {
+        inline_tensor(t, base, files)?;
+    }
+    for node in &mut graph.node {
+        for attr in &mut node.attribute {
+            if let Some(t) = attr.t.as_mut() {
+                inline_tensor(t, base, files)?;
+            }
+            for t in &mut attr.tensors {
+                inline_tensor(t, base, files)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn inline_tensor(
+    t: &mut TensorProto,
+    base: Option<&Path>,
+    files: &mut DataFiles,
+) -> Result<(), ImportError> {
+    if t.data_location != DataLocation::External as i32 {
+        return Ok(());
+    }
+    let field = |key: &str| {
+        t.external_data
+            .iter()
+            .find(|e| e.key == key)
+            .map(|e| e.value.clone())
+    };
+    let location = field("location").unwrap_or_default();
+    let bad = |reason: String| ImportError::ExternalData {
+        tensor: t.name.clone(),
+        location: location.clone(),
+        reason,
+    };
+    let number = |key: &str| -> Result<Option<usize>, ImportError> {
+        field(key)
+            .map(|v| {
+                v.parse::<usize>()
+                    .map_err(|_| bad(format!("`{key}` is `{v}`, not a byte count")))
+            })
+            .transpose()
+    };
+    let offset = number("offset")?.unwrap_or(0);
+    let length = number("length")?;
+    let Some(base) = base else {
+        return Err(bad(
+            "the data is in a file beside the model: import the model from its path, not its bytes"
+                .into(),
+        ));
+    };
+    let path = data_path(base, &location).map_err(bad)?;
+    if !files.contains_key(&location) {
+        let bytes = std::fs::read(&path)
+            .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+        files.insert(location.clone(), bytes);
+    }
+    let file = files.get(&location).map(Vec::as_slice).unwrap_or_default();
+    let end = match length {
+        Some(n) => offset.checked_add(n),
+        None => Some(file.len()),
+    };
+    let data = end.and_then(|end| file.get(offset..end)).ok_or_else(|| {
+        bad(format!(
+            "bytes {offset}..{} are past the end of the {}-byte file",
+            length.map_or("end".to_string(), |n| offset.saturating_add(n).to_string()),
+            file.len()
+        ))
+    })?;
+    t.raw_data = data.to_vec();
+    t.data_location = DataLocation::Default as i32;
+    t.external_data.clear();
+    Ok(())
+}
+
+/// `location` under `base`: a relative path that stays inside it (the ONNX rule), so a model
+/// cannot make the importer read `/etc/passwd` or `../secret`.
+fn data_path(base: &Path, location: &str) -> Result<PathBuf, String> {
+    let rel = Path::new(location);
+    if location.is_empty() {
+        return Err("no `location` names the data file".into());
+    }
+    if !rel
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(
+            "the location must be a relative path inside the model's directory (no `..`, no root)"
+                .into(),
+        );
+    }
+    Ok(base.join(rel))
+}

@@ -10,7 +10,7 @@ python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7"
 # The dev profile reuses what `cargo test` built (dependencies are optimized there anyway);
 # `pip install ./python` builds the release wheel users get.
-(cd "$root/python" && "$venv/bin/maturin" build --quiet --profile dev \
+(cd "$root/python" && "$venv/bin/maturin" build --quiet --locked --profile dev \
   --interpreter "$venv/bin/python" --out "$root/target/python-wheels")
 "$venv/bin/pip" install -q --disable-pip-version-check --no-deps "$root"/target/python-wheels/zkinfer-*.whl
 # Run from outside the source tree so `import zkinfer` finds the installed wheel.

@@ -160,3 +160,37 @@ def test_from_bytes_hashed_input_and_two_inputs(tmp_path):
     # The same input with the same salt gives the same commitment.
     again = zkinfer.prove(out, (a[0], b[0]), salt=proof.salt)
     assert again.input_hash == proof.input_hash
+
+
+def test_torch_example_script(tmp_path):
+    """The README's PyTorch -> ONNX -> proof -> verify script, where torch is installed
+    (CI installs only the package's own dependencies)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxscript")
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "examples" / "torch_to_proof.py"
+    r = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    assert "verified offline" in r.stdout
+    assert (tmp_path / "proof.json").is_file()
+
+
+EXTERNAL = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "external_data"
+
+
+def test_weights_in_an_external_data_file(tmp_path):
+    """PyTorch writes large weights to model.onnx.data beside model.onnx: compiling the file
+    reads them; compiling its bytes alone says to pass the path."""
+    out = tmp_path / "ext"
+    report = zkinfer.compile(EXTERNAL / "model.onnx", EXTERNAL / "input.json", out)
+    expected = json.loads((EXTERNAL / "expected.json").read_text())["outputs"][0]
+    ran = zkinfer.run(out, EXTERNAL / "input.json")
+    tol = report["accuracy"]["output_max_abs_error"] + 1e-6
+    np.testing.assert_allclose(ran.ravel(), expected, atol=tol)
+    with pytest.raises(zkinfer.InputError) as e:
+        zkinfer.compile((EXTERNAL / "model.onnx").read_bytes(), EXTERNAL / "input.json", tmp_path / "b")
+    assert "model.onnx.data" in str(e.value) and "from its path" in str(e.value)

@@ -86,7 +86,7 @@ def start_server(binary, models, workers, data):
     if not line.startswith("listening on "):
         proc.kill()
         sys.exit(f"server did not start: {line!r}")
-    return proc, line.split()[2]
+    return proc, line.split()[2]  # http://127.0.0.1:PORT
 
 
 def saturated(base, model, sample, jobs, clients):
@@ -140,8 +140,7 @@ def main():
     print("|---|---|---|---|---|---|---|")
     for workers in a.workers:
         data = tempfile.mkdtemp(prefix="bench-serve-")
-        proc, addr = start_server(a.binary, a.models, workers, data)
-        base = "http://" + addr
+        proc, base = start_server(a.binary, a.models, workers, data)
         try:
             wait(base, submit(base, a.model, sample))  # loads the proving key
             rate, lat = saturated(base, a.model, sample, a.jobs, a.clients)

@@ -484,7 +484,7 @@ fn main() -> ExitCode {
             workers: workers as usize,
             queue_limit: queue_limit as usize,
             max_body,
-            token: token.filter(|t| !t.is_empty()),
+            token,
             data,
             grace: std::time::Duration::from_secs(grace_s),
         }),
@@ -510,15 +510,5 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 /// The error and its causes on one line, skipping causes the message already quotes.
 fn one_line(e: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in e.chain() {
-        let c = cause.to_string();
-        if !text.contains(&c) {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&c);
-        }
-    }
-    text
+    zkinfer::pipeline::error::one_line(e.as_ref())
 }

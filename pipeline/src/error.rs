@@ -190,6 +190,21 @@ impl From<RuntimeError> for PipelineError {
     }
 }
 
+/// An error and its causes on one line, skipping causes the message already quotes.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// Shorthand for the flows' results.
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
 

@@ -8,8 +8,10 @@ use std::path::{Path, PathBuf};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use zkinfer_compiler::QuantizeConfig;
 use zkinfer_ir::proof_file::ProofFile;
+use zkinfer_pipeline::error::one_line;
 use zkinfer_pipeline::{
     compile, export_verifier as export, run as run_model, setup as setup_keys, verify_proof,
     DeviceChoice, Input, InputVisibility, ModelSource, PipelineError, ProvingModel, Quiet, Salt,
@@ -29,21 +31,6 @@ create_exception!(
     ZkinferError,
     "A proof was rejected, or its key or commitments are not the expected ones."
 );
-
-/// The error and its causes on one line, skipping causes the message already quotes.
-fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let c_text = c.to_string();
-        if !text.contains(&c_text) {
-            text.push_str(": ");
-            text.push_str(&c_text);
-        }
-        cause = c.source();
-    }
-    text
-}
 
 /// The Python exception for `e`: its class follows the error's kind.
 fn to_py(e: PipelineError) -> PyErr {
@@ -75,7 +62,8 @@ fn input_of<'a>(
             row,
         }),
         (None, Some(v)) => Ok(Input::Values(v)),
-        _ => Err(invalid("input", "pass a path or an array, not both")),
+        (Some(_), Some(_)) => Err(invalid("input", "pass a path or an array, not both")),
+        (None, None) => Err(invalid("input", "pass a path or an array")),
     }
 }
 
@@ -87,7 +75,7 @@ fn compile_model(
     py: Python<'_>,
     out: String,
     model_path: Option<String>,
-    model_bytes: Option<Vec<u8>>,
+    model_bytes: Option<PyBackedBytes>,
     calibration_path: Option<String>,
     calibration: Option<Vec<Vec<f64>>>,
     scale: u32,
@@ -123,8 +111,11 @@ fn compile_model(
     py.detach(move || {
         let bytes = match (&model_path, model_bytes) {
             (Some(p), None) => std::fs::read(p).map_err(|e| to_py(PipelineError::read(p, e)))?,
-            (None, Some(b)) => b,
-            _ => return Err(invalid("model", "pass a path or the ONNX bytes, not both")),
+            (None, Some(b)) => b.to_vec(),
+            (Some(_), Some(_)) => {
+                return Err(invalid("model", "pass a path or the ONNX bytes, not both"))
+            }
+            (None, None) => return Err(invalid("model", "pass a path or the ONNX bytes")),
         };
         let label = model_path.clone().unwrap_or_else(|| "<onnx bytes>".into());
         let calibration = match (&calibration_path, &calibration) {
@@ -133,7 +124,10 @@ fn compile_model(
                 row: 0,
             },
             (None, Some(v)) => Input::Values(v),
-            _ => return Err(invalid("calibration", "pass a path or an array, not both")),
+            (Some(_), Some(_)) => {
+                return Err(invalid("calibration", "pass a path or an array, not both"))
+            }
+            (None, None) => return Err(invalid("calibration", "pass a path or an array")),
         };
         let source = Source {
             bytes: &bytes,

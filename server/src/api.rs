@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -18,7 +19,9 @@ use zkinfer_pipeline::{verify_proof, ModelDir, PipelineError, Quiet};
 use crate::error::ApiError;
 use crate::models::Models;
 use crate::store::{Insert, Job, Status, Store};
-use crate::worker::{one_line, Signal};
+use crate::worker::Signal;
+use crate::ServeConfig;
+use zkinfer_pipeline::error::one_line;
 
 /// The OpenAPI 3 description of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -42,6 +45,47 @@ pub struct AppState {
     pub token: Option<String>,
     /// How many workers prove.
     pub workers: usize,
+    /// Bounds the model runs and verifications requests make at once (about one per core),
+    /// so a flood of requests queues instead of starting hundreds of threads.
+    pub checks: tokio::sync::Semaphore,
+}
+
+impl AppState {
+    /// The state of a server run with `config` and `workers` provers.
+    pub fn new(
+        store: Arc<Store>,
+        models: Arc<Models>,
+        signal: Arc<Signal>,
+        proofs: std::path::PathBuf,
+        config: &ServeConfig,
+        workers: usize,
+    ) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AppState {
+            store,
+            models,
+            signal,
+            proofs,
+            queue_limit: config.queue_limit.max(1),
+            max_body: config.max_body,
+            token: config.token.clone(),
+            workers,
+            checks: tokio::sync::Semaphore::new(cores),
+        }
+    }
+
+    /// Runs `f` off the async threads, at most one per core at a time.
+    async fn checked<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _permit = self
+            .checks
+            .acquire()
+            .await
+            .map_err(|_| ApiError::internal("the server is shutting down"))?;
+        blocking(f).await
+    }
 }
 
 type Shared = State<Arc<AppState>>;
@@ -83,7 +127,9 @@ async fn authorize(State(s): Shared, req: Request, next: Next) -> Response {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         if !given.is_some_and(|g| same_token(g.as_bytes(), token.as_bytes())) {
             let mut r = ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -235,7 +281,11 @@ async fn outlook(s: &AppState, job: &Job) -> Result<Outlook, ApiError> {
 fn job_json(job: &Job, outlook: &Outlook) -> Value {
     let mut v = serde_json::to_value(job).unwrap_or(Value::Null);
     let now = crate::store::now_ms();
-    let elapsed = job.started_ms.map(|s| job.finished_ms.unwrap_or(now) - s);
+    // A job queued again after a restart has no current run.
+    let elapsed = job
+        .started_ms
+        .filter(|_| job.status != Status::Queued)
+        .map(|s| job.finished_ms.unwrap_or(now) - s);
     let (progress, eta_ms) = progress(job, elapsed, outlook);
     if let Value::Object(m) = &mut v {
         m.insert("progress".into(), json!(progress));
@@ -274,32 +324,50 @@ fn progress(job: &Job, elapsed: Option<i64>, outlook: &Outlook) -> (f64, Option<
     }
 }
 
+fn queue_full(limit: usize) -> Response {
+    let mut r = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "queue_full",
+        format!("{limit} jobs are already queued or running (--queue-limit); retry later"),
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+    r
+}
+
 async fn submit(State(s): Shared, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
     let req: SubmitRequest = json_body(&headers, body, s.max_body).await?;
+    // A full queue is refused before the input is run (cheap 429s under a flood); the
+    // insert checks again atomically.
+    let store = s.store.clone();
+    if blocking(move || store.pending()).await?? >= s.queue_limit as i64 {
+        return Ok(queue_full(s.queue_limit));
+    }
     let input_text = req.input.to_string();
     let models = s.models.clone();
     let model = req.model.clone();
-    let checked = blocking(move || -> Result<(), ApiError> {
+    let row = req.row;
+    s.checked(move || -> Result<(), ApiError> {
         let (graph, _) = models
             .graph(&model)
             .map_err(|e| ApiError::internal(one_line(&e)))?
             .ok_or_else(|| unknown_model(&model))?;
-        // The input must fit the model now, not fail later in a worker.
+        // The input must fit the model now, not fail later in a worker. Running it
+        // (milliseconds, beside the proof) also catches values outside the range the
+        // model was compiled for.
         let input = zkinfer_pipeline::Input::Json {
             text: &input_text,
-            row: req.row,
+            row,
             origin: "input",
         };
-        // Running it (milliseconds, beside the proof) also catches values outside the
-        // range the model was compiled for.
         zkinfer_pipeline::run::run_graph(&graph, &input, zkinfer_pipeline::DeviceChoice::Cpu)
             .map_err(|e| {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_input", one_line(&e))
             })?;
         Ok(())
     })
-    .await?;
-    checked?;
+    .await??;
     let (store, model, text, row, limit) = (
         s.store.clone(),
         req.model,
@@ -310,24 +378,15 @@ async fn submit(State(s): Shared, headers: HeaderMap, body: Body) -> Result<Resp
     match blocking(move || store.insert(&model, &text, row, limit)).await?? {
         Insert::Accepted(job) => {
             s.signal.job_queued();
-            let outlook = outlook(&s, &job).await?;
+            // The job is committed: a failure to describe it must not look like a refusal.
+            let outlook = outlook(&s, &job).await.unwrap_or_default();
             let mut r = (StatusCode::ACCEPTED, Json(job_json(&job, &outlook))).into_response();
             if let Ok(v) = header::HeaderValue::from_str(&format!("/jobs/{}", job.id)) {
                 r.headers_mut().insert(header::LOCATION, v);
             }
             Ok(r)
         }
-        Insert::Full { limit } => {
-            let mut r = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "queue_full",
-                format!("{limit} jobs are already queued or running (--queue-limit); retry later"),
-            )
-            .into_response();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-            Ok(r)
-        }
+        Insert::Full { limit } => Ok(queue_full(limit)),
     }
 }
 
@@ -343,17 +402,26 @@ async fn find_job(s: &AppState, id: String) -> Result<Job, ApiError> {
         .ok_or_else(|| unknown_job(&id))
 }
 
+/// The `{id}` of a job URL, or a JSON 400 (a path that is not UTF-8, say).
+fn job_id(id: Result<UrlPath<String>, PathRejection>) -> Result<String, ApiError> {
+    id.map(|UrlPath(id)| id)
+        .map_err(|e| ApiError::bad_request("bad_path", format!("the job id in the URL: {e}")))
+}
+
 async fn job_status(
     State(s): Shared,
-    UrlPath(id): UrlPath<String>,
+    id: Result<UrlPath<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = find_job(&s, id).await?;
+    let job = find_job(&s, job_id(id)?).await?;
     let outlook = outlook(&s, &job).await?;
     Ok(Json(job_json(&job, &outlook)))
 }
 
-async fn job_proof(State(s): Shared, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
-    let job = find_job(&s, id).await?;
+async fn job_proof(
+    State(s): Shared,
+    id: Result<UrlPath<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let job = find_job(&s, job_id(id)?).await?;
     match job.status {
         Status::Done => {}
         Status::Failed => {
@@ -399,23 +467,28 @@ struct VerifyRequest {
 
 async fn verify(State(s): Shared, headers: HeaderMap, body: Body) -> Result<Json<Value>, ApiError> {
     let req: VerifyRequest = json_body(&headers, body, s.max_body).await?;
-    let file: ProofFile = serde_json::from_value(req.proof).map_err(|e| {
-        ApiError::bad_request("bad_proof", format!("`proof` is not a proof file: {e}"))
-    })?;
-    if !crate::models::valid_id(&req.model) {
-        return Err(unknown_model(&req.model));
-    }
     let vk = ModelDir::new(&s.models.dir(&req.model)).vk();
-    if !vk.is_file() {
+    if !crate::models::valid_id(&req.model) || !vk.is_file() {
         return Err(unknown_model(&req.model));
     }
-    let report =
-        blocking(move || verify_proof(&vk, &file, "the proof", None, req.evm, &Quiet)).await?;
+    // The same checks (format tag, version) as a proof file read from disk.
+    let file = ProofFile::parse(&req.proof.to_string(), std::path::Path::new("proof"))
+        .map_err(|e| ApiError::bad_request("bad_proof", format!("`proof`: {e}")))?;
+    let report = s
+        .checked(move || verify_proof(&vk, &file, "the proof", None, req.evm, &Quiet))
+        .await?;
     match report {
         Ok(r) => Ok(Json(serde_json::to_value(r).unwrap_or(Value::Null))),
-        Err(e @ PipelineError::Rejected { .. }) | Err(e @ PipelineError::Artifact(_)) => Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", one_line(&e)),
-        ),
+        Err(
+            e @ (PipelineError::Rejected { .. }
+            | PipelineError::Artifact(_)
+            | PipelineError::KeyMismatch(_)
+            | PipelineError::CommitmentMismatch(_)),
+        ) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rejected",
+            one_line(&e),
+        )),
         Err(e) => Err(ApiError::internal(one_line(&e))),
     }
 }

@@ -38,6 +38,21 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The data directory (job database, proofs, lock) is unusable.
+    #[error("--data {path}: {source}")]
+    Data {
+        /// The file or directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another server holds the data directory.
+    #[error("--data {path}: another zkinfer serve is using this job database (its lock file is held); stop it or pick another --data")]
+    Locked {
+        /// The directory.
+        path: String,
+    },
     /// Serving failed.
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),

@@ -43,6 +43,9 @@ pub struct ServeConfig {
 
 /// Runs the server until SIGTERM or Ctrl-C; `ready` is told the bound address once it
 /// listens (the CLI prints it).
+///
+/// Order matters: the data directory is locked (one server per job database) and the port
+/// bound before any job is touched, so a second server started by mistake changes nothing.
 pub fn serve(config: &ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     if !config.models.is_dir() {
         return Err(ServeError::Models {
@@ -55,7 +58,21 @@ pub fn serve(config: &ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(),
         .clone()
         .unwrap_or_else(|| config.models.join(".zkinfer-serve"));
     let proofs = data.join("proofs");
-    std::fs::create_dir_all(&proofs)?;
+    private_dir(&data)?;
+    private_dir(&proofs)?;
+    let _lock = lock_data(&data)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(config.addr))
+        .map_err(|source| ServeError::Bind {
+            addr: config.addr.to_string(),
+            source,
+        })?;
+    let addr = listener.local_addr()?;
+
     let store = Arc::new(store::Store::open(&data.join("jobs.sqlite3"))?);
     let (requeued, failed) = store.recover()?;
     if requeued + failed > 0 {
@@ -74,34 +91,22 @@ pub fn serve(config: &ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(),
     };
     let workers = config.workers.max(1);
     let handles = worker::start(workers, &ctx);
-    let state = Arc::new(api::AppState {
+    let state = Arc::new(api::AppState::new(
         store,
         models,
-        signal: signal.clone(),
+        signal.clone(),
         proofs,
-        queue_limit: config.queue_limit.max(1),
-        max_body: config.max_body,
-        token: config.token.clone(),
+        config,
         workers,
-    });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    ));
+    ready(addr);
+    let stop = signal.clone();
     let served = runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| ServeError::Bind {
-                addr: config.addr.to_string(),
-                source,
-            })?;
-        ready(listener.local_addr()?);
         axum::serve(listener, api::router(state))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
-        Ok::<(), ServeError>(())
+            .with_graceful_shutdown(shutdown_signal(stop))
+            .await
     });
-    // Stop taking jobs; wait for the running ones up to the grace period.
+    // Workers already stopped taking jobs; wait for the running ones up to the grace period.
     signal.stop();
     let deadline = Instant::now() + config.grace;
     while handles.iter().any(|h| !h.is_finished()) && Instant::now() < deadline {
@@ -116,10 +121,59 @@ pub fn serve(config: &ServeConfig, ready: impl FnOnce(SocketAddr)) -> Result<(),
         }
     }
     runtime.shutdown_timeout(Duration::from_secs(1));
-    served
+    Ok(served?)
 }
 
-async fn shutdown_signal() {
+/// Creates `dir` readable by its owner only (job inputs, proofs and salts live there).
+fn private_dir(dir: &std::path::Path) -> Result<(), ServeError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| ServeError::Data {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// An exclusive lock on `DATA/lock`, held while the server runs.
+fn lock_data(data: &std::path::Path) -> Result<std::fs::File, ServeError> {
+    let path = data.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| ServeError::Data {
+            path: path.display().to_string(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServeError::Locked {
+            path: data.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(ServeError::Data {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// Resolves at the first SIGTERM or Ctrl-C, after telling the workers to take no new job;
+/// a second one exits at once (running jobs then restart at the next start).
+async fn shutdown_signal(signal: Arc<worker::Signal>) {
+    next_signal().await;
+    signal.stop();
+    eprintln!("shutting down: no new requests or jobs; waiting for running jobs (signal again to stop now)");
+    tokio::spawn(async {
+        next_signal().await;
+        eprintln!("stopping now: interrupted jobs restart at the next start");
+        std::process::exit(1);
+    });
+}
+
+async fn next_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -138,5 +192,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    eprintln!("shutting down: no new requests; waiting for running jobs");
 }

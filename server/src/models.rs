@@ -18,12 +18,30 @@ pub struct ModelInfo {
     pub id: String,
     /// The compiled model's hash, as its proofs name it.
     pub model_hash: String,
-    /// The graph inputs: name and shape, in the order an input file lists them.
-    pub inputs: Vec<(String, Vec<usize>)>,
+    /// The graph inputs, in the order an input file lists them.
+    pub inputs: Vec<InputInfo>,
     /// Values in one sample (all inputs together).
     pub input_len: usize,
     /// What proofs show of the input and the output.
-    pub visibility: (String, String),
+    pub visibility: Visibility,
+}
+
+/// One graph input.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputInfo {
+    /// Its name in the ONNX graph.
+    pub name: String,
+    /// Its shape.
+    pub shape: Vec<usize>,
+}
+
+/// What a model's proofs show.
+#[derive(Debug, Clone, Serialize)]
+pub struct Visibility {
+    /// Of the input: public, private, hashed (or per input: `x=hashed,mask=public`).
+    pub input: String,
+    /// Of the output: public, private or hashed.
+    pub output: String,
 }
 
 struct Entry {
@@ -36,6 +54,8 @@ struct Entry {
 pub struct Models {
     root: PathBuf,
     entries: Mutex<HashMap<String, Entry>>,
+    /// Held while a proving key loads, so workers starting together read it once.
+    loading: Mutex<()>,
 }
 
 impl std::fmt::Debug for Models {
@@ -60,6 +80,7 @@ impl Models {
         Models {
             root: root.to_path_buf(),
             entries: Mutex::new(HashMap::new()),
+            loading: Mutex::new(()),
         }
     }
 
@@ -108,13 +129,16 @@ impl Models {
             inputs: graph
                 .inputs()
                 .iter()
-                .map(|p| (p.name.clone(), p.shape.clone()))
+                .map(|p| InputInfo {
+                    name: p.name.clone(),
+                    shape: p.shape.clone(),
+                })
                 .collect(),
             input_len: graph.input.numel(),
-            visibility: (
-                graph.input_visibility_text(),
-                graph.output_visibility.to_string(),
-            ),
+            visibility: Visibility {
+                input: graph.input_visibility_text(),
+                output: graph.output_visibility.to_string(),
+            },
         };
         let graph = Arc::new(graph);
         if let Ok(mut m) = self.entries.lock() {
@@ -127,24 +151,31 @@ impl Models {
         Ok(Some((graph, info)))
     }
 
-    /// Model `id` loaded for proving (its key is read once, then shared by every worker).
+    /// Model `id` loaded for proving: its key is read once, then shared by every worker.
     pub fn proving(
         &self,
         id: &str,
         obs: &dyn Observer,
     ) -> Result<Arc<ProvingModel>, PipelineError> {
-        if let Some(p) = self
-            .entries
-            .lock()
-            .ok()
-            .and_then(|m| m.get(id).and_then(|e| e.proving.clone()))
-        {
+        let cached = || {
+            self.entries
+                .lock()
+                .ok()
+                .and_then(|m| m.get(id).and_then(|e| e.proving.clone()))
+        };
+        if let Some(p) = cached() {
             return Ok(p);
         }
+        let _loading = self.loading.lock();
+        if let Some(p) = cached() {
+            return Ok(p);
+        }
+        // The registry entry first (it may not exist after a restart), then the key.
+        self.graph(id)?;
         let loaded = Arc::new(ProvingModel::load(&self.dir(id), obs)?);
         if let Ok(mut m) = self.entries.lock() {
             if let Some(e) = m.get_mut(id) {
-                return Ok(e.proving.get_or_insert(loaded).clone());
+                e.proving = Some(loaded.clone());
             }
         }
         Ok(loaded)

@@ -159,7 +159,7 @@ impl Store {
                 input TEXT NOT NULL,
                 row INTEGER NOT NULL DEFAULT 0
             );
-            CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status, created_ms);",
+            CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status);",
         )?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -248,7 +248,7 @@ impl Store {
             let tx = c.transaction()?;
             let id: Option<String> = tx
                 .query_row(
-                    "SELECT id FROM jobs WHERE status = 'queued' ORDER BY created_ms, rowid LIMIT 1",
+                    "SELECT id FROM jobs WHERE status = 'queued' ORDER BY rowid LIMIT 1",
                     [],
                     |r| r.get(0),
                 )
@@ -318,6 +318,17 @@ impl Store {
                    WHERE model = ?1 AND status = 'done' AND started_ms IS NOT NULL
                    ORDER BY finished_ms DESC LIMIT 20)",
                 [model],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    /// How many jobs are queued or running.
+    pub fn pending(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')",
+                [],
                 |r| r.get(0),
             )
         })

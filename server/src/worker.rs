@@ -8,6 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use zkinfer_pipeline::error::one_line;
 use zkinfer_pipeline::{DeviceChoice, Input, Observer, Salt};
 
 use crate::models::Models;
@@ -109,9 +110,7 @@ fn work(ctx: &WorkerContext) {
                     Ok(()) => eprintln!("job {} ({}): done", job.id, job.model),
                     Err(e) => eprintln!("job {} ({}): failed: {e}", job.id, job.model),
                 }
-                if let Err(e) = ctx.store.finish(&job.id, outcome.err().as_deref()) {
-                    eprintln!("job {}: {e}", job.id);
-                }
+                record(ctx, &job.id, outcome.err().as_deref());
             }
             Ok(None) => ctx.signal.wait_past(seen),
             Err(e) => {
@@ -120,6 +119,23 @@ fn work(ctx: &WorkerContext) {
             }
         }
     }
+}
+
+/// Records a job's end, retrying a failing database for a while: a job left `running`
+/// would wait for the next restart.
+fn record(ctx: &WorkerContext, id: &str, error: Option<&str>) {
+    let mut delay = Duration::from_millis(100);
+    for _ in 0..8 {
+        match ctx.store.finish(id, error) {
+            Ok(()) => return,
+            Err(e) => {
+                eprintln!("job {id}: recording its end: {e}; retrying in {delay:?}");
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+        }
+    }
+    eprintln!("job {id}: its end could not be recorded; it runs again at the next start");
 }
 
 /// Proves `job` and writes its proof file; the error text on failure.
@@ -143,26 +159,11 @@ fn prove_job(ctx: &WorkerContext, job: &Job) -> Result<(), String> {
         .map_err(|e| one_line(&e))?;
     let _ = ctx.store.set_stage(&job.id, "writing the proof");
     let doc = serde_json::json!({
-        "proof": serde_json::from_str::<serde_json::Value>(&proved.proof.to_json()).map_err(|e| e.to_string())?,
+        "proof": proved.proof,
         "output": proved.output,
         "salt": proved.fresh_salt,
         "prove_s": proved.prove_s,
     });
     let path = ctx.proofs.join(format!("{}.json", job.id));
     zkinfer_ir::artifact::write_atomic(&path, doc.to_string().as_bytes()).map_err(|e| e.to_string())
-}
-
-/// The error and its causes on one line, skipping causes the message already quotes.
-pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let c_text = c.to_string();
-        if !text.contains(&c_text) {
-            text.push_str(": ");
-            text.push_str(&c_text);
-        }
-        cause = c.source();
-    }
-    text
 }

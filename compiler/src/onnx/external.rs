@@ -108,21 +108,34 @@ fn inline_tensor(
     Ok(())
 }
 
-/// `location` under `base`: a relative path that stays inside it (the ONNX rule), so a model
-/// cannot make the importer read `/etc/passwd` or `../secret`.
+/// `location` under `base`: a relative path that stays inside it (the ONNX rule), also after
+/// following symbolic links, and names a regular file, so a model cannot make the importer
+/// read `/etc/passwd`, `../secret` or block on a pipe.
 fn data_path(base: &Path, location: &str) -> Result<PathBuf, String> {
     let rel = Path::new(location);
     if location.is_empty() {
         return Err("no `location` names the data file".into());
     }
+    let outside = || {
+        "the location must be a relative path inside the model's directory (no `..`, no root, no link out of it)"
+            .to_string()
+    };
     if !rel
         .components()
         .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
     {
-        return Err(
-            "the location must be a relative path inside the model's directory (no `..`, no root)"
-                .into(),
-        );
+        return Err(outside());
     }
-    Ok(base.join(rel))
+    let path = base.join(rel);
+    let real =
+        std::fs::canonicalize(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let real_base = std::fs::canonicalize(base)
+        .map_err(|e| format!("cannot read the directory {}: {e}", base.display()))?;
+    if !real.starts_with(&real_base) {
+        return Err(outside());
+    }
+    if !real.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    Ok(real)
 }

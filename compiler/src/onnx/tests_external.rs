@@ -168,6 +168,33 @@ fn locations_outside_the_model_directory_are_refused() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_link_out_of_the_directory_or_a_pipe_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("model");
+    std::fs::create_dir_all(&inner).unwrap();
+    std::fs::write(dir.path().join("secret.bin"), [0u8; 64]).unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.bin"), inner.join("w.bin")).unwrap();
+    let bytes = with_entries(vec![entry("location", "w.bin")]);
+    let (_, _, reason) = external_error(import_source(&bytes, Some(&inner)).unwrap_err());
+    assert!(reason.contains("no link out of it"), "{reason}");
+    // A link that stays inside is fine: the data is read through it.
+    std::fs::write(inner.join("real.bin"), [0u8; 64]).unwrap();
+    std::fs::remove_file(inner.join("w.bin")).unwrap();
+    std::os::unix::fs::symlink(inner.join("real.bin"), inner.join("w.bin")).unwrap();
+    let e = import_source(&bytes, Some(&inner)).unwrap_err();
+    assert!(
+        matches!(e, ImportError::BadTensor { .. }),
+        "read, then wrong size: {e}"
+    );
+    // A directory (or a pipe, which would block a read) is not a data file.
+    std::fs::create_dir_all(inner.join("d")).unwrap();
+    let bytes = with_entries(vec![entry("location", "d")]);
+    let (_, _, reason) = external_error(import_source(&bytes, Some(&inner)).unwrap_err());
+    assert!(reason.contains("not a regular file"), "{reason}");
+}
+
 #[test]
 fn offsets_and_lengths_past_the_file_or_not_numbers_are_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,8 @@ Starts the server on a free loopback port with a fresh job database, proves one 
 
 - saturated: JOBS jobs submitted at once by CLIENTS clients, each polling its own jobs;
   jobs per minute = JOBS / (first submission to last completion), latency = submission to
-  the poll that saw the job done (so it includes the wait in the queue);
+  the answer of a long-polling `GET /jobs/ID?wait=30` that saw it done (so it includes the
+  wait in the queue);
 - one client: SEQUENTIAL jobs one after another; latency of a lone job.
 
 Usage (standard library only):
@@ -33,7 +34,7 @@ import time
 import urllib.error
 import urllib.request
 
-POLL_S = 0.01
+WAIT_S = 30  # long polling: the server answers when the job ends
 
 
 def request(base, method, path, body=None):
@@ -60,14 +61,13 @@ def submit(base, model, sample):
 
 def wait(base, job_id):
     while True:
-        status, job = request(base, "GET", f"/jobs/{job_id}")
+        status, job = request(base, "GET", f"/jobs/{job_id}?wait={WAIT_S}")
         if status != 200:
             sys.exit(f"poll failed: {status} {job}")
         if job["status"] == "done":
             return
         if job["status"] == "failed":
             sys.exit(f"job {job_id} failed: {job['error']}")
-        time.sleep(POLL_S)
 
 
 def percentile(values, p):

@@ -173,6 +173,38 @@ fn hex_digits(text: &str) -> Vec<u8> {
 }
 
 #[test]
+fn a_status_request_with_wait_answers_when_the_job_ends() {
+    let data = data_dir();
+    let server = Server::start(models_dir(), data.path(), &["--workers", "1"]);
+    let id = server.submit_example();
+    // One request, answered once the job is done (long before 60 s on any machine).
+    let start = Instant::now();
+    let job = server.get(&format!("/jobs/{id}?wait=60")).json();
+    assert_eq!(job["status"], "done", "{job}");
+    assert!(
+        start.elapsed() < Duration::from_secs(55),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(job["eta_ms"], 0);
+    // A finished job answers at once, whatever the wait.
+    let again = server.get(&format!("/jobs/{id}?wait=60")).json();
+    assert_eq!(again["finished_ms"], job["finished_ms"]);
+    // A job that cannot end in time: the answer comes at the deadline, still queued or running.
+    let ids: Vec<String> = (0..3).map(|_| server.submit_example()).collect();
+    let last = server.get(&format!("/jobs/{}?wait=0", ids[2])).json();
+    if last["status"] == "queued" {
+        assert_eq!(last["progress"], 0.0);
+        assert!(last["queued_ahead"].as_i64().unwrap() <= 2, "{last}");
+    } else {
+        assert_eq!(last["status"], "running", "{last}");
+    }
+    for id in &ids {
+        assert_eq!(server.wait_job(id, JOB_TIMEOUT)["status"], "done");
+    }
+}
+
+#[test]
 fn a_full_queue_answers_429_and_every_accepted_job_finishes() {
     let data = data_dir();
     let server = Server::start(
@@ -271,8 +303,24 @@ fn sigterm_finishes_the_running_job_and_keeps_the_queued_ones() {
     let server = Server::start(models_dir(), data.path(), &["--workers", "1"]);
     let ids: Vec<String> = (0..4).map(|_| server.submit_example()).collect();
     let running = wait_running(&server, &ids);
+    // A client long-polling a queued job is answered at the shutdown, not at its deadline.
+    let addr = server.addr.clone();
+    let last = ids[3].clone();
+    let poller = std::thread::spawn(move || {
+        let start = Instant::now();
+        let r = common::server::send_raw(
+            &addr,
+            format!("GET /jobs/{last}?wait=60 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+        (r, start.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(300));
     let status = server.terminate(JOB_TIMEOUT);
     assert!(status.success(), "exit status {status:?}");
+    let (reply, waited) = poller.join().unwrap();
+    assert_eq!(reply.json()["id"], ids[3].as_str());
+    assert!(waited < Duration::from_secs(30), "{waited:?}");
 
     let server = Server::start(models_dir(), data.path(), &["--workers", "1"]);
     // The running job was let finish: it was not started again.
@@ -362,6 +410,14 @@ fn malformed_requests_get_json_errors_and_the_server_stays_up() {
         .assert_error(413, "too_large");
 
     server.get("/jobs/0123").assert_error(404, "unknown_job");
+    server
+        .get("/jobs/0123?wait=1")
+        .assert_error(404, "unknown_job");
+    for query in ["wait=61", "wait=soon", "wait=-1", "hold=1"] {
+        server
+            .get(&format!("/jobs/0123?{query}"))
+            .assert_error(400, "bad_query");
+    }
     server
         .get("/jobs/0123/proof")
         .assert_error(404, "unknown_job");
@@ -486,6 +542,7 @@ fn openapi_lists_every_route_method_and_error_code() {
         "bad_input",
         "queue_full",
         "bad_path",
+        "bad_query",
         "unknown_job",
         "not_ready",
         "job_failed",

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path as UrlPath, Request, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -408,11 +408,49 @@ fn job_id(id: Result<UrlPath<String>, PathRejection>) -> Result<String, ApiError
         .map_err(|e| ApiError::bad_request("bad_path", format!("the job id in the URL: {e}")))
 }
 
+/// The longest `?wait=` a status request may block, in seconds.
+pub const MAX_WAIT_S: u64 = 60;
+
+/// `GET /jobs/{id}` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusQuery {
+    /// Seconds to wait for the job to end before answering (long polling).
+    #[serde(default)]
+    wait: u64,
+}
+
 async fn job_status(
     State(s): Shared,
     id: Result<UrlPath<String>, PathRejection>,
+    query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = find_job(&s, job_id(id)?).await?;
+    let id = job_id(id)?;
+    let Query(query) =
+        query.map_err(|e| ApiError::bad_request("bad_query", format!("the query: {e}")))?;
+    if query.wait > MAX_WAIT_S {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("wait is at most {MAX_WAIT_S} seconds, got {}", query.wait),
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(query.wait);
+    let job = loop {
+        // Listen before looking, so an end between the two is not missed.
+        let ended = s.signal.finished.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
+        let job = find_job(&s, id.clone()).await?;
+        let finished = matches!(job.status, Status::Done | Status::Failed);
+        // A stopping server answers at once: its graceful shutdown waits for every request.
+        if finished || s.signal.stopping() || tokio::time::Instant::now() >= deadline {
+            break job;
+        }
+        tokio::select! {
+            () = &mut ended => {}
+            () = tokio::time::sleep_until(deadline) => {}
+        }
+    };
     let outlook = outlook(&s, &job).await?;
     Ok(Json(job_json(&job, &outlook)))
 }

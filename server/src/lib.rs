@@ -165,6 +165,7 @@ fn lock_data(data: &std::path::Path) -> Result<std::fs::File, ServeError> {
 async fn shutdown_signal(signal: Arc<worker::Signal>) {
     next_signal().await;
     signal.stop();
+    signal.finished.notify_waiters();
     eprintln!("shutting down: no new requests or jobs; waiting for running jobs (signal again to stop now)");
     tokio::spawn(async {
         next_signal().await;

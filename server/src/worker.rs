@@ -14,13 +14,16 @@ use zkinfer_pipeline::{DeviceChoice, Input, Observer, Salt};
 use crate::models::Models;
 use crate::store::{Job, Store};
 
-/// Wakes idle workers when a job arrives, and tells them to stop.
+/// Wakes idle workers when a job arrives, tells them to stop, and wakes the requests
+/// waiting for a job to end.
 #[derive(Debug, Default)]
 pub struct Signal {
     /// How many jobs were queued since start: a worker that saw no job waits for it to move.
     queued: Mutex<u64>,
     cond: Condvar,
     stop: AtomicBool,
+    /// Notified whenever a job ends (`GET /jobs/{id}?wait=S` listens).
+    pub finished: tokio::sync::Notify,
 }
 
 impl Signal {
@@ -111,6 +114,7 @@ fn work(ctx: &WorkerContext) {
                     Err(e) => eprintln!("job {} ({}): failed: {e}", job.id, job.model),
                 }
                 record(ctx, &job.id, outcome.err().as_deref());
+                ctx.signal.finished.notify_waiters();
             }
             Ok(None) => ctx.signal.wait_past(seen),
             Err(e) => {

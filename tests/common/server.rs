@@ -186,11 +186,12 @@ impl Server {
         r.json()["id"].as_str().unwrap().to_string()
     }
 
-    /// Polls job `id` until it is done or failed (or `timeout` passes); returns it.
+    /// Waits (long polling, `?wait=10`) until job `id` is done or failed, or `timeout`
+    /// passes; returns it.
     pub fn wait_job(&self, id: &str, timeout: Duration) -> Value {
         let start = Instant::now();
         loop {
-            let job = self.get(&format!("/jobs/{id}")).json();
+            let job = self.get(&format!("/jobs/{id}?wait=10")).json();
             if job["status"] == "done" || job["status"] == "failed" {
                 return job;
             }
@@ -198,7 +199,6 @@ impl Server {
                 start.elapsed() < timeout,
                 "job {id} not finished after {timeout:?}: {job}"
             );
-            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

@@ -70,6 +70,18 @@ def wait(base, job_id):
             sys.exit(f"job {job_id} failed: {job['error']}")
 
 
+def peak_rss_mib(pid):
+    """The server's peak resident memory so far (Linux), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def percentile(values, p):
     s = sorted(values)
     i = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
@@ -136,20 +148,23 @@ def main():
 
     print(f"`{' '.join(sys.argv)}`; {platform.node()}, {os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-    print("| workers | load | jobs | jobs/min | p50 latency | p99 latency | max |")
-    print("|---|---|---|---|---|---|---|")
+    print("| workers | load | jobs | jobs/min | p50 latency | p99 latency | max | server peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
     for workers in a.workers:
         data = tempfile.mkdtemp(prefix="bench-serve-")
         proc, base = start_server(a.binary, a.models, workers, data)
         try:
             wait(base, submit(base, a.model, sample))  # loads the proving key
             rate, lat = saturated(base, a.model, sample, a.jobs, a.clients)
+            rss = peak_rss_mib(proc.pid)
+            rss_text = "n/a" if rss is None else f"{rss:.0f} MiB"
             print(f"| {workers} | {a.jobs} at once, {a.clients} clients | {a.jobs} | {rate:.0f} | "
-                  f"{percentile(lat, 50):.2f} s | {percentile(lat, 99):.2f} s | {max(lat):.2f} s |")
+                  f"{percentile(lat, 50):.2f} s | {percentile(lat, 99):.2f} s | {max(lat):.2f} s | "
+                  f"{rss_text} |")
             lat = sequential(base, a.model, sample, a.sequential)
             rate = len(lat) / sum(lat) * 60
             print(f"| {workers} | one job at a time | {a.sequential} | {rate:.0f} | "
-                  f"{percentile(lat, 50):.2f} s | {percentile(lat, 99):.2f} s | {max(lat):.2f} s |")
+                  f"{percentile(lat, 50):.2f} s | {percentile(lat, 99):.2f} s | {max(lat):.2f} s | |")
             sys.stdout.flush()
         finally:
             proc.terminate()

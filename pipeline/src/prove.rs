@@ -12,13 +12,14 @@ use zkinfer_ir::artifact::{hash_hex, read_model, ModelHash};
 use zkinfer_ir::proof_file::{ProofFile, TensorValues};
 use zkinfer_ir::QGraph;
 use zkinfer_prover::srs::LoadedSrs;
-use zkinfer_prover::{keys, prove_with_salt, run_checked_on, srs};
-use zkinfer_runtime::{select_device, DeviceChoice};
+use zkinfer_prover::{keys, prove_with_salt, srs};
+use zkinfer_runtime::DeviceChoice;
 
 use crate::error::{PipelineError, Result};
-use crate::input::{quantized, Input};
+use crate::input::Input;
 use crate::layout::ModelDir;
 use crate::observer::{step, Observer};
+use crate::run::{checked_trace, output_values};
 
 /// A compiled and set-up model, loaded for proving.
 #[derive(Debug)]
@@ -127,17 +128,8 @@ impl ProvingModel {
             }
             Salt::Fresh => (fresh_salt(), hashed),
         };
-        let x = quantized(graph, input)?;
-        let device = select_device(device)?;
-        let trace = run_checked_on(graph, &x, &device).map_err(|e| PipelineError::Run {
-            input: input.origin(),
-            source: Box::new(e),
-        })?;
-        let output = {
-            let t = graph.output_tensor().unwrap_or(&graph.input);
-            let ints = trace.get(graph.output).unwrap_or(&[]).to_vec();
-            TensorValues::from_ints(t.shape.clone(), t.scale, ints)
-        };
+        let (trace, _) = checked_trace(graph, input, device)?;
+        let output = output_values(graph, &trace);
         let (proof, took) = step(obs, "proving", || {
             prove_with_salt(
                 Arc::clone(graph),

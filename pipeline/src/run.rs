@@ -4,9 +4,10 @@ use std::path::Path;
 
 use zkinfer_ir::artifact::read_model;
 use zkinfer_ir::proof_file::TensorValues;
+use zkinfer_ir::semantics::Trace;
 use zkinfer_ir::QGraph;
 use zkinfer_prover::run_checked_on;
-use zkinfer_runtime::{device_name, select_device, DeviceChoice};
+use zkinfer_runtime::{device_name, select_device, Device, DeviceChoice};
 
 use crate::error::{PipelineError, Result};
 use crate::input::{quantized, Input};
@@ -23,20 +24,34 @@ pub struct RunOutput {
     pub device: String,
 }
 
-/// Runs `input` through `graph` on `device`.
-pub fn run_graph(graph: &QGraph, input: &Input<'_>, device: DeviceChoice) -> Result<RunOutput> {
+/// Runs `input` through `graph` on `device`, checked against the reference semantics;
+/// returns the trace and the device it ran on.
+pub(crate) fn checked_trace(
+    graph: &QGraph,
+    input: &Input<'_>,
+    device: DeviceChoice,
+) -> Result<(Trace, Device)> {
     let x = quantized(graph, input)?;
     let device = select_device(device)?;
     let trace = run_checked_on(graph, &x, &device).map_err(|e| PipelineError::Run {
         input: input.origin(),
         source: Box::new(e),
     })?;
-    let out_t = graph
-        .output_tensor()
-        .cloned()
-        .unwrap_or_else(|| graph.input.clone());
+    Ok((trace, device))
+}
+
+/// The graph output's values in `trace` (the whole output, several graph outputs laid end
+/// to end).
+pub(crate) fn output_values(graph: &QGraph, trace: &Trace) -> TensorValues {
+    let t = graph.output_tensor().unwrap_or(&graph.input);
     let ints = trace.get(graph.output).unwrap_or(&[]).to_vec();
-    let output = TensorValues::from_ints(out_t.shape, out_t.scale, ints);
+    TensorValues::from_ints(t.shape.clone(), t.scale, ints)
+}
+
+/// Runs `input` through `graph` on `device`.
+pub fn run_graph(graph: &QGraph, input: &Input<'_>, device: DeviceChoice) -> Result<RunOutput> {
+    let (trace, device) = checked_trace(graph, input, device)?;
+    let output = output_values(graph, &trace);
     let parts = output.named_parts(&graph.output_parts);
     Ok(RunOutput {
         output,

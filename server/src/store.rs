@@ -106,6 +106,16 @@ fn job_of(r: &Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
+/// The job `id`, read in `c` (a connection or a transaction).
+fn job_by_id(c: &Connection, id: &str) -> rusqlite::Result<Option<Job>> {
+    c.query_row(
+        &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
+        [id],
+        job_of,
+    )
+    .optional()
+}
+
 /// What [`Store::insert`] found.
 #[derive(Debug)]
 pub enum Insert {
@@ -220,11 +230,7 @@ impl Store {
                  VALUES (?1, ?2, 'queued', 'queued', ?3, ?4, ?5)",
                 params![id, model, now_ms(), input, row],
             )?;
-            let job = tx.query_row(
-                &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
-                [&id],
-                job_of,
-            )?;
+            let job = job_by_id(&tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
             tx.commit()?;
             Ok(Insert::Accepted(job))
         })
@@ -232,14 +238,7 @@ impl Store {
 
     /// The job `id`.
     pub fn get(&self, id: &str) -> Result<Option<Job>, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
-                [id],
-                job_of,
-            )
-            .optional()
-        })
+        self.with(|c| job_by_id(c, id))
     }
 
     /// Claims the oldest queued job for a worker.
@@ -261,13 +260,9 @@ impl Store {
                     started_ms = ?2 WHERE id = ?1",
                 params![id, now_ms()],
             )?;
-            let job = tx.query_row(
-                &format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"),
-                [&id],
-                job_of,
-            )?;
+            let job = job_by_id(&tx, &id)?;
             tx.commit()?;
-            Ok(Some(job))
+            Ok(job)
         })
     }
 

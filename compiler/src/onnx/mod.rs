@@ -155,9 +155,13 @@ pub fn import_source(bytes: &[u8], base: Option<&Path>) -> Result<Imported, Impo
 
 /// The SHA-256 that names a model's source: of the model file alone when it is
 /// self-contained, else of the file and every external data file it reads, each with its
-/// location and length, in location order. `base` is as for [`import_source`].
+/// location and length, in location order. `base` is as for [`import_source`]. Bytes that
+/// are not an ONNX model at all name no data file: their hash is their own SHA-256 (which
+/// no compiled model records, since they do not import).
 pub fn source_sha256(bytes: &[u8], base: Option<&Path>) -> Result<[u8; 32], ImportError> {
-    let mut model = proto::ModelProto::decode(bytes)?;
+    let Ok(mut model) = proto::ModelProto::decode(bytes) else {
+        return Ok(source_digest(bytes, &external::DataFiles::new()));
+    };
     let files = external::inline(&mut model, base)?;
     Ok(source_digest(bytes, &files))
 }

@@ -100,8 +100,12 @@ fn the_source_hash_covers_the_data_file() {
     let dir = tempfile::tempdir().unwrap();
     let plain = self_contained();
     let sha = |b: &[u8]| -> [u8; 32] { sha2::Sha256::digest(b).into() };
-    // A self-contained model's source hash is its file's SHA-256, as before.
+    // A self-contained model's source hash is its file's SHA-256, as before; so is that of
+    // bytes that are no model at all.
     assert_eq!(source_sha256(&plain, None).unwrap(), sha(&plain));
+    let mut not_onnx = plain.clone();
+    not_onnx.push(0);
+    assert_eq!(source_sha256(&not_onnx, None).unwrap(), sha(&not_onnx));
     assert_eq!(
         import_source(&plain, None).unwrap().source_sha256,
         sha(&plain)

@@ -255,16 +255,18 @@ enum Command {
     /// and verify them.
     ///
     /// Each subdirectory of --models that `compile` and `setup` filled is a model, named by
-    /// the directory. Jobs persist in DATA/jobs.sqlite3 and proofs in DATA/proofs: a restart
-    /// (even after kill -9) resumes the queued jobs and requeues interrupted ones. SIGTERM
-    /// stops accepting requests and lets running jobs finish. GET /openapi.json describes
-    /// the API.
+    /// the directory. Jobs persist in DATA/jobs.sqlite3 and proofs in DATA/proofs (one
+    /// server per DATA): a restart (even after kill -9) resumes the queued jobs and requeues
+    /// interrupted ones. SIGTERM stops accepting requests and lets running jobs finish (a
+    /// second SIGTERM stops at once). GET /openapi.json describes the API.
     ///
     ///   zkinfer serve --models models/ --addr 127.0.0.1:8080
     ///   curl -X POST localhost:8080/jobs -H 'content-type: application/json' \
     ///     -d '{"model": "mlp", "input": {"input_data": [[0.1, 0.2]]}}'
-    ///   curl localhost:8080/jobs/ID        # status, stage, progress
-    ///   curl localhost:8080/jobs/ID/proof  # {"proof": ..., "output": ...}
+    ///   curl localhost:8080/jobs/ID?wait=30  # status, progress; answers once done (or at 30 s)
+    ///   curl localhost:8080/jobs/ID/proof    # {"proof": ..., "output": ...}
+    ///   curl -X POST localhost:8080/verify -H 'content-type: application/json' \
+    ///     -d '{"model": "mlp", "proof": PROOF}'
     #[command(verbatim_doc_comment)]
     Serve {
         /// Directory of model directories (each with model.zkm, pk.bin, vk.bin, srs.bin).

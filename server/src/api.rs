@@ -148,7 +148,8 @@ async fn authorize(State(s): Shared, req: Request, next: Next) -> Response {
 }
 
 async fn health(State(s): Shared) -> Result<Json<Value>, ApiError> {
-    let counts = s.store.counts()?;
+    let store = s.store.clone();
+    let counts = blocking(move || store.counts()).await??;
     Ok(Json(json!({
         "status": "ok",
         "workers": s.workers,

@@ -181,10 +181,17 @@ impl ModelCircuit {
     }
 }
 
-/// The public values of an execution: the input's, then the output's, each as its
-/// visibility says (the values, nothing, or their commitment with `salt`), then the
-/// parameters' commitment when they are hashed.
-pub fn public_values_of(graph: &QGraph, input: &[i64], output: &[i64], salt: Fr) -> Vec<Fr> {
+/// The public values of an execution of `graph` laid out with `params`: the input's, then the
+/// output's, each as its visibility says (the values, nothing, or their commitment with
+/// `salt`), then the parameters' commitment when they are hashed, then the key's labels
+/// digest ([`crate::vk_header::VkHeader::labels_digest`]).
+pub fn public_values_of(
+    graph: &QGraph,
+    params: &CircuitParams,
+    input: &[i64],
+    output: &[i64],
+    salt: Fr,
+) -> Vec<Fr> {
     let group = |visibility, values: &[i64], bound| match visibility {
         Visibility::Public => values.iter().map(|&v| fr_from_i64(v)).collect(),
         Visibility::Private => Vec::new(),
@@ -200,10 +207,12 @@ pub fn public_values_of(graph: &QGraph, input: &[i64], output: &[i64], salt: Fr)
     if graph.param_visibility == zkinfer_ir::ParamVisibility::Hashed {
         out.push(crate::poseidon::commit_params(graph));
     }
+    out.push(crate::vk_header::labels_digest_of(graph, params));
     out
 }
 
-/// The public values of a graph whose input is public: the input values, then the output's.
+/// Field elements of `input` then `output`: the public values of a graph whose input and
+/// output are public, less the labels digest [`public_values_of`] appends.
 pub fn public_values(input: &[i64], output: &[i64]) -> Vec<Fr> {
     input
         .iter()
@@ -273,6 +282,7 @@ impl Circuit<Fr> for ModelCircuit {
         let trace = self.trace.as_deref();
         let options = LayoutOptions {
             salt: self.salt,
+            labels: crate::vk_header::labels_digest_of(&self.graph, &self.params),
             #[cfg(any(test, feature = "test-utils"))]
             corruption: self.corruption,
         };

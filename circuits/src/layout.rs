@@ -33,6 +33,9 @@ const OUTPUT_COMMITMENT: &str = "(output commitment)";
 pub struct LayoutOptions {
     /// The salt of a hashed input's commitment (when proving).
     pub salt: Option<Fr>,
+    /// The labels digest of the key ([`crate::vk_header::labels_digest_of`]): fixed in the
+    /// circuit and copied to the last public value.
+    pub labels: Fr,
     /// A deliberately wrong witness cell (tests only).
     #[cfg(any(test, feature = "test-utils"))]
     pub corruption: Option<Corruption>,
@@ -190,11 +193,24 @@ pub fn lay_out(
             walk.bindings.outputs = vec![h];
         }
     }
+    // The labels digest, pinned by a fixed cell, as the last public value.
+    let row = walk.take(1);
+    let labels = config
+        .add
+        .assign_constant(walk.region, row, options.labels)
+        .map_err(|e| CircuitError::Layout {
+            node: crate::plan::LABELS_ROWS.into(),
+            op: "Labels",
+            fault: e.into(),
+        })?;
+    let at = graph.input_instances() + graph.output_instances() + graph.param_instances();
+    walk.bindings.instance_copies.push((labels, at));
     Ok(walk.bindings)
 }
 
 /// Two range rows per value: `v + B ∈ [0, 2^b)` and `B - v ∈ [0, 2^b)`, where
-/// `b = bits(2B)`; returns each value's (lower, upper) value cells.
+/// `b = bits(2B)`, their value cells copy-constrained to each other; returns each value's
+/// (lower, upper) value cells.
 fn lay_bounds(
     range: &RangeConfig,
     walk: &mut Walk<'_, '_>,
@@ -212,6 +228,9 @@ fn lay_bounds(
         let witness = x.map(|x| range.witness(b - x, bits));
         let upper =
             range.assign_upper(walk.region, row, value_i128(x), b, bits, witness.as_ref())?;
+        // Both rows check the same value, whatever the visibility: without this copy a
+        // private or hashed value would be bounded from below only.
+        walk.region.constrain_equal(lower, upper);
         cells.push((lower, upper));
     }
     Ok(cells)

@@ -144,8 +144,12 @@ pub fn tail_rows(graph: &QGraph) -> Vec<(&'static str, NodeRows)> {
             out.push(("(output commitment)", block(rows, 0)));
         }
     }
+    out.push((LABELS_ROWS, block(1, 0)));
     out
 }
+
+/// The name of the labels digest's row (see [`crate::vk_header::VkHeader::labels_digest`]).
+pub const LABELS_ROWS: &str = "(key labels)";
 
 /// All rows after the last node, and their widest range check.
 pub fn tail_total(graph: &QGraph) -> NodeRows {
@@ -240,7 +244,9 @@ impl Plan {
 /// Chooses the cheapest plan for `graph`.
 pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
     graph.validate()?;
-    let instances = graph.input_instances() + graph.output_instances() + graph.param_instances();
+    // The values, commitments, then the labels digest.
+    let instances =
+        graph.input_instances() + graph.output_instances() + graph.param_instances() + 1;
     if graph.output == 0 {
         return Err(CircuitError::NothingToProve);
     }

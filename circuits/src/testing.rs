@@ -83,6 +83,7 @@ pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
+        input_kinds: Vec::new(),
     }
 }
 
@@ -144,8 +145,13 @@ impl Fixture {
             ModelCircuit::with_trace(self.graph.clone(), self.params.clone(), self.trace.clone())
                 .with_salt(Fr::zero());
         circuit.corruption = corruption;
-        let instances: Vec<Fr> =
-            crate::circuit::public_values_of(&self.graph, &self.input, output, Fr::zero());
+        let instances: Vec<Fr> = crate::circuit::public_values_of(
+            &self.graph,
+            &self.params,
+            &self.input,
+            output,
+            Fr::zero(),
+        );
         let prover = MockProver::run(self.params.k, &circuit, vec![instances]).expect("mock run");
         prover.verify()
     }

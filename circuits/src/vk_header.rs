@@ -1,7 +1,11 @@
 //! The header of a self-contained verifying key: everything a verifier needs besides the
 //! halo2 VK bytes to rebuild the constraint system and check the public values.
 
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::PrimeField;
 use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
+use zkinfer_ir::QGraph;
 
 use crate::plan::CircuitParams;
 
@@ -41,6 +45,10 @@ pub struct VkHeader {
     /// What the proof reveals of the output: its values, nothing, or its commitment.
     #[serde(default, skip_serializing_if = "zkinfer_ir::Visibility::is_public")]
     pub output_visibility: zkinfer_ir::Visibility,
+    /// What numbers each graph input holds, when some is integer or boolean (empty: all
+    /// real); the circuit proves it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_kinds: Vec<zkinfer_ir::NumberKind>,
     /// Where the weights live: the key (fixed), or advice, possibly committed (one more
     /// public value, after the output's).
     #[serde(default, skip_serializing_if = "zkinfer_ir::ParamVisibility::is_fixed")]
@@ -62,9 +70,70 @@ pub struct SrsHeader {
     pub s_g2: String,
 }
 
+impl SrsHeader {
+    /// The SRS fields as the labels digest sees them: blank (see [`VkHeader::labels_digest`]).
+    pub fn unbound() -> Self {
+        SrsHeader {
+            insecure: false,
+            k: 0,
+            g1: String::new(),
+            g2: String::new(),
+            s_g2: String::new(),
+        }
+    }
+}
+
 impl VkHeader {
+    /// The header of `graph` laid out with `params`, its SRS described by `srs`.
+    pub fn for_model(graph: &QGraph, params: &CircuitParams, srs: SrsHeader) -> Self {
+        let out = graph.output_tensor();
+        VkHeader {
+            circuit: params.clone(),
+            input_shape: graph.input.shape.clone(),
+            input_scale: graph.input.scale,
+            input_bound: graph.input.bound,
+            output_shape: out.map(|t| t.shape.clone()).unwrap_or_default(),
+            output_scale: out.map_or(0, |t| t.scale),
+            source_sha256: graph.source_sha256.clone(),
+            weights_sha256: graph.weights_sha256.clone(),
+            output_parts: graph.output_parts.clone(),
+            input_visibility: graph.input_visibility,
+            input_parts: if graph.input_part_visibility.is_empty() {
+                Vec::new()
+            } else {
+                graph.input_parts.clone()
+            },
+            input_part_visibility: graph.input_part_visibility.clone(),
+            output_visibility: graph.output_visibility,
+            input_kinds: graph.input_kinds.clone(),
+            param_visibility: graph.param_visibility,
+            srs,
+        }
+    }
+
+    /// The labels digest: Keccak-256 of the header's JSON with the SRS fields blanked, its
+    /// first 31 bytes read as a little-endian field element. The circuit fixes this value in
+    /// a constant cell copied to the last public value, so the verifying key's digest (which
+    /// covers the fixed columns) identifies the labels too, and a header relabelled after
+    /// setup (another scale, shape, part or visibility) makes every verifier, the EVM one
+    /// included, reject its proofs: the verifier computes this instance from the header it
+    /// holds. The SRS points are left out: the circuit cannot know them, and a wrong G2
+    /// point fails the pairing anyway.
+    pub fn labels_digest(&self) -> Fr {
+        let mut labels = self.clone();
+        labels.srs = SrsHeader::unbound();
+        let bytes = serde_json::to_vec(&labels).unwrap_or_default();
+        let hash = Keccak256::digest(&bytes);
+        let mut repr = <Fr as PrimeField>::Repr::default();
+        for (dst, src) in repr.as_mut().iter_mut().zip(hash.iter().take(31)) {
+            *dst = *src;
+        }
+        Option::from(Fr::from_repr(repr)).unwrap_or(Fr::zero())
+    }
+
     /// Number of public values: the input's, then the output's (for each, its values, none,
-    /// or its commitment), then the parameters' commitment when they are hashed.
+    /// or its commitment), then the parameters' commitment when they are hashed, then the
+    /// labels digest ([`VkHeader::labels_digest`]).
     pub fn instance_count(&self) -> usize {
         self.input_segments()
             .iter()
@@ -74,7 +143,13 @@ impl VkHeader {
                 .output_visibility
                 .instances(self.output_shape.iter().product::<usize>())
             + usize::from(self.param_visibility == zkinfer_ir::ParamVisibility::Hashed)
+            + 1
     }
+}
+
+/// The labels digest of the key `graph` laid out with `params` gets (any SRS).
+pub fn labels_digest_of(graph: &QGraph, params: &CircuitParams) -> Fr {
+    VkHeader::for_model(graph, params, SrsHeader::unbound()).labels_digest()
 }
 
 impl VkHeader {

@@ -66,6 +66,7 @@ fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
+        input_kinds: Vec::new(),
     }
 }
 
@@ -204,8 +205,27 @@ fn abs_graph(rng: &mut ChaCha8Rng) -> (QGraph, Vec<i64>) {
     (qgraph(n, bound as u64, nodes, Vec::new()), input)
 }
 
+/// `Check [lo, hi]` on values drawn inside the range, both limits included.
+fn check_graph(rng: &mut ChaCha8Rng) -> (QGraph, Vec<i64>) {
+    let n = 10;
+    let bound: i64 = rng.gen_range(1..=1 << 20);
+    let lo = rng.gen_range(-bound..=bound);
+    let hi = rng.gen_range(lo..=bound);
+    let out = lo.unsigned_abs().max(hi.unsigned_abs());
+    let nodes = vec![node(
+        "check",
+        QOp::Check { lo, hi },
+        vec![0],
+        tensor(n, out),
+    )];
+    let mut input: Vec<i64> = (0..n).map(|_| rng.gen_range(lo..=hi)).collect();
+    input[..2].copy_from_slice(&[lo, hi]);
+    (qgraph(n, bound as u64, nodes, Vec::new()), input)
+}
+
 circuit_conformance! {
     abs: 6 => abs_graph;
+    range_check: 6 => check_graph;
     max: 6 => max_graph;
     div: 6 => div_graph;
     lookup: 6 => lookup_graph;

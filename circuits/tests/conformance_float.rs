@@ -9,7 +9,7 @@ use std::sync::Arc;
 use halo2_proofs::dev::MockProver;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zkinfer_circuits::{plan, public_values, ModelCircuit};
+use zkinfer_circuits::{plan, public_values_of, Fr, ModelCircuit};
 use zkinfer_compiler::graph::{Graph, Node, Op, UnaryFn};
 use zkinfer_compiler::{quantize_tuned, Interpolation, QuantizeConfig};
 use zkinfer_ir::geometry::ConvGeom;
@@ -76,8 +76,12 @@ fn check_tuned(
         let params = plan(&q).unwrap().params;
         let circuit =
             ModelCircuit::with_trace(Arc::new(q.clone()), params.clone(), Arc::new(reference));
-        let honest =
-            MockProver::run(params.k, &circuit, vec![public_values(&input, &output)]).unwrap();
+        let honest = MockProver::run(
+            params.k,
+            &circuit,
+            vec![public_values_of(&q, &params, &input, &output, Fr::zero())],
+        )
+        .unwrap();
         assert_eq!(
             honest.verify(),
             Ok(()),
@@ -86,8 +90,12 @@ fn check_tuned(
         let mut wrong = output.clone();
         let at = case % wrong.len();
         wrong[at] += 1;
-        let lying =
-            MockProver::run(params.k, &circuit, vec![public_values(&input, &wrong)]).unwrap();
+        let lying = MockProver::run(
+            params.k,
+            &circuit,
+            vec![public_values_of(&q, &params, &input, &wrong, Fr::zero())],
+        )
+        .unwrap();
         assert!(
             lying.verify().is_err(),
             "wrong output accepted, case {case}"

@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::corrupt::{Corruption, CorruptionKind};
 use zkinfer_circuits::transcript::{EvmChallenge, EvmTranscriptRead, EvmTranscriptWrite};
-use zkinfer_circuits::{plan, public_values, ModelCircuit};
+use zkinfer_circuits::{plan, public_values_of, ModelCircuit};
 use zkinfer_ir::testkit::qtensor;
 use zkinfer_ir::{QGraph, QNode, QOp, QTensor, Table};
 
@@ -83,6 +83,7 @@ fn graph() -> QGraph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
+        input_kinds: Vec::new(),
         input_visibility: Default::default(),
         input_part_visibility: Vec::new(),
         output_visibility: Default::default(),
@@ -139,7 +140,7 @@ fn lookup_max_and_div_prove_and_verify() {
     let keygen = ModelCircuit::keygen(g.clone(), params.clone());
     let vk = keygen_vk(&srs, &keygen).expect("vk");
     let pk = keygen_pk(&srs, vk, &keygen).expect("pk");
-    let instances = public_values(&input, &output);
+    let instances = public_values_of(&g, &params, &input, &output, Fr::zero());
 
     let honest = ModelCircuit::with_trace(g.clone(), params.clone(), trace.clone());
     let proof = prove(&srs, &pk, honest, &instances);
@@ -155,7 +156,7 @@ fn lookup_max_and_div_prove_and_verify() {
     });
     let mut claimed = output.clone();
     claimed[1] += 1;
-    let instances = public_values(&input, &claimed);
+    let instances = public_values_of(&g, &params, &input, &claimed, Fr::zero());
     let mock = MockProver::run(params.k, &lying, vec![instances.clone()]).expect("mock");
     let failures = mock.verify().expect_err("the range check objects");
     assert!(

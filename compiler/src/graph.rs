@@ -34,6 +34,10 @@ pub struct Graph {
     /// The model has no graph input: `input` is a one-element anchor that is always 0.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_input: bool,
+    /// What numbers each graph input holds, when some input is integer or boolean (empty:
+    /// all real); the importer checks those inputs with [`Op::Check`] nodes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_kinds: Vec<zkinfer_ir::NumberKind>,
 }
 
 impl Graph {
@@ -172,6 +176,15 @@ pub enum Op {
         /// Which op.
         op: ElementOp,
     },
+    /// `y = x`, where every `x[i]` must lie in `[lo, hi]` (real values): a fact the model's
+    /// meaning rests on (an integer input is an integer, an index is in range), proven by the
+    /// circuit and refused by the runtime when false.
+    Check {
+        /// Smallest value allowed.
+        lo: f64,
+        /// Largest value allowed.
+        hi: f64,
+    },
 }
 
 impl Op {
@@ -197,6 +210,7 @@ impl Op {
             Op::Select { .. } => "Select",
             Op::ReduceMax { .. } => "ReduceMax",
             Op::Elementwise { op } => op.name(),
+            Op::Check { .. } => "Check",
         }
     }
 }
@@ -231,6 +245,7 @@ impl Graph {
             input_parts: Vec::new(),
             output_parts: Vec::new(),
             no_input: false,
+            input_kinds: Vec::new(),
         }
     }
 
@@ -292,7 +307,7 @@ impl Graph {
                     .collect(),
                 Op::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
                 Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
-                Op::Reshape => arg(0).to_vec(),
+                Op::Reshape | Op::Check { .. } => arg(0).to_vec(),
                 Op::Elementwise { op } => arg(0).iter().map(|&x| op.float(x)).collect(),
                 op => eval_more_f64(op, node.inputs.len(), &|k| arg(k)),
             };
@@ -427,6 +442,7 @@ fn eval_more_f64<'a>(op: &Op, n_inputs: usize, arg: &dyn Fn(usize) -> &'a [f64])
         | Op::Add
         | Op::Relu
         | Op::Reshape
+        | Op::Check { .. }
         | Op::Elementwise { .. } => Vec::new(),
     }
 }

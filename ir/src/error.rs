@@ -69,6 +69,26 @@ pub enum EvalError {
         /// Table name.
         table: String,
     },
+    /// A value outside what a check of the model allows (an index out of range, a
+    /// fraction where the model takes integers): no proof exists for this input.
+    #[error(
+        "node `{node}`[{index}]: value {value} (real {real}) is outside [{lo}, {hi}] (scale 2^{scale}), which the model requires here; no proof exists for this input",
+        real = *value as f64 / f64::from(1u32 << (*scale).min(31))
+    )]
+    CheckFailed {
+        /// Node name (says what is checked).
+        node: String,
+        /// Flat element index.
+        index: usize,
+        /// The value.
+        value: i64,
+        /// Smallest value allowed.
+        lo: i64,
+        /// Largest value allowed.
+        hi: i64,
+        /// Scale of the value.
+        scale: u32,
+    },
     /// A division by a value below 1.
     #[error("node `{node}`[{index}]: divisor {value} is not positive")]
     Divisor {

@@ -19,6 +19,64 @@ impl IoPart {
     }
 }
 
+/// What numbers a graph input holds: its ONNX element type, as far as the circuit cares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberKind {
+    /// Real numbers (float types), quantized to the input's scale.
+    #[default]
+    Real,
+    /// Integers (INT8..INT64, UINT8..UINT64): the circuit proves each value integral.
+    Integer,
+    /// Booleans: the circuit proves each value is 0 or 1.
+    Boolean,
+}
+
+impl NumberKind {
+    /// Whether this is [`NumberKind::Real`].
+    pub fn is_real(&self) -> bool {
+        *self == NumberKind::Real
+    }
+
+    /// Whether `v` is a value of this kind.
+    pub fn admits(self, v: f64) -> bool {
+        match self {
+            NumberKind::Real => v.is_finite(),
+            NumberKind::Integer => v.is_finite() && v.fract() == 0.0,
+            NumberKind::Boolean => v == 0.0 || v == 1.0,
+        }
+    }
+}
+
+impl std::fmt::Display for NumberKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NumberKind::Real => "real",
+            NumberKind::Integer => "integer",
+            NumberKind::Boolean => "boolean",
+        })
+    }
+}
+
+/// The first value of `flat` (laid out as `parts`) that is not of its part's kind:
+/// `(part, index within the part, value, kind)`. `kinds` has one entry per part (empty: all
+/// real).
+pub fn first_misfit<'a>(
+    flat: &[f64],
+    parts: &'a [IoPart],
+    kinds: &[NumberKind],
+) -> Option<(&'a IoPart, usize, f64, NumberKind)> {
+    let mut at = 0;
+    for (part, kind) in parts.iter().zip(kinds) {
+        let values = flat.get(at..at + part.numel())?;
+        if let Some(i) = values.iter().position(|&v| !kind.admits(v)) {
+            return Some((part, i, values.get(i).copied().unwrap_or_default(), *kind));
+        }
+        at += part.numel();
+    }
+    None
+}
+
 /// Splits `flat` into one slice per part (`None` when the sizes do not add up).
 pub fn split<'a, T>(flat: &'a [T], parts: &[IoPart]) -> Option<Vec<&'a [T]>> {
     let mut rest = flat;

@@ -18,7 +18,7 @@ pub mod visibility;
 
 pub use elementwise::ElementOp;
 pub use error::{ArtifactError, EvalError};
-pub use interface::IoPart;
+pub use interface::{IoPart, NumberKind};
 pub use qgraph::{QGraph, QNode, QOp, QTensor, Table, TensorId, MAX_BOUND_BITS};
 pub use semantics::Trace;
 pub use validate::InvalidModel;

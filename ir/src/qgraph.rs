@@ -124,6 +124,16 @@ pub enum QOp {
         /// Which op.
         op: ElementOp,
     },
+    /// `y = x`, where every `x[i]` must lie in `[lo, hi]`: the circuit proves it (two range
+    /// rows on the element's own cell), the runtime refuses an input that breaks it. This is
+    /// how a lowering asserts a fact the model's meaning depends on: an integer input is an
+    /// integer, an index is in range, a one-hot has exactly one hit.
+    Check {
+        /// Smallest value allowed.
+        lo: i64,
+        /// Largest value allowed.
+        hi: i64,
+    },
 }
 
 /// A function tabulated over a contiguous integer domain `[lo, lo + values.len())`.
@@ -181,6 +191,7 @@ impl QOp {
             QOp::Lookup { .. } => "Lookup",
             QOp::Select { .. } => "Select",
             QOp::Elementwise { op } => op.name(),
+            QOp::Check { .. } => "Check",
         }
     }
 }
@@ -233,6 +244,11 @@ pub struct QGraph {
     /// `input` is then a one-element anchor whose bound is 0, so the circuit fixes it to 0.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_input: bool,
+    /// What numbers each graph input holds ([`QGraph::inputs`] order), when some input is
+    /// integer or boolean (empty: all real). The graph itself proves it: the importer puts a
+    /// [`QOp::Check`] on every integer and boolean input.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input_kinds: Vec<crate::NumberKind>,
     /// What the proof reveals of the input: public values, nothing, or a commitment.
     #[serde(default, skip_serializing_if = "crate::Visibility::is_public")]
     pub input_visibility: crate::Visibility,
@@ -321,6 +337,16 @@ impl QGraph {
             }]
         } else {
             self.output_parts.clone()
+        }
+    }
+
+    /// The kind of each graph input ([`QGraph::inputs`] order).
+    pub fn input_kinds(&self) -> Vec<crate::NumberKind> {
+        let n = self.inputs().len();
+        if self.input_kinds.len() == n {
+            self.input_kinds.clone()
+        } else {
+            vec![crate::NumberKind::Real; n]
         }
     }
 

@@ -96,6 +96,30 @@ pub enum OpError {
         /// The divisor.
         value: i64,
     },
+    /// A value outside the range a [`QOp::Check`] allows.
+    Check {
+        /// Flat element index.
+        index: usize,
+        /// The value.
+        value: i64,
+        /// Smallest value allowed.
+        lo: i64,
+        /// Largest value allowed.
+        hi: i64,
+    },
+}
+
+/// `Ok(())` when every value lies in `[lo, hi]`, else the first that does not.
+pub fn check_range(values: &[i64], lo: i64, hi: i64) -> Result<(), OpError> {
+    match values.iter().position(|v| !(lo..=hi).contains(v)) {
+        None => Ok(()),
+        Some(index) => Err(OpError::Check {
+            index,
+            value: values.get(index).copied().unwrap_or_default(),
+            lo,
+            hi,
+        }),
+    }
 }
 
 /// `floor((a * 2^(shift+1) + b) / (2b))` for `b >= 1`: `a·2^shift / b` rounded half up.
@@ -277,6 +301,10 @@ pub fn apply(op: &QOp, operands: &[&[i64]], tables: &[Table]) -> Result<Vec<i64>
             .iter()
             .map(|&x| op.int(x).ok_or(OpError::Malformed))
             .collect(),
+        QOp::Check { lo, hi } => {
+            check_range(first, *lo, *hi)?;
+            Ok(first.to_vec())
+        }
         QOp::Select { index } => {
             let total: usize = operands.iter().map(|o| o.len()).sum();
             index
@@ -325,6 +353,23 @@ pub fn op_error(graph: &QGraph, node: &str, e: OpError) -> EvalError {
             node: node.to_string(),
             index,
             value,
+        },
+        OpError::Check {
+            index,
+            value,
+            lo,
+            hi,
+        } => EvalError::CheckFailed {
+            node: node.to_string(),
+            index,
+            value,
+            lo,
+            hi,
+            scale: graph
+                .nodes
+                .iter()
+                .find(|n| n.name == node)
+                .map_or(0, |n| n.out.scale),
         },
     }
 }

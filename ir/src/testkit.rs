@@ -43,6 +43,7 @@ pub fn graph(input: QTensor, nodes: Vec<QNode>) -> QGraph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
+        input_kinds: Vec::new(),
         input_visibility: Default::default(),
         input_part_visibility: Vec::new(),
         output_visibility: Default::default(),

@@ -281,6 +281,14 @@ impl QGraph {
                 shift_ok(*shift)?;
                 None
             }
+            // The circuit proves `lo <= x <= hi`, and `x` is within its own bound.
+            QOp::Check { lo, hi } => {
+                arity(1)?;
+                if lo > hi {
+                    return Err(format!("the range [{lo}, {hi}] is empty"));
+                }
+                Some(max_abs(&[*lo, *hi]).min(operand(0)?))
+            }
         })
     }
 }

@@ -92,6 +92,22 @@ pub fn sample(graph: &QGraph, input: &Input<'_>) -> Result<Vec<f64>> {
             reason: format!("row {row} value {i} is not a finite number"),
         });
     }
+    let parts = graph.inputs();
+    if let Some((part, i, v, kind)) =
+        zkinfer_ir::interface::first_misfit(&values, &parts, &graph.input_kinds())
+    {
+        let what = match kind {
+            zkinfer_ir::NumberKind::Boolean => "0 or 1",
+            _ => "an integer",
+        };
+        return Err(PipelineError::BadInput {
+            origin,
+            reason: format!(
+                "sample {row}: input `{}`[{i}] is {v}, but `{}` is a {kind} input: each value must be {what}",
+                part.name, part.name
+            ),
+        });
+    }
     Ok(values)
 }
 

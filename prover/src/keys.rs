@@ -36,34 +36,17 @@ pub fn vk_header(graph: &QGraph, params: &CircuitParams, srs: &LoadedSrs) -> VkH
         .first()
         .map(points::encode_g1)
         .unwrap_or_default();
-    let out = graph.output_tensor();
-    VkHeader {
-        circuit: params.clone(),
-        input_shape: graph.input.shape.clone(),
-        input_scale: graph.input.scale,
-        input_bound: graph.input.bound,
-        output_shape: out.map(|t| t.shape.clone()).unwrap_or_default(),
-        output_scale: out.map_or(0, |t| t.scale),
-        source_sha256: graph.source_sha256.clone(),
-        weights_sha256: graph.weights_sha256.clone(),
-        output_parts: graph.output_parts.clone(),
-        input_visibility: graph.input_visibility,
-        input_parts: if graph.input_part_visibility.is_empty() {
-            Vec::new()
-        } else {
-            graph.input_parts.clone()
-        },
-        input_part_visibility: graph.input_part_visibility.clone(),
-        output_visibility: graph.output_visibility,
-        param_visibility: graph.param_visibility,
-        srs: SrsHeader {
+    VkHeader::for_model(
+        graph,
+        params,
+        SrsHeader {
             insecure: srs.insecure,
             k: params.k,
             g1,
             g2: points::encode_g2(&srs.params.g2()),
             s_g2: points::encode_g2(&srs.params.s_g2()),
         },
-    }
+    )
 }
 
 /// Generates the keys for `graph` laid out with `params`. The SRS must already be sized to `params.k`.

@@ -79,7 +79,7 @@ pub fn prove_with_salt(
 ) -> Result<ProofFile, ProverError> {
     let input = trace.get(0).unwrap_or(&[]).to_vec();
     let output = trace.get(graph.output).unwrap_or(&[]).to_vec();
-    let instances = public_values_of(&graph, &input, &output, salt);
+    let instances = public_values_of(&graph, params, &input, &output, salt);
     let out_t = graph
         .output_tensor()
         .cloned()

@@ -103,6 +103,7 @@ pub(crate) fn apply(
         QOp::Lookup { table } => table::lookup(name, first, tables, *table, device)?,
         QOp::Select { index } => table::select(name, operands, index, device)?,
         QOp::Elementwise { op } => element::apply(name, first, *op)?,
+        QOp::Check { lo, hi } => element::check(name, first, *lo, *hi, node.out.scale)?,
     };
     let declared = node.out.numel();
     if out.elem_count() != declared {

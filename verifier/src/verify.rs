@@ -159,6 +159,9 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         .map_err(VerifyError::Mismatch)?,
     );
     instances.extend(public_param_hash(h, proof).map_err(VerifyError::Mismatch)?);
+    // The last public value is computed from the key's own header, never read from the proof
+    // file: a relabelled header gives another value, which the circuit's fixed cell refuses.
+    instances.push(h.labels_digest());
     check_output_parts(h, proof).map_err(VerifyError::Mismatch)?;
     if let Some((index, &value)) = proof
         .input

@@ -147,6 +147,26 @@ impl AddConfig {
         self.assign_arith_fr(region, row, coefs, w)
     }
 
+    /// A row pinning its output to the constant `value` (every coefficient 0, `c = value`):
+    /// the output cell holds `value` in every accepted witness. Returns that cell.
+    pub fn assign_constant(
+        &self,
+        region: &mut Region<'_, Fr>,
+        row: usize,
+        value: Fr,
+    ) -> Result<Cell, Error> {
+        self.q_add.enable(region, row)?;
+        for col in [self.ca, self.cb, self.cm] {
+            region.assign_fixed(col, row, Fr::zero());
+        }
+        region.assign_fixed(self.c, row, value);
+        region.assign_advice(self.a, row, Value::known(Fr::zero()));
+        region.assign_advice(self.b, row, Value::known(Fr::zero()));
+        Ok(region
+            .assign_advice(self.out, row, Value::known(value))
+            .cell())
+    }
+
     /// [`Self::assign_arith`] with field-element witnesses (values past `i64`, such as the
     /// packed accumulators of a commitment).
     pub fn assign_arith_fr(

@@ -5,6 +5,7 @@
 
 pub(crate) mod add;
 pub(crate) mod arith;
+pub(crate) mod check;
 pub(crate) mod conv;
 pub(crate) mod ctx;
 pub(crate) mod div;
@@ -104,6 +105,7 @@ pub(crate) fn rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
         QOp::MatMul { batch, m, k, n } => matmul::rows(&rc, [*batch, *m, *k, *n]),
         QOp::Mul | QOp::MulConst { .. } => arith::rows(&rc),
         QOp::Elementwise { op } => element::rows(&rc, *op),
+        QOp::Check { lo, hi } => check::rows(&rc, *lo, *hi),
     }
 }
 
@@ -149,5 +151,6 @@ pub(crate) fn lay(
         QOp::MulConst { factor } => arith::mul_const(&config.add, walk, ctx, factor),
         QOp::Select { index } => select::lay(ctx, index),
         QOp::Elementwise { op } => element::lay(config, walk, ctx, *op),
+        QOp::Check { lo, hi } => check::lay(range, walk, ctx, *lo, *hi),
     }
 }

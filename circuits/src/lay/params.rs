@@ -253,10 +253,19 @@ mod tests {
     fn the_commitment_is_the_native_one_and_binds_the_weights() {
         let f = linear(ParamVisibility::Hashed);
         let out = f.trace.get(f.graph.output).unwrap().to_vec();
-        let mut instances =
-            crate::circuit::public_values_of(&f.graph, &f.input, &out, Default::default());
+        let mut instances = crate::circuit::public_values_of(
+            &f.graph,
+            &f.params,
+            &f.input,
+            &out,
+            Default::default(),
+        );
         let h = crate::poseidon::commit_params(&f.graph);
-        assert_eq!(instances.last(), Some(&h));
+        let labels = crate::vk_header::labels_digest_of(&f.graph, &f.params);
+        assert_eq!(
+            instances.iter().rev().take(2).collect::<Vec<_>>(),
+            [&labels, &h]
+        );
         let circuit = crate::circuit::ModelCircuit::with_trace(
             f.graph.clone(),
             f.params.clone(),
@@ -275,7 +284,8 @@ mod tests {
         }
         let other = crate::poseidon::commit_params(&g);
         assert_ne!(other, h);
-        *instances.last_mut().unwrap() = other;
+        let at = instances.len() - 2;
+        instances[at] = other;
         let failures = run(instances).expect_err("another commitment");
         assert!(
             failures

@@ -62,6 +62,15 @@ pub(crate) fn binary<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
         // Integer division truncates (constants fold below, as integers).
         return super::integer::int_div(imp, ctx);
     }
+    if matches!((bin, &a, &b), (Bin::Div, Value::Const(_), Value::Tensor(_)))
+        && imp.is_int(ctx, 0)
+        && imp.is_int(ctx, 1)
+    {
+        // A reciprocal table would give 7 / 2 = 3.5 where ONNX truncates to 3.
+        return Err(ctx.unsupported(
+            "integer division of a constant by a computed integer (only a constant divisor is supported)",
+        ));
+    }
     let dims = |imp: &Importer<'g>, v: &Value| match v {
         Value::Tensor(t) => imp.shape(*t).to_vec(),
         Value::Const(c) => c.dims.clone(),

@@ -12,8 +12,9 @@ use super::tensor::{decode, Const};
 use super::{
     activation, arith, conv, conv_transpose, index, integer, linear, logic, matmul, norm, reduce,
 };
-use super::{qdq, recurrent, reshape, rewire, scatter, spatial, split, topk, trees};
+use super::{input_kinds, qdq, recurrent, reshape, rewire, scatter, spatial, split, topk, trees};
 use crate::graph::{ElementOp, Graph, IoPart, Node, Op, TensorId, UnaryFn};
+use zkinfer_ir::NumberKind;
 
 /// What an ONNX value name refers to during import.
 #[derive(Debug, Clone)]
@@ -82,7 +83,7 @@ impl<'g> Importer<'g> {
 
     /// Appends a node of the graph's interface (an input part, the joined outputs), which
     /// belongs to no ONNX node.
-    fn push_graph_node(
+    pub(super) fn push_graph_node(
         &mut self,
         name: String,
         op: Op,
@@ -300,8 +301,13 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
             imp.int_names.insert(v.name.as_str());
         }
     }
+    let kinds: Vec<NumberKind> = real
+        .iter()
+        .map(|v| input_kinds::kind_of(elem_type(v)))
+        .collect();
     if let [one] = real.as_slice() {
         imp.bind(&one.name, Value::Tensor(0));
+        input_kinds::check_input(&mut imp, &one.name, 0, &input_shape, elem_type(one));
     } else if real.len() > 1 {
         let mut offset = 0;
         for (v, part) in real.iter().zip(&inputs) {
@@ -314,6 +320,7 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
                 part.shape.clone(),
             );
             imp.bind(&v.name, Value::Tensor(id));
+            input_kinds::check_input(&mut imp, &part.name, id, &part.shape, elem_type(v));
         }
     }
     for (index, proto) in g.node.iter().enumerate() {
@@ -378,6 +385,11 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         input_parts: single(inputs),
         output_parts: single(outputs),
         no_input,
+        input_kinds: if kinds.iter().all(NumberKind::is_real) {
+            Vec::new()
+        } else {
+            kinds
+        },
     })
 }
 
@@ -493,7 +505,9 @@ fn mark_integer_outputs<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) {
             .attr_int("to", 1)
             .is_ok_and(|t| is_integer_type(t as i32)),
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" | "Not" | "And" | "Or"
-        | "Xor" | "ArgMax" | "ArgMin" | "Shape" | "Size" => true,
+        | "Xor" | "ArgMax" | "ArgMin" | "Shape" | "Size" | "QuantizeLinear" => true,
+        "MatMul" | "Gemm" => all_int(imp, &(0..n).collect::<Vec<_>>()),
+        "OneHot" => all_int(imp, &[2]),
         "Split" => {
             if imp.is_int(ctx, 0) {
                 for name in outs.iter().filter(|n| !n.is_empty()) {
@@ -518,9 +532,9 @@ fn mark_integer_outputs<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) {
         "Clip" => all_int(imp, &[0]),
         "Where" => all_int(imp, &[1, 2]),
         "Identity" | "Reshape" | "Flatten" | "Squeeze" | "Unsqueeze" | "Transpose" | "Slice"
-        | "Expand" | "Tile" | "Pad" | "Gather" | "GatherElements" | "GatherND" | "Resize" => {
-            all_int(imp, &[0])
-        }
+        | "Expand" | "Tile" | "Pad" | "Gather" | "GatherElements" | "GatherND" | "Resize"
+        | "Trilu" => all_int(imp, &[0]),
+        "ScatterElements" | "Scatter" | "ScatterND" => all_int(imp, &[0, 2]),
         "Concat" => all_int(imp, &(0..n).collect::<Vec<_>>()),
         _ => false,
     };

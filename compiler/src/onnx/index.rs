@@ -4,7 +4,10 @@
 //! Constant indices are index maps (`Select`, copy constraints only). A computed index `i`
 //! (an integer-valued activation) selects by a one-hot sum: `y = Σ_j [i == j] · d_j` over the
 //! `len` candidates `d_j`, where `[i == j] = relu(1 - |i - j|)` is exact for integers (no table).
-//! Computed indices must lie in `0..len`; a negative or out-of-range one selects 0.
+//! As in ONNX, a negative index counts from the end: [`wrap_index`] maps `i` to
+//! `i + len·[i < 0]`. A gather checks `-len <= i < len` first (a [`Op::Check`]: an index out of
+//! range is unprovable, and a prove-time error naming `node/index_in_range`), so the wrapped
+//! integer index lies in `0..len` and its one-hot has exactly one hit.
 
 use std::rc::Rc;
 
@@ -14,7 +17,7 @@ use super::node::NodeCtx;
 use super::rewire::{const_tensor, dims_of, emit, int_input, strides, unravel};
 use super::shape::{checked_numel, normalize_axis};
 use super::tensor::Const;
-use crate::graph::{ElementOp, Op, TensorId};
+use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 
 /// One output element of a computed-index selection: the position of its index in the index
 /// tensor and the data positions it may select (candidate `j` for index value `j`).
@@ -34,6 +37,122 @@ pub(super) fn data_tensor<'g>(
         Value::Tensor(t) => Ok(*t),
         Value::Const(c) => const_tensor(imp, ctx, c, anchor, "data"),
     }
+}
+
+/// `idx` (any shape) wrapped onto an axis of `len` as ONNX does: `i + len·[i < 0]`, with
+/// `[i < 0] = 1 - relu(i + 1) + relu(i)`. Every index is first checked to be an integer
+/// (`i - floor(i) = 0`; the floor, an integer tensor, is used from then on): the one-hot
+/// `relu(1 - |i - j|)` and the wrap are exact only for integers, and an index computed by
+/// the model (a mean, an interpolation) need not be one. With `strict`, `-len <= i < len` is
+/// checked too (a gather); without, an index outside stays outside `0..len` and selects
+/// nothing (OneHot's rule). Named `node/label...`.
+pub(super) fn wrap_index<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    idx: TensorId,
+    len: usize,
+    strict: bool,
+    label: &str,
+) -> Result<TensorId, ImportError> {
+    let shape = imp.shape(idx).to_vec();
+    let n: usize = shape.iter().product();
+    let name = |s: &str| format!("{}/{label}{s}", ctx.name);
+    let len_f = len as f64;
+    let op = Op::Unary {
+        func: UnaryFn::Floor,
+    };
+    let floor = imp.push(ctx, name("index_floor"), op, vec![idx], shape.clone())?;
+    let fraction = imp.push(
+        ctx,
+        name("index_fraction"),
+        Op::Sub,
+        vec![idx, floor],
+        shape.clone(),
+    )?;
+    let op = Op::Check { lo: 0.0, hi: 0.0 };
+    imp.push(
+        ctx,
+        name("index_integer"),
+        op,
+        vec![fraction],
+        shape.clone(),
+    )?;
+    let i = if strict {
+        let op = Op::Check {
+            lo: -len_f,
+            hi: len_f - 1.0,
+        };
+        imp.push(ctx, name("index_in_range"), op, vec![floor], shape.clone())?
+    } else {
+        floor
+    };
+    let op = Op::AddConst {
+        constant: vec![1.0; n],
+    };
+    let plus_one = imp.push(ctx, name("wrap/plus_one"), op, vec![i], shape.clone())?;
+    let at_least = imp.push(
+        ctx,
+        name("wrap/relu1"),
+        Op::Relu,
+        vec![plus_one],
+        shape.clone(),
+    )?;
+    let relu = imp.push(ctx, name("wrap/relu0"), Op::Relu, vec![i], shape.clone())?;
+    // relu(i) - relu(i + 1) = -[i >= 0], so len·(that + 1) = len·[i < 0].
+    let op = Op::Sub;
+    let minus_nonneg = imp.push(
+        ctx,
+        name("wrap/minus_nonneg"),
+        op,
+        vec![relu, at_least],
+        shape.clone(),
+    )?;
+    let op = Op::MulConst {
+        constant: vec![len as f32; n],
+    };
+    let scaled = imp.push(
+        ctx,
+        name("wrap/scaled"),
+        op,
+        vec![minus_nonneg],
+        shape.clone(),
+    )?;
+    let op = Op::AddConst {
+        constant: vec![len as f32; n],
+    };
+    let shift = imp.push(ctx, name("wrap/shift"), op, vec![scaled], shape.clone())?;
+    imp.push(ctx, name("wrapped"), Op::Add, vec![i, shift], shape)
+}
+
+/// Index tuples `idx` (`[rows, q]`, integer-valued) over the first `q` axes of `dims`, each
+/// component wrapped and range-checked on its own axis ([`wrap_index`], strict): a tuple
+/// component past its axis would otherwise alias another row of the flattened data.
+pub(super) fn wrap_tuples<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    idx: TensorId,
+    dims: &[usize],
+    rows: usize,
+    q: usize,
+) -> Result<TensorId, ImportError> {
+    let mut parts = Vec::with_capacity(q);
+    for k in 0..q {
+        let index = (0..rows).map(|r| r * q + k).collect();
+        let name = format!("{}/index{k}", ctx.name);
+        let comp = imp.push(ctx, name, Op::Select { index }, vec![idx], vec![rows])?;
+        let len = dims.get(k).copied().unwrap_or(1);
+        parts.push(wrap_index(
+            imp,
+            ctx,
+            comp,
+            len,
+            true,
+            &format!("index{k}/"),
+        )?);
+    }
+    let index = (0..rows * q).map(|p| (p % q) * rows + p / q).collect();
+    let name = format!("{}/index_tuples", ctx.name);
+    imp.push(ctx, name, Op::Select { index }, parts, vec![rows, q])
 }
 
 /// `[idx[k] == j]` for every `(k, j)` pair listed in `pairs` (index position, value): the
@@ -154,6 +273,7 @@ pub(crate) fn gather_computed<'g>(
             }
         }
     }
+    let idx = wrap_index(imp, ctx, idx, len, true, "")?;
     let t = select_computed(imp, ctx, &data, idx, &picks, shape)?;
     imp.bind(out, Value::Tensor(t));
     Ok(())
@@ -228,6 +348,7 @@ pub(crate) fn gather_elements<'g>(
                     }
                 })
                 .collect();
+            let t = wrap_index(imp, ctx, t, len, true, "")?;
             let id = select_computed(imp, ctx, &data, t, &picks, idims)?;
             imp.bind(out, Value::Tensor(id));
             Ok(())
@@ -286,6 +407,7 @@ pub(crate) fn gather_nd<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
                 n_in: q,
                 n_out: 1,
             };
+            let t = wrap_tuples(imp, ctx, t, &dims, rows, q)?;
             let name = format!("{}/flat_index", ctx.name);
             let flat = imp.push(ctx, name, op, vec![t], vec![rows, 1])?;
             let len: usize = dims.iter().take(q).product();
@@ -360,6 +482,9 @@ pub(crate) fn one_hot<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(
             Value::Const(Rc::new(Const::f32(shape, data)))
         }
         Value::Tensor(t) => {
+            // ONNX: an index in [-depth, 0) counts from the end; one outside [-depth, depth)
+            // gives a row of `off` (it stays outside 0..depth after the wrap).
+            let t = wrap_index(imp, ctx, t, depth, false, "")?;
             let mask = equals(imp, ctx, t, &pairs, "onehot")?;
             let total = pairs.len();
             let mut m = mask;

@@ -4,10 +4,13 @@
 //! `Floor` (a rescale), so both are exact. `Mod(x, c)` with a constant divisor is
 //! `x - c·floor(x / c)` (`fmod = 0`: the sign of the divisor) or `x - c·trunc(x / c)`
 //! (`fmod = 1`: the sign of the dividend). For integer `x` the floor is taken of
-//! `(x + 1/2) / c`, a half-step from any integer, so the rounding of `1/c` cannot move it
-//! (the truncation likewise, per sign); for float `x` near a multiple of `c` the quantized
-//! quotient may round to either side (the accuracy report measures it). Integer `Div` by a
-//! constant truncates the same way.
+//! `(x + 1/2) / c`, a half-step from any integer, with `1/c` carried at
+//! [`EXTRA_FACTOR_BITS`] more bits than a weight, so the rounding of `1/c` cannot move it for
+//! `|x|` up to about `2^(23 + EXTRA_FACTOR_BITS) / c`. Each integer quotient is then checked
+//! exact: its remainder `v - |c|·q` must lie in `[0, |c|)` (a [`Op::Check`]), so a quotient
+//! the approximation got wrong is refused at prove time, never proven. For float `x` near a
+//! multiple of `c` the quantized quotient may round to either side (the accuracy report
+//! measures it). Integer `Div` by a constant truncates the same way.
 
 use std::rc::Rc;
 
@@ -18,6 +21,71 @@ use super::rewire::dims_of;
 use super::shape::broadcast_to;
 use super::tensor::Const;
 use crate::graph::{Op, TensorId, UnaryFn};
+
+/// Extra bits of `1/c` beyond the weight scale in an integer division: the factor is
+/// `2^EXTRA_FACTOR_BITS / c`, the product then relabelled by `2^-EXTRA_FACTOR_BITS`.
+const EXTRA_FACTOR_BITS: i32 = 8;
+
+/// `x · (1/c)` for per-element `c`, with `1/c` at [`EXTRA_FACTOR_BITS`] more bits than a
+/// weight, named `node/label...`.
+fn times_reciprocal<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    label: &str,
+    x: TensorId,
+    c: &[f32],
+    dims: &[usize],
+) -> Result<TensorId, ImportError> {
+    let up = 2f32.powi(EXTRA_FACTOR_BITS);
+    let op = Op::MulConst {
+        constant: c.iter().map(|d| up / d).collect(),
+    };
+    let scaled = step(imp, ctx, &format!("{label}/scaled"), op, vec![x], dims)?;
+    let op = Op::MulConst {
+        constant: vec![1.0 / up; c.len()],
+    };
+    step(imp, ctx, label, op, vec![scaled], dims)
+}
+
+/// Checks every element of `r` to lie in `[lo(c), hi(c)]` for its own divisor `c`: one
+/// [`Op::Check`] per distinct divisor, over the elements that have it.
+fn check_remainders<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    label: &str,
+    r: TensorId,
+    c: &[f32],
+    range: impl Fn(f32) -> (f64, f64),
+) -> Result<(), ImportError> {
+    let mut divisors: Vec<f32> = c.to_vec();
+    divisors.sort_by(f32::total_cmp);
+    divisors.dedup();
+    let uniform = divisors.len() == 1;
+    for (k, &d) in divisors.iter().enumerate() {
+        let (lo, hi) = range(d);
+        let index: Vec<usize> = (0..c.len()).filter(|&i| c.get(i) == Some(&d)).collect();
+        let name = if uniform {
+            format!("{}/{label}", ctx.name)
+        } else {
+            format!("{}/{label}{k}", ctx.name)
+        };
+        let part = if uniform {
+            r
+        } else {
+            let n = index.len();
+            imp.push(
+                ctx,
+                format!("{name}/elements"),
+                Op::Select { index },
+                vec![r],
+                vec![n],
+            )?
+        };
+        let shape = imp.shape(part).to_vec();
+        imp.push(ctx, name, Op::Check { lo, hi }, vec![part], shape)?;
+    }
+    Ok(())
+}
 
 /// Pushes `op` on `inputs`, named `node/label`, of shape `dims`.
 fn step<'g>(
@@ -90,6 +158,24 @@ pub(crate) fn bit_shift<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
         }
         Value::Tensor(t) => {
             let label = if left { "" } else { "scale" };
+            // Right shifts by mixed amounts: first `x · 2^(A - a)` (integer factors, exact),
+            // then one uniform `2^-A` (a relabel), so no factor is a fraction a weight
+            // cannot hold.
+            let most = amounts.iter().copied().fold(0f32, f32::max);
+            let uniform = amounts.iter().all(|&a| a == most);
+            let t = if !left && !uniform {
+                let op = Op::MulConst {
+                    constant: amounts.iter().map(|&a| 2f32.powf(most - a)).collect(),
+                };
+                step(imp, ctx, "align", op, vec![t], &dims)?
+            } else {
+                t
+            };
+            let factor = if !left && !uniform {
+                vec![2f32.powf(-most); factor.len()]
+            } else {
+                factor
+            };
             let s = step(
                 imp,
                 ctx,
@@ -160,8 +246,7 @@ pub(crate) fn modulo<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
                     vec![t],
                     &dims,
                 )?;
-                let op = Op::MulConst { constant: inv };
-                let u = step(imp, ctx, "quotient", op, vec![h], &dims)?;
+                let u = times_reciprocal(imp, ctx, "quotient", h, &c, &dims)?;
                 let op = Op::Unary {
                     func: UnaryFn::Floor,
                 };
@@ -176,7 +261,21 @@ pub(crate) fn modulo<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
                 vec![q],
                 &dims,
             )?;
-            Value::Tensor(step(imp, ctx, "", Op::Add, vec![t, qc], &dims)?)
+            let y = step(imp, ctx, "", Op::Add, vec![t, qc], &dims)?;
+            if !fmod {
+                // ONNX's fmod = 0 is integer modulus: the result has the divisor's sign and
+                // is smaller in magnitude. A quotient the approximation got wrong, or a
+                // fractional `x` (which ONNX does not allow here), is refused.
+                check_remainders(imp, ctx, "remainder_in_range", y, &c, |d| {
+                    let d = f64::from(d);
+                    if d > 0.0 {
+                        (0.0, d - 1.0)
+                    } else {
+                        (d + 1.0, 0.0)
+                    }
+                })?;
+            }
+            Value::Tensor(y)
         }
     };
     imp.bind(out, value);
@@ -221,7 +320,7 @@ fn trunc_div<'g>(
     label: &str,
 ) -> Result<TensorId, ImportError> {
     let n = c.len();
-    let inv: Vec<f32> = c.iter().map(|d| 1.0 / d.abs()).collect();
+    let magnitudes: Vec<f32> = c.iter().map(|d| d.abs()).collect();
     let prefix = if label.is_empty() {
         String::new()
     } else {
@@ -242,14 +341,33 @@ fn trunc_div<'g>(
             constant: vec![0.5; n],
         };
         let h = step(imp, ctx, &format!("{side}/half"), op, vec![r], dims)?;
-        let op = Op::MulConst {
-            constant: inv.clone(),
-        };
-        let q = step(imp, ctx, &format!("{side}/quotient"), op, vec![h], dims)?;
+        let q = times_reciprocal(imp, ctx, &format!("{side}/quotient"), h, &magnitudes, dims)?;
         let op = Op::Unary {
             func: UnaryFn::Floor,
         };
-        halves.push(step(imp, ctx, &format!("{side}/floor"), op, vec![q], dims)?);
+        let q = step(imp, ctx, &format!("{side}/floor"), op, vec![q], dims)?;
+        // The quotient is exact: `relu(±x) - |c|·q ∈ [0, |c|)`.
+        let op = Op::MulConst {
+            constant: magnitudes.iter().map(|d| -d).collect(),
+        };
+        let multiple = step(imp, ctx, &format!("{side}/multiple"), op, vec![q], dims)?;
+        let rem = step(
+            imp,
+            ctx,
+            &format!("{side}/remainder"),
+            Op::Add,
+            vec![r, multiple],
+            dims,
+        )?;
+        check_remainders(
+            imp,
+            ctx,
+            &format!("{side}/remainder_in_range"),
+            rem,
+            &magnitudes,
+            |d| (0.0, f64::from(d) - 1.0),
+        )?;
+        halves.push(q);
     }
     let negative_divisor = c.iter().any(|&d| d < 0.0);
     let magnitude = format!("{prefix}magnitude");

@@ -49,6 +49,7 @@ mod error;
 mod external;
 mod import;
 mod index;
+mod input_kinds;
 mod integer;
 mod linear;
 mod logic;

@@ -6,14 +6,16 @@
 //! `y_t = data_t + Σ_u [idx_u == c_t] · upd_u` (`add`), summed over the updates `u` that can
 //! land on `t`: `c_t` is the index value that sends them there, `hit_t = Σ_u [idx_u == c_t]`,
 //! and `[i == j] = relu(1 − |i − j|)` is exact for integers (see `index.rs`). Computed
-//! indices must lie in `0..len` (a negative one lands nowhere), and with `none` they must be
-//! distinct, as ONNX requires.
+//! indices are checked to lie in `-len..len` and wrapped as ONNX does (see
+//! `index::wrap_index`); with `none` they must be distinct, as ONNX requires, so `hit_t` is
+//! checked to be at most 1: duplicates are unprovable, and a prove-time error naming
+//! `node/hit/at_most_one`.
 
 use std::collections::HashMap;
 
 use super::error::ImportError;
 use super::import::{Importer, Value};
-use super::index::{data_tensor, equals, resolve};
+use super::index::{data_tensor, equals, resolve, wrap_index, wrap_tuples};
 use super::node::NodeCtx;
 use super::rewire::{const_tensor_shaped, dims_of, emit, int_input, strides, unravel};
 use super::shape::{checked_numel, normalize_axis};
@@ -107,8 +109,16 @@ pub(crate) fn scatter<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(
         Value::Tensor(t) => t,
     };
     let (idx, targets) = match geometry {
-        Geometry::Elements { axis } => (idx, element_targets(&dims, &idims, axis)),
-        Geometry::Nd { q } => nd_targets(imp, ctx, idx, &dims, &idims, q)?,
+        Geometry::Elements { axis } => {
+            let len = dims.get(axis).copied().unwrap_or(1);
+            let idx = wrap_index(imp, ctx, idx, len, true, "")?;
+            (idx, element_targets(&dims, &idims, axis))
+        }
+        Geometry::Nd { q } => {
+            let rows: usize = idims.iter().rev().skip(1).product();
+            let idx = wrap_tuples(imp, ctx, idx, &dims, rows, q)?;
+            nd_targets(imp, ctx, idx, &dims, &idims, q)?
+        }
     };
     write_computed(imp, ctx, [&data, &updates], idx, dims, &targets, add)
 }
@@ -291,6 +301,8 @@ fn write_computed<'g>(
         old
     } else {
         let hit = imp.push(ctx, name("hit/any"), ones(), vec![eq], vec![p, 1])?;
+        let op = Op::Check { lo: 0.0, hi: 1.0 };
+        let hit = imp.push(ctx, name("hit/at_most_one"), op, vec![hit], vec![p, 1])?;
         let op = Op::MulConst {
             constant: vec![-1.0; p],
         };

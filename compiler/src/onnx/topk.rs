@@ -7,6 +7,10 @@
 //! `[x_j >= x_i] = 1 - relu(-s)`, so the ranks are one `Linear` of exact 0/1 values. Output `k`
 //! is the element of rank `k`: `value_k = Σ_i [rank_i == k]·x_i`, `index_k = Σ_i [rank_i == k]·i`,
 //! with the exact integer equality of [`super::index`]. Cost: `n²` comparisons per row.
+//!
+//! The comparisons are exact on the quantized values (`Sign` is tabulated at its operand's
+//! scale), so `s_ij = -s_ji` and the ranks are a permutation; a `Check` proves that each
+//! rank below `K` is held by exactly one element.
 
 use super::error::ImportError;
 use super::import::{Importer, Value};
@@ -168,6 +172,23 @@ pub(crate) fn top_k<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
         Op::Reshape,
         vec![eq],
         vec![rows * k, n],
+    )?;
+    // Exactly one element holds each rank: the ranks are a permutation. (The comparisons
+    // are exact, so this holds by construction; the check makes the circuit say so.)
+    let op = Op::Linear {
+        weight: vec![1.0; n],
+        bias: vec![0.0],
+        n_in: n,
+        n_out: 1,
+    };
+    let held = imp.push(ctx, name("rank_held"), op, vec![eq], vec![rows * k, 1])?;
+    let op = Op::Check { lo: 1.0, hi: 1.0 };
+    imp.push(
+        ctx,
+        name("rank_held_once"),
+        op,
+        vec![held],
+        vec![rows * k, 1],
     )?;
     let outputs: Vec<&'g str> = ctx.proto.output.iter().map(String::as_str).collect();
     let out_dims: Vec<usize> = dims

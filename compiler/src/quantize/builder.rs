@@ -136,6 +136,21 @@ impl Builder {
                     index,
                     value,
                 }),
+                // A calibration row the model's own checks refuse (an index out of range,
+                // a fraction in an integer input).
+                OpError::Check {
+                    index,
+                    value,
+                    lo,
+                    hi,
+                } => QuantizeError::Eval(EvalError::CheckFailed {
+                    node: name.clone(),
+                    index,
+                    value,
+                    lo,
+                    hi,
+                    scale: out.scale,
+                }),
             })?;
             if v.len() != out.numel() {
                 return Err(malformed(&name, "output size differs from its shape"));

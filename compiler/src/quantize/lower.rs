@@ -159,6 +159,26 @@ pub(crate) fn lower(
             b.push(name, QOp::Elementwise { op: *op }, vec![x], out)
         }
         Op::Reshape => b.relabel(x, xt.scale, shape, name),
+        Op::Check { lo, hi } => {
+            // The limits at the operand's scale, rounded inwards and clipped to the operand's
+            // bound (a value past it cannot occur).
+            let at = |v: f64| v * f64::from(xt.scale).exp2();
+            let bound = xt.bound as f64;
+            let (qlo, qhi) = (at(*lo).ceil().max(-bound), at(*hi).floor().min(bound));
+            if qlo.is_nan() || qhi.is_nan() || qlo > qhi {
+                return Err(malformed(
+                    node,
+                    &format!(
+                        "no value at scale 2^{} lies in the checked range [{lo}, {hi}]",
+                        xt.scale
+                    ),
+                ));
+            }
+            let (qlo, qhi) = (qlo as i64, qhi as i64);
+            let bound = xt.bound.min(qlo.unsigned_abs().max(qhi.unsigned_abs()));
+            let out = QTensor { shape, bound, ..xt };
+            b.push(name, QOp::Check { lo: qlo, hi: qhi }, vec![x], out)
+        }
         Op::AddConst { constant } => {
             check_finite(&format!("constant of `{name}`"), constant)?;
             // An integer tensor (scale 0) plus 1/2 must not round the constant away: bring
@@ -366,7 +386,7 @@ pub(crate) fn mul_const(
     if let Some(&c0) = constant.first() {
         if constant.iter().all(|&c| c == c0) && c0 > 0.0 {
             let e = f64::from(c0).log2();
-            if e.fract() == 0.0 && e.abs() <= 24.0 {
+            if e.fract() == 0.0 && e.abs() <= 62.0 {
                 let e = e as i64;
                 let scale = i64::from(xt.scale) - e;
                 if (0..=62).contains(&scale) {

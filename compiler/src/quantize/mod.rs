@@ -71,6 +71,14 @@ impl Quantized {
             .iter()
             .filter(|n| !n.name.ends_with(tables::SLOPE_SUFFIX))
             .filter_map(|n| match n.op {
+                // Comparisons keep their operand's scale: nothing to search.
+                QOp::Lookup { table }
+                    if self.graph.tables.get(table).is_some_and(|t| {
+                        tables::AT_OPERAND_SCALE.iter().any(|f| t.name == f.name())
+                    }) =>
+                {
+                    None
+                }
                 QOp::Lookup { table } => Some((
                     n.name.clone(),
                     self.graph.tables.get(table).map_or(0, |t| t.values.len()),
@@ -298,6 +306,7 @@ pub fn quantize_tuned(
         input_parts: graph.input_parts.clone(),
         output_parts: graph.output_parts.clone(),
         no_input: graph.no_input,
+        input_kinds: graph.input_kinds.clone(),
         input_visibility: Default::default(),
         input_part_visibility: Vec::new(),
         output_visibility: Default::default(),

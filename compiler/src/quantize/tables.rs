@@ -29,7 +29,18 @@ pub(crate) struct TableFn<'a> {
     pub saturates: (bool, bool),
 }
 
+/// Functions tabulated at their operand's scale, never rescaled or interpolated (see
+/// [`lookup`]): the steps whose table is tiny at any scale.
+pub(crate) const AT_OPERAND_SCALE: &[UnaryFn] = &[UnaryFn::Sign];
+
 impl<'a> TableFn<'a> {
+    /// Whether this function is tabulated at its operand's scale ([`AT_OPERAND_SCALE`]).
+    pub fn is_exact_at_operand_scale(&self) -> bool {
+        AT_OPERAND_SCALE
+            .iter()
+            .any(|f| self.key == format!("{f:?}"))
+    }
+
     /// A plain unary function.
     pub fn unary(func: UnaryFn, f: &'a dyn Fn(f64) -> f64) -> Self {
         let saturates = func.spec().saturates;
@@ -74,7 +85,16 @@ pub(crate) fn lookup(
     name: &str,
 ) -> Result<TensorId, QuantizeError> {
     let cfg = b.config;
-    let table_scale = b.table_scales.get(name).copied().unwrap_or(cfg.table_scale);
+    // A comparison (`Sign`) is tabulated at its operand's own scale: its table is 3 rows at
+    // any scale (the clamp to [-1, 1] below), and it is then exact on the quantized values,
+    // so `sign(a - b) = -sign(b - a)` and comparisons are a total preorder. Rounded to a
+    // coarser table scale first, two values half a step apart would each rank above the other.
+    let exact = func.is_exact_at_operand_scale();
+    let table_scale = if exact {
+        b.tensor(x).scale
+    } else {
+        b.table_scales.get(name).copied().unwrap_or(cfg.table_scale)
+    };
     let xr = b.rescale_to(x, table_scale, name)?;
     let xt = b.tensor(xr);
     let (in_s, out_s) = (xt.scale, cfg.scale);
@@ -151,8 +171,15 @@ pub(crate) fn lookup(
         let r = push_relu(b, d, format!("{name}/clamp_hi/relu"))?;
         arg = b.affine(r, -1, vec![h; n], format!("{name}/clamp_hi"))?;
     }
-    if let Some(&bits) = b.interpolation.get(name) {
+    if let Some(&bits) = b.interpolation.get(name).filter(|_| !exact) {
         if bits >= 1 && bits <= in_s && hi - lo >= 1 << bits {
+            // The grid admits arguments up to half a cell past either end of the domain;
+            // a plain table refuses those, and so must this one (a pole may lie there).
+            let t = b.tensor(arg);
+            let bound = t.bound.min(lo.unsigned_abs().max(hi.unsigned_abs()));
+            let out = QTensor { bound, ..t };
+            let op = QOp::Check { lo, hi };
+            let arg = b.push(format!("{name}/in_domain"), op, vec![arg], out)?;
             return interpolated(b, arg, func, (lo, hi), (in_s, out_s), bits, name);
         }
     }

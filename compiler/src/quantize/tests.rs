@@ -45,6 +45,7 @@ fn mlp(seed: u64) -> Graph {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
+        input_kinds: Vec::new(),
     }
 }
 
@@ -130,6 +131,7 @@ fn empty_linear_is_an_error_not_a_panic() {
         input_parts: Vec::new(),
         output_parts: Vec::new(),
         no_input: false,
+        input_kinds: Vec::new(),
     };
     let err = quantize(&g, &[vec![0.0; 2]], QuantizeConfig::default(), "").expect_err("n_in = 0");
     assert!(matches!(err, QuantizeError::Malformed { .. }), "{err}");

@@ -53,6 +53,14 @@ pub fn rescale(v: i64, shift: u32) -> i64 {
     (v >> shift) as i64
 }
 
+/// Largest `|rescale(v, shift)|` over `|v| <= bound`: the bound a Rescale's operand implies.
+pub fn rescale_bound(bound: u64, shift: u32) -> u64 {
+    let b = i64::try_from(bound).unwrap_or(i64::MAX);
+    rescale(b, shift)
+        .unsigned_abs()
+        .max(rescale(-b, shift).unsigned_abs())
+}
+
 /// The remainder the rescale circuit witnesses: `v + 2^(shift-1) - y * 2^shift`, in `[0, 2^shift)`.
 pub fn rescale_remainder(v: i64, shift: u32) -> i64 {
     if shift == 0 {

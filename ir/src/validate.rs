@@ -6,8 +6,9 @@
 //! the circuit does not range-check (Linear, Conv, MatMul, Add, Mul, MulConst, Relu, Max,
 //! Lookup, Reshape, Select) declare a bound at least the one their operands imply, so every
 //! value downstream is within its declared bound by construction: the field arithmetic is
-//! the integer arithmetic. Ops whose output the circuit range-checks (Rescale, Div) only
-//! need their own parameters bounded.
+//! the integer arithmetic. Ops whose output the circuit range-checks on both sides where
+//! needed (Rescale, whose declared bound may be tighter than the one its operand implies,
+//! and Div, whose quotient bound is calibrated) only need their own parameters bounded.
 
 use crate::qgraph::MAX_BOUND_BITS;
 use crate::qgraph::{QGraph, QNode, QOp, QTensor};

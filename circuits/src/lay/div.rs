@@ -1,21 +1,23 @@
 //! Layout of `Div`: per element, the division row, then the range rows of `t` (read by the
-//! division gate at the next row), `r` and `y`.
+//! division gate at the next row), `r` and `y` (two rows for `y`, `y + B` and `B - y` on
+//! one cell: the quotient's bound is calibrated, not implied by the operands, so the
+//! circuit enforces exactly the `|y| <= B` later nodes assume).
 
 use crate::chips::div::{DivConfig, DivWitness};
 use crate::chips::range::RangeConfig;
 use crate::error::LayoutFault;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
-use crate::lay::range_row::{range_row, range_row_i128};
+use crate::lay::range_row::{range_row, range_row_i128, upper_row};
 use crate::lay::{tamper, NodeRows, RowsCtx};
 use crate::plan::{bits, signed_bits};
 
-/// Rows per element: the division row and three range rows.
-pub(crate) const ROWS_PER_ELEMENT: usize = 4;
+/// Rows per element: the division row and four range rows.
+pub(crate) const ROWS_PER_ELEMENT: usize = 5;
 
 /// Largest shift the reference semantics accepts.
 pub(crate) const MAX_SHIFT: u32 = 62;
 
-/// Rows: four per element; checks of the remainder's bits and of the output's bound.
+/// Rows: five per element; checks of the remainder's bits and of the output's bound.
 pub(crate) fn rows(rc: &RowsCtx<'_>) -> NodeRows {
     NodeRows {
         rows: rc.numel() * ROWS_PER_ELEMENT,
@@ -66,6 +68,8 @@ pub(crate) fn lay(
         walk.region.constrain_equal(cells.r, r_cell);
         let y_cell = range_row(range, walk, w.map(|w| w.y), y_off, y_bits)?;
         walk.region.constrain_equal(cells.y, y_cell);
+        let upper = upper_row(range, walk, w.map(|w| w.y), y_off, y_bits)?;
+        walk.region.constrain_equal(cells.y, upper);
         walk.bind(a.src(i)?, cells.a);
         walk.bind(b.src(i)?, cells.b);
         out.push(Src::Cell(cells.y));

@@ -10,7 +10,7 @@ use crate::chips::add::ArithCoefs;
 use crate::circuit::ModelConfig;
 use crate::error::LayoutFault;
 use crate::lay::ctx::Walk;
-use crate::lay::range_row::range_row_i128;
+use crate::lay::range_row::{range_row, upper_row};
 use crate::layout::lay_commitment;
 use crate::plan::signed_bits;
 
@@ -23,9 +23,9 @@ pub(crate) struct ParamBlock {
 }
 
 /// The parameter rows: a zero row (an arithmetic row with every coefficient 0 pins its
-/// output to 0), then one range row per parameter value `v` of tensor bound `B`, checking
-/// `v + B ∈ [0, 2^b)` with `b = bits(2B)`: wide enough to make the commitment's packing
-/// injective and to keep every sum far from the modulus. The values are advice: another
+/// output to 0), then two range rows per parameter value `v` of tensor bound `B` on one
+/// cell, checking `v + B ∈ [0, 2^b)` and `B - v ∈ [0, 2^b)` with `b = bits(2B)`: exactly
+/// `|v| <= B`, wide enough to make the commitment's packing injective and to keep every sum far from the modulus. The values are advice: another
 /// weight set of the same widths satisfies the same key.
 pub(crate) fn lay_params(
     config: &ModelConfig,
@@ -41,11 +41,17 @@ pub(crate) fn lay_params(
     for t in graph.param_tensors() {
         let bound = i128::from(t.bound);
         let bits = signed_bits(t.bound);
+        // Two rows per value on one cell, `v + B` and `B - v`: exactly `|v| <= B`.
         let cells = t
             .values
             .iter()
-            .map(|&v| range_row_i128(&config.range, walk, Some(i128::from(v)), bound, bits))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|&v| {
+                let cell = range_row(&config.range, walk, Some(v), bound, bits)?;
+                let upper = upper_row(&config.range, walk, Some(v), bound, bits)?;
+                walk.region.constrain_equal(cell, upper);
+                Ok(cell)
+            })
+            .collect::<Result<Vec<_>, LayoutFault>>()?;
         if let Some(list) = by_node.get_mut(t.node) {
             list.push(cells);
         }

@@ -36,3 +36,24 @@ pub(crate) fn range_row_i128(
         witness.as_ref(),
     )?)
 }
+
+/// Assigns one upper-bound row for `offset - value ∈ [0, 2^bits)` and advances; with
+/// [`range_row`] on the same cell it bounds the value on both sides.
+pub(crate) fn upper_row(
+    range: &RangeConfig,
+    walk: &mut Walk<'_, '_>,
+    v: Option<i64>,
+    offset: i128,
+    bits: u32,
+) -> Result<Cell, LayoutFault> {
+    let at = walk.take(1);
+    let witness = v.map(|v| range.witness(offset - i128::from(v), bits));
+    Ok(range.assign_upper(
+        walk.region,
+        at,
+        value_i128(v.map(i128::from)),
+        offset,
+        bits,
+        witness.as_ref(),
+    )?)
+}

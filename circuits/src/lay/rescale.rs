@@ -1,20 +1,39 @@
 //! Layout of `Rescale`: per element, the rescale row (its remainder range-checked in the
-//! same row's limbs), then a range row for the output.
+//! same row's limbs), then a range row for the output, and an upper row on the same cell
+//! when the declared bound is tighter than the one the operand implies (an interpolation
+//! correction, say), so later nodes may rely on `|y| <= B`.
 
-use zkinfer_ir::semantics::rescale_remainder;
+use zkinfer_ir::semantics::{rescale_bound, rescale_remainder};
+use zkinfer_ir::{QGraph, QNode};
 
 use crate::chips::range::RangeConfig;
 use crate::chips::rescale::RescaleConfig;
 use crate::error::LayoutFault;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
-use crate::lay::range_row::range_row;
+use crate::lay::range_row::{range_row, upper_row};
 use crate::lay::{tamper, NodeRows, RowsCtx};
 use crate::plan::signed_bits;
 
-/// Rows: two per element; checks of `shift` bits (remainder) and of the output's bound.
+/// Whether the declared bound is below the operand's implied one (an upper row is needed).
+fn needs_upper(graph: &QGraph, node: &QNode, shift: u32) -> bool {
+    let operand = node
+        .inputs
+        .first()
+        .and_then(|&t| graph.tensor(t))
+        .map_or(u64::MAX, |t| t.bound);
+    node.out.bound < rescale_bound(operand, shift)
+}
+
+/// Rows: two per element (three with an upper row); checks of `shift` bits (remainder)
+/// and of the output's bound.
 pub(crate) fn rows(rc: &RowsCtx<'_>, shift: u32) -> NodeRows {
+    let per = if needs_upper(rc.graph, rc.node, shift) {
+        3
+    } else {
+        2
+    };
     NodeRows {
-        rows: 2 * rc.numel(),
+        rows: per * rc.numel(),
         range_bits: shift.max(signed_bits(rc.node.out.bound)),
     }
 }
@@ -31,6 +50,7 @@ pub(crate) fn lay(
     x.expect_len(ctx.numel())?;
     let y_bits = signed_bits(ctx.node.out.bound);
     let y_off = i128::from(ctx.node.out.bound);
+    let upper = needs_upper(ctx.graph, ctx.node, shift);
     let mut out = Vec::with_capacity(ctx.numel());
     for (i, src) in x.src.iter().enumerate() {
         let mut w = match (x.at(i)?, ctx.out_at(i)?) {
@@ -46,7 +66,61 @@ pub(crate) fn lay(
         range.assign_limbs(walk.region, row, r, shift)?;
         let y_cell = range_row(range, walk, w.map(|w| w.1), y_off, y_bits)?;
         walk.region.constrain_equal(cells.y, y_cell);
+        if upper {
+            let above = upper_row(range, walk, w.map(|w| w.1), y_off, y_bits)?;
+            walk.region.constrain_equal(cells.y, above);
+        }
         out.push(Src::Cell(cells.y));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use zkinfer_ir::{QOp, Trace};
+
+    use crate::testing::*;
+
+    /// `Rescale` by 2 of 4 values bounded by 100 (implied output bound 25), declared `out`.
+    fn rescale_fixture(out: u64, input: Vec<i64>) -> Fixture {
+        fixture_of(
+            single_op(QOp::Rescale { shift: 2 }, 4, 100, 4, out, 1),
+            input,
+        )
+    }
+
+    #[test]
+    fn a_tight_declared_bound_gets_an_upper_row_and_honest_values_pass() {
+        let tight = rescale_fixture(10, vec![4, -8, 38, 0]);
+        let loose = rescale_fixture(25, vec![4, -8, 38, 0]);
+        let rows = |f: &Fixture| crate::plan::node_rows(&f.graph, &f.graph.nodes[0], 1).rows;
+        assert_eq!((rows(&tight), rows(&loose)), (12, 8));
+        tight.mock(None).expect("honest witness, tight bound");
+        loose.mock(None).expect("honest witness, implied bound");
+    }
+
+    #[test]
+    fn a_quotient_past_a_tight_declared_bound_fails_the_upper_row() {
+        let f = rescale_fixture(10, vec![4, -8, 38, 0]);
+        // 60 rescales to 15: within the lower row's reach (15 + 10 < 2^5), past the bound.
+        let input = vec![4, -8, 60, 0];
+        let out = vec![1, -2, 15, 0];
+        let bad = Fixture {
+            graph: f.graph.clone(),
+            params: f.params.clone(),
+            trace: Arc::new(Trace {
+                tensors: vec![input.clone(), out.clone()],
+            }),
+            input,
+        };
+        // Element 2's rows are 6, 7 and 8; its upper row spells 10 - 15 = -5.
+        let limb = overflowing_limb(-5, 5, &f.params);
+        assert_lookup_failure(
+            bad.mock_with_output(None, &out),
+            &format!("limb {limb} in range"),
+            8,
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Tensors whose data lives in a separate file (`data_location: EXTERNAL`), as PyTorch's
-//! default exporter writes them (`model.onnx` plus `model.onnx.data`). Their bytes are read
-//! once, from files beside the model, and moved into `raw_data` before import, so the rest
-//! of the importer sees self-contained tensors.
+//! default exporter writes them (`model.onnx` plus `model.onnx.data`). Each tensor's byte
+//! range is checked against the file's size, then only that range is read and moved into
+//! `raw_data` before import, so the rest of the importer sees self-contained tensors.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -10,8 +10,27 @@ use super::error::ImportError;
 use super::proto::tensor_proto::DataLocation;
 use super::proto::{GraphProto, ModelProto, TensorProto};
 
+/// An external data file a model reads: where it is and how long it was when first seen.
+#[derive(Debug, Clone)]
+pub(crate) struct DataFile {
+    /// The file (inside the model's directory).
+    pub path: PathBuf,
+    /// Its length in bytes.
+    pub len: u64,
+}
+
 /// The external data files a model read, by the location its tensors name them.
-pub(crate) type DataFiles = BTreeMap<String, Vec<u8>>;
+pub(crate) type DataFiles = BTreeMap<String, DataFile>;
+
+/// Bytes `offset..offset + n` of `path`, read alone (the file is not loaded whole).
+fn read_range(path: &Path, offset: u64, n: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut data = vec![0u8; n];
+    f.read_exact(&mut data)?;
+    Ok(data)
+}
 
 /// Moves every external tensor's bytes into its `raw_data`. Files are looked up relative to
 /// `base` (the model file's directory); with no base (a model given as bytes) an external
@@ -86,23 +105,36 @@ fn inline_tensor(
     };
     let path = data_path(base, &location).map_err(bad)?;
     if !files.contains_key(&location) {
-        let bytes = std::fs::read(&path)
-            .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-        files.insert(location.clone(), bytes);
+        let len = std::fs::metadata(&path)
+            .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?
+            .len();
+        files.insert(
+            location.clone(),
+            DataFile {
+                path: path.clone(),
+                len,
+            },
+        );
     }
-    let file = files.get(&location).map(Vec::as_slice).unwrap_or_default();
+    let file_len = files.get(&location).map_or(0, |f| f.len);
+    let file_len_usize = usize::try_from(file_len).unwrap_or(usize::MAX);
+    // The range is checked against the file's size before a byte of it is read.
     let end = match length {
         Some(n) => offset.checked_add(n),
-        None => Some(file.len()),
+        None => Some(file_len_usize),
     };
-    let data = end.and_then(|end| file.get(offset..end)).ok_or_else(|| {
-        bad(format!(
-            "bytes {offset}..{} are past the end of the {}-byte file",
-            length.map_or("end".to_string(), |n| offset.saturating_add(n).to_string()),
-            file.len()
-        ))
-    })?;
-    t.raw_data = data.to_vec();
+    let n = end
+        .filter(|&end| end <= file_len_usize && offset <= end)
+        .map(|end| end - offset)
+        .ok_or_else(|| {
+            bad(format!(
+                "bytes {offset}..{} are past the end of the {file_len}-byte file",
+                length.map_or("end".to_string(), |n| offset.saturating_add(n).to_string()),
+            ))
+        })?;
+    let data = read_range(&path, offset as u64, n)
+        .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+    t.raw_data = data;
     t.data_location = DataLocation::Default as i32;
     t.external_data.clear();
     Ok(())

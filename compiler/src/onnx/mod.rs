@@ -150,7 +150,7 @@ pub fn import_source(bytes: &[u8], base: Option<&Path>) -> Result<Imported, Impo
     let graph = import::import_model(&model)?;
     Ok(Imported {
         graph,
-        source_sha256: source_digest(bytes, &files),
+        source_sha256: source_digest(bytes, &files)?,
     })
 }
 
@@ -161,26 +161,43 @@ pub fn import_source(bytes: &[u8], base: Option<&Path>) -> Result<Imported, Impo
 /// no compiled model records, since they do not import).
 pub fn source_sha256(bytes: &[u8], base: Option<&Path>) -> Result<[u8; 32], ImportError> {
     let Ok(mut model) = proto::ModelProto::decode(bytes) else {
-        return Ok(source_digest(bytes, &external::DataFiles::new()));
+        return source_digest(bytes, &external::DataFiles::new());
     };
     let files = external::inline(&mut model, base)?;
-    Ok(source_digest(bytes, &files))
+    source_digest(bytes, &files)
 }
 
-fn source_digest(bytes: &[u8], files: &external::DataFiles) -> [u8; 32] {
+/// See [`source_sha256`]; data files are streamed through the hash, never loaded whole.
+fn source_digest(bytes: &[u8], files: &external::DataFiles) -> Result<[u8; 32], ImportError> {
     use sha2::{Digest, Sha256};
     if files.is_empty() {
-        return Sha256::digest(bytes).into();
+        return Ok(Sha256::digest(bytes).into());
     }
     let mut h = Sha256::new();
-    let mut part = |b: &[u8]| {
+    let part = |h: &mut Sha256, b: &[u8]| {
         h.update((b.len() as u64).to_le_bytes());
         h.update(b);
     };
-    part(bytes);
-    for (location, data) in files {
-        part(location.as_bytes());
-        part(data);
+    part(&mut h, bytes);
+    for (location, file) in files {
+        part(&mut h, location.as_bytes());
+        h.update(file.len.to_le_bytes());
+        let bad = |reason: String| ImportError::ExternalData {
+            tensor: String::new(),
+            location: location.clone(),
+            reason,
+        };
+        let mut f = std::fs::File::open(&file.path)
+            .map_err(|e| bad(format!("cannot read {}: {e}", file.path.display())))?;
+        let copied = std::io::copy(&mut f, &mut h)
+            .map_err(|e| bad(format!("cannot read {}: {e}", file.path.display())))?;
+        if copied != file.len {
+            return Err(bad(format!(
+                "{} changed while the model was read ({} bytes, then {copied})",
+                file.path.display(),
+                file.len
+            )));
+        }
     }
-    h.finalize().into()
+    Ok(h.finalize().into())
 }

@@ -4,9 +4,9 @@
 //! `Floor` (a rescale), so both are exact. `Mod(x, c)` with a constant divisor is
 //! `x - c·floor(x / c)` (`fmod = 0`: the sign of the divisor) or `x - c·trunc(x / c)`
 //! (`fmod = 1`: the sign of the dividend). For integer `x` the floor is taken of
-//! `(x + 1/2) / c`, a half-step from any integer, with `1/c` carried at
-//! [`EXTRA_FACTOR_BITS`] more bits than a weight, so the rounding of `1/c` cannot move it for
-//! `|x|` up to about `2^(23 + EXTRA_FACTOR_BITS) / c`. Each integer quotient is then checked
+//! `(x + 1/2) / c`, a half-step from any integer, with `1/c` carried to about
+//! `16 + EXTRA_FACTOR_BITS` significant bits, so the rounding of `1/c` cannot move it for
+//! `|x|` up to about `2^(15 + EXTRA_FACTOR_BITS)`. Each integer quotient is then checked
 //! exact: its remainder `v - |c|·q` must lie in `[0, |c|)` (a [`Op::Check`]), so a quotient
 //! the approximation got wrong is refused at prove time, never proven. For float `x` near a
 //! multiple of `c` the quantized quotient may round to either side (the accuracy report
@@ -23,11 +23,13 @@ use super::tensor::Const;
 use crate::graph::{Op, TensorId, UnaryFn};
 
 /// Extra bits of `1/c` beyond the weight scale in an integer division: the factor is
-/// `2^EXTRA_FACTOR_BITS / c`, the product then relabelled by `2^-EXTRA_FACTOR_BITS`.
-const EXTRA_FACTOR_BITS: i32 = 8;
+/// `2^j / c` with `j = EXTRA_FACTOR_BITS + bits(max |c|)`, so it carries about
+/// `16 + EXTRA_FACTOR_BITS` significant bits whatever `c`; the product is then relabelled by
+/// `2^-j` (free). Quotients are then exact for `|x|` up to about `2^(15 + EXTRA_FACTOR_BITS)`.
+const EXTRA_FACTOR_BITS: i32 = 9;
 
-/// `x · (1/c)` for per-element `c`, with `1/c` at [`EXTRA_FACTOR_BITS`] more bits than a
-/// weight, named `node/label...`.
+/// `x · (1/c)` for per-element `c`, with `1/c` carried as `2^j / c` (see
+/// [`EXTRA_FACTOR_BITS`]), named `node/label...`.
 fn times_reciprocal<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
@@ -36,7 +38,8 @@ fn times_reciprocal<'g>(
     c: &[f32],
     dims: &[usize],
 ) -> Result<TensorId, ImportError> {
-    let up = 2f32.powi(EXTRA_FACTOR_BITS);
+    let most = c.iter().fold(1f32, |m, d| m.max(d.abs()));
+    let up = 2f32.powi(EXTRA_FACTOR_BITS + most.log2().ceil() as i32);
     let op = Op::MulConst {
         constant: c.iter().map(|d| up / d).collect(),
     };

@@ -123,7 +123,12 @@ impl Setup {
     }
 
     /// Both verifiers on raw instances and proof bytes, nothing checked before them.
-    fn raw_verdicts(&self, proof: &ProofFile, instances: &[Fr]) -> (bool, bool) {
+    /// What the two verifiers say of `proof` for the public values `values`, the key's
+    /// labels digest appended (as the verifiers compute it).
+    fn raw_verdicts(&self, proof: &ProofFile, values: &[Fr]) -> (bool, bool) {
+        let mut instances = values.to_vec();
+        instances.push(self.key.header.labels_digest());
+        let instances = instances.as_slice();
         let bytes = hex::decode(&proof.proof).unwrap();
         let offline = check_proof(&self.key, instances, &bytes).is_ok();
         let mut calldata: Vec<u8> = instances
@@ -136,12 +141,16 @@ impl Setup {
     }
 }
 
+/// The proof's public values less the last, the key's labels digest (the same in every
+/// proof of a key).
 fn instances(proof: &ProofFile) -> Vec<Fr> {
-    proof
+    let mut all: Vec<Fr> = proof
         .instances
         .iter()
         .map(|h| from_hex(h).unwrap())
-        .collect()
+        .collect();
+    all.pop();
+    all
 }
 
 #[test]
@@ -154,7 +163,7 @@ fn a_hashed_input_exposes_only_its_commitment() {
     let want = commit(&s.samples[0], s.graph.input.bound, salt);
     assert_eq!(proof.input_hash.as_deref(), Some(to_hex(&want).as_str()));
     assert_eq!(
-        proof.instances.len(),
+        instances(&proof).len(),
         1 + proof.output.as_ref().unwrap().ints.len()
     );
     let json = proof.to_json();
@@ -211,7 +220,7 @@ fn a_private_input_leaves_nothing_in_the_proof() {
     let proof = s.prove(2, Fr::zero());
     assert!(proof.input.is_none() && proof.input_hash.is_none());
     assert_eq!(
-        proof.instances.len(),
+        instances(&proof).len(),
         proof.output.as_ref().unwrap().ints.len()
     );
     verify(&s.key, &proof).expect("honest private proof");
@@ -249,7 +258,7 @@ fn a_hashed_output_exposes_only_its_commitment() {
     let hash = proof.output_hash.clone().unwrap();
     assert_eq!(hash, to_hex(&want));
     let n_in = s.graph.input.numel();
-    assert_eq!(proof.instances.len(), n_in + 1);
+    assert_eq!(instances(&proof).len(), n_in + 1);
     let json = proof.to_json();
     assert!(!json.contains("\"output\""), "{json}");
     verify(&s.key, &proof).expect("honest hashed-output proof");
@@ -316,7 +325,7 @@ fn hashed_input_and_output_share_the_salt_and_private_output_shows_nothing() {
     let s = compiled_with(Visibility::Public, Visibility::Private);
     let proof = s.prove(2, Fr::zero());
     assert!(proof.output.is_none() && proof.output_hash.is_none());
-    assert_eq!(proof.instances.len(), s.graph.input.numel());
+    assert_eq!(instances(&proof).len(), s.graph.input.numel());
     verify(&s.key, &proof).expect("honest private-output proof");
     verify_in_evm(&s.key, &proof).expect("honest private-output proof on chain");
     // The input is still bound.
@@ -379,7 +388,7 @@ fn hashed_params_bind_the_weights_and_private_ones_do_not() {
     // without it is refused.
     let mut p = proof.clone();
     p.param_hash = Some(flip_low_bit(p.param_hash.as_deref().unwrap()));
-    let last = p.instances.len() - 1;
+    let last = p.instances.len() - 2;
     assert!(matches!(
         verify(&s.key, &p),
         Err(VerifyError::Mismatch(ProofMismatch::InstanceValue { index })) if index == last

@@ -118,10 +118,16 @@ impl VkHeader {
     /// setup (another scale, shape, part or visibility) makes every verifier, the EVM one
     /// included, reject its proofs: the verifier computes this instance from the header it
     /// holds. The SRS points are left out: the circuit cannot know them, and a wrong G2
-    /// point fails the pairing anyway.
+    /// point fails the pairing anyway. With private or hashed parameters one key serves
+    /// every weight set of the same widths, so the source and weights hashes (which name
+    /// the set it was made with) are left out too.
     pub fn labels_digest(&self) -> Fr {
         let mut labels = self.clone();
         labels.srs = SrsHeader::unbound();
+        if !labels.param_visibility.is_fixed() {
+            labels.source_sha256.clear();
+            labels.weights_sha256.clear();
+        }
         let bytes = serde_json::to_vec(&labels).unwrap_or_default();
         let hash = Keccak256::digest(&bytes);
         let mut repr = <Fr as PrimeField>::Repr::default();

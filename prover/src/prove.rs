@@ -115,8 +115,9 @@ pub fn prove_with_salt(
             .then(|| instances.get(graph.input_instances()))
             .flatten()
             .map(|f| format!("0x{}", fr_to_hex_be(f))),
+        // The parameters' commitment comes just before the labels digest.
         param_hash: (graph.param_visibility == ParamVisibility::Hashed)
-            .then(|| instances.last())
+            .then(|| instances.iter().rev().nth(1))
             .flatten()
             .map(|f| format!("0x{}", fr_to_hex_be(f))),
         outputs: match graph.output_visibility {

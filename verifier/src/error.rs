@@ -352,6 +352,14 @@ pub enum ProofMismatch {
         /// Its index.
         index: usize,
     },
+    /// The last instance is not the labels digest of the key's header: the key's labels
+    /// (scales, shapes, parts, visibilities, hashes) were edited after setup, or the proof
+    /// was made with another key.
+    #[error("`instances[{index}]`: the proof was made for a key with other labels (scales, shapes, names, visibilities or hashes); this key's header was edited after setup, or belongs to another model")]
+    Labels {
+        /// Its index (the last).
+        index: usize,
+    },
     /// The proof file shows (or hides) the input or output against the key's visibility.
     #[error("`{field}`: the key's {tensor} is {visibility}, so the file must {must}")]
     Visibility {
@@ -401,9 +409,9 @@ impl ProofMismatch {
             ProofMismatch::InstanceCount { .. } => "instances".into(),
             ProofMismatch::OutputPartCount { .. } => "outputs".into(),
             ProofMismatch::OutputPart { index, field } => format!("outputs[{index}].{field}"),
-            ProofMismatch::InstanceEncoding { index } | ProofMismatch::InstanceValue { index } => {
-                format!("instances[{index}]")
-            }
+            ProofMismatch::InstanceEncoding { index }
+            | ProofMismatch::InstanceValue { index }
+            | ProofMismatch::Labels { index } => format!("instances[{index}]"),
             ProofMismatch::Visibility { field, .. } => (*field).into(),
             ProofMismatch::ParamVisibility { .. } => "param_hash".into(),
             ProofMismatch::InputPartCount { .. } => "input_parts".into(),

@@ -191,9 +191,12 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
                 }))
             }
             Some(value) if value != *expected => {
-                return Err(VerifyError::Mismatch(ProofMismatch::InstanceValue {
-                    index,
-                }))
+                let labels = index + 1 == instances.len();
+                return Err(VerifyError::Mismatch(if labels {
+                    ProofMismatch::Labels { index }
+                } else {
+                    ProofMismatch::InstanceValue { index }
+                }));
             }
             Some(_) => {}
         }

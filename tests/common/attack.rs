@@ -16,7 +16,8 @@ use zkinfer::circuits::field::fr_from_i128;
 use zkinfer::circuits::transcript::be_bytes;
 use zkinfer::circuits::vk_header::labels_digest_of;
 use zkinfer::circuits::{plan, public_values_of, CircuitParams, ModelCircuit, ModelConfig};
-use zkinfer::ir::{QGraph, Trace};
+use zkinfer::ir::semantics::apply;
+use zkinfer::ir::{QGraph, QOp, Trace};
 use zkinfer::prover::keys::{encode_vk, vk_header};
 use zkinfer::prover::malicious::{honest_advice, prove_advice};
 use zkinfer::prover::srs::{generate_insecure_seeded, LoadedSrs};
@@ -207,4 +208,54 @@ pub fn replace(w: &mut Witness, old: Fr, new: Fr) -> usize {
         }
     }
     n
+}
+
+/// Every tensor of `graph` on `input`, each `Check` taken as the identity and no bound
+/// checked: the trace of a prover who ignores the model's checks (the runtime refuses it).
+pub fn unchecked_trace(graph: &QGraph, input: &[i64]) -> Trace {
+    let mut tensors: Vec<Vec<i64>> = vec![input.to_vec()];
+    for node in &graph.nodes {
+        let operands: Vec<&[i64]> = node.inputs.iter().map(|&t| tensors[t].as_slice()).collect();
+        let out = match &node.op {
+            QOp::Check { .. } => operands[0].to_vec(),
+            op => apply(op, &operands, &graph.tables)
+                .unwrap_or_else(|e| panic!("node {}: {e:?}", node.name)),
+        };
+        tensors.push(out);
+    }
+    Trace { tensors }
+}
+
+/// Imports ONNX `bytes` and quantizes it with the default settings on `calibration` rows
+/// (one flat sample each).
+pub fn compile_onnx(bytes: &[u8], calibration: &[Vec<f64>]) -> QGraph {
+    let float = zkinfer::compiler::onnx::import_bytes(bytes).unwrap();
+    zkinfer::compiler::quantize(
+        &float,
+        calibration,
+        zkinfer::compiler::QuantizeConfig::default(),
+        "attack",
+    )
+    .unwrap()
+    .graph
+}
+
+impl Target {
+    /// The public values (less the labels digest) and the witness of `trace`, whatever the
+    /// model's checks say of it.
+    pub fn advice_of(&self, trace: &Trace) -> (Vec<Fr>, Witness) {
+        let input = trace.get(0).unwrap();
+        let output = trace.get(self.graph.output).unwrap();
+        let mut instances = public_values_of(&self.graph, &self.params, input, output, Fr::zero());
+        instances.pop();
+        let circuit = ModelCircuit::with_trace(
+            self.graph.clone(),
+            self.params.clone(),
+            Arc::new(trace.clone()),
+        )
+        .with_salt(Fr::zero());
+        let advice =
+            honest_advice(&self.srs, &self.pk, circuit, &self.with_labels(&instances)).unwrap();
+        (instances, advice)
+    }
 }

@@ -158,6 +158,16 @@ pub fn value_info(name: &str, dims: &[Dim]) -> ValueInfoProto {
     }
 }
 
+/// [`value_info_fixed`] of element type `elem_type` (an INT64 index, a BOOL mask).
+pub fn value_info_typed(name: &str, dims: &[usize], elem_type: DataType) -> ValueInfoProto {
+    let mut v = value_info_fixed(name, dims);
+    if let Some(type_proto::Value::TensorType(t)) = v.r#type.as_mut().and_then(|t| t.value.as_mut())
+    {
+        t.elem_type = elem_type as i32;
+    }
+    v
+}
+
 /// A FLOAT tensor value description without a shape (rank and dims unknown).
 pub fn value_info_unshaped(name: &str) -> ValueInfoProto {
     let mut v = value_info(name, &[]);

@@ -504,3 +504,65 @@ fn each_graph_input_can_have_its_own_visibility() {
         }))
     ));
 }
+
+/// The first structural parameter of `g` moved one step towards 0 (same width), on a node
+/// for which sample `sample` still runs: another circuit than the key's.
+fn other_structural(g: &QGraph, sample: &[i64]) -> Option<QGraph> {
+    for (at, n) in g.nodes.iter().enumerate() {
+        if !n.structural {
+            continue;
+        }
+        let len = zkinfer::ir::qgraph::op_params(&n.op).concat().len();
+        for k in 0..len {
+            let mut other = g.clone();
+            let mut params = match &mut other.nodes[at].op {
+                QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } => {
+                    weight.iter_mut().chain(bias.iter_mut()).collect::<Vec<_>>()
+                }
+                QOp::MulConst { factor } => factor.iter_mut().collect(),
+                QOp::Add { constant, .. } => constant.iter_mut().collect(),
+                _ => Vec::new(),
+            };
+            let Some(v) = params.get_mut(k) else { continue };
+            if **v == 0 {
+                continue;
+            }
+            **v -= v.signum();
+            if run_checked(&other, sample).is_ok() {
+                return Some(other);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn structural_constants_stay_in_the_key_under_private_parameters() {
+    // The mlp's weights are all trained: advice, as before.
+    let mlp = compiled_modes(
+        Visibility::Public,
+        Visibility::Public,
+        ParamVisibility::Private,
+    );
+    let params = |g: &QGraph, structural: bool| {
+        g.nodes
+            .iter()
+            .filter(|n| n.structural == structural)
+            .filter(|n| !zkinfer::ir::qgraph::op_params(&n.op).is_empty())
+            .count()
+    };
+    assert!(params(&mlp.graph, false) > 0 && params(&mlp.graph, true) == 0);
+    // Hardmax's comparisons and one-hot use constants the importer emits: they stay pinned.
+    let s = compiled_fixture("hardmax", |g| {
+        g.param_visibility = ParamVisibility::Private;
+    });
+    assert!(params(&s.graph, true) > 0, "no structural constants");
+    let proof = s.prove(0, Fr::zero());
+    verify(&s.key, &proof).expect("honest private-params proof");
+    verify_in_evm(&s.key, &proof).expect("honest private-params proof on chain");
+    // A proof made with the same proving key for a graph with one structural constant moved
+    // is rejected by both verifiers, whatever public values it claims.
+    let other = other_structural(&s.graph, &s.samples[0]).expect("a movable constant");
+    let forged = s.prove_graph(Arc::new(other), 0, Fr::zero());
+    assert_eq!(s.raw_verdicts(&forged, &instances(&forged)), (false, false));
+}

@@ -113,8 +113,17 @@ pub fn tail_rows(graph: &QGraph) -> Vec<(&'static str, NodeRows)> {
     let block = |rows, range_bits| NodeRows { rows, range_bits };
     let params = graph.param_tensors();
     if graph.advice_params() {
-        let rows = 1 + 2 * params.iter().map(|t| t.values.len()).sum::<usize>();
-        let bits = params.iter().map(|t| signed_bits(t.bound)).max();
+        // Two range rows per trained value, one pinned row per structural one.
+        let per = |t: &zkinfer_ir::qgraph::ParamTensor<'_>| if t.structural { 1 } else { 2 };
+        let rows = 1 + params
+            .iter()
+            .map(|t| per(t) * t.values.len())
+            .sum::<usize>();
+        let bits = params
+            .iter()
+            .filter(|t| !t.structural)
+            .map(|t| signed_bits(t.bound))
+            .max();
         out.push(("(parameter range checks)", block(rows, bits.unwrap_or(0))));
     }
     if graph.salts_anything() {

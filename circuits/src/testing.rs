@@ -72,6 +72,7 @@ pub fn graph(n: usize, layers: &[Layer], seed: u64) -> Graph {
             op,
             inputs,
             shape: vec![1, width],
+            trained: true,
         });
     }
     Graph {

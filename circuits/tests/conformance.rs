@@ -55,6 +55,7 @@ fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
             op,
             inputs,
             shape: vec![1, width],
+            trained: true,
         });
     }
     Graph {

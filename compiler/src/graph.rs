@@ -57,6 +57,10 @@ impl Graph {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// One operation of a float graph.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
@@ -68,6 +72,12 @@ pub struct Node {
     pub inputs: Vec<TensorId>,
     /// Shape of the tensor this node produces.
     pub shape: Vec<usize>,
+    /// Its constants are the model's trained weights (an initializer's Gemm, Conv or norm
+    /// parameters): advice under private or hashed parameter visibility. Constants the
+    /// importer emits itself (one-hot weights, offsets, tie-breaks) are structural, fixed in
+    /// the key whatever the visibility.
+    #[serde(default = "yes")]
+    pub trained: bool,
 }
 
 /// Float operations. Constants (weights) are stored inside the op.
@@ -223,6 +233,7 @@ impl Node {
             op,
             inputs,
             shape,
+            trained: true,
         }
     }
 

@@ -207,6 +207,11 @@ pub struct QNode {
     pub inputs: Vec<TensorId>,
     /// The tensor produced.
     pub out: QTensor,
+    /// Its parameters are constants the compiler itself emitted (a one-hot's weights, a
+    /// rounding offset, a tie-break), not the model's trained weights: the circuit pins them
+    /// to their values (in the key) whatever the parameter visibility.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub structural: bool,
 }
 
 /// A compiled model: the quantized graph plus what ties it to its source.
@@ -273,6 +278,8 @@ pub struct ParamTensor<'a> {
     pub node: usize,
     /// The values, in the op's order.
     pub values: &'a [i64],
+    /// The node's parameters are structural ([`QNode::structural`]): pinned, not advice.
+    pub structural: bool,
     /// `2^b - 1` for the smallest `b >= 1` with every `|value| <= 2^b - 1`: a bound that
     /// depends only on the values' width, so one key serves every weight set of that width.
     pub bound: u64,
@@ -423,6 +430,7 @@ impl QGraph {
                 op_params(&n.op).into_iter().map(move |values| ParamTensor {
                     node,
                     values,
+                    structural: n.structural,
                     bound: param_bound(values),
                 })
             })

@@ -25,6 +25,7 @@ pub fn node(name: &str, op: QOp, inputs: &[usize], out: QTensor) -> QNode {
         op,
         inputs: inputs.to_vec(),
         out,
+        structural: false,
     }
 }
 

@@ -190,6 +190,7 @@ mod tests {
                 },
                 inputs: vec![0],
                 out: tensor(A as u64),
+                structural: false,
             },
             QNode {
                 name: "b".into(),
@@ -201,12 +202,14 @@ mod tests {
                 },
                 inputs: vec![0],
                 out: tensor(2 * A as u64 + 1),
+                structural: false,
             },
             QNode {
                 name: "div".into(),
                 op: QOp::Div { shift },
                 inputs: vec![1, 2],
                 out: tensor((A as u64) << shift),
+                structural: false,
             },
         ];
         g.output = 3;

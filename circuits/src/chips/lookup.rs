@@ -199,6 +199,7 @@ mod tests {
                 scale: 12,
                 bound: 4096,
             },
+            structural: false,
         });
         g.output = 2;
         fixture_of(g, input)

@@ -9,6 +9,7 @@ use zkinfer_ir::QGraph;
 use crate::chips::add::ArithCoefs;
 use crate::circuit::ModelConfig;
 use crate::error::LayoutFault;
+use crate::field::fr_from_i64;
 use crate::lay::ctx::Walk;
 use crate::lay::range_row::{range_row, upper_row};
 use crate::layout::lay_commitment;
@@ -25,8 +26,11 @@ pub(crate) struct ParamBlock {
 /// The parameter rows: a zero row (an arithmetic row with every coefficient 0 pins its
 /// output to 0), then two range rows per parameter value `v` of tensor bound `B` on one
 /// cell, checking `v + B ∈ [0, 2^b)` and `B - v ∈ [0, 2^b)` with `b = bits(2B)`: exactly
-/// `|v| <= B`, wide enough to make the commitment's packing injective and to keep every sum far from the modulus. The values are advice: another
-/// weight set of the same widths satisfies the same key.
+/// `|v| <= B`, wide enough to make the commitment's packing injective and to keep every sum
+/// far from the modulus. The values are advice: another weight set of the same widths
+/// satisfies the same key. A structural tensor's values (constants the compiler emitted, see
+/// [`zkinfer_ir::QNode::structural`]) get one arithmetic row each whose fixed constant pins the
+/// cell to the value: they are in the key, whatever the visibility.
 pub(crate) fn lay_params(
     config: &ModelConfig,
     walk: &mut Walk<'_, '_>,
@@ -46,6 +50,9 @@ pub(crate) fn lay_params(
             .values
             .iter()
             .map(|&v| {
+                if t.structural {
+                    return pinned(config, walk, v);
+                }
                 let cell = range_row(&config.range, walk, Some(v), bound, bits)?;
                 let upper = upper_row(&config.range, walk, Some(v), bound, bits)?;
                 walk.region.constrain_equal(cell, upper);
@@ -57,6 +64,15 @@ pub(crate) fn lay_params(
         }
     }
     Ok(ParamBlock { zero, by_node })
+}
+
+/// One arithmetic row `out = v` (every coefficient 0, the constant `v` fixed): a cell the
+/// prover cannot move.
+fn pinned(config: &ModelConfig, walk: &mut Walk<'_, '_>, v: i64) -> Result<Cell, LayoutFault> {
+    let row = walk.take(1);
+    Ok(config
+        .add
+        .assign_constant(walk.region, row, fr_from_i64(v))?)
 }
 
 /// The commitment to every parameter tensor, chained as [`crate::poseidon::commit_params`]
@@ -219,6 +235,47 @@ mod tests {
         vk.write(&mut bytes, halo2_proofs::SerdeFormat::RawBytes)
             .unwrap();
         bytes
+    }
+
+    /// [`linear`] with its node marked structural (constants the compiler emitted).
+    fn structural_linear() -> Fixture {
+        let f = linear(ParamVisibility::Private);
+        let mut g = (*f.graph).clone();
+        g.nodes[0].structural = true;
+        fixture_of(g, f.input.clone())
+    }
+
+    #[test]
+    fn structural_constants_take_one_pinned_row_each_and_are_in_the_key() {
+        let f = structural_linear();
+        assert_eq!(f.mock(None), Ok(()));
+        // The block: the zero row and one row per value (7·3 weights, 3 biases).
+        let (_, block) = crate::plan::tail_rows(&f.graph)
+            .into_iter()
+            .find(|(name, _)| name.contains("parameter"))
+            .expect("a parameter block");
+        assert_eq!(block.rows, 1 + 7 * 3 + 3);
+        // Unlike trained weights, another value is another key.
+        let mut g = (*f.graph).clone();
+        if let QOp::Linear { weight, .. } = &mut g.nodes[0].op {
+            weight[0] += if weight[0] > 0 { -1 } else { 1 };
+        }
+        let other = fixture_of(g, f.input.clone());
+        assert_eq!(other.mock(None), Ok(()));
+        assert_ne!(verifying_key(&f), verifying_key(&other));
+    }
+
+    #[test]
+    fn a_structural_weight_other_than_the_pinned_one_breaks_its_copy() {
+        let f = structural_linear();
+        let c = Corruption {
+            node: 0,
+            element: 0,
+            kind: CorruptionKind::ParamWeight(3),
+        };
+        let mut out = f.trace.get(f.graph.output).unwrap().to_vec();
+        out[0] += 3 * f.input[0];
+        assert_copy_failure(f.mock_with_output(Some(c), &out), f.params.pool_width(), 0);
     }
 
     #[test]

@@ -39,6 +39,7 @@ mod tests {
                 scale: 4,
                 bound,
             },
+            structural: false,
         }
     }
 

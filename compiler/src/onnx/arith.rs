@@ -92,12 +92,22 @@ pub(crate) fn binary<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
         (Value::Tensor(t), Value::Const(c)) => {
             let t = imp.broadcast_tensor(ctx, t, &shape, "broadcast")?;
             let c = full_const(ctx, &c, &shape)?;
+            let start = imp.nodes.len();
             tensor_op_const(imp, ctx, out, bin, t, c)?;
+            // A stored tensor of the model (a learned scale or shift) is a trained weight;
+            // a literal the exporter wrote as a `Constant` stays structural.
+            if imp.is_initializer(ctx.input_name(1).unwrap_or_default()) {
+                imp.mark_own_trained_since(ctx, start);
+            }
         }
         (Value::Const(c), Value::Tensor(t)) => {
             let t = imp.broadcast_tensor(ctx, t, &shape, "broadcast")?;
             let c = full_const(ctx, &c, &shape)?;
+            let start = imp.nodes.len();
             const_op_tensor(imp, ctx, out, bin, c, t)?;
+            if imp.is_initializer(ctx.input_name(0).unwrap_or_default()) {
+                imp.mark_own_trained_since(ctx, start);
+            }
         }
         (Value::Const(a), Value::Const(b)) => {
             let c = fold_binary(ctx, bin, &a, &b, shape)?;

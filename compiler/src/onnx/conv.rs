@@ -267,7 +267,7 @@ pub(crate) fn conv<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), 
         bias,
         geom,
     };
-    let id = imp.push(ctx, ctx.name.clone(), op, vec![x], shape)?;
+    let id = imp.push_trained(ctx, ctx.name.clone(), op, vec![x], shape)?;
     imp.bind(out, Value::Tensor(id));
     Ok(())
 }
@@ -482,7 +482,7 @@ pub(crate) fn batch_norm<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
         imp.alias(out, x);
         return Ok(());
     }
-    let m = imp.push(
+    let m = imp.push_trained(
         ctx,
         ctx.name.clone(),
         Op::MulConst { constant: a_full },
@@ -490,7 +490,7 @@ pub(crate) fn batch_norm<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
         dims.clone(),
     )?;
     let name = format!("{}/shift", ctx.name);
-    let id = imp.push(ctx, name, Op::AddConst { constant: b_full }, vec![m], dims)?;
+    let id = imp.push_trained(ctx, name, Op::AddConst { constant: b_full }, vec![m], dims)?;
     imp.bind(out, Value::Tensor(id));
     Ok(())
 }

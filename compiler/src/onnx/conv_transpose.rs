@@ -249,7 +249,7 @@ pub(crate) fn conv_transpose<'g>(
     let geom = geometry(ctx, c_in, c_out, groups, stuffed_hw, &win)?;
     let shape = out_shape(&geom, rank);
     let op = Op::Conv { weight, bias, geom };
-    let id = imp.push(ctx, ctx.name.clone(), op, vec![input], shape)?;
+    let id = imp.push_trained(ctx, ctx.name.clone(), op, vec![input], shape)?;
     imp.bind(out, Value::Tensor(id));
     Ok(())
 }

@@ -76,9 +76,47 @@ impl<'g> Importer<'g> {
             op,
             inputs,
             shape,
+            trained: false,
         });
         self.uses.push(0);
         Ok(self.nodes.len())
+    }
+
+    /// [`Importer::push`] of a node whose constants are the model's trained weights (advice
+    /// under private parameter visibility; see [`Node::trained`]).
+    pub fn push_trained(
+        &mut self,
+        ctx: &NodeCtx<'_>,
+        name: String,
+        op: Op,
+        inputs: Vec<TensorId>,
+        shape: Vec<usize>,
+    ) -> Result<TensorId, ImportError> {
+        let id = self.push(ctx, name, op, inputs, shape)?;
+        self.mark_trained(id);
+        Ok(id)
+    }
+
+    /// Marks the constants of the node producing tensor `id` as trained weights.
+    pub fn mark_trained(&mut self, id: TensorId) {
+        if let Some(n) = id.checked_sub(1).and_then(|i| self.nodes.get_mut(i)) {
+            n.trained = true;
+        }
+    }
+
+    /// Marks as trained the nodes pushed since node count `start` that carry `ctx`'s own name
+    /// (not its `name/part` helpers).
+    pub fn mark_own_trained_since(&mut self, ctx: &NodeCtx<'_>, start: usize) {
+        for n in self.nodes.iter_mut().skip(start) {
+            if n.name == ctx.name {
+                n.trained = true;
+            }
+        }
+    }
+
+    /// Whether ONNX name `name` is an initializer (a stored tensor of the model).
+    pub fn is_initializer(&self, name: &str) -> bool {
+        self.inits.contains_key(name)
     }
 
     /// Appends a node of the graph's interface (an input part, the joined outputs), which
@@ -95,6 +133,7 @@ impl<'g> Importer<'g> {
             op,
             inputs,
             shape,
+            trained: false,
         });
         self.uses.push(0);
         self.nodes.len()

@@ -94,12 +94,12 @@ pub(crate) fn gemm<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), 
         n_in,
         n_out,
     };
-    let lin = imp.push(ctx, ctx.name.clone(), op, vec![a], vec![rows, n_out])?;
+    let lin = imp.push_trained(ctx, ctx.name.clone(), op, vec![a], vec![rows, n_out])?;
     let result = match extra {
         None => lin,
         Some(constant) => {
             let name = format!("{}/bias", ctx.name);
-            imp.push(
+            imp.push_trained(
                 ctx,
                 name,
                 Op::AddConst { constant },
@@ -163,7 +163,7 @@ fn constant_a<'g>(
         n_out: m,
     };
     let name = format!("{}/product_t", ctx.name);
-    let yt = imp.push(ctx, name, op, vec![bt], vec![n, m])?;
+    let yt = imp.push_trained(ctx, name, op, vec![bt], vec![n, m])?;
     let index = swap_last_two(ctx, &[n, m])?;
     let c = match imp.input_opt(ctx, 2)? {
         None => None,
@@ -186,7 +186,7 @@ fn constant_a<'g>(
     let scaled: Vec<f32> = c.to_f32().iter().map(|v| v * beta).collect();
     let constant = broadcast_to(&scaled, &c.dims, &[m, n])
         .ok_or_else(|| ctx.shape_err(c_detail(&c.dims, m, n)))?;
-    let y = imp.push(
+    let y = imp.push_trained(
         ctx,
         ctx.name.clone(),
         Op::AddConst { constant },

@@ -159,14 +159,14 @@ fn by_constant<'g>(
     // Constant batch axes are all 1, so `a`'s layout already is the result's.
     let shape = result_shape(&ma, &mw, &batch);
     if !mw.vector {
-        return imp.push(ctx, ctx.name.clone(), op, vec![a], shape);
+        return imp.push_trained(ctx, ctx.name.clone(), op, vec![a], shape);
     }
     // `w` is 1-D: the Linear yields `[.., 1]`, then the unit axis is dropped.
     let mut lin = sa;
     if let Some(last) = lin.last_mut() {
         *last = 1;
     }
-    let y = imp.push(ctx, ctx.name.clone(), op, vec![a], lin)?;
+    let y = imp.push_trained(ctx, ctx.name.clone(), op, vec![a], lin)?;
     let name = format!("{}/squeeze", ctx.name);
     imp.push(ctx, name, Op::Reshape, vec![y], shape)
 }
@@ -189,9 +189,9 @@ fn linear_viewed<'g>(
         imp.push(ctx, name, Op::Reshape, vec![x], view)?
     };
     if lin == out {
-        return imp.push(ctx, ctx.name.clone(), op, vec![x], out);
+        return imp.push_trained(ctx, ctx.name.clone(), op, vec![x], out);
     }
-    let y = imp.push(ctx, ctx.name.clone(), op, vec![x], lin)?;
+    let y = imp.push_trained(ctx, ctx.name.clone(), op, vec![x], lin)?;
     let name = format!("{}/squeeze", ctx.name);
     imp.push(ctx, name, Op::Reshape, vec![y], out)
 }
@@ -235,7 +235,7 @@ fn constant_by<'g>(
     let t = imp.push(ctx, name, Op::Select { index }, vec![x], xt)?;
     let mut yt = mx.batch.clone();
     yt.extend([n, n_out]);
-    let y = imp.push(ctx, ctx.name.clone(), op, vec![t], yt.clone())?;
+    let y = imp.push_trained(ctx, ctx.name.clone(), op, vec![t], yt.clone())?;
     let index = swap_last_two(ctx, &yt)?;
     let name = format!("{}/transpose_out", ctx.name);
     imp.push(ctx, name, Op::Select { index }, vec![y], shape)

@@ -96,7 +96,7 @@ pub(crate) fn layer_norm<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
         epsilon,
         group,
     };
-    let id = imp.push(ctx, ctx.name.clone(), op, vec![x], dims)?;
+    let id = imp.push_trained(ctx, ctx.name.clone(), op, vec![x], dims)?;
     imp.bind(out, Value::Tensor(id));
     Ok(())
 }

@@ -280,7 +280,7 @@ pub(crate) fn recurrent<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
         n_out: dirs * gh,
     };
     let name = format!("{}/x_proj", ctx.name);
-    let proj = imp.push(ctx, name, op, vec![x], vec![a, b, dirs * gh])?;
+    let proj = imp.push_trained(ctx, name, op, vec![x], vec![a, b, dirs * gh])?;
 
     let mut cell = Cell {
         imp,

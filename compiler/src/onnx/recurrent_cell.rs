@@ -217,7 +217,11 @@ impl Cell<'_, '_> {
                     n_in,
                     n_out,
                 };
-                self.push(label, op, vec![*t], n_out)
+                let v = self.push(label, op, vec![*t], n_out)?;
+                if let Val::T(id) = v {
+                    self.imp.mark_trained(id);
+                }
+                Ok(v)
             }
             Val::C(x) => {
                 let mut y = Vec::with_capacity(self.batch * n_out);

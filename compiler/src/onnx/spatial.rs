@@ -526,11 +526,11 @@ pub(crate) fn instance_norm<'g>(
         let op = Op::MulConst {
             constant: spread(&gamma),
         };
-        t = imp.push(ctx, name, op, vec![t], dims.clone())?;
+        t = imp.push_trained(ctx, name, op, vec![t], dims.clone())?;
         let op = Op::AddConst {
             constant: spread(&beta),
         };
-        t = imp.push(ctx, ctx.name.clone(), op, vec![t], dims)?;
+        t = imp.push_trained(ctx, ctx.name.clone(), op, vec![t], dims)?;
     }
     imp.bind(out, Value::Tensor(t));
     Ok(())

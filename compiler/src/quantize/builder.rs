@@ -33,6 +33,11 @@ pub(crate) struct Builder {
     pub shared_domains: BTreeMap<DomainKey, (i64, i64)>,
     /// The domain each table lookup asked for, by function and scales, in node order.
     pub domains: BTreeMap<DomainKey, Vec<(i64, i64)>>,
+    /// Whether the float node being lowered carries the model's trained weights.
+    pub node_trained: bool,
+    /// Whether the nodes pushed now carry those weights (see [`Builder::with_weights`]);
+    /// every other node with parameters is structural.
+    trained_scope: bool,
 }
 
 /// A function table's identity: the function (parameters included), argument scale and
@@ -52,7 +57,20 @@ impl Builder {
             interpolation: super::Interpolation::new(),
             shared_domains: BTreeMap::new(),
             domains: BTreeMap::new(),
+            node_trained: false,
+            trained_scope: false,
         }
+    }
+
+    /// Runs `f` with the parameter-carrying nodes it pushes marked as the model's trained
+    /// weights when the float node being lowered carries them (advice under private or
+    /// hashed parameter visibility); outside it every node's parameters are structural,
+    /// pinned in the key.
+    pub fn with_weights<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let was = std::mem::replace(&mut self.trained_scope, self.node_trained);
+        let out = f(self);
+        self.trained_scope = was;
+        out
     }
 
     /// The domains worth sharing: for each function and scales asked for by more than one
@@ -160,11 +178,13 @@ impl Builder {
         }
         self.tensors.push(out.clone());
         self.vals.push(values);
+        let structural = !self.trained_scope && !zkinfer_ir::qgraph::op_params(&op).is_empty();
         self.nodes.push(QNode {
             name,
             op,
             inputs,
             out,
+            structural,
         });
         Ok(self.nodes.len())
     }

@@ -22,6 +22,7 @@ pub(crate) fn lower(
     node: &Node,
     args: &[TensorId],
 ) -> Result<TensorId, QuantizeError> {
+    b.node_trained = node.trained;
     let x = *args
         .first()
         .ok_or_else(|| malformed(node, "operand 0 missing"))?;
@@ -65,7 +66,7 @@ pub(crate) fn lower(
                 n_in: *n_in,
                 n_out: *n_out,
             };
-            let lin = b.push(name.clone(), op, vec![x], acc)?;
+            let lin = b.with_weights(|b| b.push(name.clone(), op, vec![x], acc))?;
             b.rescale_to(lin, b.config.scale, &name)
         }
         Op::Conv { weight, bias, geom } => {
@@ -204,11 +205,11 @@ pub(crate) fn lower(
                 coef_b: 0,
                 constant: qc,
             };
-            b.push(name, op, vec![x], QTensor { shape, bound, ..xt })
+            b.with_weights(|b| b.push(name, op, vec![x], QTensor { shape, bound, ..xt }))
         }
         Op::MulConst { constant } => {
             check_finite(&format!("constant of `{name}`"), constant)?;
-            mul_const(b, x, constant, shape, name)
+            b.with_weights(|b| mul_const(b, x, constant, shape, name))
         }
         Op::Add | Op::Sub => {
             let y = second()?;
@@ -369,7 +370,8 @@ fn conv(
         scale: xt.scale + weight_scale,
         bound: checked_bound(&name, bound)?,
     };
-    let id = b.push(name.clone(), QOp::Conv { weight, bias, geom }, vec![x], acc)?;
+    let op = QOp::Conv { weight, bias, geom };
+    let id = b.with_weights(|b| b.push(name.clone(), op, vec![x], acc))?;
     b.rescale_to(id, b.config.scale.max(xt.scale), &name)
 }
 

@@ -170,7 +170,9 @@ pub(crate) fn layer_norm(
         let g: Vec<f32> = (0..n)
             .map(|i| gamma.get(i % group).copied().unwrap_or(1.0))
             .collect();
-        y = super::lower::mul_const(b, y, &g, vec![n], format!("{name}/gamma"))?;
+        y = b.with_weights(|b| {
+            super::lower::mul_const(b, y, &g, vec![n], format!("{name}/gamma"))
+        })?;
     }
     if beta.iter().any(|&v| v != 0.0) {
         let yt = b.tensor(y);
@@ -178,7 +180,7 @@ pub(crate) fn layer_norm(
             .map(|i| beta.get(i % group).copied().unwrap_or(0.0))
             .collect();
         let qb = super::quantize_f32(&bf, yt.scale);
-        y = b.affine(y, 1, qb, format!("{name}/beta"))?;
+        y = b.with_weights(|b| b.affine(y, 1, qb, format!("{name}/beta")))?;
     }
     let yt = b.tensor(y);
     b.relabel(y, yt.scale, shape, name.to_string())

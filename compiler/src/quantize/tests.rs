@@ -22,18 +22,21 @@ fn mlp(seed: u64) -> Graph {
             op: linear(6, 5),
             inputs: vec![0],
             shape: vec![1, 5],
+            trained: true,
         },
         Node {
             name: "relu".into(),
             op: Op::Relu,
             inputs: vec![1],
             shape: vec![1, 5],
+            trained: true,
         },
         Node {
             name: "fc2".into(),
             op: linear(5, 3),
             inputs: vec![2],
             shape: vec![1, 3],
+            trained: true,
         },
     ];
     Graph {
@@ -121,6 +124,7 @@ fn empty_linear_is_an_error_not_a_panic() {
         },
         inputs: vec![0],
         shape: vec![1, 0],
+        trained: true,
     }];
     let g = Graph {
         input_name: "x".into(),

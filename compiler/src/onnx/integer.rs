@@ -211,6 +211,11 @@ pub(crate) fn modulo<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
         return Err(ctx.bad_node("the divisor must be finite and non-zero"));
     }
     let fmod = ctx.attr_int("fmod", 0)? != 0;
+    if !fmod && matches!(x, Value::Tensor(_)) && !imp.is_int(ctx, 0) {
+        return Err(
+            ctx.bad_node("fmod = 0 on a floating-point input: ONNX requires fmod = 1 for floats")
+        );
+    }
     let value = match x {
         Value::Const(k) => {
             let data = k

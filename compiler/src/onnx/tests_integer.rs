@@ -35,17 +35,29 @@ fn mod_follows_the_sign_rule_of_fmod() {
         (0, -3.0, |a, c| a - c * (a / c).floor()),
         (1, 3.0, |a, c| a - c * (a / c).trunc()),
     ] {
-        let n = node(
+        // fmod = 0 is for integers only (ONNX): cast first; fmod = 1 also takes floats.
+        let mut nodes = Vec::new();
+        let (x, init) = if fmod == 0 {
+            nodes.push(node("Cast", "ci", &["x"], &["xi"], vec![attr_int("to", 7)]));
+            ("xi", int64_tensor("c", &[], &[c as i64]))
+        } else {
+            ("x", float_tensor("c", &[], &[c as f32]))
+        };
+        nodes.push(node(
             "Mod",
             "md",
-            &["x", "c"],
+            &[x, "c"],
             &["y"],
             vec![attr_int("fmod", fmod)],
-        );
-        let g = import(vec![n], vec![float_tensor("c", &[], &[c as f32])], &[8]);
+        ));
+        let g = import(nodes, vec![init], &[8]);
         let want: Vec<f64> = xs.iter().map(|&a| f(a, c)).collect();
         assert_close(&run(&g, &xs), &want);
     }
+    // A floating-point Mod with fmod = 0 is refused, naming the node, as ONNX says.
+    let n = node("Mod", "md", &["x", "c"], &["y"], vec![]);
+    let e = import_err(vec![n], vec![float_tensor("c", &[], &[3.0])], &[8]).to_string();
+    assert!(e.contains("`md`") && e.contains("fmod = 1"), "{e}");
     let n = node("Mod", "md", &["x", "x"], &["y"], vec![]);
     let e = import_err(vec![n], vec![], &[8]).to_string();
     assert!(e.contains("`md`") && e.contains("only a constant"), "{e}");

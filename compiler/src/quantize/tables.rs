@@ -113,13 +113,20 @@ pub(crate) fn lookup(
     let center = olo.saturating_add(half);
     let mut lo = center.saturating_sub(widen).max(static_lo);
     let mut hi = center.saturating_add(widen).min(static_hi);
-    // Widening never crosses zero when the calibration never did: functions with a pole or
-    // an edge there (reciprocal, square roots) stay defined over the whole table.
-    if olo >= 1 {
-        lo = lo.max(1);
-    }
-    if ohi <= -1 {
-        hi = hi.min(-1);
+    if exact {
+        // A comparison's table spans [-1, 1] (clamped below) whatever the calibration saw:
+        // a difference of either sign, or a tie, stays provable.
+        lo = lo.min(-1).max(static_lo);
+        hi = hi.max(1).min(static_hi);
+    } else {
+        // Widening never crosses zero when the calibration never did: functions with a
+        // pole or an edge there (reciprocal, square roots) stay defined over the whole table.
+        if olo >= 1 {
+            lo = lo.max(1);
+        }
+        if ohi <= -1 {
+            hi = hi.min(-1);
+        }
     }
     let mut clamp_lo = None;
     let mut clamp_hi = None;

@@ -72,6 +72,31 @@ fn comparisons_and_index_ops_are_exact_away_from_ties() {
 }
 
 #[test]
+fn a_comparison_calibrated_on_one_side_runs_on_both() {
+    // Calibration where every x > 0.3: the Greater's table must still hold x < 0.3 and ties.
+    let calib: Vec<Vec<f64>> = (0..4)
+        .map(|r| {
+            (0..32)
+                .map(|i| 1.0 + f64::from(r * 32 + i) / 64.0)
+                .collect()
+        })
+        .collect();
+    let nodes = vec![
+        node("Greater", "/g", &["x", "t"], &["p"], vec![]),
+        node("Where", "/w", &["p", "x", "t"], &["y"], vec![]),
+    ];
+    let g = imported(nodes, vec![float_tensor("t", &[], &[0.3])]);
+    let q = quantize(&g, &calib, QuantizeConfig::default(), "src").expect("quantize");
+    let other: Vec<Vec<f64>> = vec![(0..32).map(|i| f64::from(i) / 16.0 - 1.0).collect()];
+    let report = accuracy(&g, &q, &other).expect("both signs and a tie evaluate");
+    assert!(
+        report.output_max_abs_error < 1e-3,
+        "{}",
+        report.output_max_abs_error
+    );
+}
+
+#[test]
 fn log_softmax_is_accurate() {
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     let rows: Vec<Vec<f64>> = (0..8)

@@ -1,4 +1,4 @@
-//! The field embedding of DESIGN.md section 3: `q ↦ q mod p`, negatives wrap.
+//! The field embedding of ARCHITECTURE.md section 3: `q ↦ q mod p`, negatives wrap.
 
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::PrimeField;

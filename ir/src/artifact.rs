@@ -1,5 +1,5 @@
 //! Artifact envelopes: every binary artifact starts with a magic tag, a format version
-//! and the SHA-256 of the compiled model it belongs to (DESIGN.md section 5).
+//! and the SHA-256 of the compiled model it belongs to (ARCHITECTURE.md section 5).
 //!
 //! Layout: `magic (8 bytes) | version (u32 LE) | model hash (32 bytes) | payload`.
 //! For `model.zkm` the hash is the SHA-256 of its own payload, checked on read.

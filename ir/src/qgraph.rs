@@ -1,7 +1,7 @@
 //! The quantized graph: integer ops with power-of-two scales and static bounds.
 //!
 //! A tensor's real value is `q / 2^scale`; the compiler guarantees `|q| <= bound`
-//! for every element of every tensor (DESIGN.md section 3).
+//! for every element of every tensor (ARCHITECTURE.md section 3).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! Lowering of each float op to integer ops (DESIGN.md section 3).
+//! Lowering of each float op to integer ops (ARCHITECTURE.md section 3).
 
 use crate::error::QuantizeError;
 use crate::geometry::ConvGeom;

@@ -5,113 +5,17 @@ use std::sync::{Arc, Mutex};
 
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Circuit, Column, ConstraintSystem, Error, Instance};
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 use zkinfer_ir::{QGraph, Trace, Visibility};
 
-use crate::chips::add::AddConfig;
-use crate::chips::bilinear::BilinearConfig;
-use crate::chips::div::DivConfig;
-use crate::chips::linear::LinearConfig;
 use crate::chips::lookup::LookupConfig;
-use crate::chips::max::MaxConfig;
-use crate::chips::poseidon::PoseidonConfig;
-use crate::chips::range::RangeConfig;
-use crate::chips::relu::ReluConfig;
-use crate::chips::rescale::RescaleConfig;
+pub use crate::config::{CircuitParams, ModelConfig};
 #[cfg(any(test, feature = "test-utils"))]
 use crate::corrupt::Corruption;
 use crate::error::CircuitError;
 use crate::field::fr_from_i64;
 use crate::layout::{lay_out, LayoutOptions};
-use crate::plan::CircuitParams;
 use crate::poseidon::commit;
-
-/// Every column and chip of the model circuit.
-#[derive(Debug, Clone)]
-pub struct ModelConfig {
-    /// Advice: the shared pool every chip lays its cells in (equality enabled).
-    pub pool: Vec<Column<Advice>>,
-    /// Instance: the input values (or their commitment, or nothing), then the output values.
-    pub instance: Column<Instance>,
-    /// Dot products against fixed weights.
-    pub linear: LinearConfig,
-    /// Round-half-up rescale.
-    pub rescale: RescaleConfig,
-    /// ReLU.
-    pub relu: ReluConfig,
-    /// Constant and elementwise add, elementwise products (the arithmetic gate).
-    pub add: AddConfig,
-    /// Dot products of two activations (MatMul; only when the graph has one).
-    pub bilinear: Option<BilinearConfig>,
-    /// Range checks.
-    pub range: RangeConfig,
-    /// Max over contiguous groups (only when the graph has one).
-    pub max: Option<MaxConfig>,
-    /// Rounded division (only when the graph has one).
-    pub div: Option<DivConfig>,
-    /// Function-table lookups (only when the graph has lookup nodes).
-    pub lookup: Option<LookupConfig>,
-    /// Poseidon rounds on pool columns 0..=3, their constants in the arithmetic chip's fixed
-    /// columns (only when a tensor is hashed).
-    pub poseidon: Option<PoseidonConfig>,
-}
-
-impl ModelConfig {
-    /// Creates every column, gate and lookup for `params`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, params: &CircuitParams) -> Self {
-        // Lookups already need degree 4, so the quotient lives on a 4n domain either way; degree 5
-        // costs nothing more there and lets each permutation product cover 3 columns instead
-        // of 2. It also pins the degree against halo2's MAX_DEGREE environment override.
-        meta.set_minimum_degree(5);
-        let width = params.pool_width();
-        let pool: Vec<Column<Advice>> = (0..width).map(|_| meta.advice_column()).collect();
-        for c in &pool {
-            meta.enable_equality(*c);
-        }
-        let instance = meta.instance_column();
-        meta.enable_equality(instance);
-        let lanes = params.lanes.clamp(1, width - 1);
-        let opt = params.optional;
-        let linear = LinearConfig::configure(meta, &pool[..lanes], pool[lanes], opt.advice_params);
-        let range =
-            RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
-        let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2], &range);
-        let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], &range);
-        let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
-        let bilinear = opt.bilinear.then(|| BilinearConfig::configure(meta, &pool));
-        let max = opt
-            .max
-            .then(|| MaxConfig::configure(meta, pool[0], pool[1], pool[2], pool[3]));
-        // `t` sits in the next row's range value column (pool column 0).
-        let div = opt
-            .div
-            .then(|| DivConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], range.value));
-        let lookup =
-            (params.fn_table_rows > 0).then(|| LookupConfig::configure(meta, pool[0], pool[1]));
-        let poseidon = opt.poseidon.then(|| {
-            PoseidonConfig::configure(
-                meta,
-                [pool[0], pool[1], pool[2]],
-                pool[3],
-                [add.ca, add.cb, add.cm],
-            )
-        });
-        ModelConfig {
-            poseidon,
-            pool,
-            instance,
-            linear,
-            rescale,
-            relu,
-            add,
-            bilinear,
-            range,
-            max,
-            div,
-            lookup,
-        }
-    }
-}
 
 /// The circuit proving `graph(input) = output`. Without a trace it is the key-generation
 /// shape: same fixed cells, unknown witnesses.
@@ -401,7 +305,7 @@ mod tests {
         let plan = crate::plan::plan(&f.graph).expect("plan");
         // Input 1's rows follow the node and input 0's two rows; its upper row is the second.
         let upper = f.node_start(1) + 3;
-        let bits = crate::plan::signed_bits(100);
+        let bits = crate::field::signed_bits(100);
         let limb = overflowing_limb(100 - 101, bits, &plan.params);
         assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), upper);
     }
@@ -411,7 +315,7 @@ mod tests {
         let f = doubling(100, vec![-101, 3]);
         let plan = crate::plan::plan(&f.graph).expect("plan");
         let lower = f.node_start(1);
-        let bits = crate::plan::signed_bits(100);
+        let bits = crate::field::signed_bits(100);
         let limb = overflowing_limb(-101 + 100, bits, &plan.params);
         assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), lower);
     }

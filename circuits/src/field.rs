@@ -50,6 +50,16 @@ pub fn i64_from_fr(f: &Fr) -> Option<i64> {
     small(&-*f).and_then(|v| i64::try_from(v).ok()).map(|v| -v)
 }
 
+/// Bits of `bound`: the smallest `b` with `bound < 2^b`.
+pub fn bits(bound: u64) -> u32 {
+    u64::BITS - bound.leading_zeros()
+}
+
+/// Bits needed to check `y + bound ∈ [0, 2^b)` for `|y| <= bound`.
+pub fn signed_bits(bound: u64) -> u32 {
+    bits(bound.saturating_mul(2))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,23 +2,22 @@
 //! copy constraints. Row order is the node order, then the input's bound checks; each op's
 //! file in [`crate::lay`] says how many rows it takes.
 
+use halo2_proofs::circuit::Cell;
 use halo2_proofs::circuit::Region;
-use halo2_proofs::circuit::{Cell, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_ir::{ParamVisibility, QGraph, Trace, Visibility};
 
-use crate::chips::commit;
 use crate::chips::range::RangeConfig;
-use crate::circuit::ModelConfig;
+use crate::config::ModelConfig;
 #[cfg(any(test, feature = "test-utils"))]
 use crate::corrupt::Corruption;
 use crate::error::{CircuitError, LayoutFault};
+use crate::field::signed_bits;
+use crate::lay::commit::{lay_commitment, lay_salt};
 pub use crate::lay::ctx::Bindings;
 use crate::lay::ctx::{element, known, value_i128, NodeCtx, NodeParams, Src, Walk};
 use crate::lay::params::{lay_params, lay_params_commitment};
 use crate::lay::range_row::range_row_i128;
-use crate::plan::signed_bits;
-use crate::poseidon::value_bits;
 
 /// The name under which layout errors of the input's bound rows are reported.
 const INPUT_BOUNDS: &str = "(input bounds)";
@@ -285,48 +284,4 @@ fn instance_starts(graph: &QGraph) -> Vec<(zkinfer_ir::visibility::Segment, usiz
             (s, start)
         })
         .collect()
-}
-
-/// The salt row: the salt in pool column 0, free advice the prover chooses (only the
-/// commitments bind it). Unknown when not proving.
-fn lay_salt(config: &ModelConfig, walk: &mut Walk<'_, '_>, salt: Option<Fr>) -> (Cell, Option<Fr>) {
-    let row = walk.take(1);
-    let value = salt.map_or(Value::unknown(), Value::known);
-    let cell = walk.region.assign_advice(config.pool[0], row, value).cell();
-    (cell, salt)
-}
-
-/// The salted commitment to `cells` (bounded by `bound`): [`commit::rows`] rows; returns the
-/// cell holding it.
-pub(crate) fn lay_commitment(
-    config: &ModelConfig,
-    walk: &mut Walk<'_, '_>,
-    cells: &[Cell],
-    bound: u64,
-    values: Option<&[i64]>,
-    salt: Option<(Cell, Option<Fr>)>,
-) -> Result<Cell, LayoutFault> {
-    let poseidon = config
-        .poseidon
-        .clone()
-        .ok_or(LayoutFault::MissingChip("poseidon"))?;
-    if value_bits(bound) > commit::MAX_VALUE_BITS {
-        return Err(LayoutFault::Parameter(
-            "the bound is too wide to pack for a commitment",
-        ));
-    }
-    let (salt_cell, salt_value) = match salt {
-        Some((cell, value)) => (Some(cell), value),
-        None => (None, Some(Fr::zero())),
-    };
-    let witness = match (values, salt_value) {
-        (Some(x), Some(s)) => Some(commit::witness(x, bound, s)),
-        _ => None,
-    };
-    let chips = commit::CommitConfig {
-        add: config.add.clone(),
-        poseidon,
-    };
-    let at = walk.take(commit::rows(cells.len(), bound));
-    Ok(chips.assign(walk.region, at, cells, bound, salt_cell, witness.as_ref())?)
 }

@@ -3,6 +3,7 @@
 
 pub mod chips;
 pub mod circuit;
+pub mod config;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod corrupt;
 pub mod error;

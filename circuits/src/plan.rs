@@ -9,74 +9,10 @@ use zkinfer_ir::{QGraph, QNode, QOp};
 
 use crate::chips::lookup::LookupConfig;
 use crate::chips::range::{limbs_needed, RangeConfig};
+pub use crate::config::{CircuitParams, OptionalChips};
 use crate::error::CircuitError;
+pub use crate::field::{bits, signed_bits};
 pub use crate::lay::NodeRows;
-
-/// Runtime parameters of the model circuit (what `configure` needs).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CircuitParams {
-    /// log2 of the number of rows.
-    pub k: u32,
-    /// Dot-product lanes per row.
-    pub lanes: usize,
-    /// Bits per range-check limb.
-    pub limb_bits: u32,
-    /// Limb columns per range-check row.
-    pub limbs: usize,
-    /// Rows of the function table (padding row plus every entry of every table); 0 when
-    /// the graph has no lookup node, and then the function lookup is not configured.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub fn_table_rows: usize,
-    /// Chips configured only when the graph needs them (fewer gates and columns otherwise).
-    #[serde(default)]
-    pub optional: OptionalChips,
-}
-
-/// Gates that exist only in circuits whose graph uses them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OptionalChips {
-    /// Dot products of two activations (MatMul).
-    #[serde(default)]
-    pub bilinear: bool,
-    /// Max over groups (MaxPool, Softmax).
-    #[serde(default)]
-    pub max: bool,
-    /// Rounded division (Softmax, Div).
-    #[serde(default)]
-    pub div: bool,
-    /// Poseidon rounds (a hashed tensor).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub poseidon: bool,
-    /// Weights in advice columns (private or hashed parameters).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub advice_params: bool,
-}
-
-impl OptionalChips {
-    /// The chips `graph` needs.
-    pub fn of(graph: &QGraph) -> Self {
-        let has = |f: fn(&QOp) -> bool| graph.nodes.iter().any(|n| f(&n.op));
-        OptionalChips {
-            bilinear: has(|op| matches!(op, QOp::MatMul { .. })),
-            max: has(|op| matches!(op, QOp::Max { .. })),
-            div: has(|op| matches!(op, QOp::Div { .. })),
-            poseidon: graph.hashes_anything(),
-            advice_params: graph.advice_params(),
-        }
-    }
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
-impl CircuitParams {
-    /// Width of the shared advice pool: the lanes plus the accumulator, and at least the
-    /// four columns the ReLU row needs.
-    pub fn pool_width(&self) -> usize {
-        (self.lanes + 1).max(4)
-    }
-}
 
 /// The name under which [`Plan::node_rows`] lists the input's bound checks (last entry).
 pub const INPUT_BOUND_ROWS: &str = "(input bound checks)";
@@ -181,16 +117,6 @@ pub fn fn_table_rows(graph: &QGraph) -> usize {
     } else {
         0
     }
-}
-
-/// Bits of `bound`: the smallest `b` with `bound < 2^b`.
-pub fn bits(bound: u64) -> u32 {
-    u64::BITS - bound.leading_zeros()
-}
-
-/// Bits needed to check `y + bound ∈ [0, 2^b)` for `|y| <= bound`.
-pub fn signed_bits(bound: u64) -> u32 {
-    bits(bound.saturating_mul(2))
 }
 
 /// A chosen layout with its row accounting.

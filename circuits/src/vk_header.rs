@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha3::{Digest, Keccak256};
 use zkinfer_ir::QGraph;
 
-use crate::plan::CircuitParams;
+use crate::config::CircuitParams;
 
 /// Metadata stored in `vk.bin` before the halo2 verifying key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

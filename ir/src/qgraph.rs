@@ -39,7 +39,7 @@ impl QTensor {
     }
 }
 
-/// Integer operations. Their exact meaning is in [`crate::semantics`].
+/// Integer operations. Their exact meaning is in the `semantics` module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QOp {
     /// `acc[.., j] = bias[j] + Σ_i weight[j * n_in + i] * x[.., i]`, exact, no rescale.

@@ -205,7 +205,8 @@ pub fn compile(
         DEFAULT_RELATIVE_ERROR * peak
     });
     let compile_one = |scales: &TableScales| compile_tuned(scales, &Interpolation::new());
-    let (chosen, mut tried) = search_table_scales(&compile_one, search, max_error, obs)?;
+    let (chosen, mut tried) =
+        search_table_scales(&compile_one, search.table_scale, max_error, obs)?;
     let chosen = search_interpolation(&compile_tuned, chosen, &mut tried);
     let Candidate {
         scales: _,

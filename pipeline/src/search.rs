@@ -5,7 +5,6 @@ use zkinfer_circuits::plan::Plan;
 use zkinfer_compiler::quantize::AccuracyReport;
 use zkinfer_compiler::{Interpolation, Quantized, TableScales};
 
-use crate::compile::Search;
 use crate::error::Result;
 use crate::observer::Observer;
 
@@ -58,10 +57,11 @@ impl Tried {
 /// Picks per-lookup table scales: the cheapest circuit whose output error on the calibration
 /// rows meets the budget, then the most accurate among equally cheap ones. Greedy: start
 /// every table at the finest scale, coarsen the largest tables one bit at a time while the
-/// budget holds, then refine any table whose refinement does not raise the cost.
+/// budget holds, then refine any table whose refinement does not raise the cost. With
+/// `table_scale` (the user's one scale for every lookup) there is no search.
 pub(crate) fn search_table_scales(
     compile_one: &dyn Fn(&TableScales) -> Result<Candidate>,
-    search: &Search,
+    table_scale: Option<u32>,
     max_error: f64,
     obs: &dyn Observer,
 ) -> Result<(Candidate, Vec<Tried>)> {
@@ -71,7 +71,7 @@ pub(crate) fn search_table_scales(
     if probe.q.graph.tables.is_empty() {
         return Ok((probe, tried));
     }
-    if let Some(t) = search.table_scale {
+    if let Some(t) = table_scale {
         let fixed: TableScales = probe.q.lookups().into_iter().map(|(n, _)| (n, t)).collect();
         let c = compile_one(&fixed)?;
         record(&c, &mut tried);

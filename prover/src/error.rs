@@ -96,7 +96,7 @@ pub enum SrsImportError {
         /// The header's k.
         k: u32,
         /// The encoding found.
-        format: crate::srs_import::SrsFileFormat,
+        format: crate::srs_format::SrsFileFormat,
         /// Its length.
         len: u64,
         /// The length for k.
@@ -110,7 +110,7 @@ pub enum SrsImportError {
         /// The header's k.
         k: u32,
         /// The encoding found.
-        format: crate::srs_import::SrsFileFormat,
+        format: crate::srs_format::SrsFileFormat,
         /// The length for k.
         expected: u64,
         /// Bytes past it.

@@ -6,6 +6,7 @@ pub mod keys;
 pub mod malicious;
 pub mod prove;
 pub mod srs;
+mod srs_format;
 mod srs_gen;
 pub mod srs_import;
 

@@ -1,5 +1,5 @@
 //! KZG structured reference strings: insecure test generation, reading and writing.
-//! Ceremony files are imported by [`crate::srs_import`].
+//! Ceremony files are imported by the `srs_import` module.
 //!
 //! `srs.bin` = envelope(SRS, zero hash) with payload `flags (1 byte) | params` (halo2
 //! `RawBytes`). Flags: bit 0 (1) = insecure test SRS, bit 1 (2) = ceremony file imported with
@@ -87,8 +87,8 @@ pub fn read(path: &Path) -> Result<LoadedSrs, ArtifactError> {
         .get(..4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .ok_or_else(|| corrupt("SRS data cut short".into()))?;
-    if k > crate::srs_import::MAX_K
-        || rest.len() as u64 != crate::srs_import::SrsFileFormat::Raw.file_len(k)
+    if k > crate::srs_format::MAX_K
+        || rest.len() as u64 != crate::srs_format::SrsFileFormat::Raw.file_len(k)
     {
         return Err(corrupt(format!(
             "SRS data is {} bytes, which does not fit its k = {k}",

@@ -40,7 +40,6 @@
 //! - the Lagrange points match the powers: `Σ d_i·[L_i(τ)]G1 = Σ a_j·g_j` with `a = IFFT(d)`
 //!   for random `d_i` (the commitment to the polynomial with values `d` on the domain, both ways).
 
-use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -62,8 +61,7 @@ use rand_chacha::ChaCha20Rng;
 use crate::error::{Inconsistency, PointProblem, PointSection, SrsImportError};
 use crate::srs::{LoadedSrs, Srs};
 
-/// Largest k a BN254 SRS can have (2-adicity of the scalar field).
-pub const MAX_K: u32 = Fr::S;
+pub use crate::srs_format::{SrsFileFormat, MAX_K};
 
 /// A ceremony file whose SHA-256 is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,44 +123,6 @@ pub const PINNED: &[PinnedSrs] = ppot_raw! {
     25 => "dec49a69893fbcd66cd06296b2d936a6aceb431c130b2e52675fe4274b504f57",
     26 => "b198a51d48b88181508d8e4ea9dea39db285e4585663b29b7e4ded0c22a94875",
 };
-
-/// How the points of a file are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SrsFileFormat {
-    /// Uncompressed, Montgomery-form coordinates (halo2 `SerdeFormat::RawBytes`).
-    Raw,
-    /// Compressed (halo2 `SerdeFormat::Processed`).
-    Compressed,
-}
-
-impl SrsFileFormat {
-    /// Bytes per G1 point.
-    pub fn g1_len(self) -> usize {
-        match self {
-            SrsFileFormat::Raw => 64,
-            SrsFileFormat::Compressed => 32,
-        }
-    }
-
-    /// Bytes per G2 point.
-    pub fn g2_len(self) -> usize {
-        2 * self.g1_len()
-    }
-
-    /// Exact length of a file with this k.
-    pub fn file_len(self, k: u32) -> u64 {
-        4 + 2 * (1u64 << k) * self.g1_len() as u64 + 2 * self.g2_len() as u64
-    }
-}
-
-impl fmt::Display for SrsFileFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            SrsFileFormat::Raw => "uncompressed (halo2 RawBytes)",
-            SrsFileFormat::Compressed => "compressed (halo2 Processed)",
-        })
-    }
-}
 
 /// A parsed, point-checked ceremony file; not yet checked for consistency or provenance.
 #[derive(Debug)]

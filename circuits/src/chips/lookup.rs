@@ -154,7 +154,7 @@ mod tests {
     use zkinfer_ir::{QNode, QOp, QTensor, Table, Trace};
 
     use super::LOOKUP_NAME;
-    use crate::circuit::ModelConfig;
+    use crate::config::ModelConfig;
     use crate::corrupt::{Corruption, CorruptionKind};
     use crate::plan::plan;
     use crate::testing::*;

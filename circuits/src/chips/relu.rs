@@ -182,7 +182,7 @@ mod tests {
             let result =
                 f.mock_with_output(Some(c), &output_with(&f, element, claimed_out - honest));
             let d = if x >= 0 { -x - 1 } else { x };
-            let bits = crate::plan::bits(3000);
+            let bits = crate::field::bits(3000);
             let w = crate::chips::range::range_witness(
                 i128::from(d),
                 bits,

@@ -109,7 +109,7 @@ mod tests {
 
     use crate::chips::range::range_witness;
     use crate::corrupt::{Corruption, CorruptionKind};
-    use crate::plan::bits;
+    use crate::field::bits;
     use crate::testing::*;
 
     const SHIFT: u32 = 7;

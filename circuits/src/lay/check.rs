@@ -4,9 +4,9 @@
 
 use crate::chips::range::RangeConfig;
 use crate::error::LayoutFault;
+use crate::field::bits;
 use crate::lay::ctx::{value_i128, NodeCtx, Src, Walk};
 use crate::lay::{NodeRows, RowsCtx};
-use crate::plan::bits;
 
 /// Width of the checks of `[lo, hi]`: the bits of `hi - lo`.
 fn width(lo: i64, hi: i64) -> u32 {

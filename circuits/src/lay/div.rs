@@ -6,10 +6,10 @@
 use crate::chips::div::{DivConfig, DivWitness};
 use crate::chips::range::RangeConfig;
 use crate::error::LayoutFault;
+use crate::field::{bits, signed_bits};
 use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::range_row::{range_row, range_row_i128, upper_row};
 use crate::lay::{tamper, NodeRows, RowsCtx};
-use crate::plan::{bits, signed_bits};
 
 /// Rows per element: the division row and four range rows.
 pub(crate) const ROWS_PER_ELEMENT: usize = 5;

@@ -5,7 +5,7 @@ mod abs;
 
 use zkinfer_ir::ElementOp;
 
-use crate::circuit::ModelConfig;
+use crate::config::ModelConfig;
 use crate::error::LayoutFault;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::{NodeRows, RowsCtx};

@@ -10,11 +10,11 @@ use halo2_proofs::halo2curves::bn256::Fr;
 
 use crate::chips::add::{AddConfig, ArithCoefs};
 use crate::chips::bilinear::{bilinear_sums, BilinearConfig};
+use crate::config::CircuitParams;
 use crate::error::LayoutFault;
 use crate::field::fr_from_i64;
 use crate::lay::ctx::{element, NodeCtx, Src, Walk};
 use crate::lay::{tamper, NodeRows, RowsCtx};
-use crate::plan::CircuitParams;
 
 /// Rows of a MatMul laid out with `rc.lanes` linear lanes (the pool width follows from them).
 pub(crate) fn rows(rc: &RowsCtx<'_>, [batch, m, k, n]: [usize; 4]) -> NodeRows {

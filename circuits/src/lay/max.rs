@@ -3,10 +3,10 @@
 use crate::chips::max::MaxConfig;
 use crate::chips::range::RangeConfig;
 use crate::error::LayoutFault;
+use crate::field::bits;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::range_row::range_row_i128;
 use crate::lay::{tamper, NodeRows, RowsCtx};
-use crate::plan::bits;
 
 /// Rows: per group of `group` elements, the chip rows and the gaps' range rows.
 pub(crate) fn rows(rc: &RowsCtx<'_>, group: usize) -> NodeRows {

@@ -1,11 +1,12 @@
 //! Per-op layout, one file per op. Each file says how many rows its op takes (`rows`) and
 //! lays one node out from its [`NodeCtx`] on the chips it uses (`lay`), returning where its
 //! output elements live. This module is the one place that maps a [`QOp`] to its file:
-//! [`rows`] for the planner, [`lay`] for [`crate::layout::lay_out`].
+//! [`rows`] for the planner, [`lay`] for the layout of the whole graph.
 
 pub(crate) mod add;
 pub(crate) mod arith;
 pub(crate) mod check;
+pub(crate) mod commit;
 pub(crate) mod conv;
 pub(crate) mod ctx;
 pub(crate) mod div;
@@ -22,7 +23,7 @@ pub(crate) mod select;
 
 use zkinfer_ir::{QGraph, QNode, QOp};
 
-use crate::circuit::ModelConfig;
+use crate::config::ModelConfig;
 use crate::error::LayoutFault;
 pub(crate) use ctx::{NodeCtx, Src, Walk};
 

@@ -7,13 +7,13 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_ir::QGraph;
 
 use crate::chips::add::ArithCoefs;
-use crate::circuit::ModelConfig;
+use crate::config::ModelConfig;
 use crate::error::LayoutFault;
 use crate::field::fr_from_i64;
+use crate::field::signed_bits;
+use crate::lay::commit::lay_commitment;
 use crate::lay::ctx::Walk;
 use crate::lay::range_row::{range_row, upper_row};
-use crate::layout::lay_commitment;
-use crate::plan::signed_bits;
 
 /// The checked parameter cells of an advice-parameter circuit.
 pub(crate) struct ParamBlock {
@@ -229,7 +229,7 @@ mod tests {
         use halo2_proofs::halo2curves::bn256::Bn256;
         use halo2_proofs::poly::kzg::commitment::ParamsKZG;
         let srs = ParamsKZG::<Bn256>::setup(f.params.k, seeded(1));
-        let circuit = crate::circuit::ModelCircuit::keygen(f.graph.clone(), f.params.clone());
+        let circuit = crate::ModelCircuit::keygen(f.graph.clone(), f.params.clone());
         let vk = halo2_proofs::plonk::keygen_vk(&srs, &circuit).unwrap();
         let mut bytes = Vec::new();
         vk.write(&mut bytes, halo2_proofs::SerdeFormat::RawBytes)
@@ -316,13 +316,8 @@ mod tests {
     fn the_commitment_is_the_native_one_and_binds_the_weights() {
         let f = linear(ParamVisibility::Hashed);
         let out = f.trace.get(f.graph.output).unwrap().to_vec();
-        let mut instances = crate::circuit::public_values_of(
-            &f.graph,
-            &f.params,
-            &f.input,
-            &out,
-            Default::default(),
-        );
+        let mut instances =
+            crate::public_values_of(&f.graph, &f.params, &f.input, &out, Default::default());
         let h = crate::poseidon::commit_params(&f.graph);
         let labels = crate::vk_header::labels_digest_of(&f.graph, &f.params);
         assert_eq!(

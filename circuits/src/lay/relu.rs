@@ -3,9 +3,9 @@
 use crate::chips::range::RangeConfig;
 use crate::chips::relu::{ReluCells, ReluConfig, ReluWitness};
 use crate::error::LayoutFault;
+use crate::field::bits;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::{tamper, NodeRows, RowsCtx};
-use crate::plan::bits;
 
 /// Rows: one per element; `d` is checked to the bits of the input's bound.
 pub(crate) fn rows(rc: &RowsCtx<'_>) -> NodeRows {

@@ -9,10 +9,10 @@ use zkinfer_ir::{QGraph, QNode};
 use crate::chips::range::RangeConfig;
 use crate::chips::rescale::RescaleConfig;
 use crate::error::LayoutFault;
+use crate::field::signed_bits;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::range_row::{range_row, upper_row};
 use crate::lay::{tamper, NodeRows, RowsCtx};
-use crate::plan::signed_bits;
 
 /// Whether the declared bound is below the operand's implied one (an upper row is needed).
 fn needs_upper(graph: &QGraph, node: &QNode, shift: u32) -> bool {
@@ -95,7 +95,7 @@ mod tests {
     fn a_tight_declared_bound_gets_an_upper_row_and_honest_values_pass() {
         let tight = rescale_fixture(10, vec![4, -8, 38, 0]);
         let loose = rescale_fixture(25, vec![4, -8, 38, 0]);
-        let rows = |f: &Fixture| crate::plan::node_rows(&f.graph, &f.graph.nodes[0], 1).rows;
+        let rows = |f: &Fixture| crate::lay::rows(&f.graph, &f.graph.nodes[0], 1).rows;
         assert_eq!((rows(&tight), rows(&loose)), (12, 8));
         tight.mock(None).expect("honest witness, tight bound");
         loose.mock(None).expect("honest witness, implied bound");

@@ -365,6 +365,41 @@ impl Builder {
         self.push_rescale(m, 16, format!("{name}/div/rescale"), t.scale)
     }
 
+    /// `x · c` for a float constant broadcast to every element: a free relabel when `c` is one
+    /// power of two, otherwise an integer multiply at the weight scale and a rescale.
+    pub fn mul_float(
+        &mut self,
+        x: TensorId,
+        constant: &[f32],
+        shape: Vec<usize>,
+        name: String,
+    ) -> Result<TensorId, QuantizeError> {
+        let xt = self.tensor(x);
+        if let Some(&c0) = constant.first() {
+            if constant.iter().all(|&c| c == c0) && c0 > 0.0 {
+                let e = f64::from(c0).log2();
+                if e.fract() == 0.0 && e.abs() <= 62.0 {
+                    let e = e as i64;
+                    let scale = i64::from(xt.scale) - e;
+                    if (0..=62).contains(&scale) {
+                        return self.relabel(x, scale as u32, shape, name);
+                    }
+                }
+            }
+        }
+        let ws = self.config.weight_scale;
+        let factor = super::quantize_f32(constant, ws);
+        if factor.len() != xt.numel() {
+            return Err(QuantizeError::Malformed {
+                node: name,
+                detail: "constant size differs from the tensor".into(),
+            });
+        }
+        let m = self.mul_const(x, factor, name.clone())?;
+        let m = self.relabel(m, xt.scale + ws, shape, format!("{name}/scale"))?;
+        self.rescale_to(m, self.config.scale.max(xt.scale), &name)
+    }
+
     /// `y = factor[i]·x[i]` at `x`'s scale (the caller fixes the scale label).
     pub fn mul_const(
         &mut self,

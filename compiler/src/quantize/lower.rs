@@ -209,7 +209,7 @@ pub(crate) fn lower(
         }
         Op::MulConst { constant } => {
             check_finite(&format!("constant of `{name}`"), constant)?;
-            b.with_weights(|b| mul_const(b, x, constant, shape, name))
+            b.with_weights(|b| b.mul_float(x, constant, shape, name))
         }
         Op::Add | Op::Sub => {
             let y = second()?;
@@ -373,41 +373,6 @@ fn conv(
     let op = QOp::Conv { weight, bias, geom };
     let id = b.with_weights(|b| b.push(name.clone(), op, vec![x], acc))?;
     b.rescale_to(id, b.config.scale.max(xt.scale), &name)
-}
-
-/// `x · c` for a float constant broadcast to every element: a free relabel when `c` is one
-/// power of two, otherwise an integer multiply at the weight scale and a rescale.
-pub(crate) fn mul_const(
-    b: &mut Builder,
-    x: TensorId,
-    constant: &[f32],
-    shape: Vec<usize>,
-    name: String,
-) -> Result<TensorId, QuantizeError> {
-    let xt = b.tensor(x);
-    if let Some(&c0) = constant.first() {
-        if constant.iter().all(|&c| c == c0) && c0 > 0.0 {
-            let e = f64::from(c0).log2();
-            if e.fract() == 0.0 && e.abs() <= 62.0 {
-                let e = e as i64;
-                let scale = i64::from(xt.scale) - e;
-                if (0..=62).contains(&scale) {
-                    return b.relabel(x, scale as u32, shape, name);
-                }
-            }
-        }
-    }
-    let ws = b.config.weight_scale;
-    let factor = quantize_f32(constant, ws);
-    if factor.len() != xt.numel() {
-        return Err(QuantizeError::Malformed {
-            node: name,
-            detail: "constant size differs from the tensor".into(),
-        });
-    }
-    let m = b.mul_const(x, factor, name.clone())?;
-    let m = b.relabel(m, xt.scale + ws, shape, format!("{name}/scale"))?;
-    b.rescale_to(m, b.config.scale.max(xt.scale), &name)
 }
 
 /// `floor(x)` or `ceil(x)` exactly, without a table: at scale `s`, `floor(X / 2^s)` is the

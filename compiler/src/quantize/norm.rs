@@ -6,7 +6,7 @@ use crate::qgraph::{QOp, QTensor};
 
 use super::builder::Builder;
 use super::checked_bound;
-use super::tables::{lookup, TableFn};
+use super::tables::{lookup, ArgRange, TableFn};
 
 fn groups_of(b: &Builder, x: TensorId, group: usize, name: &str) -> Result<usize, QuantizeError> {
     let n = b.tensor(x).numel();
@@ -100,15 +100,6 @@ pub(crate) fn softmax(
     )
 }
 
-/// Static knowledge about a table argument beyond its bound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ArgRange {
-    /// Never above 0 (softmax's `x - max`).
-    NonPositive,
-    /// Never below 0 (a variance).
-    NonNegative,
-}
-
 /// Layer normalization over contiguous groups: mean and variance by exact sums and
 /// rounded divisions, `1/sqrt(var + eps)` by table, then scale and shift.
 pub(crate) fn layer_norm(
@@ -170,9 +161,7 @@ pub(crate) fn layer_norm(
         let g: Vec<f32> = (0..n)
             .map(|i| gamma.get(i % group).copied().unwrap_or(1.0))
             .collect();
-        y = b.with_weights(|b| {
-            super::lower::mul_const(b, y, &g, vec![n], format!("{name}/gamma"))
-        })?;
+        y = b.with_weights(|b| b.mul_float(y, &g, vec![n], format!("{name}/gamma")))?;
     }
     if beta.iter().any(|&v| v != 0.0) {
         let yt = b.tensor(y);

@@ -10,7 +10,6 @@ use crate::graph::{TensorId, UnaryFn};
 use crate::qgraph::{QOp, QTensor, Table};
 
 use super::builder::Builder;
-use super::norm::ArgRange;
 use super::MAX_BOUND_BITS;
 
 /// Largest table (rows) the compiler builds.
@@ -27,6 +26,15 @@ pub(crate) struct TableFn<'a> {
     pub f: &'a dyn Fn(f64) -> f64,
     /// Whether the value stays constant (after rounding) past some argument, below / above.
     pub saturates: (bool, bool),
+}
+
+/// Static knowledge about a table argument beyond its bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ArgRange {
+    /// Never above 0 (softmax's `x - max`).
+    NonPositive,
+    /// Never below 0 (a variance).
+    NonNegative,
 }
 
 /// Functions tabulated at their operand's scale, never rescaled or interpolated (see

@@ -23,7 +23,7 @@ use halo2_proofs::plonk::{Any, ConstraintSystem};
 use halo2_proofs::poly::Rotation;
 use zkinfer_circuits::vk_header::points;
 
-use super::program::{program, QueryIndex};
+use super::program::{program, unsupported, QueryIndex};
 use zkinfer_circuits::transcript::be_bytes;
 
 use super::words::{word_u64, words_g1, words_g2, Word};
@@ -106,10 +106,6 @@ pub struct EvmKey {
     pub point_ranges: Vec<Range<usize>>,
     /// Calldata ranges holding scalars (32 bytes each): the public values, the evaluations.
     pub scalar_ranges: Vec<Range<usize>>,
-}
-
-pub(crate) fn unsupported(cause: UnsupportedCircuit) -> VerifyError {
-    VerifyError::EvmUnsupported(cause)
 }
 
 /// The most distinct opening points (rotations) the verifier's plan holds.

@@ -5,8 +5,12 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{ConstraintSystem, Expression};
 use halo2_proofs::poly::Rotation;
 
-use super::key_data::unsupported;
 use crate::error::{ColumnKind, UnsupportedCircuit, VerifyError};
+
+/// A circuit the EVM verifier cannot serve, as an error.
+pub(crate) fn unsupported(cause: UnsupportedCircuit) -> VerifyError {
+    VerifyError::EvmUnsupported(cause)
+}
 use zkinfer_circuits::transcript::be_bytes;
 
 /// Opcodes of the constraint program.

@@ -6,10 +6,10 @@ use crate::chips::add::{AddCoefs, AddConfig};
 use crate::chips::range::RangeConfig;
 use crate::chips::relu::ReluConfig;
 use crate::error::LayoutFault;
+use crate::field::bits;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::relu::relu_row;
 use crate::lay::{tamper, NodeRows, RowsCtx};
-use crate::plan::bits;
 
 /// Rows: two per element; the ReLU gap is checked to the bits of the input's bound.
 pub(crate) fn rows(rc: &RowsCtx<'_>) -> NodeRows {
@@ -95,7 +95,7 @@ mod tests {
             element: 0,
             kind: CorruptionKind::ReluSign,
         };
-        let bits = crate::plan::bits(3000);
+        let bits = crate::field::bits(3000);
         let limb = overflowing_limb(-1, bits, &f.params);
         assert_lookup_failure(f.mock(Some(c)), &format!("limb {limb} in range"), 0);
     }

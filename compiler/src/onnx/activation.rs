@@ -9,9 +9,9 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::shape::{broadcast_shape, broadcast_to};
+use super::state::{Importer, Value};
 use super::tensor::Const;
 use crate::graph::{Op, Param, TensorId, UnaryFn};
 

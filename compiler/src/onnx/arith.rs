@@ -7,9 +7,9 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::shape::{broadcast_shape, broadcast_to};
+use super::state::{Importer, Value};
 use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 

@@ -4,9 +4,9 @@
 
 use super::arith::fold_affine;
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::shape::{broadcast_to, MAX_NUMEL};
+use super::state::{Importer, Value};
 use crate::geometry::ConvGeom;
 use crate::graph::{Op, TensorId};
 

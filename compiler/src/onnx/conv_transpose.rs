@@ -8,10 +8,10 @@ use std::rc::Rc;
 
 use super::conv::{axis_list, geometry, groups, image_input, out_shape, Window};
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::const_tensor;
 use super::shape::MAX_NUMEL;
+use super::state::{Importer, Value};
 use super::tensor::Const;
 use crate::graph::Op;
 

@@ -12,11 +12,11 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::{const_tensor, dims_of, emit, int_input, strides, unravel};
 use super::shape::{checked_numel, normalize_axis};
-use super::tensor::Const;
+use super::state::{Importer, Value};
+use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 
 /// One output element of a computed-index selection: the position of its index in the index
@@ -237,6 +237,57 @@ fn select_computed<'g>(
     let name = format!("{}/sum", ctx.name);
     let sum = imp.push(ctx, name, op, vec![prod], vec![picks.len(), 1])?;
     imp.push(ctx, ctx.name.clone(), Op::Reshape, vec![sum], shape)
+}
+
+/// `Gather`: constant indices resolve to a `Select` at import; computed ones go through
+/// [`gather_computed`].
+pub(crate) fn gather<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let data = imp.input(ctx, 0)?;
+    if let Value::Tensor(idx) = imp.input(ctx, 1)? {
+        return gather_computed(imp, ctx, idx);
+    }
+    let indices = imp.const_input(ctx, 1)?;
+    let ConstData::I64(idx) = &indices.data else {
+        let name = ctx.input_name(1).unwrap_or_default();
+        return Err(ctx.bad_node(format!("indices `{name}` must be an integer tensor")));
+    };
+    let dims = dims_of(imp, &data);
+    let axis = ctx.attr_int("axis", 0)?;
+    let a = normalize_axis(axis, dims.len())
+        .ok_or_else(|| ctx.bad_attr("axis", format!("{axis} is out of range for {dims:?}")))?;
+    let (outer_dims, rest) = dims.split_at(a);
+    let (&len, inner_dims) = rest
+        .split_first()
+        .ok_or_else(|| ctx.bad_attr("axis", format!("{axis} is out of range for {dims:?}")))?;
+    let (outer, inner): (usize, usize) = (outer_dims.iter().product(), inner_dims.iter().product());
+    let len_i = i64::try_from(len).unwrap_or(i64::MAX);
+    let mut resolved = Vec::with_capacity(idx.len());
+    for &i in idx {
+        let r = if i < 0 { i + len_i } else { i };
+        match usize::try_from(r).ok().filter(|&r| r < len) {
+            Some(r) => resolved.push(r),
+            None => {
+                return Err(ctx.shape_err(format!(
+                    "index {i} in `{}` is out of range for axis {a} of {dims:?}",
+                    ctx.input_name(1).unwrap_or_default()
+                )))
+            }
+        }
+    }
+    let mut shape = outer_dims.to_vec();
+    shape.extend_from_slice(&indices.dims);
+    shape.extend_from_slice(inner_dims);
+    if checked_numel(&shape).is_none() {
+        return Err(ctx.shape_err(format!("output shape {shape:?} is too large")));
+    }
+    let mut index = Vec::with_capacity(outer * resolved.len() * inner);
+    for o in 0..outer {
+        for &r in &resolved {
+            let start = (o * len + r) * inner;
+            index.extend(start..start + inner);
+        }
+    }
+    emit(imp, ctx, &[data], shape, index)
 }
 
 /// `Gather` along `axis` at computed indices (constant indices are handled by the rewiring).

@@ -8,7 +8,7 @@
 
 use zkinfer_ir::NumberKind;
 
-use super::import::Importer;
+use super::state::Importer;
 use crate::graph::{Op, TensorId, UnaryFn};
 
 /// The values an ONNX integer element type holds, when narrower than any input bound can be
@@ -30,7 +30,7 @@ pub(crate) fn type_range(elem_type: Option<i32>) -> Option<(f64, f64)> {
 pub(crate) fn kind_of(elem_type: Option<i32>) -> NumberKind {
     match elem_type {
         Some(9) => NumberKind::Boolean,
-        Some(t) if super::import::is_integer_type(t) => NumberKind::Integer,
+        Some(t) if super::state::is_integer_type(t) => NumberKind::Integer,
         _ => NumberKind::Real,
     }
 }

@@ -15,10 +15,10 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::dims_of;
 use super::shape::broadcast_to;
+use super::state::{Importer, Value};
 use super::tensor::Const;
 use crate::graph::{Op, TensorId, UnaryFn};
 

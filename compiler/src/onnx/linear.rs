@@ -1,10 +1,10 @@
 //! Gemm: a `Linear` (plus an `AddConst` for a bias that varies across rows).
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::matmul::swap_last_two;
 use super::node::NodeCtx;
 use super::shape::broadcast_to;
+use super::state::{Importer, Value};
 use super::tensor::Const;
 use crate::graph::{Op, TensorId};
 

@@ -11,10 +11,10 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::reduce::Plan;
 use super::shape::{broadcast_shape, broadcast_to, normalize_axis};
+use super::state::{Importer, Value};
 use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 

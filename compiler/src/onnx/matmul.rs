@@ -3,10 +3,10 @@
 //! broadcast batch axes materialized by a `Select`.
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::{const_tensor_shaped, transpose_index};
 use super::shape::{broadcast_shape, broadcast_to, checked_numel};
+use super::state::{Importer, Value};
 use super::tensor::Const;
 use crate::graph::{Op, TensorId};
 

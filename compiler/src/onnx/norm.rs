@@ -1,10 +1,10 @@
 //! Softmax (any axis) and LayerNormalization.
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::{axis_to_last, inverse_perm, permute, transpose_index};
 use super::shape::{broadcast_to, normalize_axis};
+use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId};
 
 /// The activation input 0 of a normalization op.

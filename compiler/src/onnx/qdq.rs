@@ -10,11 +10,11 @@ use std::rc::Rc;
 
 use super::activation::clamp;
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::proto::tensor_proto::DataType;
 use super::rewire::dims_of;
 use super::shape::normalize_axis;
+use super::state::{Importer, Value};
 use super::tensor::Const;
 use crate::graph::{Op, UnaryFn};
 

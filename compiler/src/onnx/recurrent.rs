@@ -21,9 +21,9 @@
 //! shorter than the sequence.
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::recurrent_cell::{block, step, Act, Cell, Dir, Kind, Spec, Val};
+use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId};
 
 /// The attributes of a recurrent node (see [`Spec`] for their meaning).

@@ -2,8 +2,8 @@
 //! are tensors or constants folded at import, the ops on them, and one time step of a cell.
 
 use super::error::ImportError;
-use super::import::Importer;
 use super::node::NodeCtx;
+use super::state::Importer;
 use crate::graph::{Op, TensorId, UnaryFn};
 
 /// Which recurrent op.

@@ -10,10 +10,10 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::{inverse_perm, permute, transpose_index};
 use super::shape::normalize_axis;
+use super::state::{Importer, Value};
 use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 

@@ -3,9 +3,9 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::shape::{checked_numel, normalize_axis};
+use super::state::{Importer, Value};
 use super::tensor::{decode, Const, ConstData};
 use crate::graph::Op;
 

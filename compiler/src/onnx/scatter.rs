@@ -14,11 +14,11 @@
 use std::collections::HashMap;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::index::{data_tensor, equals, resolve, wrap_index, wrap_tuples};
 use super::node::NodeCtx;
 use super::rewire::{const_tensor_shaped, dims_of, emit, int_input, strides, unravel};
 use super::shape::{checked_numel, normalize_axis};
+use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId};
 
 /// One output position that updates can reach, and the updates that can land on it.

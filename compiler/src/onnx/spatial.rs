@@ -11,13 +11,13 @@
 use std::rc::Rc;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::node::NodeCtx;
 use super::rewire::transpose_index;
 use super::rewire::{
     axis_to_last, dims_of, emit, int_input, inverse_perm, permute, strides, unravel,
 };
 use super::shape::{checked_numel, MAX_NUMEL};
+use super::state::{Importer, Value};
 use super::tensor::{decode, Const, ConstData};
 use crate::graph::Op;
 

@@ -13,12 +13,12 @@
 //! rank below `K` is held by exactly one element.
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::index::equals;
 use super::node::NodeCtx;
 use super::reduce::Plan;
 use super::rewire::int_input;
 use super::shape::normalize_axis;
+use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId, UnaryFn};
 
 /// Longest axis `TopK` sorts (the comparisons grow as its square).

@@ -12,9 +12,9 @@
 use std::collections::HashMap;
 
 use super::error::ImportError;
-use super::import::{Importer, Value};
 use super::index::equals;
 use super::node::NodeCtx;
+use super::state::{Importer, Value};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
 
 /// One branch node's comparison.

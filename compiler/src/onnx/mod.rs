@@ -41,6 +41,7 @@
 //! is an [`ImportError::UnsupportedUse`].
 
 mod activation;
+mod argmax;
 mod arith;
 mod conv;
 mod conv_transpose;
@@ -63,6 +64,7 @@ mod recurrent_cell;
 mod reduce;
 mod registry;
 mod reshape;
+mod resize;
 mod rewire;
 mod scatter;
 mod shape;

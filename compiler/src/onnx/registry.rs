@@ -6,9 +6,10 @@ use super::error::ImportError;
 use super::node::NodeCtx;
 use super::state::{is_integer_type, Importer};
 use super::{
-    activation, arith, conv, conv_transpose, index, integer, linear, logic, matmul, norm, reduce,
+    activation, argmax, arith, conv, conv_transpose, index, integer, linear, logic, matmul, norm,
+    reduce,
 };
-use super::{qdq, recurrent, reshape, rewire, scatter, spatial, split, topk, trees};
+use super::{qdq, recurrent, reshape, resize, rewire, scatter, spatial, split, topk, trees};
 use crate::graph::{ElementOp, UnaryFn};
 
 /// Records which outputs of a node hold integers: those of ops that make integers (Cast to an
@@ -101,7 +102,7 @@ pub(super) fn import_node<'g>(
         "Relu" => reshape::relu(imp, ctx),
         "Greater" | "Less" | "GreaterOrEqual" | "LessOrEqual" | "Equal" | "Not" | "And" | "Or"
         | "Xor" | "Where" => logic::logic(imp, ctx),
-        "ArgMax" | "ArgMin" | "Hardmax" | "LogSoftmax" => logic::along_axis(imp, ctx),
+        "ArgMax" | "ArgMin" | "Hardmax" | "LogSoftmax" => argmax::along_axis(imp, ctx),
         "Cast" => logic::cast(imp, ctx),
         "LeakyRelu" => activation::leaky_relu(imp, ctx),
         "PRelu" => activation::prelu(imp, ctx),
@@ -137,7 +138,7 @@ pub(super) fn import_node<'g>(
         "Constant" => reshape::constant(imp, ctx),
         "Pad" => spatial::pad(imp, ctx),
         "Tile" => spatial::tile(imp, ctx),
-        "Resize" | "Upsample" => spatial::resize(imp, ctx),
+        "Resize" | "Upsample" => resize::resize(imp, ctx),
         "Trilu" => spatial::trilu(imp, ctx),
         "InstanceNormalization" => spatial::instance_norm(imp, ctx),
         "ConstantOfShape" => spatial::constant_of_shape(imp, ctx),

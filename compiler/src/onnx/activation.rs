@@ -165,6 +165,44 @@ pub(crate) fn leaky_relu<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
     Ok(())
 }
 
+/// `Shrink` with `bias = lambd` (PyTorch's Softshrink): `relu(x - λ) - relu(-x - λ)`, exact.
+/// A hard shrink (`bias ≠ lambd`, a jump at `±λ`) is refused, naming the node.
+pub(crate) fn shrink<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let lambd = ctx.attr_float("lambd", 0.5)?;
+    let bias = ctx.attr_float("bias", 0.0)?;
+    if !(lambd >= 0.0 && bias == lambd) {
+        return Err(ctx.unsupported(format!(
+            "bias {bias} with lambd {lambd}: only bias = lambd >= 0 (a soft shrink) is supported"
+        )));
+    }
+    let t = match arg(imp, ctx)? {
+        Arg::Const(c) => {
+            let l = f64::from(lambd);
+            fold(imp, ctx, &c, |x| {
+                if x > l {
+                    x - l
+                } else if x < -l {
+                    x + l
+                } else {
+                    0.0
+                }
+            });
+            return Ok(());
+        }
+        Arg::Tensor(t) => t,
+    };
+    let n = imp.shape(t).iter().product();
+    let above = add_scalar(imp, ctx, "above", t, -lambd)?;
+    let above = step(imp, ctx, "above/relu", Op::Relu, vec![above])?;
+    let neg = scale(imp, ctx, "neg", t, vec![-1.0; n])?;
+    let below = add_scalar(imp, ctx, "below", neg, -lambd)?;
+    let below = step(imp, ctx, "below/relu", Op::Relu, vec![below])?;
+    let y = step(imp, ctx, "", Op::Sub, vec![above, below])?;
+    imp.bind(out, Value::Tensor(y));
+    Ok(())
+}
+
 /// `slope·x + (1 - slope)·relu(x)`, one slope per element.
 fn slope_mix<'g>(
     imp: &mut Importer<'g>,

@@ -106,6 +106,7 @@ pub(super) fn import_node<'g>(
         "Cast" => logic::cast(imp, ctx),
         "LeakyRelu" => activation::leaky_relu(imp, ctx),
         "PRelu" => activation::prelu(imp, ctx),
+        "Shrink" => activation::shrink(imp, ctx),
         "Clip" => activation::clip(imp, ctx),
         "HardSigmoid" | "HardSwish" => activation::hard_sigmoid(imp, ctx),
         "Max" | "Min" | "Sum" | "Mean" => activation::variadic(imp, ctx),

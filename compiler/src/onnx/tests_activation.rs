@@ -61,6 +61,29 @@ fn leaky_relu_and_prelu() {
 }
 
 #[test]
+fn shrink_is_a_soft_shrink_and_a_jump_is_refused() {
+    let g = one(
+        "Shrink",
+        vec![attr_float("lambd", 0.5), attr_float("bias", 0.5)],
+    );
+    assert_eq!(g.nodes.last().unwrap().name, "/act");
+    let soft = |x: f64| {
+        if x > 0.5 {
+            x - 0.5
+        } else if x < -0.5 {
+            x + 0.5
+        } else {
+            0.0
+        }
+    };
+    assert_close(&run(&g, &X), &apply(soft));
+    // ONNX's default (bias 0) is a hard shrink: a jump at ±lambd.
+    let nodes = vec![node("Shrink", "/s", &["x"], &["y"], vec![])];
+    let e = import_err(nodes, vec![], &[1, 6]).to_string();
+    assert!(e.contains("`/s`") && e.contains("bias = lambd"), "{e}");
+}
+
+#[test]
 fn clip_from_inputs_and_from_attributes() {
     let clip = |x: f64| x.clamp(-1.0, 0.5);
     let nodes = vec![node("Clip", "/c", &["x", "lo", "hi"], &["y"], vec![])];

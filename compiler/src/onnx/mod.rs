@@ -10,7 +10,7 @@
 //!   input), `LpPool` (p = 1, 2), `InstanceNormalization`;
 //! - `Add`, `Sub`, `Mul`, `Div` (constants on either side, or two activations with numpy
 //!   broadcasting), `Neg`, `Pow` (constant exponent), n-ary `Max`, `Min`, `Sum`, `Mean`;
-//! - activations: `Relu`, `LeakyRelu`, `PRelu`, `Clip`, `HardSigmoid`, `HardSwish` (exact
+//! - activations: `Relu`, `LeakyRelu`, `PRelu`, `Clip`, `HardSigmoid`, `HardSwish`, `Shrink` (exact
 //!   compositions of Relu and affine maps); table functions: every [`crate::UnaryFn`]
 //!   (`Sigmoid`, `Tanh`, `Erf`, `Exp`, `Log`, `Sqrt`, `Reciprocal`, trigonometric and
 //!   hyperbolic functions, `Softplus`, `Softsign`, `Elu`, `Selu`, `Celu`, `Gelu`, `Mish`,

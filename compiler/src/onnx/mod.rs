@@ -75,50 +75,12 @@ mod tensor;
 mod topk;
 mod trees;
 
-#[cfg(test)]
-mod tests_activation;
-#[cfg(test)]
-mod tests_attention;
-#[cfg(test)]
-mod tests_conv;
-#[cfg(test)]
-mod tests_elementwise;
-#[cfg(test)]
-mod tests_errors;
-#[cfg(test)]
-mod tests_errors_ops;
-#[cfg(test)]
-mod tests_external;
-#[cfg(test)]
-mod tests_import;
-#[cfg(test)]
-mod tests_index;
-#[cfg(test)]
-mod tests_integer;
-#[cfg(test)]
-mod tests_interface;
-#[cfg(test)]
-mod tests_logic;
-#[cfg(test)]
-mod tests_recurrent;
-#[cfg(test)]
-mod tests_reduce;
-#[cfg(test)]
-mod tests_rewire;
-#[cfg(test)]
-mod tests_shared;
-#[cfg(test)]
-mod tests_spatial;
-#[cfg(test)]
-mod tests_trees;
-#[cfg(test)]
-mod tests_util;
-
 use std::path::Path;
 
 use prost::Message;
 
 pub use error::ImportError;
+pub use import::NO_INPUT_NAME;
 
 use crate::graph::Graph;
 

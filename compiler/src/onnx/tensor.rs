@@ -240,3 +240,13 @@ pub(crate) fn f16_to_f32(h: u16) -> f32 {
         e => sign * (1.0 + frac / 1024.0) * ((e - 15) as f32).exp2(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn half_floats_decode_exactly() {
+        assert_eq!(super::f16_to_f32(0x3c00), 1.0);
+        assert_eq!(super::f16_to_f32(0x0001), (-24f32).exp2());
+        assert_eq!(super::f16_to_f32(0xfc00), f32::NEG_INFINITY);
+    }
+}

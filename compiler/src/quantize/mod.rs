@@ -13,14 +13,6 @@ mod builder;
 mod lower;
 mod norm;
 mod tables;
-#[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod tests_logic;
-#[cfg(test)]
-mod tests_ops;
-#[cfg(test)]
-mod tests_tables;
 
 pub use accuracy::{accuracy, argmax, AccuracyReport, NodeAccuracy};
 pub use tables::MAX_TABLE_ROWS;

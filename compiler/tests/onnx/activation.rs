@@ -2,19 +2,22 @@
 //! n-ary Max/Min/Sum/Mean), the parametric table functions, Pow and Dropout.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
-use super::ImportError;
-use crate::graph::{Op, Param, UnaryFn};
+use crate::util::*;
+use zkinfer_compiler::graph::{Op, Param, UnaryFn};
+use zkinfer_compiler::onnx::encode::*;
+use zkinfer_compiler::onnx::ImportError;
 
 const X: [f64; 6] = [-3.0, -1.5, -0.25, 0.0, 0.75, 2.5];
 
-fn scalar(name: &str, v: f32) -> super::proto::TensorProto {
+fn scalar(name: &str, v: f32) -> zkinfer_compiler::onnx::proto::TensorProto {
     float_tensor(name, &[], &[v])
 }
 
 /// Imports `op` on `x` (shape `[1, 6]`) with `attrs` and extra constant inputs `extra`.
-fn one(op: &str, attrs: Vec<super::proto::AttributeProto>) -> crate::graph::Graph {
+fn one(
+    op: &str,
+    attrs: Vec<zkinfer_compiler::onnx::proto::AttributeProto>,
+) -> zkinfer_compiler::graph::Graph {
     import(
         vec![node(op, "/act", &["x"], &["y"], attrs)],
         vec![],
@@ -207,8 +210,8 @@ fn parametric_table_functions_read_their_attributes() {
 
     let default = one("Selu", vec![]);
     let want = UnaryFn::Selu {
-        alpha: Param::new(crate::unary::SELU_ALPHA),
-        gamma: Param::new(crate::unary::SELU_GAMMA),
+        alpha: Param::new(zkinfer_compiler::unary::SELU_ALPHA),
+        gamma: Param::new(zkinfer_compiler::unary::SELU_GAMMA),
     };
     assert_eq!(default.nodes[0].op, Op::Unary { func: want });
     assert_close(
@@ -362,7 +365,7 @@ fn dropout_is_the_identity_at_inference() {
             node("Dropout", "/d", &["x", "ratio", "train"], &["z"], vec![]),
             node("Relu", "/r", &["z"], &["y"], vec![]),
         ];
-        let train = super::proto::TensorProto {
+        let train = zkinfer_compiler::onnx::proto::TensorProto {
             name: "train".into(),
             data_type: 9, // BOOL
             int32_data: vec![i32::from(on)],

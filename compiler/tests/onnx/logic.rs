@@ -1,8 +1,8 @@
 //! Comparisons, boolean logic, Where, ArgMax/ArgMin, Hardmax and LogSoftmax.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
+use crate::util::*;
+use zkinfer_compiler::onnx::encode::*;
 
 const X: [f64; 6] = [-1.5, 0.5, 0.5, 2.0, -3.0, 0.0];
 
@@ -239,7 +239,7 @@ fn hardmax_and_log_softmax() {
 
 #[test]
 fn integer_and_boolean_graph_inputs_are_numbers() {
-    use super::proto::tensor_proto::DataType;
+    use zkinfer_compiler::onnx::proto::tensor_proto::DataType;
     for ty in [
         DataType::Int64,
         DataType::Int32,
@@ -254,12 +254,12 @@ fn integer_and_boolean_graph_inputs_are_numbers() {
             value_info_unshaped("y"),
         ));
         let input = &mut m.graph.as_mut().unwrap().input[0];
-        if let Some(super::proto::type_proto::Value::TensorType(t)) =
+        if let Some(zkinfer_compiler::onnx::proto::type_proto::Value::TensorType(t)) =
             input.r#type.as_mut().and_then(|t| t.value.as_mut())
         {
             t.elem_type = ty as i32;
         }
-        let g = super::import_bytes(&prost::Message::encode_to_vec(&m)).unwrap();
+        let g = zkinfer_compiler::onnx::import_bytes(&prost::Message::encode_to_vec(&m)).unwrap();
         assert_close(&run(&g, &[-2.0, 0.0, 3.0]), &[0.0, 0.0, 3.0]);
     }
     let nodes = vec![node("Relu", "/r", &["x"], &["y"], vec![])];
@@ -269,14 +269,15 @@ fn integer_and_boolean_graph_inputs_are_numbers() {
         value_info_fixed("x", &[3]),
         value_info_unshaped("y"),
     ));
-    if let Some(super::proto::type_proto::Value::TensorType(t)) = m.graph.as_mut().unwrap().input[0]
-        .r#type
-        .as_mut()
-        .and_then(|t| t.value.as_mut())
+    if let Some(zkinfer_compiler::onnx::proto::type_proto::Value::TensorType(t)) =
+        m.graph.as_mut().unwrap().input[0]
+            .r#type
+            .as_mut()
+            .and_then(|t| t.value.as_mut())
     {
         t.elem_type = DataType::String as i32;
     }
-    let e = super::import_bytes(&prost::Message::encode_to_vec(&m)).unwrap_err();
+    let e = zkinfer_compiler::onnx::import_bytes(&prost::Message::encode_to_vec(&m)).unwrap_err();
     assert!(
         e.to_string().contains("`x`") && e.to_string().contains("not a number type"),
         "{e}"

@@ -1,10 +1,10 @@
 //! Graph interfaces: several inputs and outputs, an output that is the input.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::import_bytes;
-use super::tests_util::*;
-use crate::graph::IoPart;
+use crate::util::*;
+use zkinfer_compiler::graph::IoPart;
+use zkinfer_compiler::onnx::encode::*;
+use zkinfer_compiler::onnx::import_bytes;
 
 fn part(name: &str, shape: &[usize]) -> IoPart {
     IoPart {
@@ -142,6 +142,6 @@ fn a_graph_without_inputs_reads_a_zero_anchor() {
     let g = import_bytes(&prost::Message::encode_to_vec(&model(gp))).unwrap();
     assert!(g.no_input && g.inputs().is_empty());
     assert_eq!(g.input_shape, [1]);
-    assert_eq!(g.input_name, super::import::NO_INPUT_NAME);
+    assert_eq!(g.input_name, zkinfer_compiler::onnx::NO_INPUT_NAME);
     assert_close(&run(&g, &[0.0]), &[0.5, -2.0]);
 }

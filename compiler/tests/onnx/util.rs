@@ -1,13 +1,13 @@
 //! Helpers shared by the op tests: build a one-input model, import it, evaluate it.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::{graph, model, value_info_fixed, value_info_unshaped};
-use super::proto::{NodeProto, OperatorSetIdProto, TensorProto};
-use super::{import_bytes, ImportError};
-use crate::graph::Graph;
+use zkinfer_compiler::graph::Graph;
+use zkinfer_compiler::onnx::encode::{graph, model, value_info_fixed, value_info_unshaped};
+use zkinfer_compiler::onnx::proto::{NodeProto, OperatorSetIdProto, TensorProto};
+use zkinfer_compiler::onnx::{import_bytes, ImportError};
 
 /// Model bytes with input `x` of shape `in_dims`, output `y` (shape not declared), `opset`.
-pub(super) fn model_with_opset(
+pub(crate) fn model_with_opset(
     nodes: Vec<NodeProto>,
     inits: Vec<TensorProto>,
     in_dims: &[usize],
@@ -27,12 +27,12 @@ pub(super) fn model_with_opset(
 }
 
 /// Imports a model with input `x` of shape `in_dims` and output `y` (opset 17).
-pub(super) fn import(nodes: Vec<NodeProto>, inits: Vec<TensorProto>, in_dims: &[usize]) -> Graph {
-    import_opset(nodes, inits, in_dims, super::encode::OPSET)
+pub(crate) fn import(nodes: Vec<NodeProto>, inits: Vec<TensorProto>, in_dims: &[usize]) -> Graph {
+    import_opset(nodes, inits, in_dims, zkinfer_compiler::onnx::encode::OPSET)
 }
 
 /// [`import`] at another opset.
-pub(super) fn import_opset(
+pub(crate) fn import_opset(
     nodes: Vec<NodeProto>,
     inits: Vec<TensorProto>,
     in_dims: &[usize],
@@ -43,12 +43,12 @@ pub(super) fn import_opset(
 }
 
 /// The import error of a model that must not import.
-pub(super) fn import_err(
+pub(crate) fn import_err(
     nodes: Vec<NodeProto>,
     inits: Vec<TensorProto>,
     in_dims: &[usize],
 ) -> ImportError {
-    let bytes = model_with_opset(nodes, inits, in_dims, super::encode::OPSET);
+    let bytes = model_with_opset(nodes, inits, in_dims, zkinfer_compiler::onnx::encode::OPSET);
     match import_bytes(&bytes) {
         Ok(g) => panic!("import unexpectedly succeeded: {g:?}"),
         Err(e) => e,
@@ -56,7 +56,7 @@ pub(super) fn import_err(
 }
 
 /// The graph output for input `x`.
-pub(super) fn run(g: &Graph, x: &[f64]) -> Vec<f64> {
+pub(crate) fn run(g: &Graph, x: &[f64]) -> Vec<f64> {
     assert_eq!(x.len(), g.input_numel(), "input size");
     let values = g.eval_f64(x);
     for (i, n) in g.nodes.iter().enumerate() {
@@ -71,12 +71,12 @@ pub(super) fn run(g: &Graph, x: &[f64]) -> Vec<f64> {
 }
 
 /// `0, 1, ..., n - 1` as floats.
-pub(super) fn iota(n: usize) -> Vec<f64> {
+pub(crate) fn iota(n: usize) -> Vec<f64> {
     (0..n).map(|i| i as f64).collect()
 }
 
 /// Asserts elementwise closeness (1e-6 absolute).
-pub(super) fn assert_close(got: &[f64], want: &[f64]) {
+pub(crate) fn assert_close(got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
     for (g, w) in got.iter().zip(want) {
         assert!((g - w).abs() < 1e-6, "{got:?} vs {want:?}");
@@ -84,11 +84,11 @@ pub(super) fn assert_close(got: &[f64], want: &[f64]) {
 }
 
 /// Op kinds of the graph's nodes, in order.
-pub(super) fn kinds(g: &Graph) -> Vec<&'static str> {
+pub(crate) fn kinds(g: &Graph) -> Vec<&'static str> {
     g.nodes.iter().map(|n| n.op.kind()).collect()
 }
 
 /// Output shape of the graph.
-pub(super) fn out_shape(g: &Graph) -> Vec<usize> {
+pub(crate) fn out_shape(g: &Graph) -> Vec<usize> {
     g.shape_of(g.output).to_vec()
 }

@@ -1,9 +1,9 @@
 //! Conv, pools and BatchNormalization: shapes and hand-computed values.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
-use crate::graph::Op;
+use crate::util::*;
+use zkinfer_compiler::graph::Op;
+use zkinfer_compiler::onnx::encode::*;
 
 /// `1, 2, ..., n` as floats.
 fn one_to(n: usize) -> Vec<f64> {
@@ -257,7 +257,7 @@ fn global_pools() {
 
 /// BatchNormalization with a = scale / sqrt(var + eps) = [2, 1] and b = B - mean * a = [1, -1]
 /// (eps = 1).
-fn bn_inits() -> Vec<super::proto::TensorProto> {
+fn bn_inits() -> Vec<zkinfer_compiler::onnx::proto::TensorProto> {
     vec![
         float_tensor("s", &[2], &[4., 3.]),
         float_tensor("B", &[2], &[1., 0.]),
@@ -266,7 +266,7 @@ fn bn_inits() -> Vec<super::proto::TensorProto> {
     ]
 }
 
-fn bn(input: &str, output: &str) -> super::proto::NodeProto {
+fn bn(input: &str, output: &str) -> zkinfer_compiler::onnx::proto::NodeProto {
     node(
         "BatchNormalization",
         "/bn/BatchNormalization",

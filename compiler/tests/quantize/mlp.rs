@@ -3,8 +3,10 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::*;
-use crate::graph::{Node, Op};
+use zkinfer_compiler::graph::{Node, Op};
+use zkinfer_compiler::quantize::*;
+use zkinfer_compiler::{Graph, QuantizeError};
+use zkinfer_ir::QOp;
 
 fn mlp(seed: u64) -> Graph {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -1,8 +1,8 @@
 //! Reductions over any axes, keepdims on and off, axes from attributes or input 1.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
+use crate::util::*;
+use zkinfer_compiler::onnx::encode::*;
 
 const DIMS: [usize; 3] = [2, 3, 4];
 

@@ -4,9 +4,9 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::encode::*;
-use super::proto::{ModelProto, NodeProto, TensorProto};
-use super::{import_bytes, import_file, ImportError};
+use zkinfer_compiler::onnx::encode::*;
+use zkinfer_compiler::onnx::proto::{ModelProto, NodeProto, TensorProto};
+use zkinfer_compiler::onnx::{import_bytes, import_file, ImportError};
 
 fn one_io(nodes: Vec<NodeProto>, inits: Vec<TensorProto>, in_dims: &[usize]) -> Vec<u8> {
     model_bytes(graph(

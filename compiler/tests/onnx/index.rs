@@ -2,11 +2,11 @@
 //! OneHot, against references written out by hand.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
+use crate::util::*;
+use zkinfer_compiler::onnx::encode::*;
 
 /// `ArgMax(x, axis, keepdims)` into `i`.
-fn argmax(axis: i64, keepdims: i64) -> super::proto::NodeProto {
+fn argmax(axis: i64, keepdims: i64) -> zkinfer_compiler::onnx::proto::NodeProto {
     node(
         "ArgMax",
         "am",

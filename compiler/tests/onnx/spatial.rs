@@ -2,10 +2,10 @@
 //! activations and the constant generators, against straightforward float references.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::proto::NodeProto;
-use super::tests_util::*;
-use super::ImportError;
+use crate::util::*;
+use zkinfer_compiler::onnx::encode::*;
+use zkinfer_compiler::onnx::proto::NodeProto;
+use zkinfer_compiler::onnx::ImportError;
 
 fn x(n: usize) -> Vec<f64> {
     (0..n).map(|i| (i as f64 * 0.61).sin()).collect()
@@ -328,7 +328,11 @@ fn generators_fold_to_constants() {
 
 #[test]
 fn unsupported_uses_name_the_node() {
-    let cases: Vec<(NodeProto, Vec<super::proto::TensorProto>, &str)> = vec![
+    let cases: Vec<(
+        NodeProto,
+        Vec<zkinfer_compiler::onnx::proto::TensorProto>,
+        &str,
+    )> = vec![
         (
             pad_node("mirror"),
             vec![int64_tensor("p", &[2], &[1, 1])],

@@ -3,11 +3,12 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::*;
-use crate::error::EvalError;
-use crate::geometry::ConvGeom;
-use crate::graph::{Node, Op, UnaryFn};
-use crate::input::quantize_values;
+use zkinfer_compiler::error::EvalError;
+use zkinfer_compiler::graph::{Node, Op, UnaryFn};
+use zkinfer_compiler::quantize::*;
+use zkinfer_compiler::{Graph, QuantizeError};
+use zkinfer_ir::geometry::ConvGeom;
+use zkinfer_ir::input::quantize_values;
 
 fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
     (0..n).map(|_| rng.gen_range(-amp..amp)).collect()
@@ -246,10 +247,12 @@ fn softmax_and_layernorm_are_accurate() {
 fn onnx_nodes_for(
     func: UnaryFn,
 ) -> (
-    Vec<crate::onnx::proto::NodeProto>,
-    Vec<crate::onnx::proto::TensorProto>,
+    Vec<zkinfer_compiler::onnx::proto::NodeProto>,
+    Vec<zkinfer_compiler::onnx::proto::TensorProto>,
 ) {
-    use crate::onnx::encode::{attr_float, attr_string, float_tensor, node as onnx_node};
+    use zkinfer_compiler::onnx::encode::{
+        attr_float, attr_string, float_tensor, node as onnx_node,
+    };
     let one = |op: &str, attrs| vec![onnx_node(op, "/f", &["x"], &["y"], attrs)];
     match func {
         UnaryFn::Rsqrt => (
@@ -261,7 +264,10 @@ fn onnx_nodes_for(
         ),
         UnaryFn::Gelu => (one("Gelu", vec![]), vec![]),
         UnaryFn::Trunc => (
-            one("Cast", vec![crate::onnx::encode::attr_int("to", 7)]),
+            one(
+                "Cast",
+                vec![zkinfer_compiler::onnx::encode::attr_int("to", 7)],
+            ),
             vec![],
         ),
         UnaryFn::GeluTanh => (
@@ -300,7 +306,7 @@ fn onnx_nodes_for(
 /// function added to `UnaryFn::ALL` is covered here without a new test.
 #[test]
 fn every_unary_function_imports_and_tabulates_accurately() {
-    use crate::onnx::encode::{graph as onnx_graph, model_bytes, value_info_fixed};
+    use zkinfer_compiler::onnx::encode::{graph as onnx_graph, model_bytes, value_info_fixed};
     assert_eq!(UnaryFn::from_onnx("Rsqrt"), None, "not a standard ONNX op");
     for func in UnaryFn::ALL {
         let spec = func.spec();
@@ -311,7 +317,7 @@ fn every_unary_function_imports_and_tabulates_accurately() {
             value_info_fixed("x", &[1, 64]),
             value_info_fixed("y", &[1, 64]),
         ));
-        let g = crate::onnx::import_bytes(&bytes).expect("import");
+        let g = zkinfer_compiler::onnx::import_bytes(&bytes).expect("import");
         assert_eq!(g.nodes.len(), 1, "{}", spec.name);
         assert!(
             matches!(g.nodes[0].op, Op::Unary { func: f } if f == func),

@@ -7,10 +7,10 @@ use std::path::Path;
 use prost::Message;
 use sha2::Digest;
 
-use super::encode::{mlp_model, LayerSpec};
-use super::proto::tensor_proto::DataLocation;
-use super::proto::{ModelProto, StringStringEntryProto};
-use super::{import_bytes, import_source, source_sha256, ImportError};
+use zkinfer_compiler::onnx::encode::{mlp_model, LayerSpec};
+use zkinfer_compiler::onnx::proto::tensor_proto::DataLocation;
+use zkinfer_compiler::onnx::proto::{ModelProto, StringStringEntryProto};
+use zkinfer_compiler::onnx::{import_bytes, import_source, source_sha256, ImportError};
 
 /// The bundled-style MLP: 3 inputs, a hidden layer of 2 with ReLU, 2 outputs.
 fn self_contained() -> Vec<u8> {

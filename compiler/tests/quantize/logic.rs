@@ -3,14 +3,15 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::*;
-use crate::onnx::encode::{
+use zkinfer_compiler::onnx::encode::{
     attr_int, float_tensor, graph, model_bytes, node, value_info_fixed, value_info_unshaped,
 };
+use zkinfer_compiler::quantize::*;
+use zkinfer_compiler::Graph;
 
 fn imported(
-    nodes: Vec<crate::onnx::proto::NodeProto>,
-    inits: Vec<crate::onnx::proto::TensorProto>,
+    nodes: Vec<zkinfer_compiler::onnx::proto::NodeProto>,
+    inits: Vec<zkinfer_compiler::onnx::proto::TensorProto>,
 ) -> Graph {
     let bytes = model_bytes(graph(
         nodes,
@@ -18,7 +19,7 @@ fn imported(
         value_info_fixed("x", &[4, 8]),
         value_info_unshaped("y"),
     ));
-    crate::onnx::import_bytes(&bytes).expect("import")
+    zkinfer_compiler::onnx::import_bytes(&bytes).expect("import")
 }
 
 /// Rows whose values are at least `gap` apart, so no quantized comparison is a near tie.

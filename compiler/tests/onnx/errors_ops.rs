@@ -2,10 +2,10 @@
 //! is wrong with it.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::proto::{NodeProto, TensorProto};
-use super::tests_util::*;
-use super::ImportError;
+use crate::util::*;
+use zkinfer_compiler::onnx::encode::*;
+use zkinfer_compiler::onnx::proto::{NodeProto, TensorProto};
+use zkinfer_compiler::onnx::ImportError;
 
 /// Imports, expects an error whose message contains `node` (the node name) and every `parts`.
 fn fails(
@@ -458,9 +458,9 @@ fn corrupted_models_do_not_panic() {
         ),
     ];
     let bytes = model_with_opset(nodes, inits, &[1, 1, 4, 4], 17);
-    let g = super::import_bytes(&bytes).unwrap();
+    let g = zkinfer_compiler::onnx::import_bytes(&bytes).unwrap();
     let check = |b: &[u8]| {
-        if let Ok(g) = super::import_bytes(b) {
+        if let Ok(g) = zkinfer_compiler::onnx::import_bytes(b) {
             // Whatever imports must evaluate to values of the declared sizes.
             let values = g.eval_f64(&vec![0.5; g.input_numel()]);
             for (i, n) in g.nodes.iter().enumerate() {
@@ -493,7 +493,8 @@ fn corrupted_models_do_not_panic() {
         1 << 40,
         i64::MAX,
     ];
-    let model: super::proto::ModelProto = prost::Message::decode(bytes.as_slice()).unwrap();
+    let model: zkinfer_compiler::onnx::proto::ModelProto =
+        prost::Message::decode(bytes.as_slice()).unwrap();
     for _ in 0..3000 {
         let mut m = model.clone();
         let gp = m.graph.as_mut().unwrap();

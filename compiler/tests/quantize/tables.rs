@@ -1,8 +1,10 @@
 //! Quantizer tests for function tables: sharing between nodes, and Round without one.
 
-use super::*;
-use crate::graph::{Node, Op, UnaryFn};
-use crate::unary::Param;
+use zkinfer_compiler::graph::{Node, Op, UnaryFn};
+use zkinfer_compiler::quantize::*;
+use zkinfer_compiler::unary::Param;
+use zkinfer_compiler::Graph;
+use zkinfer_ir::QOp;
 
 /// `x -> f1 -> (2·y + 0.5) -> f2`: the second function's argument spans a wider, overlapping
 /// domain than the first's.

@@ -3,11 +3,11 @@
 // The reference indexes like the spec's equations.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::needless_range_loop)]
 
-use super::encode::*;
-use super::proto::{AttributeProto, TensorProto};
-use super::tests_util::*;
-use super::{import_bytes, ImportError};
-use crate::graph::Graph;
+use crate::util::*;
+use zkinfer_compiler::graph::Graph;
+use zkinfer_compiler::onnx::encode::*;
+use zkinfer_compiler::onnx::proto::{AttributeProto, TensorProto};
+use zkinfer_compiler::onnx::{import_bytes, ImportError};
 
 /// How the initial hidden state is given.
 #[derive(Clone, Copy, PartialEq)]

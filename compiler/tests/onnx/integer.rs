@@ -1,8 +1,8 @@
 //! BitShift and Mod by constants against integer references.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
+use crate::util::*;
+use zkinfer_compiler::onnx::encode::*;
 
 #[test]
 fn bit_shifts_scale_and_floor() {
@@ -92,7 +92,7 @@ fn quantize_linear_rounds_and_saturates() {
         vec![],
     )];
     let mut z = int64_tensor("z", &[], &[3]);
-    z.data_type = super::proto::tensor_proto::DataType::Int8 as i32;
+    z.data_type = zkinfer_compiler::onnx::proto::tensor_proto::DataType::Int8 as i32;
     z.int64_data.clear();
     z.raw_data = vec![3];
     let g = import(nodes, vec![float_tensor("s", &[], &[0.5]), z], &[4]);

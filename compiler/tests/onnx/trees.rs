@@ -1,9 +1,9 @@
 //! ai.onnx.ml tree ensembles against a direct tree walk, and their errors.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::proto::{AttributeProto, NodeProto};
-use super::tests_util::*;
+use crate::util::*;
+use zkinfer_compiler::onnx::encode::*;
+use zkinfer_compiler::onnx::proto::{AttributeProto, NodeProto};
 
 /// Tree 0: node 0 `x0 <= 0.25` ? node 1 : node 2; node 1 `x1 > -0.5` ? leaf 3 : leaf 4;
 /// node 2 a leaf. Tree 1: a single leaf. Leaf values per target in `leaf_values`.

@@ -1,9 +1,9 @@
 //! Data movement: Transpose, Slice, Gather, Concat, Expand, Shape, and their folding on constants.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
-use crate::graph::Op;
+use crate::util::*;
+use zkinfer_compiler::graph::Op;
+use zkinfer_compiler::onnx::encode::*;
 
 #[test]
 fn transpose() {

@@ -1,11 +1,11 @@
 //! MatMul between activations (and constant @ activation), Softmax on any axis, LayerNorm.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
-use crate::graph::Op;
+use crate::util::*;
+use zkinfer_compiler::graph::Op;
+use zkinfer_compiler::onnx::encode::*;
 
-fn transpose_last_two(input: &str, output: &str) -> super::proto::NodeProto {
+fn transpose_last_two(input: &str, output: &str) -> zkinfer_compiler::onnx::proto::NodeProto {
     node(
         "Transpose",
         "/Transpose",

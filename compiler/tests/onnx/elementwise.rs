@@ -2,11 +2,11 @@
 //! activations, and constant folding.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use super::encode::*;
-use super::tests_util::*;
-use crate::graph::{Op, UnaryFn};
+use crate::util::*;
+use zkinfer_compiler::graph::{Op, UnaryFn};
+use zkinfer_compiler::onnx::encode::*;
 
-fn scalar(name: &str, v: f32) -> super::proto::TensorProto {
+fn scalar(name: &str, v: f32) -> zkinfer_compiler::onnx::proto::TensorProto {
     float_tensor(name, &[], &[v])
 }
 
@@ -179,7 +179,7 @@ fn neg() {
 
 #[test]
 fn abs_imports_folds_and_quantizes_exactly() {
-    use crate::graph::ElementOp;
+    use zkinfer_compiler::graph::ElementOp;
     let g = import(vec![node("Abs", "a", &["x"], &["y"], vec![])], vec![], &[3]);
     assert_eq!(g.nodes[0].op, Op::Elementwise { op: ElementOp::Abs });
     assert_close(&run(&g, &[-1.5, 0., 2.25]), &[1.5, 0., 2.25]);
@@ -193,8 +193,8 @@ fn abs_imports_folds_and_quantizes_exactly() {
     assert_close(&run(&g, &[1., -3.]), &[3., -1.]);
     // Quantized, it is one exact integer node at the input's scale and bound.
     let g = import(vec![node("Abs", "a", &["x"], &["y"], vec![])], vec![], &[3]);
-    let config = crate::QuantizeConfig::default();
-    let q = crate::quantize(&g, &[vec![-1.0, 0.5, 1.0]], config, "abs").unwrap();
+    let config = zkinfer_compiler::QuantizeConfig::default();
+    let q = zkinfer_compiler::quantize(&g, &[vec![-1.0, 0.5, 1.0]], config, "abs").unwrap();
     let last = q.graph.nodes.last().unwrap();
     assert_eq!(last.op.kind(), "Abs");
     assert_eq!(last.out.bound, q.graph.input.bound);

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::import_file;
-use crate::graph::Op;
+use zkinfer_compiler::graph::Op;
+use zkinfer_compiler::onnx::import_file;
 
 const MODELS: [&str; 5] = [
     "mlp_small",

@@ -1,6 +1,6 @@
 //! Lays the whole graph out in one region, node by node, and wires tensors together with
 //! copy constraints. Row order is the node order, then the input's bound checks; each op's
-//! file in [`crate::lay`] says how many rows it takes.
+//! file in the `lay` module says how many rows it takes.
 
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::circuit::Region;

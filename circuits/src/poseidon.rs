@@ -145,7 +145,7 @@ pub fn commit(values: &[i64], bound: u64, salt: Fr) -> Fr {
     pack(values, bound).into_iter().fold(salt, poseidon2)
 }
 
-/// The commitment to a model's parameters: each tensor of [`QGraph::param_tensors`] in
+/// The commitment to a model's parameters: each tensor of [`zkinfer_ir::QGraph::param_tensors`] in
 /// turn, the chain of each starting from the previous tensor's commitment (from 0 for the
 /// first). Unsalted: weights are not guessable, and the same model must give the same
 /// commitment in every proof.

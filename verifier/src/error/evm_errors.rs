@@ -22,7 +22,7 @@ impl std::fmt::Display for ColumnKind {
     }
 }
 
-/// What the on-chain verifier cannot handle in a circuit ([`VerifyError::EvmUnsupported`]).
+/// What the on-chain verifier cannot handle in a circuit ([`super::VerifyError::EvmUnsupported`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnsupportedCircuit {
     /// The circuit uses challenges (multi-phase advice), in its constraint system or a gate.
@@ -119,7 +119,7 @@ pub enum UnsupportedCircuit {
     },
 }
 
-/// Why the verifier could not be deployed in the embedded EVM ([`VerifyError::EvmDeploy`]).
+/// Why the verifier could not be deployed in the embedded EVM ([`super::VerifyError::EvmDeploy`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DeployFailure {
     /// The bundled solc output is not JSON.

@@ -294,11 +294,15 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         grace_s: u64,
     },
-    /// Run compile → setup → prove → verify on the bundled example model.
+    /// Run compile → setup → prove → verify on a bundled example model (`models/`).
     Demo {
         /// Working directory for the artifacts.
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
+        /// Which bundled model: mlp (a small MLP), cnn (a small LeNet), transformer (a
+        /// transformer block) or trees (a random forest in GEMM form).
+        #[arg(long, default_value = "mlp")]
+        model: String,
     },
 }
 
@@ -470,7 +474,7 @@ fn main() -> ExitCode {
                     allow_unpinned,
                 },
         } => cmd::setup::srs_import(&file, &out, k, allow_unpinned),
-        Command::Demo { out } => cmd::demo::run(&out),
+        Command::Demo { out, model } => cmd::demo::run(&out, &model),
         Command::Serve {
             models,
             addr,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cli::{fails, ok, s, with_closed_stdout};
+use common::cli::{fails, ok, ok_both, s, with_closed_stdout};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -420,4 +420,26 @@ fn a_large_function_table_is_interpolated_and_still_proves() {
         .map(|c| c["output_max_abs_error"].as_f64().unwrap())
         .fold(f64::INFINITY, f64::min);
     assert!(chosen <= plain_best, "{chosen} > {plain_best}");
+}
+
+#[test]
+fn demo_runs_a_bundled_model_by_name_and_names_the_choices_otherwise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let (stdout, stderr) = ok_both(&["demo", "--model", "cnn", "--out", s(&out)]);
+    let said = format!("{stdout}{stderr}");
+    assert!(
+        said.contains("bundled model `cnn`") && said.contains("verified (EVM)"),
+        "{said}"
+    );
+    assert!(out.join("cnn.onnx").exists() && out.join("Verifier.sol").exists());
+    let e = fails(&["demo", "--model", "lstm", "--out", s(&tmp.path().join("x"))]);
+    assert!(
+        e.contains("`lstm`") && e.contains("mlp, cnn, transformer, trees"),
+        "{e}"
+    );
+    assert!(
+        !tmp.path().join("x").exists(),
+        "nothing written for an unknown model"
+    );
 }

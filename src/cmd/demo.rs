@@ -1,20 +1,33 @@
-//! `zkinfer demo`: the whole flow on the bundled example model.
+//! `zkinfer demo`: the whole flow on a bundled example model (`models/` in the repository).
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use zkinfer::compiler::QuantizeConfig;
 use zkinfer::example;
 use zkinfer::runtime::DeviceChoice;
 
-/// Writes the example model and input into `out`, then compiles, sets up, proves and verifies
-/// (offline and in the embedded EVM), and exports the Solidity verifier.
-pub fn run(out: &Path) -> Result<()> {
+/// Writes bundled model `name` and its input into `out`, then compiles, sets up, proves and
+/// verifies (offline and in the embedded EVM), and exports the Solidity verifier.
+pub fn run(out: &Path, name: &str) -> Result<()> {
+    let bundled = example::bundled(name).ok_or_else(|| {
+        let names: Vec<&str> = example::MODELS.iter().map(|m| m.name).collect();
+        anyhow!(
+            "no bundled model `{name}`: the bundled models are {}",
+            names.join(", ")
+        )
+    })?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let model = out.join("example.onnx");
+    eprintln!("bundled model `{}`: {}", bundled.name, bundled.about);
+    let file = if bundled.name == "mlp" {
+        "example.onnx".to_string()
+    } else {
+        format!("{}.onnx", bundled.name)
+    };
+    let model = out.join(file);
     let input = out.join("input.json");
-    super::write(&model, &example::model_bytes())?;
-    super::write(&input, example::input_json().as_bytes())?;
+    super::write(&model, bundled.model)?;
+    super::write(&input, bundled.input.as_bytes())?;
     let build = out.join("build");
     let proof = out.join("proof.json");
     let show = |cmd: String| eprintln!("\n$ {cmd}");

@@ -4,9 +4,10 @@ use std::rc::Rc;
 
 use super::error::ImportError;
 use super::node::NodeCtx;
+use super::rewire::int_input;
 use super::shape::{checked_numel, normalize_axis};
 use super::state::{Importer, Value};
-use super::tensor::{decode, Const, ConstData};
+use super::tensor::{decode, Const};
 use crate::graph::Op;
 
 /// `Relu` (folded when its input is a constant).
@@ -99,19 +100,6 @@ pub(crate) fn reshape_like<'g>(
     };
     imp.bind(out, value);
     Ok(())
-}
-
-/// Constant integer input `k` (a shape or axes list).
-fn int_input<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-    k: usize,
-) -> Result<Vec<i64>, ImportError> {
-    let c = imp.const_input(ctx, k)?;
-    match &c.data {
-        ConstData::I64(v) => Ok(v.clone()),
-        ConstData::F32(_) => Err(ctx.bad_node(format!("input #{k} must be an integer tensor"))),
-    }
 }
 
 /// Squeeze/Unsqueeze axes: the `axes` attribute (opset < 13) or the second input.

@@ -15,9 +15,9 @@ use crate::error::{CircuitError, LayoutFault};
 use crate::field::signed_bits;
 use crate::lay::commit::{lay_commitment, lay_salt};
 pub use crate::lay::ctx::Bindings;
-use crate::lay::ctx::{element, known, value_i128, NodeCtx, NodeParams, Src, Walk};
+use crate::lay::ctx::{element, known, NodeCtx, NodeParams, Src, Walk};
 use crate::lay::params::{lay_params, lay_params_commitment};
-use crate::lay::range_row::range_row_i128;
+use crate::lay::range_row::both_sides;
 
 /// The name under which layout errors of the input's bound rows are reported.
 const INPUT_BOUNDS: &str = "(input bounds)";
@@ -221,16 +221,9 @@ fn lay_bounds(
     let bits = signed_bits(bound);
     let mut cells = Vec::with_capacity(n);
     for i in 0..n {
-        let x = element(values, i)?.map(i128::from);
-        let lower = range_row_i128(range, walk, x, b, bits)?;
-        let row = walk.take(1);
-        let witness = x.map(|x| range.witness(b - x, bits));
-        let upper =
-            range.assign_upper(walk.region, row, value_i128(x), b, bits, witness.as_ref())?;
-        // Both rows check the same value, whatever the visibility: without this copy a
-        // private or hashed value would be bounded from below only.
-        walk.region.constrain_equal(lower, upper);
-        cells.push((lower, upper));
+        // Both rows check the same value, whatever the visibility: without the copy between
+        // them a private or hashed value would be bounded from below only.
+        cells.push(both_sides(range, walk, element(values, i)?, b, bits)?);
     }
     Ok(cells)
 }

@@ -269,6 +269,33 @@ mod tests {
     }
 
     #[test]
+    fn a_quotient_past_its_calibrated_bound_fails_the_upper_row() {
+        // 150 / 1 = 150 against a quotient bound of 100: the lower row holds (150 + 100 <
+        // 2^8), the upper row spells 100 - 150 = -50.
+        let mut input = vec![0; 2 * N];
+        input[2] = 150;
+        input[N + 2] = -A;
+        let trace = div_graph(0).eval(&input).expect("eval");
+        assert_eq!(trace.get(3).expect("y")[2], 150);
+        let mut tight = div_graph(0);
+        tight.nodes[2].out.bound = 100;
+        let params = crate::plan::plan(&tight).expect("plan").params;
+        let f = Fixture {
+            graph: std::sync::Arc::new(tight),
+            params,
+            trace: std::sync::Arc::new(trace),
+            input,
+        };
+        let out = f.trace.get(3).expect("y").to_vec();
+        let limb = overflowing_limb(-50, 8, &f.params);
+        assert_lookup_failure(
+            f.mock_with_output(None, &out),
+            &format!("limb {limb} in range"),
+            div_row(&f, 2) + 4,
+        );
+    }
+
+    #[test]
     fn quotient_off_by_one_with_a_matching_remainder_fails_a_range_check() {
         // 3·2^4 / 1: y = 48, r = 1. Claiming 49 needs r = -1; claiming 47 needs r = 3,
         // and then t = 2b - 1 - r = -2.

@@ -5,7 +5,8 @@
 use crate::chips::range::RangeConfig;
 use crate::error::LayoutFault;
 use crate::field::bits;
-use crate::lay::ctx::{value_i128, NodeCtx, Src, Walk};
+use crate::lay::ctx::{NodeCtx, Src, Walk};
+use crate::lay::range_row::{range_row, upper_row};
 use crate::lay::{NodeRows, RowsCtx};
 
 /// Width of the checks of `[lo, hi]`: the bits of `hi - lo`.
@@ -45,29 +46,11 @@ pub(crate) fn lay(
     (0..ctx.numel())
         .map(|i| {
             let src = x.src(i)?;
-            let v = x.at(i)?.map(i128::from);
-            let row = walk.take(1);
-            let below = v.map(|v| range.witness(v - i128::from(lo), b));
-            let cell = range.assign(
-                walk.region,
-                row,
-                value_i128(v),
-                -i128::from(lo),
-                b,
-                below.as_ref(),
-            )?;
+            let v = x.at(i)?;
+            let cell = range_row(range, walk, v, -i128::from(lo), b)?;
             walk.bind(src, cell);
             if lo != hi {
-                let row = walk.take(1);
-                let above = v.map(|v| range.witness(i128::from(hi) - v, b));
-                let cell = range.assign_upper(
-                    walk.region,
-                    row,
-                    value_i128(v),
-                    i128::from(hi),
-                    b,
-                    above.as_ref(),
-                )?;
+                let cell = upper_row(range, walk, v, i128::from(hi), b)?;
                 walk.bind(src, cell);
             }
             Ok(src)

@@ -13,7 +13,7 @@ use crate::field::fr_from_i64;
 use crate::field::signed_bits;
 use crate::lay::commit::lay_commitment;
 use crate::lay::ctx::Walk;
-use crate::lay::range_row::{range_row, upper_row};
+use crate::lay::range_row::both_sides;
 
 /// The checked parameter cells of an advice-parameter circuit.
 pub(crate) struct ParamBlock {
@@ -53,10 +53,7 @@ pub(crate) fn lay_params(
                 if t.structural {
                     return pinned(config, walk, v);
                 }
-                let cell = range_row(&config.range, walk, Some(v), bound, bits)?;
-                let upper = upper_row(&config.range, walk, Some(v), bound, bits)?;
-                walk.region.constrain_equal(cell, upper);
-                Ok(cell)
+                Ok(both_sides(&config.range, walk, Some(v), bound, bits)?.0)
             })
             .collect::<Result<Vec<_>, LayoutFault>>()?;
         if let Some(list) = by_node.get_mut(t.node) {

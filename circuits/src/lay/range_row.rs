@@ -25,16 +25,7 @@ pub(crate) fn range_row_i128(
     offset: i128,
     bits: u32,
 ) -> Result<Cell, LayoutFault> {
-    let at = walk.take(1);
-    let witness = v.map(|v| range.witness(v + offset, bits));
-    Ok(range.assign(
-        walk.region,
-        at,
-        value_i128(v),
-        offset,
-        bits,
-        witness.as_ref(),
-    )?)
+    one_row(range, walk, v, offset, bits, false)
 }
 
 /// Assigns one upper-bound row for `offset - value ∈ [0, 2^bits)` and advances; with
@@ -46,14 +37,40 @@ pub(crate) fn upper_row(
     offset: i128,
     bits: u32,
 ) -> Result<Cell, LayoutFault> {
+    one_row(range, walk, v.map(i128::from), offset, bits, true)
+}
+
+/// `|v| <= bound` on one cell: a [`range_row`] and an [`upper_row`] (offset `bound`, `bits`
+/// wide), their value cells copy-constrained to each other; returns (lower, upper) cells.
+pub(crate) fn both_sides(
+    range: &RangeConfig,
+    walk: &mut Walk<'_, '_>,
+    v: Option<i64>,
+    bound: i128,
+    bits: u32,
+) -> Result<(Cell, Cell), LayoutFault> {
+    let lower = range_row(range, walk, v, bound, bits)?;
+    let upper = upper_row(range, walk, v, bound, bits)?;
+    walk.region.constrain_equal(lower, upper);
+    Ok((lower, upper))
+}
+
+/// One lower (`v + offset`) or upper (`offset - v`) row, its limbs split from that number.
+fn one_row(
+    range: &RangeConfig,
+    walk: &mut Walk<'_, '_>,
+    v: Option<i128>,
+    offset: i128,
+    bits: u32,
+    upper: bool,
+) -> Result<Cell, LayoutFault> {
     let at = walk.take(1);
-    let witness = v.map(|v| range.witness(offset - i128::from(v), bits));
-    Ok(range.assign_upper(
-        walk.region,
-        at,
-        value_i128(v.map(i128::from)),
-        offset,
-        bits,
-        witness.as_ref(),
-    )?)
+    let shifted = |v: i128| if upper { offset - v } else { v + offset };
+    let witness = v.map(|v| range.witness(shifted(v), bits));
+    let value = value_i128(v);
+    Ok(if upper {
+        range.assign_upper(walk.region, at, value, offset, bits, witness.as_ref())?
+    } else {
+        range.assign(walk.region, at, value, offset, bits, witness.as_ref())?
+    })
 }

@@ -67,15 +67,7 @@ impl<'g> Importer<'g> {
         if checked_numel(&shape).is_none() {
             return Err(ctx.shape_err(format!("output shape {shape:?} is too large")));
         }
-        self.nodes.push(Node {
-            name,
-            op,
-            inputs,
-            shape,
-            trained: false,
-        });
-        self.uses.push(0);
-        Ok(self.nodes.len())
+        Ok(self.push_graph_node(name, op, inputs, shape))
     }
 
     /// [`Importer::push`] of a node whose constants are the model's trained weights (advice

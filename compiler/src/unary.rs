@@ -241,6 +241,15 @@ impl UnaryFn {
             .find(|f| f.spec().onnx_op == op)
     }
 
+    /// The ONNX op types that name a function alone (see [`UnaryFn::from_onnx`]).
+    pub fn onnx_ops() -> Vec<&'static str> {
+        UnaryFn::ALL
+            .into_iter()
+            .filter(|f| f.is_plain())
+            .map(|f| f.spec().onnx_op)
+            .collect()
+    }
+
     /// Whether the ONNX op alone names this function (no attribute or operand chooses it).
     fn is_plain(self) -> bool {
         !matches!(

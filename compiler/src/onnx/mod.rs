@@ -12,9 +12,10 @@
 //!   broadcasting), `Neg`, `Pow` (constant exponent), n-ary `Max`, `Min`, `Sum`, `Mean`;
 //! - activations: `Relu`, `LeakyRelu`, `PRelu`, `Clip`, `HardSigmoid`, `HardSwish`, `Shrink` (exact
 //!   compositions of Relu and affine maps); table functions: every [`crate::UnaryFn`]
-//!   (`Sigmoid`, `Tanh`, `Erf`, `Exp`, `Log`, `Sqrt`, `Reciprocal`, trigonometric and
-//!   hyperbolic functions, `Softplus`, `Softsign`, `Elu`, `Selu`, `Celu`, `Gelu`, `Mish`,
-//!   `Sign`, `Floor`, `Ceil`, `Round`); `Abs`;
+//!   (`Sigmoid`, `Tanh`, `Erf`, `Exp`, `Log`, `Sqrt`, `Reciprocal`, `Sin`, `Cos`, `Tan`,
+//!   `Asin`, `Acos`, `Atan`, `Sinh`, `Cosh`, `Asinh`, `Acosh`, `Softplus`,
+//!   `Softsign`, `Elu`, `Selu`, `Celu`, `Gelu`, `Mish`, `Sign`, `Floor`, `Ceil`, `Round`);
+//!   `Abs`;
 //! - reductions over any axes: `ReduceSum`, `ReduceMean`, `ReduceSumSquare`, `ReduceL1`,
 //!   `ReduceL2`, `ReduceLogSumExp`, `ReduceMax`, `ReduceMin`, `ReduceProd`;
 //! - `BitShift` and `Mod` by constants (exact on integers);
@@ -23,7 +24,7 @@
 //!   `LogSoftmax` along any axis; `TopK` (ranks by pairwise comparison, ties by index);
 //! - `Softmax` (any axis), `LayerNormalization`;
 //! - `Gather`, `GatherElements`, `GatherND` (constant or computed indices: an embedding
-//!   lookup is a one-hot sum), `ScatterElements`, `ScatterND` (reduction none or add; constant or computed indices), `OneHot`;
+//!   lookup is a one-hot sum), `ScatterElements` (and its old name `Scatter`), `ScatterND` (reduction none or add; constant or computed indices), `OneHot`;
 //! - `Transpose`, `Slice`, `Split`, `Concat` (constants mixed with
 //!   activations too), `Expand`, `Tile`, `Pad` (constant, reflect, edge, wrap), `Resize` and
 //!   `Upsample` (nearest, linear), `Trilu`, `Reshape`, `Flatten`, `Squeeze`, `Unsqueeze`,
@@ -33,47 +34,29 @@
 //!   LSTM peepholes), unrolled over the sequence into the ops above;
 //! - `QuantizeLinear`, `DequantizeLinear` (QDQ models; quantized weights fold to floats);
 //! - `ai.onnx.ml`: `TreeEnsembleClassifier` and `TreeEnsembleRegressor` (sklearn-onnx's tree
-//!   models: comparisons, path indicators and a weighted sum of the leaves).
+//!   models: comparisons, path indicators and a weighted sum of the leaves); `ZipMap` is
+//!   recognised only to say how to export the classifier without it.
+//!
+//! This list is checked against the op registry (`registry.rs`), the one table of op types.
 //!
 //! Ops whose inputs are all constants are folded at import where cheap (elementwise math,
 //! data movement, shapes). Anything else is an [`ImportError::UnsupportedOp`] naming the op and
 //! the node; a supported op used in an unsupported way (a scatter with reduction `mul`, ...)
 //! is an [`ImportError::UnsupportedUse`].
 
-mod activation;
-mod argmax;
-mod arith;
-mod conv;
-mod conv_transpose;
+mod emit;
 pub mod encode;
 mod error;
 mod external;
 mod import;
-mod index;
 mod input_kinds;
-mod integer;
-mod linear;
-mod logic;
-mod matmul;
 mod node;
-mod norm;
+mod ops;
 pub mod proto;
-mod qdq;
-mod recurrent;
-mod recurrent_cell;
-mod reduce;
 mod registry;
-mod reshape;
-mod resize;
-mod rewire;
-mod scatter;
 mod shape;
-mod spatial;
-mod split;
 mod state;
 mod tensor;
-mod topk;
-mod trees;
 
 use std::path::Path;
 
@@ -81,6 +64,7 @@ use prost::Message;
 
 pub use error::ImportError;
 pub use import::NO_INPUT_NAME;
+pub use registry::supported_ops;
 
 use crate::graph::Graph;
 

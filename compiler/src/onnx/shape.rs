@@ -1,5 +1,8 @@
 //! Shape arithmetic: element counts and numpy-style broadcasting.
 
+use super::error::ImportError;
+use super::node::NodeCtx;
+
 /// Largest element count accepted for any tensor (guards against absurd shapes in a file).
 pub(crate) const MAX_NUMEL: usize = 1 << 26;
 
@@ -80,6 +83,95 @@ pub(crate) fn normalize_axis(axis: i64, rank: usize) -> Option<usize> {
     }
 }
 
+/// Writes the row-major multi-index of flat position `pos` in `dims` into `out`.
+pub(crate) fn unravel(mut pos: usize, dims: &[usize], out: &mut [usize]) {
+    for (o, &d) in out.iter_mut().zip(dims).rev() {
+        let d = d.max(1);
+        *o = pos % d;
+        pos /= d;
+    }
+}
+
+/// Row-major strides of `dims`.
+pub(crate) fn strides(dims: &[usize]) -> Vec<usize> {
+    let mut out = vec![1usize; dims.len()];
+    let mut acc = 1usize;
+    for (s, &d) in out.iter_mut().zip(dims).rev() {
+        *s = acc;
+        acc = acc.saturating_mul(d);
+    }
+    out
+}
+
+/// Flat positions `base + Σ i_k * steps[k]` for every multi-index `i` over `sizes` (row-major).
+/// `None` when a position is negative or the element count is too large.
+pub(crate) fn strided(base: i64, sizes: &[usize], steps: &[i64]) -> Option<Vec<usize>> {
+    let n = checked_numel(sizes)?;
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; sizes.len()];
+    let mut pos = base;
+    for _ in 0..n {
+        out.push(usize::try_from(pos).ok()?);
+        for ((i, &d), &s) in idx.iter_mut().zip(sizes).zip(steps).rev() {
+            *i += 1;
+            pos += s;
+            if *i < d {
+                break;
+            }
+            pos -= s * i64::try_from(d).ok()?;
+            *i = 0;
+        }
+    }
+    Some(out)
+}
+
+/// Index map of `transpose(x, perm)` for `x` of shape `dims` (`perm` is a valid permutation).
+pub(crate) fn transpose_index(dims: &[usize], perm: &[usize]) -> Option<Vec<usize>> {
+    let src = strides(dims);
+    let sizes: Vec<usize> = perm
+        .iter()
+        .map(|&p| dims.get(p).copied())
+        .collect::<Option<_>>()?;
+    let steps: Vec<i64> = perm
+        .iter()
+        .map(|&p| src.get(p).and_then(|&s| i64::try_from(s).ok()))
+        .collect::<Option<_>>()?;
+    strided(0, &sizes, &steps)
+}
+
+/// Permutation moving axis `axis` of a rank-`rank` tensor to the end.
+pub(crate) fn axis_to_last(axis: usize, rank: usize) -> Vec<usize> {
+    (0..rank).filter(|&k| k != axis).chain([axis]).collect()
+}
+
+/// The inverse of permutation `perm`.
+pub(crate) fn inverse_perm(perm: &[usize]) -> Vec<usize> {
+    let mut inv = vec![0; perm.len()];
+    for (k, &p) in perm.iter().enumerate() {
+        if let Some(slot) = inv.get_mut(p) {
+            *slot = k;
+        }
+    }
+    inv
+}
+
+/// `dims` permuted by `perm`.
+pub(crate) fn permute(dims: &[usize], perm: &[usize]) -> Vec<usize> {
+    perm.iter()
+        .map(|&p| dims.get(p).copied().unwrap_or(1))
+        .collect()
+}
+
+/// Permutation index swapping the last two axes of `dims`.
+pub(crate) fn swap_last_two(ctx: &NodeCtx<'_>, dims: &[usize]) -> Result<Vec<usize>, ImportError> {
+    let r = dims.len();
+    let mut perm: Vec<usize> = (0..r).collect();
+    if r >= 2 {
+        perm.swap(r - 2, r - 1);
+    }
+    transpose_index(dims, &perm).ok_or_else(|| ctx.shape_err(format!("cannot transpose {dims:?}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +195,25 @@ mod tests {
         assert_eq!(normalize_axis(-1, 3), Some(2));
         assert_eq!(normalize_axis(3, 3), None);
         assert_eq!(checked_numel(&[usize::MAX, 2]), None);
+    }
+
+    #[test]
+    fn index_maps() {
+        assert_eq!(strides(&[2, 3, 4]), vec![12, 4, 1]);
+        // [2, 3] -> [3, 2]
+        assert_eq!(
+            transpose_index(&[2, 3], &[1, 0]),
+            Some(vec![0, 3, 1, 4, 2, 5])
+        );
+        assert_eq!(
+            transpose_index(&[1, 2, 2], &[0, 2, 1]),
+            Some(vec![0, 2, 1, 3])
+        );
+        assert_eq!(strided(5, &[3], &[-2]), Some(vec![5, 3, 1]));
+        assert_eq!(strided(0, &[2], &[-1]), None);
+        let p = axis_to_last(1, 4);
+        assert_eq!(p, vec![0, 2, 3, 1]);
+        assert_eq!(inverse_perm(&p), vec![0, 3, 1, 2]);
+        assert_eq!(permute(&[5, 6, 7, 8], &p), vec![5, 7, 8, 6]);
     }
 }

@@ -15,6 +15,7 @@ mod interface;
 mod logic;
 mod recurrent;
 mod reduce;
+mod registry;
 mod rewire;
 mod shared;
 mod spatial;

@@ -7,13 +7,13 @@
 use std::rc::Rc;
 
 use super::conv::{axis_list, geometry, groups, image_input, out_shape, Window};
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::const_tensor;
-use super::shape::MAX_NUMEL;
-use super::state::{Importer, Value};
-use super::tensor::Const;
 use crate::graph::Op;
+use crate::onnx::emit::const_tensor;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::MAX_NUMEL;
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::Const;
 
 /// Per-axis amounts of one transposed convolution lifted to 2-D.
 struct Axes {

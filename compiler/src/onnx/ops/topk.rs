@@ -12,14 +12,14 @@
 //! scale), so `s_ij = -s_ji` and the ranks are a permutation; a `Check` proves that each
 //! rank below `K` is held by exactly one element.
 
-use super::error::ImportError;
-use super::index::equals;
-use super::node::NodeCtx;
-use super::reduce::Plan;
-use super::rewire::int_input;
-use super::shape::normalize_axis;
-use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId, UnaryFn};
+use crate::onnx::emit::equals;
+use crate::onnx::emit::int_input;
+use crate::onnx::emit::ReducePlan;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::normalize_axis;
+use crate::onnx::state::{Importer, Value};
 
 /// Longest axis `TopK` sorts (the comparisons grow as its square).
 const MAX_AXIS: usize = 256;
@@ -55,7 +55,7 @@ pub(crate) fn top_k<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
     }
     // `sorted = 0` allows any order; the sorted one is a valid answer.
     let largest = ctx.attr_int("largest", 1)? != 0;
-    let plan = Plan::new(dims.clone(), vec![a], true);
+    let plan = ReducePlan::new(dims.clone(), vec![a], true);
     let rows = plan.outer;
     let name = |l: &str| format!("{}/{l}", ctx.name);
     let mut xr = plan.to_rows(imp, ctx, x)?;
@@ -196,7 +196,7 @@ pub(crate) fn top_k<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
         .enumerate()
         .map(|(q, &d)| if q == a { k } else { d })
         .collect();
-    let out_plan = Plan::new(out_dims, vec![a], true);
+    let out_plan = ReducePlan::new(out_dims, vec![a], true);
     if let Some(&values) = outputs.first().filter(|s| !s.is_empty()) {
         let index = (0..rows * k * n)
             .map(|p| (p / (k * n)) * n + p % n)
@@ -243,7 +243,7 @@ pub(crate) fn top_k<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
 fn finish<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
-    plan: &Plan,
+    plan: &ReducePlan,
     rows: TensorId,
     label: &str,
 ) -> Result<TensorId, ImportError> {

@@ -9,27 +9,13 @@
 
 use std::rc::Rc;
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::{inverse_perm, permute, transpose_index};
-use super::shape::normalize_axis;
-use super::state::{Importer, Value};
-use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
-
-/// How the reduced axes and output shape are laid out for one node.
-pub(super) struct Plan {
-    /// The input shape.
-    pub(super) dims: Vec<usize>,
-    /// Kept axes then reduced axes.
-    pub(super) perm: Vec<usize>,
-    /// Elements per output value.
-    pub(super) n: usize,
-    /// Output values.
-    pub(super) outer: usize,
-    /// The output shape (`keepdims` applied).
-    pub(super) out_shape: Vec<usize>,
-}
+use crate::onnx::emit::ReducePlan;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::normalize_axis;
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::{Const, ConstData};
 
 /// The reduced axes of the node (attribute before `since`, input 1 from it), resolved against
 /// `dims`; `None` when the node is an identity (`noop_with_empty_axes` with no axes).
@@ -37,7 +23,7 @@ fn plan<'g>(
     imp: &mut Importer<'g>,
     ctx: &NodeCtx<'g>,
     dims: Vec<usize>,
-) -> Result<Option<Plan>, ImportError> {
+) -> Result<Option<ReducePlan>, ImportError> {
     // Axes moved from an attribute to input 1 at opset 13 for ReduceSum, 18 for the others.
     let since = if ctx.op() == "ReduceSum" { 13 } else { 18 };
     let raw = if imp.opset >= since {
@@ -68,96 +54,7 @@ fn plan<'g>(
         _ => (0..rank).collect(),
     };
     let keepdims = ctx.attr_int("keepdims", 1)? != 0;
-    Ok(Some(Plan::new(dims, axes, keepdims)))
-}
-
-impl Plan {
-    /// The layout reducing `axes` (any order, repeats ignored) of `dims`.
-    pub(super) fn new(dims: Vec<usize>, mut axes: Vec<usize>, keepdims: bool) -> Plan {
-        axes.sort_unstable();
-        axes.dedup();
-        let rank = dims.len();
-        let kept: Vec<usize> = (0..rank).filter(|k| !axes.contains(k)).collect();
-        let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
-        let size = |ax: &[usize]| {
-            ax.iter()
-                .map(|&a| dims.get(a).copied().unwrap_or(1))
-                .product()
-        };
-        let (n, outer) = (size(&axes), size(&kept));
-        let out_shape = if keepdims {
-            (0..rank)
-                .map(|k| {
-                    if axes.contains(&k) {
-                        1
-                    } else {
-                        dims.get(k).copied().unwrap_or(1)
-                    }
-                })
-                .collect()
-        } else {
-            kept.iter()
-                .map(|&k| dims.get(k).copied().unwrap_or(1))
-                .collect()
-        };
-        Plan {
-            dims,
-            perm,
-            n,
-            outer,
-            out_shape,
-        }
-    }
-
-    /// Positions of the input in `[outer, n]` row order (reduced axes last).
-    pub(super) fn row_order(&self) -> Option<Vec<usize>> {
-        transpose_index(&self.dims, &self.perm)
-    }
-
-    /// The inverse of [`Plan::to_rows`]: `[outer, n]` rows back to shape `dims`, named
-    /// `name`.
-    pub(super) fn rows_back<'g>(
-        &self,
-        imp: &mut Importer<'g>,
-        ctx: &NodeCtx<'g>,
-        rows: TensorId,
-        name: String,
-    ) -> Result<TensorId, ImportError> {
-        if self.perm.iter().enumerate().all(|(i, &a)| i == a) {
-            return imp.push(ctx, name, Op::Reshape, vec![rows], self.dims.clone());
-        }
-        let moved = permute(&self.dims, &self.perm);
-        let index = transpose_index(&moved, &inverse_perm(&self.perm))
-            .ok_or_else(|| ctx.shape_err(format!("cannot reorder the axes of {:?}", self.dims)))?;
-        imp.push(
-            ctx,
-            name,
-            Op::Select { index },
-            vec![rows],
-            self.dims.clone(),
-        )
-    }
-
-    /// Views `t` (of shape `dims`) as `[outer, n]` rows, the reduced axes last: one `Select`
-    /// when they are not last already, then a `Reshape`.
-    pub(super) fn to_rows<'g>(
-        &self,
-        imp: &mut Importer<'g>,
-        ctx: &NodeCtx<'g>,
-        t: TensorId,
-    ) -> Result<TensorId, ImportError> {
-        let sub = |l: &str| format!("{}/{l}", ctx.name);
-        let rows = vec![self.outer, self.n];
-        if self.perm.iter().enumerate().all(|(i, &a)| i == a) {
-            return imp.push(ctx, sub("rows"), Op::Reshape, vec![t], rows);
-        }
-        let index = self
-            .row_order()
-            .ok_or_else(|| ctx.shape_err(format!("cannot reorder the axes of {:?}", self.dims)))?;
-        let shape = permute(&self.dims, &self.perm);
-        let s = imp.push(ctx, sub("to_last"), Op::Select { index }, vec![t], shape)?;
-        imp.push(ctx, sub("rows"), Op::Reshape, vec![s], rows)
-    }
+    Ok(Some(ReducePlan::new(dims, axes, keepdims)))
 }
 
 /// What is reduced, and how.
@@ -263,7 +160,7 @@ fn reduce_rows<'g>(
     ctx: &NodeCtx<'g>,
     kind: Kind,
     t: TensorId,
-    p: &Plan,
+    p: &ReducePlan,
 ) -> Result<TensorId, ImportError> {
     let sub = |l: &str| format!("{}/{l}", ctx.name);
     let rows = vec![p.outer, p.n];

@@ -2,13 +2,13 @@
 //!
 //! Inputs are `[1, C, H, W]` (or `[1, C, L]`, treated as `H = 1`); the batch must be 1.
 
-use super::arith::fold_affine;
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::shape::{broadcast_to, MAX_NUMEL};
-use super::state::{Importer, Value};
 use crate::geometry::ConvGeom;
 use crate::graph::{Op, TensorId};
+use crate::onnx::emit::fold_affine;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::{broadcast_to, MAX_NUMEL};
+use crate::onnx::state::{Importer, Value};
 
 /// The activation input `[1, C, (H,) W]` of a conv or pool: `(tensor, C, [H, W], spatial rank)`.
 pub(super) fn image_input<'g>(

@@ -4,13 +4,13 @@
 
 use std::rc::Rc;
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::reduce::Plan;
-use super::shape::normalize_axis;
-use super::state::{Importer, Value};
-use super::tensor::Const;
 use crate::graph::{ElementOp, Op, UnaryFn};
+use crate::onnx::emit::ReducePlan;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::normalize_axis;
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::Const;
 
 /// `ArgMax`, `ArgMin` (first or last index of the extreme), `Hardmax` (one-hot of the first
 /// maximum) and `LogSoftmax` (`x - max - log Σ e^(x - max)`) along `axis`.
@@ -38,7 +38,7 @@ pub(crate) fn along_axis<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
     }
     let keepdims = !index_op || ctx.attr_int("keepdims", 1)? != 0;
     let last = ctx.attr_int("select_last_index", 0)? != 0;
-    let p = Plan::new(dims, vec![axis], keepdims);
+    let p = ReducePlan::new(dims, vec![axis], keepdims);
     let n = p.n;
     if n == 0 || p.outer == 0 {
         return Err(ctx.unsupported(format!("works on an empty tensor {:?}", p.dims)));

@@ -1,10 +1,10 @@
 //! The unrolled cell of `RNN`, `GRU` and `LSTM` (equations in `recurrent.rs`): values that
 //! are tensors or constants folded at import, the ops on them, and one time step of a cell.
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::state::Importer;
 use crate::graph::{Op, TensorId, UnaryFn};
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::state::Importer;
 
 /// Which recurrent op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

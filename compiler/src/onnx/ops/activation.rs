@@ -8,53 +8,15 @@
 
 use std::rc::Rc;
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::shape::{broadcast_shape, broadcast_to};
-use super::state::{Importer, Value};
-use super::tensor::Const;
 use crate::graph::{Op, Param, TensorId, UnaryFn};
-
-/// Appends `op` reading `inputs` (shape of the first), named `node/label` (the node's own
-/// name when `label` is empty).
-fn step<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-    label: &str,
-    op: Op,
-    inputs: Vec<TensorId>,
-) -> Result<TensorId, ImportError> {
-    let shape = inputs
-        .first()
-        .map(|&t| imp.shape(t).to_vec())
-        .unwrap_or_default();
-    let name = if label.is_empty() {
-        ctx.name.clone()
-    } else {
-        format!("{}/{label}", ctx.name)
-    };
-    imp.push(ctx, name, op, inputs, shape)
-}
-
-/// `t + c` for a scalar `c`.
-fn add_scalar<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-    label: &str,
-    t: TensorId,
-    c: f32,
-) -> Result<TensorId, ImportError> {
-    let n = imp.shape(t).iter().product();
-    step(
-        imp,
-        ctx,
-        label,
-        Op::AddConst {
-            constant: vec![c; n],
-        },
-        vec![t],
-    )
-}
+use crate::onnx::emit::add_scalar;
+use crate::onnx::emit::clamp;
+use crate::onnx::emit::push_elementwise;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::{broadcast_shape, broadcast_to};
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::Const;
 
 /// `t * c` for `c` one value per element.
 fn scale<'g>(
@@ -64,42 +26,7 @@ fn scale<'g>(
     t: TensorId,
     c: Vec<f32>,
 ) -> Result<TensorId, ImportError> {
-    step(imp, ctx, label, Op::MulConst { constant: c }, vec![t])
-}
-
-/// `max(t, lo)` (`= lo + relu(t - lo)`), then `min(.., hi)` (`= m - relu(m - hi)`); either
-/// bound may be absent. The last node takes the ONNX node's name (`label` prefixes the others).
-pub(crate) fn clamp<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-    label: &str,
-    t: TensorId,
-    lo: Option<f32>,
-    hi: Option<f32>,
-) -> Result<TensorId, ImportError> {
-    let last = |is_last: bool, l: &str| {
-        if is_last {
-            String::new()
-        } else {
-            format!("{label}{l}")
-        }
-    };
-    let mut m = t;
-    if let Some(lo) = lo {
-        m = if lo == 0.0 {
-            step(imp, ctx, &last(hi.is_none(), "max"), Op::Relu, vec![m])?
-        } else {
-            let d = add_scalar(imp, ctx, &format!("{label}max/sub"), m, -lo)?;
-            let r = step(imp, ctx, &format!("{label}max/relu"), Op::Relu, vec![d])?;
-            add_scalar(imp, ctx, &last(hi.is_none(), "max"), r, lo)?
-        };
-    }
-    if let Some(hi) = hi {
-        let d = add_scalar(imp, ctx, &format!("{label}min/sub"), m, -hi)?;
-        let r = step(imp, ctx, &format!("{label}min/relu"), Op::Relu, vec![d])?;
-        m = step(imp, ctx, "", Op::Sub, vec![m, r])?;
-    }
-    Ok(m)
+    push_elementwise(imp, ctx, label, Op::MulConst { constant: c }, vec![t])
 }
 
 /// The activation input 0, or its constant (folded by the caller).
@@ -194,11 +121,11 @@ pub(crate) fn shrink<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
     };
     let n = imp.shape(t).iter().product();
     let above = add_scalar(imp, ctx, "above", t, -lambd)?;
-    let above = step(imp, ctx, "above/relu", Op::Relu, vec![above])?;
+    let above = push_elementwise(imp, ctx, "above/relu", Op::Relu, vec![above])?;
     let neg = scale(imp, ctx, "neg", t, vec![-1.0; n])?;
     let below = add_scalar(imp, ctx, "below", neg, -lambd)?;
-    let below = step(imp, ctx, "below/relu", Op::Relu, vec![below])?;
-    let y = step(imp, ctx, "", Op::Sub, vec![above, below])?;
+    let below = push_elementwise(imp, ctx, "below/relu", Op::Relu, vec![below])?;
+    let y = push_elementwise(imp, ctx, "", Op::Sub, vec![above, below])?;
     imp.bind(out, Value::Tensor(y));
     Ok(())
 }
@@ -210,14 +137,14 @@ fn slope_mix<'g>(
     t: TensorId,
     slope: Vec<f32>,
 ) -> Result<TensorId, ImportError> {
-    let r = step(imp, ctx, "relu", Op::Relu, vec![t])?;
+    let r = push_elementwise(imp, ctx, "relu", Op::Relu, vec![t])?;
     if slope.iter().all(|&s| s == 0.0) {
         return Ok(r);
     }
     let rest = slope.iter().map(|s| 1.0 - s).collect();
     let sx = scale(imp, ctx, "negative", t, slope)?;
     let rr = scale(imp, ctx, "positive", r, rest)?;
-    step(imp, ctx, "", Op::Add, vec![sx, rr])
+    push_elementwise(imp, ctx, "", Op::Add, vec![sx, rr])
 }
 
 /// `PRelu` with a constant slope (broadcast to the input).
@@ -306,7 +233,7 @@ pub(crate) fn hard_sigmoid<'g>(
         if let Some(node) = imp.node_mut(h) {
             node.name = format!("{}/gate", ctx.name);
         }
-        step(imp, ctx, "", Op::Mul, vec![t, h])?
+        push_elementwise(imp, ctx, "", Op::Mul, vec![t, h])?
     } else {
         clamp(imp, ctx, "", lin, Some(0.0), Some(1.0))?
     };
@@ -389,15 +316,15 @@ pub(crate) fn variadic<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<
             // max(a, b) = a + relu(b - a); min(a, b) = a - relu(a - b)
             "Max" | "Min" => {
                 let d = if op == "Max" {
-                    step(imp, ctx, &format!("{l}/diff"), Op::Sub, vec![t, acc])?
+                    push_elementwise(imp, ctx, &format!("{l}/diff"), Op::Sub, vec![t, acc])?
                 } else {
-                    step(imp, ctx, &format!("{l}/diff"), Op::Sub, vec![acc, t])?
+                    push_elementwise(imp, ctx, &format!("{l}/diff"), Op::Sub, vec![acc, t])?
                 };
-                let r = step(imp, ctx, &format!("{l}/relu"), Op::Relu, vec![d])?;
+                let r = push_elementwise(imp, ctx, &format!("{l}/relu"), Op::Relu, vec![d])?;
                 let combine = if op == "Max" { Op::Add } else { Op::Sub };
-                step(imp, ctx, &l, combine, vec![acc, r])?
+                push_elementwise(imp, ctx, &l, combine, vec![acc, r])?
             }
-            _ => step(imp, ctx, &l, Op::Add, vec![acc, t])?,
+            _ => push_elementwise(imp, ctx, &l, Op::Add, vec![acc, t])?,
         };
         done += 1;
     }
@@ -407,21 +334,21 @@ pub(crate) fn variadic<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<
             "Max" | "Min" => {
                 // Elementwise constant bounds: max(t, c) = c + relu(t - c), min(t, c) = t - relu(t - c).
                 let neg: Vec<f32> = c.iter().map(|v| -v).collect();
-                let d = step(
+                let d = push_elementwise(
                     imp,
                     ctx,
                     &format!("{l}/diff"),
                     Op::AddConst { constant: neg },
                     vec![acc],
                 )?;
-                let r = step(imp, ctx, &format!("{l}/relu"), Op::Relu, vec![d])?;
+                let r = push_elementwise(imp, ctx, &format!("{l}/relu"), Op::Relu, vec![d])?;
                 if op == "Max" {
-                    step(imp, ctx, &l, Op::AddConst { constant: c }, vec![r])?
+                    push_elementwise(imp, ctx, &l, Op::AddConst { constant: c }, vec![r])?
                 } else {
-                    step(imp, ctx, &l, Op::Sub, vec![acc, r])?
+                    push_elementwise(imp, ctx, &l, Op::Sub, vec![acc, r])?
                 }
             }
-            _ => step(imp, ctx, &l, Op::AddConst { constant: c }, vec![acc])?,
+            _ => push_elementwise(imp, ctx, &l, Op::AddConst { constant: c }, vec![acc])?,
         };
     }
     if mean {
@@ -464,7 +391,7 @@ pub(crate) fn parametric<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
         },
         _ => return Err(ctx.unsupported("is not a parametric activation")),
     };
-    super::arith::apply_unary(imp, ctx, func)
+    crate::onnx::emit::apply_unary(imp, ctx, func)
 }
 
 /// `Pow(x, e)` for a constant scalar `e`: `x·x` and `x·x·x` for 2 and 3, the existing tables
@@ -496,10 +423,10 @@ pub(crate) fn pow<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), I
         return Ok(());
     }
     let y = match e {
-        2.0 => step(imp, ctx, "", Op::Mul, vec![t, t])?,
+        2.0 => push_elementwise(imp, ctx, "", Op::Mul, vec![t, t])?,
         3.0 => {
-            let sq = step(imp, ctx, "square", Op::Mul, vec![t, t])?;
-            step(imp, ctx, "", Op::Mul, vec![sq, t])?
+            let sq = push_elementwise(imp, ctx, "square", Op::Mul, vec![t, t])?;
+            push_elementwise(imp, ctx, "", Op::Mul, vec![sq, t])?
         }
         _ => {
             let func = match e {
@@ -510,7 +437,7 @@ pub(crate) fn pow<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), I
                     exponent: Param::new(e),
                 },
             };
-            step(imp, ctx, "", Op::Unary { func }, vec![t])?
+            push_elementwise(imp, ctx, "", Op::Unary { func }, vec![t])?
         }
     };
     imp.bind(out, Value::Tensor(y));

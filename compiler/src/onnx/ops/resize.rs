@@ -2,13 +2,14 @@
 //! separable: per resized axis, the axis is moved last, multiplied by the constant `[out, in]`
 //! interpolation matrix (`Linear`) and moved back.
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::transpose_index;
-use super::rewire::{axis_to_last, int_input, inverse_perm, permute, strides, unravel};
-use super::shape::checked_numel;
-use super::state::{Importer, Value};
 use crate::graph::Op;
+use crate::onnx::emit::int_input;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::checked_numel;
+use crate::onnx::shape::transpose_index;
+use crate::onnx::shape::{axis_to_last, inverse_perm, permute, strides, unravel};
+use crate::onnx::state::{Importer, Value};
 
 /// Resize parameters of one axis: output length and the source coordinate of each output
 /// position (before rounding or interpolation).

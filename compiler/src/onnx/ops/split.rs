@@ -1,10 +1,10 @@
 //! `Split`: one index map (copy constraints only) per output.
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::{dims_of, emit_as, int_input};
-use super::shape::normalize_axis;
-use super::state::Importer;
+use crate::onnx::emit::{dims_of, emit_as, int_input};
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::normalize_axis;
+use crate::onnx::state::Importer;
 
 /// `Split` along `axis` into the sizes given by the `split` input (opset 13+) or attribute
 /// (earlier opsets), else into as many equal parts as the node has outputs (`num_outputs` at

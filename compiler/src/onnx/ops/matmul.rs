@@ -2,13 +2,15 @@
 //! activations (or by a constant with batch axes, made a tensor) a batched `MatMul`, with
 //! broadcast batch axes materialized by a `Select`.
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::{const_tensor_shaped, transpose_index};
-use super::shape::{broadcast_shape, broadcast_to, checked_numel};
-use super::state::{Importer, Value};
-use super::tensor::Const;
 use crate::graph::{Op, TensorId};
+use crate::onnx::emit::const_tensor_shaped;
+use crate::onnx::emit::push_sub;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::swap_last_two;
+use crate::onnx::shape::{broadcast_shape, broadcast_to, checked_numel};
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::Const;
 
 /// One operand seen as a batch of matrices. A 1-D left operand is a row `[1, k]`, a 1-D right
 /// operand a column `[k, 1]`; that axis is dropped from the result.
@@ -73,16 +75,6 @@ fn operands(
     }
     let batch = broadcast_shape(&a.batch, &b.batch).ok_or_else(bad)?;
     Ok((a, b, batch))
-}
-
-/// Permutation index swapping the last two axes of `dims`.
-pub(super) fn swap_last_two(ctx: &NodeCtx<'_>, dims: &[usize]) -> Result<Vec<usize>, ImportError> {
-    let r = dims.len();
-    let mut perm: Vec<usize> = (0..r).collect();
-    if r >= 2 {
-        perm.swap(r - 2, r - 1);
-    }
-    transpose_index(dims, &perm).ok_or_else(|| ctx.shape_err(format!("cannot transpose {dims:?}")))
 }
 
 /// Whether constant `c` holds several matrices (a batch axis longer than 1).
@@ -258,8 +250,14 @@ fn batch_broadcast<'g>(
     }
     let iota: Vec<usize> = (0..n).collect();
     let index = broadcast_to(&iota, view, target).ok_or_else(bad)?;
-    let name = format!("{}/{label}", ctx.name);
-    imp.push(ctx, name, Op::Select { index }, vec![t], target.to_vec())
+    push_sub(
+        imp,
+        ctx,
+        label,
+        Op::Select { index },
+        vec![t],
+        target.to_vec(),
+    )
 }
 
 /// Two activations: a batched `MatMul`.

@@ -11,11 +11,12 @@
 
 use std::collections::HashMap;
 
-use super::error::ImportError;
-use super::index::equals;
-use super::node::NodeCtx;
-use super::state::{Importer, Value};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
+use crate::onnx::emit::equals;
+use crate::onnx::emit::push_sub;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::state::{Importer, Value};
 
 /// One branch node's comparison.
 #[derive(Clone, Copy)]
@@ -66,7 +67,7 @@ fn floats(ctx: &NodeCtx<'_>, name: &str) -> Result<Option<Vec<f32>>, ImportError
     }
     match ctx.attr_tensor(&format!("{name}_as_tensor"))? {
         None => Ok(None),
-        Some(t) => Ok(Some(super::tensor::decode(t, name)?.to_f32())),
+        Some(t) => Ok(Some(crate::onnx::tensor::decode(t, name)?.to_f32())),
     }
 }
 
@@ -212,18 +213,6 @@ fn leaf_weights(
     Ok(w)
 }
 
-/// Pushes `op` named `node/label` of shape `shape`.
-fn push<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-    label: &str,
-    op: Op,
-    inputs: Vec<TensorId>,
-    shape: Vec<usize>,
-) -> Result<TensorId, ImportError> {
-    imp.push(ctx, format!("{}/{label}", ctx.name), op, inputs, shape)
-}
-
 /// The leaf indicators `[rows, leaves]` of every sample.
 fn leaves<'g>(
     imp: &mut Importer<'g>,
@@ -242,7 +231,7 @@ fn leaves<'g>(
                 .map(move |b| r * features + b.feature)
         })
         .collect();
-    let xs = push(
+    let xs = push_sub(
         imp,
         ctx,
         "features",
@@ -253,7 +242,7 @@ fn leaves<'g>(
     let constant = (0..rows)
         .flat_map(|_| forest.branches.iter().map(|b| -b.threshold))
         .collect();
-    let d = push(
+    let d = push_sub(
         imp,
         ctx,
         "minus_threshold",
@@ -264,13 +253,13 @@ fn leaves<'g>(
     let sign = Op::Unary {
         func: UnaryFn::Sign,
     };
-    let s = push(imp, ctx, "sign", sign, vec![d], vec![rows, nb])?;
-    let p = push(imp, ctx, "above", Op::Relu, vec![s], vec![rows, nb])?;
+    let s = push_sub(imp, ctx, "sign", sign, vec![d], vec![rows, nb])?;
+    let p = push_sub(imp, ctx, "above", Op::Relu, vec![s], vec![rows, nb])?;
     let neg = Op::MulConst {
         constant: vec![-1.0; rows * nb],
     };
-    let ns = push(imp, ctx, "neg", neg, vec![s], vec![rows, nb])?;
-    let m = push(imp, ctx, "below", Op::Relu, vec![ns], vec![rows, nb])?;
+    let ns = push_sub(imp, ctx, "neg", neg, vec![s], vec![rows, nb])?;
+    let m = push_sub(imp, ctx, "below", Op::Relu, vec![ns], vec![rows, nb])?;
     let mut per_tree = Vec::with_capacity(forest.trees.len());
     for (t, tree) in forest.trees.iter().enumerate() {
         // This tree's branches, in first-use order, as columns [p..., m...].
@@ -286,7 +275,7 @@ fn leaves<'g>(
         let leaf_pre = if cols.is_empty() {
             // A single-leaf tree: always reached (a constant 1 from p·0 + 1).
             let index = (0..rows).map(|r| r * nb).collect();
-            let one = push(
+            let one = push_sub(
                 imp,
                 ctx,
                 &format!("tree{t}/anchor"),
@@ -300,7 +289,7 @@ fn leaves<'g>(
                 n_in: 1,
                 n_out: nl,
             };
-            push(
+            push_sub(
                 imp,
                 ctx,
                 &format!("tree{t}/leaf"),
@@ -323,7 +312,7 @@ fn leaves<'g>(
                     })
                 })
                 .collect();
-            let pm = push(
+            let pm = push_sub(
                 imp,
                 ctx,
                 &format!("tree{t}/conditions"),
@@ -351,7 +340,7 @@ fn leaves<'g>(
                 n_in: 2 * nc,
                 n_out: nl,
             };
-            let pre = push(
+            let pre = push_sub(
                 imp,
                 ctx,
                 &format!("tree{t}/paths"),
@@ -359,7 +348,7 @@ fn leaves<'g>(
                 vec![pm],
                 vec![rows, nl],
             )?;
-            push(
+            push_sub(
                 imp,
                 ctx,
                 &format!("tree{t}/leaf"),
@@ -383,7 +372,7 @@ fn leaves<'g>(
             base += rows * c;
         }
     }
-    push(
+    push_sub(
         imp,
         ctx,
         "leaves",
@@ -403,7 +392,7 @@ fn first_argmax<'g>(
     c: usize,
 ) -> Result<TensorId, ImportError> {
     let sh = vec![rows, c];
-    let max = push(
+    let max = push_sub(
         imp,
         ctx,
         "label/max",
@@ -412,7 +401,7 @@ fn first_argmax<'g>(
         vec![rows, 1],
     )?;
     let index = (0..rows * c).map(|i| i / c).collect();
-    let maxb = push(
+    let maxb = push_sub(
         imp,
         ctx,
         "label/max/rows",
@@ -420,7 +409,7 @@ fn first_argmax<'g>(
         vec![max],
         sh.clone(),
     )?;
-    let d = push(
+    let d = push_sub(
         imp,
         ctx,
         "label/shifted",
@@ -431,13 +420,13 @@ fn first_argmax<'g>(
     let sign = Op::Unary {
         func: UnaryFn::Sign,
     };
-    let sd = push(imp, ctx, "label/sign", sign, vec![d], sh.clone())?;
+    let sd = push_sub(imp, ctx, "label/sign", sign, vec![d], sh.clone())?;
     let abs = Op::Elementwise { op: ElementOp::Abs };
-    let a = push(imp, ctx, "label/abs", abs, vec![sd], sh.clone())?;
+    let a = push_sub(imp, ctx, "label/abs", abs, vec![sd], sh.clone())?;
     // (c - j)·(1 - |sign|) = (c - j) - (c - j)·|sign|.
     let w: Vec<f32> = (0..rows * c).map(|i| (c - i % c) as f32).collect();
     let neg: Vec<f32> = w.iter().map(|v| -v).collect();
-    let wa = push(
+    let wa = push_sub(
         imp,
         ctx,
         "label/weighted",
@@ -445,7 +434,7 @@ fn first_argmax<'g>(
         vec![a],
         sh.clone(),
     )?;
-    let wm = push(
+    let wm = push_sub(
         imp,
         ctx,
         "label/is_max",
@@ -453,7 +442,7 @@ fn first_argmax<'g>(
         vec![wa],
         sh,
     )?;
-    let best = push(
+    let best = push_sub(
         imp,
         ctx,
         "label/best",
@@ -464,11 +453,11 @@ fn first_argmax<'g>(
     let flip = Op::MulConst {
         constant: vec![-1.0; rows],
     };
-    let nb = push(imp, ctx, "label/flip", flip, vec![best], vec![rows, 1])?;
+    let nb = push_sub(imp, ctx, "label/flip", flip, vec![best], vec![rows, 1])?;
     let op = Op::AddConst {
         constant: vec![c as f32; rows],
     };
-    push(imp, ctx, "label/index", op, vec![nb], vec![rows, 1])
+    push_sub(imp, ctx, "label/index", op, vec![nb], vec![rows, 1])
 }
 
 /// `TreeEnsembleClassifier` (outputs: label, scores) and `TreeEnsembleRegressor` (output: Y).
@@ -539,10 +528,10 @@ pub(crate) fn tree_ensemble<'g>(
         n_in: forest.leaf_index.len(),
         n_out: targets,
     };
-    let raw = push(imp, ctx, "scores", op, vec![leaf], vec![rows, targets])?;
+    let raw = push_sub(imp, ctx, "scores", op, vec![leaf], vec![rows, targets])?;
     let scores = match ctx.attr_string("post_transform")?.as_deref() {
         None | Some("NONE") => raw,
-        Some("SOFTMAX") => push(
+        Some("SOFTMAX") => push_sub(
             imp,
             ctx,
             "softmax",
@@ -554,7 +543,7 @@ pub(crate) fn tree_ensemble<'g>(
             let op = Op::Unary {
                 func: UnaryFn::Sigmoid,
             };
-            push(imp, ctx, "logistic", op, vec![raw], vec![rows, targets])?
+            push_sub(imp, ctx, "logistic", op, vec![raw], vec![rows, targets])?
         }
         Some(other) => return Err(ctx.unsupported(format!("post_transform {other}"))),
     };
@@ -574,7 +563,7 @@ pub(crate) fn tree_ensemble<'g>(
                     .map(|p| (p / targets, p % targets))
                     .collect();
                 let eq = equals(imp, ctx, idx, &pairs, "label")?;
-                let eq = push(
+                let eq = push_sub(
                     imp,
                     ctx,
                     "label/onehot",
@@ -588,7 +577,7 @@ pub(crate) fn tree_ensemble<'g>(
                     n_in: targets,
                     n_out: 1,
                 };
-                let l = push(imp, ctx, "label/value", op, vec![eq], vec![rows, 1])?;
+                let l = push_sub(imp, ctx, "label/value", op, vec![eq], vec![rows, 1])?;
                 imp.push(ctx, ctx.name.clone(), Op::Reshape, vec![l], vec![rows])?
             };
             imp.bind(name, Value::Tensor(label));

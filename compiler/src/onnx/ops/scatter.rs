@@ -13,13 +13,14 @@
 
 use std::collections::HashMap;
 
-use super::error::ImportError;
-use super::index::{data_tensor, equals, resolve, wrap_index, wrap_tuples};
-use super::node::NodeCtx;
-use super::rewire::{const_tensor_shaped, dims_of, emit, int_input, strides, unravel};
-use super::shape::{checked_numel, normalize_axis};
-use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId};
+use crate::onnx::emit::{const_tensor_shaped, dims_of, emit, int_input};
+use crate::onnx::emit::{data_tensor, equals, resolve, wrap_index, wrap_tuples};
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::{checked_numel, normalize_axis};
+use crate::onnx::shape::{strides, unravel};
+use crate::onnx::state::{Importer, Value};
 
 /// One output position that updates can reach, and the updates that can land on it.
 struct Target {

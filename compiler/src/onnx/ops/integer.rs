@@ -14,13 +14,14 @@
 
 use std::rc::Rc;
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::dims_of;
-use super::shape::broadcast_to;
-use super::state::{Importer, Value};
-use super::tensor::Const;
 use crate::graph::{Op, TensorId, UnaryFn};
+use crate::onnx::emit::dims_of;
+use crate::onnx::emit::push_sub;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::broadcast_to;
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::Const;
 
 /// Extra bits of `1/c` beyond the weight scale in an integer division: the factor is
 /// `2^j / c` with `j = EXTRA_FACTOR_BITS + bits(max |c|)`, so it carries about
@@ -43,11 +44,18 @@ fn times_reciprocal<'g>(
     let op = Op::MulConst {
         constant: c.iter().map(|d| up / d).collect(),
     };
-    let scaled = step(imp, ctx, &format!("{label}/scaled"), op, vec![x], dims)?;
+    let scaled = push_sub(
+        imp,
+        ctx,
+        &format!("{label}/scaled"),
+        op,
+        vec![x],
+        dims.to_vec(),
+    )?;
     let op = Op::MulConst {
         constant: vec![1.0 / up; c.len()],
     };
-    step(imp, ctx, label, op, vec![scaled], dims)
+    push_sub(imp, ctx, label, op, vec![scaled], dims.to_vec())
 }
 
 /// Checks every element of `r` to lie in `[lo(c), hi(c)]` for its own divisor `c`: one
@@ -88,23 +96,6 @@ fn check_remainders<'g>(
         imp.push(ctx, name, Op::Check { lo, hi }, vec![part], shape)?;
     }
     Ok(())
-}
-
-/// Pushes `op` on `inputs`, named `node/label`, of shape `dims`.
-fn step<'g>(
-    imp: &mut Importer<'g>,
-    ctx: &NodeCtx<'g>,
-    label: &str,
-    op: Op,
-    inputs: Vec<TensorId>,
-    dims: &[usize],
-) -> Result<TensorId, ImportError> {
-    let name = if label.is_empty() {
-        ctx.name.clone()
-    } else {
-        format!("{}/{label}", ctx.name)
-    };
-    imp.push(ctx, name, op, inputs, dims.to_vec())
 }
 
 /// The constant second operand broadcast to the first's shape.
@@ -170,7 +161,7 @@ pub(crate) fn bit_shift<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
                 let op = Op::MulConst {
                     constant: amounts.iter().map(|&a| 2f32.powf(most - a)).collect(),
                 };
-                step(imp, ctx, "align", op, vec![t], &dims)?
+                push_sub(imp, ctx, "align", op, vec![t], dims.clone())?
             } else {
                 t
             };
@@ -179,13 +170,13 @@ pub(crate) fn bit_shift<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
             } else {
                 factor
             };
-            let s = step(
+            let s = push_sub(
                 imp,
                 ctx,
                 label,
                 Op::MulConst { constant: factor },
                 vec![t],
-                &dims,
+                dims.clone(),
             )?;
             if left {
                 Value::Tensor(s)
@@ -193,7 +184,7 @@ pub(crate) fn bit_shift<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result
                 let op = Op::Unary {
                     func: UnaryFn::Floor,
                 };
-                Value::Tensor(step(imp, ctx, "", op, vec![s], &dims)?)
+                Value::Tensor(push_sub(imp, ctx, "", op, vec![s], dims.clone())?)
             }
         }
     };
@@ -235,41 +226,41 @@ pub(crate) fn modulo<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<()
                 trunc_div(imp, ctx, t, &c, &dims, "quotient")?
             } else if fmod {
                 let op = Op::MulConst { constant: inv };
-                let u = step(imp, ctx, "quotient", op, vec![t], &dims)?;
+                let u = push_sub(imp, ctx, "quotient", op, vec![t], dims.clone())?;
                 let op = Op::Unary {
                     func: UnaryFn::Trunc,
                 };
-                step(imp, ctx, "trunc", op, vec![u], &dims)?
+                push_sub(imp, ctx, "trunc", op, vec![u], dims.clone())?
             } else {
                 // floor((x + 1/2) / c) for c > 0; floor((x - 1/2) / c) for c < 0.
                 let half = c
                     .iter()
                     .map(|d| if *d > 0.0 { 0.5 } else { -0.5 })
                     .collect();
-                let h = step(
+                let h = push_sub(
                     imp,
                     ctx,
                     "half",
                     Op::AddConst { constant: half },
                     vec![t],
-                    &dims,
+                    dims.clone(),
                 )?;
                 let u = times_reciprocal(imp, ctx, "quotient", h, &c, &dims)?;
                 let op = Op::Unary {
                     func: UnaryFn::Floor,
                 };
-                step(imp, ctx, "floor", op, vec![u], &dims)?
+                push_sub(imp, ctx, "floor", op, vec![u], dims.clone())?
             };
             let neg: Vec<f32> = c.iter().map(|d| -d).collect();
-            let qc = step(
+            let qc = push_sub(
                 imp,
                 ctx,
                 "multiple",
                 Op::MulConst { constant: neg },
                 vec![q],
-                &dims,
+                dims.clone(),
             )?;
-            let y = step(imp, ctx, "", Op::Add, vec![t, qc], &dims)?;
+            let y = push_sub(imp, ctx, "", Op::Add, vec![t, qc], dims.clone())?;
             if !fmod {
                 // ONNX's fmod = 0 is integer modulus: the result has the divisor's sign and
                 // is smaller in magnitude. A quotient the approximation got wrong, or a
@@ -342,30 +333,65 @@ fn trunc_div<'g>(
             let op = Op::MulConst {
                 constant: vec![-1.0; n],
             };
-            v = step(imp, ctx, &format!("{side}/negated"), op, vec![v], dims)?;
+            v = push_sub(
+                imp,
+                ctx,
+                &format!("{side}/negated"),
+                op,
+                vec![v],
+                dims.to_vec(),
+            )?;
         }
-        let r = step(imp, ctx, &format!("{side}/relu"), Op::Relu, vec![v], dims)?;
+        let r = push_sub(
+            imp,
+            ctx,
+            &format!("{side}/relu"),
+            Op::Relu,
+            vec![v],
+            dims.to_vec(),
+        )?;
         let op = Op::AddConst {
             constant: vec![0.5; n],
         };
-        let h = step(imp, ctx, &format!("{side}/half"), op, vec![r], dims)?;
+        let h = push_sub(
+            imp,
+            ctx,
+            &format!("{side}/half"),
+            op,
+            vec![r],
+            dims.to_vec(),
+        )?;
         let q = times_reciprocal(imp, ctx, &format!("{side}/quotient"), h, &magnitudes, dims)?;
         let op = Op::Unary {
             func: UnaryFn::Floor,
         };
-        let q = step(imp, ctx, &format!("{side}/floor"), op, vec![q], dims)?;
+        let q = push_sub(
+            imp,
+            ctx,
+            &format!("{side}/floor"),
+            op,
+            vec![q],
+            dims.to_vec(),
+        )?;
         // The quotient is exact: `relu(±x) - |c|·q ∈ [0, |c|)`.
         let op = Op::MulConst {
             constant: magnitudes.iter().map(|d| -d).collect(),
         };
-        let multiple = step(imp, ctx, &format!("{side}/multiple"), op, vec![q], dims)?;
-        let rem = step(
+        let multiple = push_sub(
+            imp,
+            ctx,
+            &format!("{side}/multiple"),
+            op,
+            vec![q],
+            dims.to_vec(),
+        )?;
+        let rem = push_sub(
             imp,
             ctx,
             &format!("{side}/remainder"),
             Op::Add,
             vec![r, multiple],
-            dims,
+            dims.to_vec(),
         )?;
         check_remainders(
             imp,
@@ -384,10 +410,17 @@ fn trunc_div<'g>(
     } else {
         label
     };
-    let d = step(imp, ctx, first, Op::Sub, halves, dims)?;
+    let d = push_sub(imp, ctx, first, Op::Sub, halves, dims.to_vec())?;
     if negative_divisor {
         let constant = c.iter().map(|v| v.signum()).collect();
-        step(imp, ctx, label, Op::MulConst { constant }, vec![d], dims)
+        push_sub(
+            imp,
+            ctx,
+            label,
+            Op::MulConst { constant },
+            vec![d],
+            dims.to_vec(),
+        )
     } else {
         Ok(d)
     }

@@ -9,13 +9,14 @@
 
 use std::rc::Rc;
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::{dims_of, emit, int_input, strides, unravel};
-use super::shape::{checked_numel, MAX_NUMEL};
-use super::state::{Importer, Value};
-use super::tensor::{decode, Const, ConstData};
 use crate::graph::Op;
+use crate::onnx::emit::{dims_of, emit, int_input};
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::{checked_numel, MAX_NUMEL};
+use crate::onnx::shape::{strides, unravel};
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::{decode, Const, ConstData};
 
 /// Source coordinate of padded coordinate `c` (may be negative or past the end) along an axis
 /// of length `n`, for a padding `mode`; `None` for the constant value.
@@ -70,7 +71,7 @@ pub(crate) fn pad<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), I
         None => (0..rank).collect(),
         Some(_) => int_input(imp, ctx, 3)?
             .iter()
-            .map(|&a| super::shape::normalize_axis(a, rank))
+            .map(|&a| crate::onnx::shape::normalize_axis(a, rank))
             .collect::<Option<_>>()
             .ok_or_else(|| ctx.shape_err(format!("axes are out of range for {dims:?}")))?,
     };

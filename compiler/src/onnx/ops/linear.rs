@@ -1,12 +1,12 @@
 //! Gemm: a `Linear` (plus an `AddConst` for a bias that varies across rows).
 
-use super::error::ImportError;
-use super::matmul::swap_last_two;
-use super::node::NodeCtx;
-use super::shape::broadcast_to;
-use super::state::{Importer, Value};
-use super::tensor::Const;
 use crate::graph::{Op, TensorId};
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::broadcast_to;
+use crate::onnx::shape::swap_last_two;
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::Const;
 
 /// `Gemm`: `alpha * op(A) @ op(B) + beta * C`, one of `A`, `B` an activation, the other and
 /// `C` constants.

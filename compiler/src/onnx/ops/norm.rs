@@ -1,11 +1,11 @@
 //! Softmax (any axis) and LayerNormalization.
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::{axis_to_last, inverse_perm, permute, transpose_index};
-use super::shape::{broadcast_to, normalize_axis};
-use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId};
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::{axis_to_last, inverse_perm, permute, transpose_index};
+use crate::onnx::shape::{broadcast_to, normalize_axis};
+use crate::onnx::state::{Importer, Value};
 
 /// The activation input 0 of a normalization op.
 fn activation<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<TensorId, ImportError> {
@@ -73,7 +73,7 @@ pub(crate) fn layer_norm<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
     let a = axis(ctx, &dims, -1)?;
     let normalized = dims.get(a..).unwrap_or_default().to_vec();
     let group: usize = normalized.iter().product();
-    let param = |k: usize, c: &super::tensor::Const, what: &str| {
+    let param = |k: usize, c: &crate::onnx::tensor::Const, what: &str| {
         broadcast_to(&c.to_f32(), &c.dims, &normalized).ok_or_else(|| {
             ctx.shape_err(format!(
                 "{what} `{}` is {:?}; it must broadcast to the normalized shape {normalized:?}",

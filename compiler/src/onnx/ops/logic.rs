@@ -10,12 +10,13 @@
 
 use std::rc::Rc;
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::shape::{broadcast_shape, broadcast_to};
-use super::state::{Importer, Value};
-use super::tensor::{Const, ConstData};
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
+use crate::onnx::emit::sub_name;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::{broadcast_shape, broadcast_to};
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::{Const, ConstData};
 
 /// An operand at the node's broadcast shape.
 enum Operand {
@@ -37,7 +38,7 @@ impl<'g> Build<'_, 'g> {
         op: Op,
         inputs: Vec<TensorId>,
     ) -> Result<TensorId, ImportError> {
-        let name = format!("{}/{label}", self.ctx.name);
+        let name = sub_name(self.ctx, label);
         self.imp
             .push(self.ctx, name, op, inputs, self.shape.clone())
     }

@@ -2,13 +2,13 @@
 
 use std::rc::Rc;
 
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::rewire::int_input;
-use super::shape::{checked_numel, normalize_axis};
-use super::state::{Importer, Value};
-use super::tensor::{decode, Const};
 use crate::graph::Op;
+use crate::onnx::emit::int_input;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::shape::{checked_numel, normalize_axis};
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::{decode, Const};
 
 /// `Relu` (folded when its input is a constant).
 pub(crate) fn relu<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {

@@ -20,11 +20,11 @@
 //! activations other than Sigmoid, Tanh, Relu, Softsign and Softplus, and `sequence_lens`
 //! shorter than the sequence.
 
-use super::error::ImportError;
-use super::node::NodeCtx;
 use super::recurrent_cell::{block, step, Act, Cell, Dir, Kind, Spec, Val};
-use super::state::{Importer, Value};
 use crate::graph::{Op, TensorId};
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::state::{Importer, Value};
 
 /// The attributes of a recurrent node (see [`Spec`] for their meaning).
 struct Attrs {

@@ -8,15 +8,15 @@
 
 use std::rc::Rc;
 
-use super::activation::clamp;
-use super::error::ImportError;
-use super::node::NodeCtx;
-use super::proto::tensor_proto::DataType;
-use super::rewire::dims_of;
-use super::shape::normalize_axis;
-use super::state::{Importer, Value};
-use super::tensor::Const;
 use crate::graph::{Op, UnaryFn};
+use crate::onnx::emit::clamp;
+use crate::onnx::emit::dims_of;
+use crate::onnx::error::ImportError;
+use crate::onnx::node::NodeCtx;
+use crate::onnx::proto::tensor_proto::DataType;
+use crate::onnx::shape::normalize_axis;
+use crate::onnx::state::{Importer, Value};
+use crate::onnx::tensor::Const;
 
 /// Per-element scale and zero point, and the quantized type's range `(lo, hi)`.
 struct Params {

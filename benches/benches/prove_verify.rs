@@ -30,6 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::{ChaCha20Rng, ChaCha8Rng};
 use zkinfer_circuits::{plan, CircuitParams};
 use zkinfer_compiler::graph::{Graph, Node, Op, UnaryFn};
+use zkinfer_compiler::testkit::{linear, uniform};
 use zkinfer_compiler::{onnx, quantize, QuantizeConfig};
 use zkinfer_ir::artifact::{encode_model, hash_hex, sha256};
 use zkinfer_ir::geometry::ConvGeom;
@@ -159,21 +160,12 @@ fn random_rows(n: usize, seed: u64) -> Vec<f64> {
     (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect()
 }
 
-fn random_f32(rng: &mut ChaCha8Rng, n: usize, limit: f32) -> Vec<f32> {
-    (0..n).map(|_| rng.gen_range(-limit..limit)).collect()
-}
-
 /// `[1, 256]` → Linear(256 → 64). Quantized: Linear (16,384 MACs) + Rescale on 64 values.
 fn linear_graph() -> Graph {
     let (n_in, n_out) = (256, 64);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let limit = 1.0 / (n_in as f32).sqrt();
-    let op = Op::Linear {
-        weight: random_f32(&mut rng, n_in * n_out, limit),
-        bias: random_f32(&mut rng, n_out, limit),
-        n_in,
-        n_out,
-    };
+    let op = linear(&mut rng, n_in, n_out, limit);
     Graph::chain(
         vec![1, n_in],
         vec![Node::new("linear", op, vec![0], vec![1, n_out])],
@@ -241,8 +233,8 @@ fn conv_graph() -> Graph {
         groups: 1,
     };
     let op = Op::Conv {
-        weight: random_f32(&mut rng, geom.weight_len(), 0.1),
-        bias: random_f32(&mut rng, 8, 0.1),
+        weight: uniform(&mut rng, geom.weight_len(), 0.1),
+        bias: uniform(&mut rng, 8, 0.1),
         geom,
     };
     Graph::chain(

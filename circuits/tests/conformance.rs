@@ -28,16 +28,7 @@ fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
         let (op, inputs) = match *layer {
             "linear" => {
                 let n_out = rng.gen_range(1..9);
-                let weight = (0..n_out * width)
-                    .map(|_| rng.gen_range(-1.0f32..1.0))
-                    .collect();
-                let bias = (0..n_out).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
-                let op = Op::Linear {
-                    weight,
-                    bias,
-                    n_in: width,
-                    n_out,
-                };
+                let op = zkinfer_compiler::testkit::linear(&mut rng, width, n_out, 1.0);
                 width = n_out;
                 (op, vec![i])
             }
@@ -58,17 +49,7 @@ fn graph(n: usize, layers: &[&str], seed: u64) -> Graph {
             trained: true,
         });
     }
-    Graph {
-        input_name: "input".into(),
-        input_shape: vec![1, n],
-        output: nodes.len(),
-        output_name: "output".into(),
-        nodes,
-        input_parts: Vec::new(),
-        output_parts: Vec::new(),
-        no_input: false,
-        input_kinds: Vec::new(),
-    }
+    Graph::chain(vec![1, n], nodes)
 }
 
 fn check(layers: &[&str], cases: u64) {

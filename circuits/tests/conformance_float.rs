@@ -11,13 +11,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use zkinfer_circuits::{plan, public_values_of, Fr, ModelCircuit};
 use zkinfer_compiler::graph::{Graph, Node, Op, UnaryFn};
+use zkinfer_compiler::testkit::uniform;
 use zkinfer_compiler::{quantize_tuned, Interpolation, QuantizeConfig};
 use zkinfer_ir::geometry::ConvGeom;
 use zkinfer_ir::input::quantize_values;
-
-fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
-    (0..n).map(|_| rng.gen_range(-amp..amp)).collect()
-}
 
 /// Quantizes `g` (small scales, small tables) on calibration rows in `[lo, hi)`, then checks
 /// reference == runtime and the circuit on fresh inputs from the same range.
@@ -136,8 +133,8 @@ fn conv_pools_and_batchnorm_style_scaling() {
         Node::new(
             "conv",
             Op::Conv {
-                weight: rand_vec(&mut rng, geom.weight_len(), 0.5),
-                bias: rand_vec(&mut rng, 2, 0.5),
+                weight: uniform(&mut rng, geom.weight_len(), 0.5),
+                bias: uniform(&mut rng, 2, 0.5),
                 geom,
             },
             vec![0],
@@ -164,7 +161,7 @@ fn conv_pools_and_batchnorm_style_scaling() {
         Node::new(
             "scale",
             Op::MulConst {
-                constant: rand_vec(&mut rng, 32, 1.5),
+                constant: uniform(&mut rng, 32, 1.5),
             },
             vec![4],
             vec![1, 2, 4, 4],
@@ -226,8 +223,8 @@ fn attention_block_with_gelu() {
     let (s, d) = (3usize, 4usize);
     let n = s * d;
     let linear = |rng: &mut ChaCha8Rng| Op::Linear {
-        weight: rand_vec(rng, d * d, 0.5),
-        bias: rand_vec(rng, d, 0.2),
+        weight: uniform(rng, d * d, 0.5),
+        bias: uniform(rng, d, 0.2),
         n_in: d,
         n_out: d,
     };
@@ -236,8 +233,8 @@ fn attention_block_with_gelu() {
         Node::new(
             "ln",
             Op::LayerNorm {
-                gamma: rand_vec(&mut rng, d, 1.0),
-                beta: rand_vec(&mut rng, d, 0.5),
+                gamma: uniform(&mut rng, d, 1.0),
+                beta: uniform(&mut rng, d, 0.5),
                 epsilon: 1e-5,
                 group: d,
             },

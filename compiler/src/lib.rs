@@ -6,6 +6,8 @@ pub mod error;
 pub mod graph;
 pub mod onnx;
 pub mod quantize;
+#[cfg(feature = "test-utils")]
+pub mod testkit;
 pub mod unary;
 
 // The IR modules, under the paths this crate's code has always used.

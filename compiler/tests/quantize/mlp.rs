@@ -8,50 +8,9 @@ use zkinfer_compiler::quantize::*;
 use zkinfer_compiler::{Graph, QuantizeError};
 use zkinfer_ir::QOp;
 
+/// The 6 -> 5 -> 3 MLP these tests quantize.
 fn mlp(seed: u64) -> Graph {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut linear = |n_in: usize, n_out: usize| Op::Linear {
-        weight: (0..n_in * n_out)
-            .map(|_| rng.gen_range(-1.0f32..1.0))
-            .collect(),
-        bias: (0..n_out).map(|_| rng.gen_range(-1.0f32..1.0)).collect(),
-        n_in,
-        n_out,
-    };
-    let nodes = vec![
-        Node {
-            name: "fc1".into(),
-            op: linear(6, 5),
-            inputs: vec![0],
-            shape: vec![1, 5],
-            trained: true,
-        },
-        Node {
-            name: "relu".into(),
-            op: Op::Relu,
-            inputs: vec![1],
-            shape: vec![1, 5],
-            trained: true,
-        },
-        Node {
-            name: "fc2".into(),
-            op: linear(5, 3),
-            inputs: vec![2],
-            shape: vec![1, 3],
-            trained: true,
-        },
-    ];
-    Graph {
-        input_name: "x".into(),
-        input_shape: vec![1, 6],
-        nodes,
-        output: 3,
-        output_name: "y".into(),
-        input_parts: Vec::new(),
-        output_parts: Vec::new(),
-        no_input: false,
-        input_kinds: Vec::new(),
-    }
+    zkinfer_compiler::testkit::mlp(seed, &[6, 5, 3])
 }
 
 #[test]

@@ -6,13 +6,10 @@ use rand_chacha::ChaCha8Rng;
 use zkinfer_compiler::error::EvalError;
 use zkinfer_compiler::graph::{Node, Op, UnaryFn};
 use zkinfer_compiler::quantize::*;
+use zkinfer_compiler::testkit::uniform;
 use zkinfer_compiler::{Graph, QuantizeError};
 use zkinfer_ir::geometry::ConvGeom;
 use zkinfer_ir::input::quantize_values;
-
-fn rand_vec(rng: &mut ChaCha8Rng, n: usize, amp: f32) -> Vec<f32> {
-    (0..n).map(|_| rng.gen_range(-amp..amp)).collect()
-}
 
 fn calib(rng: &mut ChaCha8Rng, rows: usize, n: usize, amp: f64) -> Vec<Vec<f64>> {
     (0..rows)
@@ -62,8 +59,8 @@ fn conv_relu_pools_are_accurate() {
         Node::new(
             "conv",
             Op::Conv {
-                weight: rand_vec(&mut rng, geom.weight_len(), 0.5),
-                bias: rand_vec(&mut rng, 3, 0.5),
+                weight: uniform(&mut rng, geom.weight_len(), 0.5),
+                bias: uniform(&mut rng, 3, 0.5),
                 geom,
             },
             vec![0],
@@ -112,8 +109,8 @@ fn sigmoid_table_is_accurate_and_out_of_domain_is_named() {
         Node::new(
             "fc",
             Op::Linear {
-                weight: rand_vec(&mut rng, 32, 0.5),
-                bias: rand_vec(&mut rng, 4, 0.5),
+                weight: uniform(&mut rng, 32, 0.5),
+                bias: uniform(&mut rng, 4, 0.5),
                 n_in: 8,
                 n_out: 4,
             },
@@ -198,8 +195,8 @@ fn softmax_and_layernorm_are_accurate() {
         Node::new(
             "ln",
             Op::LayerNorm {
-                gamma: rand_vec(&mut rng, 8, 1.0),
-                beta: rand_vec(&mut rng, 8, 1.0),
+                gamma: uniform(&mut rng, 8, 1.0),
+                beta: uniform(&mut rng, 8, 1.0),
                 epsilon: 1e-5,
                 group: 8,
             },

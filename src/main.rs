@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use zkinfer::compiler::QuantizeConfig;
 use zkinfer::runtime::DeviceChoice;
 
 /// Verifiable inference: prove that an output is exactly what a model computes on an input.
@@ -49,14 +50,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
         /// Fixed-point scale of activations, in bits (value = q / 2^scale).
-        #[arg(long, default_value_t = 13)]
+        #[arg(long, default_value_t = QuantizeConfig::DEFAULT.scale)]
         scale: u32,
         /// Fixed-point scale of weights, in bits.
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = QuantizeConfig::DEFAULT.weight_scale)]
         weight_scale: u32,
         /// Extra bits of input range above the calibrated maximum (also widens the domains
         /// of lookup tables around their calibrated ranges).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = QuantizeConfig::DEFAULT.headroom_bits)]
         headroom_bits: u32,
         /// Error budget: the largest max-abs error of the output against the float model on
         /// the calibration rows. The compiler picks the cheapest circuit that meets it.
@@ -382,11 +383,11 @@ fn main() -> ExitCode {
             output_visibility,
             param_visibility,
         } => {
-            let config = zkinfer::compiler::QuantizeConfig {
+            let config = QuantizeConfig {
                 scale,
                 weight_scale,
                 headroom_bits,
-                table_scale: table_scale.unwrap_or(10),
+                table_scale: table_scale.unwrap_or(QuantizeConfig::DEFAULT.table_scale),
             };
             let search = zkinfer::pipeline::Search {
                 max_error,

@@ -69,7 +69,7 @@ fn input_of<'a>(
 
 /// Compiles an ONNX model (a file or its bytes) into `out`; returns report.json's text.
 #[pyfunction]
-#[pyo3(signature = (out, model_path=None, model_bytes=None, calibration_path=None, calibration=None, scale=13, weight_scale=16, headroom_bits=1, max_error=None, table_scale=None, max_lanes=None, input_visibility="public".to_string(), output_visibility="public".to_string(), param_visibility="fixed".to_string()))]
+#[pyo3(signature = (out, model_path=None, model_bytes=None, calibration_path=None, calibration=None, scale=None, weight_scale=None, headroom_bits=None, max_error=None, table_scale=None, max_lanes=None, input_visibility="public".to_string(), output_visibility="public".to_string(), param_visibility="fixed".to_string()))]
 #[allow(clippy::too_many_arguments)]
 fn compile_model(
     py: Python<'_>,
@@ -78,9 +78,9 @@ fn compile_model(
     model_bytes: Option<PyBackedBytes>,
     calibration_path: Option<String>,
     calibration: Option<Vec<Vec<f64>>>,
-    scale: u32,
-    weight_scale: u32,
-    headroom_bits: u32,
+    scale: Option<u32>,
+    weight_scale: Option<u32>,
+    headroom_bits: Option<u32>,
     max_error: Option<f64>,
     table_scale: Option<u32>,
     max_lanes: Option<usize>,
@@ -102,11 +102,12 @@ fn compile_model(
             .parse()
             .map_err(|e| invalid("param_visibility", e))?,
     };
+    let d = QuantizeConfig::DEFAULT;
     let config = QuantizeConfig {
-        scale,
-        weight_scale,
-        headroom_bits,
-        table_scale: table_scale.unwrap_or(10),
+        scale: scale.unwrap_or(d.scale),
+        weight_scale: weight_scale.unwrap_or(d.weight_scale),
+        headroom_bits: headroom_bits.unwrap_or(d.headroom_bits),
+        table_scale: table_scale.unwrap_or(d.table_scale),
     };
     py.detach(move || {
         let bytes = match (&model_path, model_bytes) {

@@ -93,9 +93,9 @@ def compile(
     calibration: Any,
     out: PathLike,
     *,
-    scale: int = 13,
-    weight_scale: int = 16,
-    headroom_bits: int = 1,
+    scale: Optional[int] = None,
+    weight_scale: Optional[int] = None,
+    headroom_bits: Optional[int] = None,
     max_error: Optional[float] = None,
     table_scale: Optional[int] = None,
     max_lanes: Optional[int] = None,
@@ -107,7 +107,8 @@ def compile(
 
     ``model`` is a path or the ONNX bytes. ``calibration`` is an input file in EZKL's
     format, or an array whose first axis is the sample (a tuple of arrays for a model with
-    several inputs). The other options are those of ``zkinfer compile --help``.
+    several inputs). The other options are those of ``zkinfer compile --help``; ``None``
+    leaves an option at that command's default.
 
     Returns the compile report (report.json) as a dict: ``plan`` (k, columns),
     ``accuracy`` (error against the float model), ``model_hash``...

@@ -41,17 +41,23 @@ pub struct QuantizeConfig {
 }
 
 fn default_table_scale() -> u32 {
-    10
+    QuantizeConfig::DEFAULT.table_scale
+}
+
+impl QuantizeConfig {
+    /// The defaults of `zkinfer compile`, the Python `compile` and the proving service (the
+    /// one place they are written).
+    pub const DEFAULT: QuantizeConfig = QuantizeConfig {
+        scale: 13,
+        weight_scale: 16,
+        headroom_bits: 1,
+        table_scale: 10,
+    };
 }
 
 impl Default for QuantizeConfig {
     fn default() -> Self {
-        QuantizeConfig {
-            scale: 13,
-            weight_scale: 16,
-            headroom_bits: 1,
-            table_scale: default_table_scale(),
-        }
+        QuantizeConfig::DEFAULT
     }
 }
 

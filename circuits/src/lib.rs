@@ -1,5 +1,25 @@
 //! zkinfer circuits: one halo2 chip per op, the layout planner, and the model circuit
 //! that lays a quantized graph out and fills its witness from a `Trace`.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use halo2_proofs::dev::MockProver;
+//! use zkinfer_circuits::{plan, public_values_of, Fr, ModelCircuit};
+//! use zkinfer_ir::testkit::{graph, node, tensor};
+//! use zkinfer_ir::QOp;
+//!
+//! let g = graph(tensor(3, 100), vec![node("relu", QOp::Relu, &[0], tensor(3, 100))]);
+//! let params = plan(&g)?.params;
+//! let x = [-16, 0, 40];
+//! let trace = g.eval(&x)?;
+//! let output = trace.get(g.output).unwrap_or_default().to_vec();
+//! let instances = public_values_of(&g, &params, &x, &output, Fr::zero());
+//! let circuit = ModelCircuit::with_trace(Arc::new(g), params.clone(), Arc::new(trace))
+//!     .with_salt(Fr::zero());
+//! let prover = MockProver::run(params.k, &circuit, vec![instances])?;
+//! assert_eq!(prover.verify(), Ok(()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod chips;
 pub mod circuit;

@@ -5,6 +5,17 @@
 //! every partial sum is an integer below 2^53; otherwise they take an exact i64 path.
 //! Every other op works on I64 tensors, and every node's output is checked against its
 //! static bound.
+//!
+//! ```
+//! use zkinfer_ir::testkit::{graph, node, tensor};
+//! use zkinfer_ir::QOp;
+//!
+//! let g = graph(tensor(3, 100), vec![node("relu", QOp::Relu, &[0], tensor(3, 100))]);
+//! let x = [-16, 0, 40];
+//! let trace = zkinfer_runtime::run(&g, &x, &zkinfer_runtime::cpu())?;
+//! assert_eq!(trace, g.eval(&x)?); // bit-identical to the reference semantics
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod device;
 mod error;

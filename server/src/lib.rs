@@ -6,6 +6,25 @@
 //! - A bounded pool of prover threads ([`worker`]) and a bounded queue (429 when full).
 //! - SIGTERM or Ctrl-C: stop accepting, let running jobs finish (up to a grace period),
 //!   leave queued ones for the next start.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use zkinfer_server::{serve, ServeConfig};
+//!
+//! // Serves every set-up model under ./models until SIGTERM or Ctrl-C.
+//! let config = ServeConfig {
+//!     models: "models".into(),
+//!     addr: "127.0.0.1:8080".parse()?,
+//!     workers: 1,
+//!     queue_limit: 64,
+//!     max_body: 8 << 20,
+//!     token: None,
+//!     data: None,
+//!     grace: Duration::from_secs(60),
+//! };
+//! serve(&config, |addr| println!("listening on {addr}"))?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod api;
 pub mod error;

@@ -44,16 +44,12 @@ impl Graph {
     /// The graph inputs, in the order they are laid out in the input (none for a model
     /// without inputs).
     pub fn inputs(&self) -> Vec<IoPart> {
-        if self.no_input {
-            Vec::new()
-        } else if self.input_parts.is_empty() {
-            vec![IoPart {
-                name: self.input_name.clone(),
-                shape: self.input_shape.clone(),
-            }]
-        } else {
-            self.input_parts.clone()
-        }
+        zkinfer_ir::interface::graph_inputs(
+            self.no_input,
+            &self.input_parts,
+            &self.input_name,
+            &self.input_shape,
+        )
     }
 }
 

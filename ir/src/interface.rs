@@ -19,6 +19,24 @@ impl IoPart {
     }
 }
 
+/// The graph inputs of a model, in the order they are laid out in its one input tensor: none
+/// when it has no input (`no_input`), else `parts`, or, for a single input, one part named
+/// `name` of shape `shape`. Shared by the float and the quantized graph, which keep the same
+/// interface fields side by side (a shared flattened struct would make serde buffer a whole
+/// model file through an untyped tree when reading it).
+pub fn graph_inputs(no_input: bool, parts: &[IoPart], name: &str, shape: &[usize]) -> Vec<IoPart> {
+    if no_input {
+        Vec::new()
+    } else if parts.is_empty() {
+        vec![IoPart {
+            name: name.to_string(),
+            shape: shape.to_vec(),
+        }]
+    } else {
+        parts.to_vec()
+    }
+}
+
 /// What numbers a graph input holds: its ONNX element type, as far as the circuit cares.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

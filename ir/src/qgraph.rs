@@ -320,16 +320,12 @@ impl QGraph {
 
     /// The graph inputs, in the order they are laid out in `input`.
     pub fn inputs(&self) -> Vec<IoPart> {
-        if self.no_input {
-            Vec::new()
-        } else if self.input_parts.is_empty() {
-            vec![IoPart {
-                name: self.input_name.clone(),
-                shape: self.input.shape.clone(),
-            }]
-        } else {
-            self.input_parts.clone()
-        }
+        crate::interface::graph_inputs(
+            self.no_input,
+            &self.input_parts,
+            &self.input_name,
+            &self.input.shape,
+        )
     }
 
     /// The graph outputs, in the order they are laid out in the output tensor.

@@ -59,6 +59,15 @@ enum Command {
         /// of lookup tables around their calibrated ranges).
         #[arg(long, default_value_t = QuantizeConfig::DEFAULT.headroom_bits)]
         headroom_bits: u32,
+        /// Margin, in bits, of a calibrated bound above the largest value calibration saw.
+        /// Where a tensor's worst-case bound is far above what calibration sees (deep
+        /// models: it compounds block after block), the compiler gives it a calibrated
+        /// bound, range-checked in the circuit, and later bounds start from it; a value past
+        /// it at prove time is an error naming the node. The default, 2 (4x), covers an
+        /// input at the input headroom's 2x carried through one square. `compile` lists
+        /// the calibrated bounds it placed.
+        #[arg(long, default_value_t = QuantizeConfig::DEFAULT.bound_headroom_bits, value_parser = clap::value_parser!(u32).range(0..=16))]
+        bound_headroom_bits: u32,
         /// Error budget: the largest max-abs error of the output against the float model on
         /// the calibration rows. The compiler picks the cheapest circuit that meets it.
         /// Default: 1.5e-4 times the largest |output| on the calibration rows (at least 1.5e-4).
@@ -376,6 +385,7 @@ fn main() -> ExitCode {
             scale,
             weight_scale,
             headroom_bits,
+            bound_headroom_bits,
             max_error,
             table_scale,
             max_lanes,
@@ -388,6 +398,7 @@ fn main() -> ExitCode {
                 weight_scale,
                 headroom_bits,
                 table_scale: table_scale.unwrap_or(QuantizeConfig::DEFAULT.table_scale),
+                bound_headroom_bits,
             };
             let search = zkinfer::pipeline::Search {
                 max_error,

@@ -114,6 +114,7 @@ pub fn fixture(float: &Graph, seed: u64) -> Fixture {
         weight_scale: 6,
         headroom_bits: 1,
         table_scale: 6,
+        ..QuantizeConfig::DEFAULT
     };
     let n = float.input_numel();
     let calib = vec![vec![1.0; n]];

@@ -62,6 +62,7 @@ fn check(layers: &[&str], cases: u64) {
             weight_scale: rng.gen_range(4..14),
             headroom_bits: 1,
             table_scale: 6,
+            ..QuantizeConfig::DEFAULT
         };
         let calib = vec![vec![3.0; n]];
         let q = quantize(&float, &calib, config, "conformance")

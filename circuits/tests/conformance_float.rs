@@ -40,6 +40,7 @@ fn check_tuned(
         weight_scale: 7,
         headroom_bits: 1,
         table_scale: 6,
+        ..QuantizeConfig::DEFAULT
     };
     let q = quantize_tuned(
         g,

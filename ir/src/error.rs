@@ -42,6 +42,24 @@ pub enum EvalError {
         /// Static bound.
         bound: u64,
     },
+    /// A value past a calibrated bound (a bound the compiler set from the calibration set,
+    /// checked in the circuit): no proof exists for this input.
+    #[error(
+        "node `{node}`[{index}] = {value} (real {real}) is past its calibrated bound |q| <= {bound} (scale 2^{scale}); recompile with a calibration set that covers this input, or with more --bound-headroom-bits",
+        real = *value as f64 / f64::from(1u32 << (*scale).min(31))
+    )]
+    CalibratedBoundExceeded {
+        /// Node name.
+        node: String,
+        /// Flat element index.
+        index: usize,
+        /// Value produced.
+        value: i64,
+        /// The calibrated bound.
+        bound: u64,
+        /// Scale of the value.
+        scale: u32,
+    },
     /// The graph is inconsistent (operand missing or shapes disagree).
     #[error("node `{node}` is malformed: operands missing or of the wrong size")]
     Malformed {

@@ -3,7 +3,7 @@
 //! The candle runtime and the circuit witness are both tested against these functions.
 
 use crate::error::EvalError;
-use crate::qgraph::{QGraph, QOp, Table};
+use crate::qgraph::{QGraph, QNode, QOp, Table};
 
 /// Every intermediate tensor of one execution (index = tensor id; 0 is the input).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -425,11 +425,85 @@ impl QGraph {
                 })?;
             let out = apply(&node.op, &operands, &self.tables)
                 .map_err(|e| op_error(self, &node.name, e))?;
-            check_bound(&node.name, &out, node.out.bound)?;
+            self.check_output(node, &out)?;
             tensors.push(out);
         }
         Ok(Trace { tensors })
     }
+
+    /// Whether `node`'s bound is calibrated: a `Rescale` whose declared bound is below the
+    /// one its operand implies (the compiler set it from the calibration set; the circuit
+    /// checks it on both sides), or a `Div` quotient (no static bound exists).
+    pub fn has_calibrated_bound(&self, node: &QNode) -> bool {
+        match node.op {
+            QOp::Rescale { shift } => {
+                let operand = node
+                    .inputs
+                    .first()
+                    .and_then(|&t| self.tensor(t))
+                    .map_or(u64::MAX, |t| t.bound);
+                node.out.bound < rescale_bound(operand, shift)
+            }
+            QOp::Div { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The bounds the compiler placed from the calibration set (tightened `Rescale`s), in
+    /// node order: each costs one more range row per element in the circuit.
+    pub fn calibrated_bounds(&self) -> Vec<CalibratedBound> {
+        self.nodes
+            .iter()
+            .filter_map(|n| match n.op {
+                QOp::Rescale { shift } if self.has_calibrated_bound(n) => {
+                    let operand = n.inputs.first().and_then(|&t| self.tensor(t))?;
+                    Some(CalibratedBound {
+                        node: n.name.clone(),
+                        bound: n.out.bound,
+                        implied: rescale_bound(operand.bound, shift),
+                        scale: n.out.scale,
+                        numel: n.out.numel(),
+                    })
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Checks `node`'s output against its bound: past a calibrated bound is an input the
+    /// model was not calibrated for, past a static one a compiler bug.
+    pub fn check_output(&self, node: &QNode, values: &[i64]) -> Result<(), EvalError> {
+        match check_bound(&node.name, values, node.out.bound) {
+            Err(EvalError::BoundViolated {
+                node: name,
+                index,
+                value,
+                bound,
+            }) if self.has_calibrated_bound(node) => Err(EvalError::CalibratedBoundExceeded {
+                node: name,
+                index,
+                value,
+                bound,
+                scale: node.out.scale,
+            }),
+            other => other,
+        }
+    }
+}
+
+/// A bound the compiler set from the calibration set (see [`QGraph::calibrated_bounds`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CalibratedBound {
+    /// The node.
+    pub node: String,
+    /// The calibrated bound (`|q| <= bound`).
+    pub bound: u64,
+    /// The bound its operand implies, which it replaces.
+    pub implied: u64,
+    /// Scale of the values.
+    pub scale: u32,
+    /// Elements checked (one range row each).
+    pub numel: usize,
 }
 
 /// Errors if any value exceeds `bound` in magnitude.

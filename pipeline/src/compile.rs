@@ -235,6 +235,16 @@ pub fn compile(
         "output": { "name": q.graph.output_name, "shape": out_t.shape, "scale": out_t.scale, "bound": out_t.bound },
         "macs": q.graph.macs(),
         "accuracy": acc,
+        // Bounds set from the calibration set, range-checked in the circuit (one row per
+        // element): a value past one at prove time is an error naming the node.
+        "calibrated_bounds": q.graph.calibrated_bounds().iter().map(|c| json!({
+            "node": c.node,
+            "bound": c.bound,
+            "real": c.bound as f64 / f64::from(c.scale).exp2(),
+            "implied_bits": 64 - c.implied.leading_zeros(),
+            "bits": 64 - c.bound.leading_zeros(),
+            "rows": c.numel,
+        })).collect::<Vec<_>>(),
         "plan": plan,
         // Lookups tabulated every 2^bits arguments and interpolated in between.
         "interpolation_bits": interpolation,

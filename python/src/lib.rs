@@ -69,7 +69,7 @@ fn input_of<'a>(
 
 /// Compiles an ONNX model (a file or its bytes) into `out`; returns report.json's text.
 #[pyfunction]
-#[pyo3(signature = (out, model_path=None, model_bytes=None, calibration_path=None, calibration=None, scale=None, weight_scale=None, headroom_bits=None, max_error=None, table_scale=None, max_lanes=None, input_visibility="public".to_string(), output_visibility="public".to_string(), param_visibility="fixed".to_string()))]
+#[pyo3(signature = (out, model_path=None, model_bytes=None, calibration_path=None, calibration=None, scale=None, weight_scale=None, headroom_bits=None, bound_headroom_bits=None, max_error=None, table_scale=None, max_lanes=None, input_visibility="public".to_string(), output_visibility="public".to_string(), param_visibility="fixed".to_string()))]
 #[allow(clippy::too_many_arguments)]
 fn compile_model(
     py: Python<'_>,
@@ -81,6 +81,7 @@ fn compile_model(
     scale: Option<u32>,
     weight_scale: Option<u32>,
     headroom_bits: Option<u32>,
+    bound_headroom_bits: Option<u32>,
     max_error: Option<f64>,
     table_scale: Option<u32>,
     max_lanes: Option<usize>,
@@ -108,6 +109,7 @@ fn compile_model(
         weight_scale: weight_scale.unwrap_or(d.weight_scale),
         headroom_bits: headroom_bits.unwrap_or(d.headroom_bits),
         table_scale: table_scale.unwrap_or(d.table_scale),
+        bound_headroom_bits: bound_headroom_bits.unwrap_or(d.bound_headroom_bits),
     };
     py.detach(move || {
         let bytes = match (&model_path, model_bytes) {

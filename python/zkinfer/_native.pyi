@@ -22,6 +22,7 @@ def compile_model(
     scale: Optional[int] = None,
     weight_scale: Optional[int] = None,
     headroom_bits: Optional[int] = None,
+    bound_headroom_bits: Optional[int] = None,
     max_error: Optional[float] = None,
     table_scale: Optional[int] = None,
     max_lanes: Optional[int] = None,

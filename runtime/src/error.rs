@@ -19,7 +19,8 @@ pub enum RuntimeError {
         /// The candle error.
         source: candle_core::Error,
     },
-    /// A node produced a value beyond its static bound (a compiler bug).
+    /// A node produced a value beyond its bound: past a calibrated bound (an input the model
+    /// was not calibrated for) or a static one (a compiler bug).
     #[error(transparent)]
     Bound(EvalError),
     /// The graph is inconsistent: an operand is missing or sizes disagree.

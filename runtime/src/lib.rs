@@ -28,7 +28,7 @@ pub use device::{available_devices, best_device, cpu, device_name, select_device
 pub use error::RuntimeError;
 
 use candle_core::Tensor;
-use zkinfer_ir::semantics::{check_bound, Trace};
+use zkinfer_ir::semantics::Trace;
 use zkinfer_ir::QGraph;
 
 use crate::error::AtNode;
@@ -74,7 +74,9 @@ pub fn run(graph: &QGraph, input: &[i64], device: &Device) -> Result<Trace, Runt
             .flatten_all()
             .and_then(|t| t.to_vec1::<i64>())
             .at(&node.name)?;
-        check_bound(&node.name, &flat, node.out.bound).map_err(RuntimeError::Bound)?;
+        graph
+            .check_output(node, &flat)
+            .map_err(RuntimeError::Bound)?;
         tensors.push(out);
         values.push(flat);
     }

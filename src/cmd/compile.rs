@@ -65,6 +65,25 @@ pub fn run(
             t.values.len()
         );
     }
+    let calibrated = q.calibrated_bounds();
+    if !calibrated.is_empty() {
+        outln!(
+            "  calibrated bounds: {} node(s), {} range row(s) (bound headroom {} bit(s)); a value past one at prove time is an error",
+            calibrated.len(),
+            calibrated.iter().map(|c| c.numel).sum::<usize>(),
+            config.bound_headroom_bits
+        );
+        for c in &calibrated {
+            outln!(
+                "    {:<40} |x| <= {:<12} (2^{} in place of 2^{}, {} rows)",
+                c.node,
+                c.bound as f64 / f64::from(c.scale).exp2(),
+                64 - c.bound.leading_zeros(),
+                64 - c.implied.leading_zeros(),
+                c.numel
+            );
+        }
+    }
     let out_numel = q.output_tensor().map_or(q.input.numel(), |t| t.numel());
     if out_numel > 1 {
         outln!(

@@ -43,6 +43,23 @@ pub fn run(dir: &Path) -> Result<()> {
     for (name, rows) in &plan.node_rows {
         outln!("  {name:<40} {rows:>8}");
     }
+    let calibrated = graph.calibrated_bounds();
+    if !calibrated.is_empty() {
+        outln!(
+            "calibrated bounds ({} range rows, inside the rows above):",
+            calibrated.iter().map(|c| c.numel).sum::<usize>()
+        );
+        for c in &calibrated {
+            outln!(
+                "  {:<40} {:>8}  |q| <= {} (2^{} in place of 2^{})",
+                c.node,
+                c.numel,
+                c.bound,
+                64 - c.bound.leading_zeros(),
+                64 - c.implied.leading_zeros()
+            );
+        }
+    }
     outln!(
         "estimated proving key: {}",
         super::human_bytes(plan.estimated_pk_bytes())

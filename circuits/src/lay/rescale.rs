@@ -3,8 +3,7 @@
 //! when the declared bound is tighter than the one the operand implies (an interpolation
 //! correction, say), so later nodes may rely on `|y| <= B`.
 
-use zkinfer_ir::semantics::{rescale_bound, rescale_remainder};
-use zkinfer_ir::{QGraph, QNode};
+use zkinfer_ir::semantics::rescale_remainder;
 
 use crate::chips::range::RangeConfig;
 use crate::chips::rescale::RescaleConfig;
@@ -14,20 +13,10 @@ use crate::lay::ctx::{NodeCtx, Src, Walk};
 use crate::lay::range_row::{range_row, upper_row};
 use crate::lay::{tamper, NodeRows, RowsCtx};
 
-/// Whether the declared bound is below the operand's implied one (an upper row is needed).
-fn needs_upper(graph: &QGraph, node: &QNode, shift: u32) -> bool {
-    let operand = node
-        .inputs
-        .first()
-        .and_then(|&t| graph.tensor(t))
-        .map_or(u64::MAX, |t| t.bound);
-    node.out.bound < rescale_bound(operand, shift)
-}
-
 /// Rows: two per element (three with an upper row); checks of `shift` bits (remainder)
 /// and of the output's bound.
 pub(crate) fn rows(rc: &RowsCtx<'_>, shift: u32) -> NodeRows {
-    let per = if needs_upper(rc.graph, rc.node, shift) {
+    let per = if rc.graph.has_calibrated_bound(rc.node) {
         3
     } else {
         2
@@ -50,7 +39,7 @@ pub(crate) fn lay(
     x.expect_len(ctx.numel())?;
     let y_bits = signed_bits(ctx.node.out.bound);
     let y_off = i128::from(ctx.node.out.bound);
-    let upper = needs_upper(ctx.graph, ctx.node, shift);
+    let upper = ctx.graph.has_calibrated_bound(ctx.node);
     let mut out = Vec::with_capacity(ctx.numel());
     for (i, src) in x.src.iter().enumerate() {
         let mut w = match (x.at(i)?, ctx.out_at(i)?) {

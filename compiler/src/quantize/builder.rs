@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::error::{EvalError, QuantizeError};
 use crate::graph::TensorId;
 use crate::qgraph::{QNode, QOp, QTensor, Table};
-use crate::semantics::{apply, check_bound, rescale, OpError};
+use crate::semantics::{apply, check_bound, rescale, rescale_bound, OpError};
 
 use super::{checked_bound, QuantizeConfig};
 
@@ -33,6 +33,9 @@ pub(crate) struct Builder {
     pub shared_domains: BTreeMap<DomainKey, (i64, i64)>,
     /// The domain each table lookup asked for, by function and scales, in node order.
     pub domains: BTreeMap<DomainKey, Vec<(i64, i64)>>,
+    /// Bits a calibrated bound must save on a `Rescale`'s static bound to replace it (see
+    /// [`super::CALIBRATED_GAINS`]).
+    pub calibrated_gain: u32,
     /// Whether the float node being lowered carries the model's trained weights.
     pub node_trained: bool,
     /// Whether the nodes pushed now carry those weights (see [`Builder::with_weights`]);
@@ -57,6 +60,7 @@ impl Builder {
             interpolation: super::Interpolation::new(),
             shared_domains: BTreeMap::new(),
             domains: BTreeMap::new(),
+            calibrated_gain: super::CALIBRATED_GAINS[0],
             node_trained: false,
             trained_scope: false,
         }
@@ -213,10 +217,8 @@ impl Builder {
         scale: u32,
     ) -> Result<TensorId, QuantizeError> {
         let t = self.tensor(id);
-        let b = i64::try_from(t.bound).unwrap_or(i64::MAX);
-        let bound = rescale(b, shift)
-            .unsigned_abs()
-            .max(rescale(-b, shift).unsigned_abs());
+        let implied = rescale_bound(t.bound, shift);
+        let bound = implied.min(self.calibrated_bound(id, shift, scale));
         self.push(
             name,
             QOp::Rescale { shift },
@@ -227,6 +229,26 @@ impl Builder {
                 bound,
             },
         )
+    }
+
+    /// The calibrated bound of `Rescale { shift }` of tensor `id` (output scale `scale`): the
+    /// largest calibrated output magnitude (at least 1.0) times `2^bound_headroom_bits`,
+    /// when that saves at least `calibrated_gain` bits on the bound the operand implies;
+    /// otherwise the implied bound. The circuit checks a calibrated bound on both sides.
+    fn calibrated_bound(&self, id: TensorId, shift: u32, scale: u32) -> u64 {
+        let implied = rescale_bound(self.tensor(id).bound, shift);
+        let (lo, hi) = self.observed(id);
+        let seen = rescale(lo, shift)
+            .unsigned_abs()
+            .max(rescale(hi, shift).unsigned_abs());
+        let one = 1u64 << scale.min(40);
+        let calibrated = u128::from(seen.max(one)) << self.config.bound_headroom_bits;
+        let saves = u128::from(implied) >> self.calibrated_gain.min(63) > calibrated;
+        if saves {
+            calibrated as u64
+        } else {
+            implied
+        }
     }
 
     /// `coef_a·x + constant` elementwise, at `x`'s scale.

@@ -38,7 +38,23 @@ pub struct QuantizeConfig {
     /// Scale (bits) of lookup-table arguments: lower means smaller tables, less accuracy.
     #[serde(default = "default_table_scale")]
     pub table_scale: u32,
+    /// Bits of margin above the largest value calibration saw, for a tensor given a
+    /// calibrated bound (see [`CALIBRATED_GAINS`]): 2 allows 4x, enough for an input at
+    /// the input headroom's 2x carried through one square (a variance).
+    #[serde(default = "default_bound_headroom_bits")]
+    pub bound_headroom_bits: u32,
 }
+
+fn default_bound_headroom_bits() -> u32 {
+    QuantizeConfig::DEFAULT.bound_headroom_bits
+}
+
+/// Where the quantizer places calibrated bounds, tried in order until every static bound
+/// fits: a `Rescale` whose static bound is at least `2^gain` times its calibrated bound
+/// (largest calibrated magnitude, at least 1.0, times `2^bound_headroom_bits`) gets the
+/// calibrated one, checked on both sides in the circuit, so later bounds start from it.
+/// The first entry applies to every model; the later ones only when a bound would overflow.
+pub const CALIBRATED_GAINS: [u32; 6] = [16, 8, 4, 2, 1, 0];
 
 fn default_table_scale() -> u32 {
     QuantizeConfig::DEFAULT.table_scale
@@ -52,6 +68,7 @@ impl QuantizeConfig {
         weight_scale: 16,
         headroom_bits: 1,
         table_scale: 10,
+        bound_headroom_bits: 2,
     };
 }
 
@@ -218,6 +235,13 @@ pub fn quantize_tuned(
             range: "0..=16",
         });
     }
+    if config.bound_headroom_bits > 16 {
+        return Err(QuantizeError::BadSetting {
+            what: "bound headroom bits",
+            value: config.bound_headroom_bits.to_string(),
+            range: "0..=16",
+        });
+    }
     if calibration.is_empty() {
         return Err(QuantizeError::EmptyCalibration);
     }
@@ -256,11 +280,45 @@ pub fn quantize_tuned(
         .iter()
         .map(|r| quantize_values(r, config.scale))
         .collect();
+    let mut gains = CALIBRATED_GAINS.iter().copied().peekable();
+    loop {
+        let gain = gains.next().unwrap_or(0);
+        let last = gains.peek().is_none();
+        match quantize_pass(
+            graph,
+            &input,
+            &rows,
+            config,
+            gain,
+            table_scales,
+            interpolation,
+        ) {
+            Err(QuantizeError::Overflow { .. }) if !last => continue,
+            Err(e) => return Err(e),
+            Ok((b, float_to_q, output)) => {
+                return Ok(finish(graph, input, b, float_to_q, output, source_sha256))
+            }
+        }
+    }
+}
+
+/// One quantization of `graph` placing calibrated bounds where they save `gain` bits (see
+/// [`CALIBRATED_GAINS`]), repeated while shared table domains settle.
+fn quantize_pass(
+    graph: &Graph,
+    input: &QTensor,
+    rows: &[Vec<i64>],
+    config: QuantizeConfig,
+    gain: u32,
+    table_scales: &TableScales,
+    interpolation: &Interpolation,
+) -> Result<(Builder, Vec<TensorId>, TensorId), QuantizeError> {
     let build = |shared: BTreeMap<DomainKey, (i64, i64)>| {
-        let mut b = Builder::new(input.clone(), rows.clone(), config);
+        let mut b = Builder::new(input.clone(), rows.to_vec(), config);
         b.table_scales = table_scales.clone();
         b.interpolation = interpolation.clone();
         b.shared_domains = shared;
+        b.calibrated_gain = gain;
         lower_all(graph, &mut b).map(|(float_to_q, output)| (b, float_to_q, output))
     };
     // Further passes widen every function table to the union its nodes share, so one table
@@ -284,7 +342,18 @@ pub fn quantize_tuned(
         built = next;
         shared = want;
     }
-    let (b, float_to_q, output) = built;
+    Ok(built)
+}
+
+/// The quantized graph of a finished pass.
+fn finish(
+    graph: &Graph,
+    input: QTensor,
+    b: Builder,
+    float_to_q: Vec<TensorId>,
+    output: TensorId,
+    source_sha256: &str,
+) -> Quantized {
     let weights_sha256 = {
         let ops: Vec<&QOp> = b.nodes.iter().map(|n| &n.op).collect();
         let mut bytes = serde_json::to_vec(&ops).unwrap_or_default();
@@ -310,10 +379,10 @@ pub fn quantize_tuned(
         output_visibility: Default::default(),
         param_visibility: Default::default(),
     };
-    Ok(Quantized {
+    Quantized {
         graph: qgraph,
         float_to_q,
-    })
+    }
 }
 
 /// Lowers every node of `graph` into `b`: the float-to-quantized tensor map and the output.

@@ -64,6 +64,7 @@ fn bad_settings_and_calibration_are_named() {
             weight_scale: 24,
             headroom_bits: 1,
             table_scale: 10,
+            ..QuantizeConfig::DEFAULT
         },
         "",
     );

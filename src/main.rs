@@ -49,9 +49,11 @@ enum Command {
         /// Output directory (created if missing).
         #[arg(long)]
         out: PathBuf,
-        /// Fixed-point scale of activations, in bits (value = q / 2^scale).
-        #[arg(long, default_value_t = QuantizeConfig::DEFAULT.scale)]
-        scale: u32,
+        /// Fixed-point scale of activations, in bits (value = q / 2^scale). Default: 13,
+        /// raised one bit at a time (up to 18) while no table choice meets --max-error;
+        /// given, it is kept.
+        #[arg(long)]
+        scale: Option<u32>,
         /// Fixed-point scale of weights, in bits.
         #[arg(long, default_value_t = QuantizeConfig::DEFAULT.weight_scale)]
         weight_scale: u32,
@@ -394,7 +396,7 @@ fn main() -> ExitCode {
             param_visibility,
         } => {
             let config = QuantizeConfig {
-                scale,
+                scale: scale.unwrap_or(QuantizeConfig::DEFAULT.scale),
                 weight_scale,
                 headroom_bits,
                 table_scale: table_scale.unwrap_or(QuantizeConfig::DEFAULT.table_scale),
@@ -403,6 +405,7 @@ fn main() -> ExitCode {
             let search = zkinfer::pipeline::Search {
                 max_error,
                 table_scale,
+                fixed_scale: scale.is_some(),
                 max_lanes: max_lanes.map(|l| l as usize),
                 input_visibility,
                 output_visibility,

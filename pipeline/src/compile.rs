@@ -25,6 +25,9 @@ pub struct Search {
     pub max_error: Option<f64>,
     /// One table scale for every lookup, instead of searching.
     pub table_scale: Option<u32>,
+    /// Keep the activation scale of the config; otherwise, when no table choice meets the
+    /// budget at it, the scale is raised one bit at a time (up to [`MAX_SEARCHED_SCALE`]).
+    pub fixed_scale: bool,
     /// At most this many dot-product lanes per row (`None`: the fastest layout).
     pub max_lanes: Option<usize>,
     /// What proofs reveal of the input.
@@ -144,6 +147,9 @@ pub struct Source<'a> {
     pub base: Option<&'a std::path::Path>,
 }
 
+/// Highest activation scale the search raises `--scale` to when the budget is missed.
+pub const MAX_SEARCHED_SCALE: u32 = 18;
+
 /// Compiles `source` with the calibration samples `calibration` (lists as an input file's
 /// `input_data` holds them).
 pub fn compile(
@@ -172,7 +178,10 @@ pub fn compile(
         std::path::Path::new(&calibration_label),
     )?;
     let source_hash = hash_hex(&imported.source_sha256);
-    let compile_tuned = |scales: &TableScales, interp: &Interpolation| -> Result<Candidate> {
+    let compile_at = |config: QuantizeConfig,
+                      scales: &TableScales,
+                      interp: &Interpolation|
+     -> Result<Candidate> {
         let mut q =
             quantize_tuned(&graph, &rows, config, scales, interp, &source_hash).map_err(|e| {
                 PipelineError::Quantize {
@@ -204,9 +213,59 @@ pub fn compile(
             .fold(1.0f64, |m, v| m.max(v.abs()));
         DEFAULT_RELATIVE_ERROR * peak
     });
-    let compile_one = |scales: &TableScales| compile_tuned(scales, &Interpolation::new());
-    let (chosen, mut tried) =
-        search_table_scales(&compile_one, search.table_scale, max_error, obs)?;
+    // The table search at the configured scale; while it misses the budget (and the user
+    // did not fix --scale), again one activation bit finer.
+    let mut config = config;
+    let mut tried = Vec::new();
+    let mut found: Option<(Candidate, QuantizeConfig)> = None;
+    loop {
+        let compile_one = |scales: &TableScales| compile_at(config, scales, &Interpolation::new());
+        let attempt = search_table_scales(
+            &compile_one,
+            search.table_scale,
+            config.table_scale,
+            max_error,
+            obs,
+        );
+        let (c, more) = match (attempt, &found) {
+            (Ok(r), _) => r,
+            // A finer scale that no longer compiles (a bound past the limit): keep the last.
+            (Err(_), Some(_)) => break,
+            (Err(e), None) => return Err(e),
+        };
+        tried.extend(more);
+        let better = found
+            .as_ref()
+            .is_none_or(|(b, _)| c.acc.output_max_abs_error < b.acc.output_max_abs_error);
+        let meets = c.acc.output_max_abs_error <= max_error;
+        if better {
+            found = Some((c, config));
+        }
+        if meets || search.fixed_scale || config.scale >= MAX_SEARCHED_SCALE {
+            break;
+        }
+        config.scale += 1;
+    }
+    let Some((chosen, config)) = found else {
+        return Err(PipelineError::option(
+            "--scale",
+            "no scale compiles".to_string(),
+        ));
+    };
+    if chosen.acc.output_max_abs_error > max_error {
+        obs.warn(&format!(
+            "warning: the output error is {:.3e}, over --max-error {:.1e}, even with the finest tables{}; using them (raise --scale for more accuracy, or --max-error)",
+            chosen.acc.output_max_abs_error,
+            max_error,
+            if search.fixed_scale {
+                String::new()
+            } else {
+                format!(" and activation scales up to 2^{MAX_SEARCHED_SCALE}")
+            }
+        ));
+    }
+    let compile_tuned =
+        |scales: &TableScales, interp: &Interpolation| compile_at(config, scales, interp);
     let chosen = search_interpolation(&compile_tuned, chosen, &mut tried);
     let Candidate {
         scales: _,

@@ -23,6 +23,24 @@ pub const DEFAULT_RELATIVE_ERROR: f64 = 1.5e-4;
 /// Lowest and highest table scales the search tries.
 const TABLE_SCALES: std::ops::RangeInclusive<u32> = 6..=13;
 
+/// Finest table scale tried when [`TABLE_SCALES`] cannot meet the budget (a function of
+/// values far below one, such as a layer norm's `rsqrt` of a small variance, needs more
+/// argument bits), for tables that stay under [`FINER_ROWS`] rows there.
+const FINER_SCALE: u32 = 20;
+
+/// Most rows a table may reach at a scale beyond [`TABLE_SCALES`].
+const FINER_ROWS: usize = 1 << 18;
+
+/// The finest scale up to [`FINER_SCALE`] at which a table of `rows` rows at `scale` stays
+/// under [`FINER_ROWS`] rows (at least the end of [`TABLE_SCALES`]).
+fn finer_scale(rows: usize, scale: u32) -> u32 {
+    let mut t = *TABLE_SCALES.end();
+    while t < FINER_SCALE && (rows.max(1) << (t + 1).saturating_sub(scale).min(40)) <= FINER_ROWS {
+        t += 1;
+    }
+    t
+}
+
 /// One compiled candidate of the table search, as report.json's `search` lists it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Tried {
@@ -62,6 +80,7 @@ impl Tried {
 pub(crate) fn search_table_scales(
     compile_one: &dyn Fn(&TableScales) -> Result<Candidate>,
     table_scale: Option<u32>,
+    probe_scale: u32,
     max_error: f64,
     obs: &dyn Observer,
 ) -> Result<(Candidate, Vec<Tried>)> {
@@ -90,11 +109,24 @@ pub(crate) fn search_table_scales(
     record(&best, &mut tried);
     let meets = |c: &Candidate| c.acc.output_max_abs_error <= max_error;
     if !meets(&best) {
+        let finer: TableScales = probe
+            .q
+            .lookups()
+            .into_iter()
+            .map(|(n, rows)| (n, finer_scale(rows, probe_scale)))
+            .collect();
+        if finer != fine {
+            if let Ok(c) = compile_one(&finer) {
+                record(&c, &mut tried);
+                if c.acc.output_max_abs_error < best.acc.output_max_abs_error {
+                    best = c;
+                }
+            }
+        }
+    }
+    if !meets(&best) {
+        // The caller raises the activation scale, or says the budget is missed.
         obs.end(LABEL, start.elapsed());
-        obs.warn(&format!(
-            "warning: even the finest tables give an output error of {:.3e}, over --max-error {:.1e}; using them (raise --scale for more accuracy, or --max-error)",
-            best.acc.output_max_abs_error, max_error
-        ));
         return Ok((best, tried));
     }
     // Coarsen: largest table first, one bit at a time, while the budget holds.

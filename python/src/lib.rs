@@ -92,6 +92,7 @@ fn compile_model(
     let search = Search {
         max_error,
         table_scale,
+        fixed_scale: scale.is_some(),
         max_lanes,
         input_visibility: input_visibility
             .parse::<InputVisibility>()

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use super::error::ImportError;
 use super::input_kinds;
+use super::mask;
 use super::node::NodeCtx;
 use super::proto::tensor_shape_proto::dimension;
 use super::proto::{type_proto, ModelProto, TensorProto, ValueInfoProto};
@@ -92,6 +93,7 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         opset: default_opset(model),
         const_types: HashMap::new(),
         int_names: std::collections::HashSet::new(),
+        masks: HashMap::new(),
     };
     for v in &real {
         if elem_type(v).is_some_and(is_integer_type) {
@@ -124,11 +126,13 @@ pub(crate) fn import_model(model: &ModelProto) -> Result<Graph, ImportError> {
         let ctx = NodeCtx::new(proto, index);
         import_node(&mut imp, &ctx)?;
         mark_integer_outputs(&mut imp, &ctx);
+        mask::after_node(&mut imp, &ctx)?;
     }
 
     let mut outputs = Vec::with_capacity(g.output.len());
     let mut out_ids = Vec::with_capacity(g.output.len());
     for output in &g.output {
+        mask::check_output(&imp, &output.name)?;
         let id = output_tensor(&mut imp, output)?;
         outputs.push(IoPart {
             name: output.name.clone(),

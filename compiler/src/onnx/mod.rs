@@ -50,6 +50,7 @@ mod error;
 mod external;
 mod import;
 mod input_kinds;
+mod mask;
 mod node;
 mod ops;
 pub mod proto;

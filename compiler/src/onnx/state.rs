@@ -39,6 +39,9 @@ pub(crate) struct Importer<'g> {
     pub const_types: HashMap<&'g str, i32>,
     /// Names known to hold integers or booleans (see `registry::mark_integer_outputs`).
     pub int_names: std::collections::HashSet<&'g str>,
+    /// Names carrying an attention mask (see `mask.rs`), with the node or constant it
+    /// comes from.
+    pub masks: HashMap<&'g str, String>,
 }
 
 impl<'g> Importer<'g> {
@@ -218,7 +221,13 @@ impl<'g> Importer<'g> {
             return Ok(v.clone());
         }
         let t = self.inits.get(name).ok_or_else(|| ctx.missing(name))?;
-        let v = Value::Const(Rc::new(decode(t, name)?));
+        let mut c = decode(t, name)?;
+        if let Some(masked) = super::mask::substitute(&c) {
+            // An attention mask of -inf or finfo.min (see `mask.rs`).
+            c = masked;
+            self.masks.insert(name, name.to_string());
+        }
+        let v = Value::Const(Rc::new(c));
         self.values.insert(name, v.clone());
         Ok(v)
     }

@@ -100,6 +100,20 @@ pub(crate) fn softmax(
     )
 }
 
+/// Bits by which the calibrated values of `c` may be read larger while staying below one
+/// (at most 12, and no more than `c`'s scale allows).
+fn range_bits(b: &Builder, c: TensorId) -> u32 {
+    let ct = b.tensor(c);
+    let (lo, hi) = b.observed(c);
+    let most = lo.unsigned_abs().max(hi.unsigned_abs());
+    if most == 0 {
+        return 0;
+    }
+    // Values below one have magnitude bits below the scale.
+    let bits = 64 - most.leading_zeros();
+    ct.scale.saturating_sub(bits).min(12).min(ct.scale)
+}
+
 /// Layer normalization over contiguous groups: mean and variance by exact sums and
 /// rounded divisions, `1/sqrt(var + eps)` by table, then scale and shift.
 pub(crate) fn layer_norm(
@@ -116,6 +130,17 @@ pub(crate) fn layer_norm(
     let sum = b.group_sum(x, group, vec![groups], format!("{name}/sum"))?;
     let mean = b.div_const(sum, group, &format!("{name}/mean"))?;
     let c = centered(b, x, mean, group, format!("{name}/center"))?;
+    // Layer norm ignores a common factor: read the centered values 2^k times larger (a free
+    // relabel) so that the variance the rsqrt table sees is near one, where a uniform table
+    // is precise, whatever the input's magnitude; epsilon grows by 4^k to match.
+    let k = range_bits(b, c);
+    let c = if k > 0 {
+        let ct = b.tensor(c);
+        b.relabel(c, ct.scale - k, vec![n], format!("{name}/center/scaled"))?
+    } else {
+        c
+    };
+    let epsilon = epsilon * 4f32.powi(k as i32);
     let ct = b.tensor(c);
     let sq = b.push(
         format!("{name}/square"),

@@ -13,6 +13,7 @@ mod index;
 mod integer;
 mod interface;
 mod logic;
+mod masks;
 mod recurrent;
 mod reduce;
 mod registry;

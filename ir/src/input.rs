@@ -9,7 +9,25 @@ use crate::interface::IoPart;
 
 #[derive(Deserialize)]
 struct InputFile {
-    input_data: Vec<Vec<f64>>,
+    input_data: Vec<Vec<Scalar>>,
+}
+
+/// One input value: a number, or a JSON boolean (`false` is 0, `true` is 1), as EZKL's format
+/// allows for boolean inputs.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Number(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn value(&self) -> f64 {
+        match *self {
+            Scalar::Number(v) => v,
+            Scalar::Bool(b) => f64::from(u8::from(b)),
+        }
+    }
 }
 
 /// Reads every row of an EZKL-style input JSON. Each row is one flattened model input.
@@ -25,9 +43,13 @@ pub fn read_input_rows(path: &Path) -> Result<Vec<Vec<f64>>, ArtifactError> {
 pub fn parse_input_rows(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, ArtifactError> {
     let file: InputFile = serde_json::from_str(text).map_err(|e| ArtifactError::Json {
         path: path.to_path_buf(),
-        detail: format!("expected {{\"input_data\": [[numbers...]]}}: {e}"),
+        detail: format!("expected {{\"input_data\": [[numbers or booleans...]]}}: {e}"),
     })?;
-    Ok(file.input_data)
+    Ok(file
+        .input_data
+        .iter()
+        .map(|row| row.iter().map(Scalar::value).collect())
+        .collect())
 }
 
 /// Groups the lists of an input file into samples (flat model inputs) for a model whose graph
@@ -116,6 +138,12 @@ pub fn dequantize(q: i64, scale: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_booleans_are_zero_and_one() {
+        let rows = parse_input_rows(r#"{"input_data": [[false, true, 2.5]]}"#, Path::new("x"));
+        assert_eq!(rows.ok(), Some(vec![vec![0.0, 1.0, 2.5]]));
+    }
 
     #[test]
     fn parses_rows_and_rejects_bad_json() {

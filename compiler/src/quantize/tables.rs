@@ -142,7 +142,9 @@ pub(crate) fn lookup(
     if func.saturates.0 && static_lo < lo.min(0) {
         let s = saturation(func.f, -1, limit, in_s, out_s);
         if lo <= s {
+            // Calibration may lie wholly past the saturation point: the domain is then [s, s].
             lo = s;
+            hi = hi.max(s);
             clamp_lo = Some(s);
         }
     }
@@ -150,6 +152,7 @@ pub(crate) fn lookup(
         let s = saturation(func.f, 1, limit, in_s, out_s);
         if hi >= s {
             hi = s;
+            lo = lo.min(s);
             clamp_hi = Some(s);
         }
     }

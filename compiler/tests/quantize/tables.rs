@@ -112,3 +112,29 @@ fn round_is_exact_at_ties_and_needs_no_table() {
     let report = accuracy(&g, &q, &rows).expect("accuracy");
     assert_eq!(report.output_max_abs_error, 0.0, "{report:#?}");
 }
+
+#[test]
+fn calibration_wholly_past_a_saturation_point_gives_a_one_value_table() {
+    // Calibration sees only x around -30 (tanh is -1 there at any scale); an input near 0 at
+    // prove time would be outside the table and refused, but the compile must not fail with
+    // an inverted domain.
+    let g = Graph::chain(
+        vec![1, 2],
+        vec![Node::new(
+            "tanh",
+            Op::Unary {
+                func: UnaryFn::Tanh,
+            },
+            vec![0],
+            vec![1, 2],
+        )],
+    );
+    let q = quantize(&g, &[vec![-30.0, -29.5]], QuantizeConfig::default(), "src")
+        .expect("a saturated calibration compiles");
+    let t = q.graph.tables.first().expect("a table");
+    assert!(t.hi() >= t.lo, "domain [{}, {}]", t.lo, t.hi());
+    let y = q
+        .graph
+        .eval(&zkinfer_ir::input::quantize_values(&[-30.0, -29.5], 13));
+    assert!(y.is_ok(), "{y:?}");
+}

@@ -45,11 +45,31 @@ fn select_computed<'g>(
     if len == 0 || picks.is_empty() {
         return Err(ctx.shape_err("the selection is empty"));
     }
-    let pairs: Vec<(usize, usize)> = picks
+    // One indicator per (index, value): picks sharing an index (a gathered row's elements)
+    // share its one-hot through a free `Select`.
+    let mut at: Vec<usize> = picks.iter().map(|p| p.index_at).collect();
+    at.sort_unstable();
+    at.dedup();
+    let pairs: Vec<(usize, usize)> = at
         .iter()
-        .flat_map(|p| (0..len).map(move |j| (p.index_at, j)))
+        .flat_map(|&k| (0..len).map(move |j| (k, j)))
         .collect();
-    let mask = equals(imp, ctx, idx, &pairs, "onehot")?;
+    let onehot = equals(imp, ctx, idx, &pairs, "onehot")?;
+    let index = picks
+        .iter()
+        .flat_map(|p| {
+            let row = at.binary_search(&p.index_at).unwrap_or(0);
+            (0..len).map(move |j| row * len + j)
+        })
+        .collect();
+    let name = format!("{}/onehot/picks", ctx.name);
+    let mask = imp.push(
+        ctx,
+        name,
+        Op::Select { index },
+        vec![onehot],
+        vec![picks.len(), len],
+    )?;
     let d = data_tensor(imp, ctx, data, idx)?;
     let index = picks
         .iter()
@@ -162,9 +182,62 @@ pub(crate) fn gather_computed<'g>(
         }
     }
     let idx = wrap_index(imp, ctx, idx, len, true, "")?;
-    let t = select_computed(imp, ctx, &data, idx, &picks, shape)?;
+    let t = match &data {
+        // An embedding: rows of a constant table. The one-hot of each index times the table,
+        // one dot product per output element (T·V indicators, T·V·D MACs on the lanes).
+        Value::Const(table) if outer == 1 => {
+            embedding(imp, ctx, table, idx, n_idx, len, inner, shape)?
+        }
+        _ => select_computed(imp, ctx, &data, idx, &picks, shape)?,
+    };
     imp.bind(out, Value::Tensor(t));
     Ok(())
+}
+
+/// `y[k, :] = table[idx[k], :]` for a constant `[len, inner]` table: the one-hot `[n_idx, len]`
+/// of the (wrapped, checked) indices by a `Linear` whose weights are the table.
+#[allow(clippy::too_many_arguments)]
+fn embedding<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    table: &Const,
+    idx: TensorId,
+    n_idx: usize,
+    len: usize,
+    inner: usize,
+    shape: Vec<usize>,
+) -> Result<TensorId, ImportError> {
+    let values = table.to_f32();
+    let pairs: Vec<(usize, usize)> = (0..n_idx)
+        .flat_map(|k| (0..len).map(move |j| (k, j)))
+        .collect();
+    let onehot = equals(imp, ctx, idx, &pairs, "onehot")?;
+    // Linear weights are `[n_out][n_in]`: output element `d` reads `table[j, d]` for every `j`.
+    let weight = (0..inner)
+        .flat_map(|d| (0..len).map(move |j| (j, d)))
+        .map(|(j, d)| values.get(j * inner + d).copied().unwrap_or(0.0))
+        .collect();
+    let rows = imp.push(
+        ctx,
+        format!("{}/onehot/rows", ctx.name),
+        Op::Reshape,
+        vec![onehot],
+        vec![n_idx, len],
+    )?;
+    let op = Op::Linear {
+        weight,
+        bias: vec![0.0; inner],
+        n_in: len,
+        n_out: inner,
+    };
+    let y = imp.push(
+        ctx,
+        format!("{}/rows", ctx.name),
+        op,
+        vec![rows],
+        vec![n_idx, inner],
+    )?;
+    imp.push(ctx, ctx.name.clone(), Op::Reshape, vec![y], shape)
 }
 
 /// `GatherElements`: `y[p] = x[p with its axis coordinate replaced by idx[p]]`.

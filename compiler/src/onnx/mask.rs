@@ -2,7 +2,7 @@
 //! `Where(mask, x, -inf)`, and additive masks of `-inf` or `finfo(float32).min`, before a
 //! `Softmax` (or a max).
 //!
-//! Such a constant has no fixed-point value, so it becomes [`MASK_FILL`] (a finite value far
+//! Such a constant has no fixed-point value, so it becomes `tensor::MASK_FILL` (a finite value far
 //! below any attention score) where it is read, and the names computed from it are followed
 //! node by node: through `Where` branches, sums, scalings and data movement to a `Softmax`,
 //! `ReduceMax` or `ArgMax`, where a masked position's `exp(x - max)` lies past the exp
@@ -13,34 +13,8 @@
 use super::error::ImportError;
 use super::node::NodeCtx;
 use super::state::{Importer, Value};
-use super::tensor::{Const, ConstData};
+use super::tensor::substitute_masks;
 use std::rc::Rc;
-
-/// What a masking constant (`-inf`, or at most [`MASK_BELOW`]) becomes: `-2^15`, far below
-/// any attention score (a softmax argument this far under its row's maximum has an exact
-/// zero weight), and small enough that sums of a few stay far from every bound limit.
-pub(crate) const MASK_FILL: f32 = -32768.0;
-
-/// Constants at or below this (`finfo(float32).min` is about `-3.4e38`) mask, like `-inf`.
-pub(crate) const MASK_BELOW: f32 = -1e30;
-
-/// Whether `v` is a masking value.
-fn masks(v: f32) -> bool {
-    v <= MASK_BELOW
-}
-
-/// `c` with its masking values replaced by [`MASK_FILL`], or `None` when it has none.
-pub(crate) fn substitute(c: &Const) -> Option<Const> {
-    match &c.data {
-        ConstData::F32(v) if v.iter().any(|&x| masks(x)) => Some(Const::f32(
-            c.dims.clone(),
-            v.iter()
-                .map(|&x| if masks(x) { MASK_FILL } else { x })
-                .collect(),
-        )),
-        _ => None,
-    }
-}
 
 /// Ops that end a mask: a masked position takes no part in their result.
 const ABSORBING: &[&str] = &[
@@ -88,7 +62,7 @@ pub(crate) fn after_node<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
     for name in ctx.proto.output.iter().filter(|n| !n.is_empty()) {
         let name = name.as_str();
         let substituted = match imp.values.get(name) {
-            Some(Value::Const(c)) => substitute(c),
+            Some(Value::Const(c)) => substitute_masks(c),
             _ => None,
         };
         if let Some(c) = substituted {

@@ -222,7 +222,7 @@ impl<'g> Importer<'g> {
         }
         let t = self.inits.get(name).ok_or_else(|| ctx.missing(name))?;
         let mut c = decode(t, name)?;
-        if let Some(masked) = super::mask::substitute(&c) {
+        if let Some(masked) = super::tensor::substitute_masks(&c) {
             // An attention mask of -inf or finfo.min (see `mask.rs`).
             c = masked;
             self.masks.insert(name, name.to_string());

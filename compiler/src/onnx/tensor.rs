@@ -57,6 +57,32 @@ impl Const {
     }
 }
 
+/// What a masking constant (`-inf`, or at most [`MASK_BELOW`]) becomes: `-2^15`, far below
+/// any attention score (a softmax argument this far under its row's maximum has an exact
+/// zero weight), and small enough that sums of a few stay far from every bound limit.
+pub(crate) const MASK_FILL: f32 = -32768.0;
+
+/// Constants at or below this (`finfo(float32).min` is about `-3.4e38`) mask, like `-inf`.
+pub(crate) const MASK_BELOW: f32 = -1e30;
+
+/// Whether `v` is a masking value.
+fn masks(v: f32) -> bool {
+    v <= MASK_BELOW
+}
+
+/// `c` with its masking values replaced by [`MASK_FILL`] (see `mask.rs`), or `None` when it has none.
+pub(crate) fn substitute_masks(c: &Const) -> Option<Const> {
+    match &c.data {
+        ConstData::F32(v) if v.iter().any(|&x| masks(x)) => Some(Const::f32(
+            c.dims.clone(),
+            v.iter()
+                .map(|&x| if masks(x) { MASK_FILL } else { x })
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
 /// Decodes a constant tensor; `label` names it in errors when the proto has no name.
 pub(crate) fn decode(t: &TensorProto, label: &str) -> Result<Const, ImportError> {
     let tensor = if t.name.is_empty() {

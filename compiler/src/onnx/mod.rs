@@ -9,7 +9,8 @@
 //!   preceding Conv/Linear when possible), `ConvTranspose` (as a Conv over the zero-stuffed
 //!   input), `LpPool` (p = 1, 2), `InstanceNormalization`;
 //! - `Add`, `Sub`, `Mul`, `Div` (constants on either side, or two activations with numpy
-//!   broadcasting), `Neg`, `Pow` (constant exponent), n-ary `Max`, `Min`, `Sum`, `Mean`;
+//!   broadcasting), `Neg`, `Pow` (a constant exponent, or a computed one on a positive base:
+//!   `exp(y·ln x)`), n-ary `Max`, `Min`, `Sum`, `Mean`;
 //! - activations: `Relu`, `LeakyRelu`, `PRelu`, `Clip`, `HardSigmoid`, `HardSwish`, `Shrink` (exact
 //!   compositions of Relu and affine maps); table functions: every [`crate::UnaryFn`]
 //!   (`Sigmoid`, `Tanh`, `Erf`, `Exp`, `Log`, `Sqrt`, `Reciprocal`, `Sin`, `Cos`, `Tan`,

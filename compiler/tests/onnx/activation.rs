@@ -309,16 +309,29 @@ fn pow_by_a_constant_exponent() {
     assert_close(&run(&pow(1.5), &pos), &relu_of(&|x| x.powf(1.5)));
     assert_close(&run(&pow(-0.5), &pos), &relu_of(&|x| 1.0 / x.sqrt()));
 
-    // A computed exponent, or one of several values, is an unsupported use naming the node.
+    // A computed exponent: exp(y·ln x) on a positive base, tensor or constant.
     let nodes = vec![
+        node("Abs", "/a", &["x"], &["base"], vec![]),
         node("Relu", "/r", &["x"], &["e"], vec![]),
-        node("Pow", "/p", &["x", "e"], &["y"], vec![]),
+        node("Pow", "/p", &["base", "e"], &["y"], vec![]),
     ];
-    let e = import_err(nodes, vec![], &[1, 6]);
+    let g = import(nodes, vec![], &[1, 6]);
+    assert_eq!(g.nodes.last().unwrap().name, "/p");
+    let xs = [0.5, 1.5, 2.0, 0.25, 3.0, 1.0];
+    let want: Vec<f64> = xs.iter().map(|&x: &f64| x.abs().powf(x.max(0.0))).collect();
+    assert_close(&run(&g, &xs), &want);
+    let nodes = vec![node("Pow", "/p", &["two", "x"], &["y"], vec![])];
+    let g = import(nodes, vec![float_tensor("two", &[], &[2.0])], &[1, 6]);
+    let want: Vec<f64> = xs.iter().map(|&x: &f64| 2f64.powf(x)).collect();
+    assert_close(&run(&g, &xs), &want);
+    // A non-positive constant base has no logarithm: an unsupported use naming the node.
+    let nodes = vec![node("Pow", "/p", &["neg", "x"], &["y"], vec![])];
+    let e = import_err(nodes, vec![float_tensor("neg", &[], &[-2.0])], &[1, 6]);
     assert!(
-        e.to_string().contains("/p") && e.to_string().contains("computed"),
+        e.to_string().contains("/p") && e.to_string().contains("positive base"),
         "{e}"
     );
+    // An exponent of several constant values is refused.
     let nodes = vec![node("Pow", "/p", &["x", "e"], &["y"], vec![])];
     let e = import_err(nodes, vec![float_tensor("e", &[2], &[2.0, 3.0])], &[1, 6]);
     assert!(e.to_string().contains("one constant"), "{e}");

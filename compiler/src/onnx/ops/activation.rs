@@ -12,6 +12,7 @@ use crate::graph::{Op, Param, TensorId, UnaryFn};
 use crate::onnx::emit::add_scalar;
 use crate::onnx::emit::clamp;
 use crate::onnx::emit::push_elementwise;
+use crate::onnx::emit::push_sub;
 use crate::onnx::error::ImportError;
 use crate::onnx::node::NodeCtx;
 use crate::onnx::shape::{broadcast_shape, broadcast_to};
@@ -396,15 +397,65 @@ pub(crate) fn parametric<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Resul
 
 /// `Pow(x, e)` for a constant scalar `e`: `x·x` and `x·x·x` for 2 and 3, the existing tables
 /// for 0.5, -0.5 and -1, the identity for 1, otherwise a `pow` table.
+/// `x^y` with a computed exponent: `exp(y · ln x)`, for a positive base (a base outside the
+/// log table's calibrated positive domain is a prove-time error naming the node).
+fn pow_computed<'g>(
+    imp: &mut Importer<'g>,
+    ctx: &NodeCtx<'g>,
+    y: TensorId,
+) -> Result<(), ImportError> {
+    let out = ctx.output_name()?;
+    let y_dims = imp.shape(y).to_vec();
+    let (ln, x_dims) = match imp.input(ctx, 0)? {
+        Value::Const(c) => {
+            if c.to_f32().iter().any(|&v| v <= 0.0) {
+                return Err(ctx
+                    .unsupported("a computed exponent needs a positive base (x^y = exp(y·ln x))"));
+            }
+            let logs: Vec<f32> = c.to_f32().iter().map(|&v| v.ln()).collect();
+            (
+                Value::Const(Rc::new(Const::f32(c.dims.clone(), logs))),
+                c.dims.clone(),
+            )
+        }
+        Value::Tensor(x) => {
+            let op = Op::Unary { func: UnaryFn::Log };
+            let dims = imp.shape(x).to_vec();
+            let l = push_sub(imp, ctx, "ln", op, vec![x], dims.clone())?;
+            (Value::Tensor(l), dims)
+        }
+    };
+    let shape = broadcast_shape(&x_dims, &y_dims)
+        .ok_or_else(|| ctx.shape_err(format!("{x_dims:?} and {y_dims:?} do not broadcast")))?;
+    let y = imp.broadcast_tensor(ctx, y, &shape, "exponent")?;
+    let product = match ln {
+        Value::Const(c) => {
+            let values = broadcast_to(&c.to_f32(), &c.dims, &shape)
+                .ok_or_else(|| ctx.shape_err("the base does not broadcast"))?;
+            push_sub(
+                imp,
+                ctx,
+                "y_ln_x",
+                Op::MulConst { constant: values },
+                vec![y],
+                shape.clone(),
+            )?
+        }
+        Value::Tensor(l) => {
+            let l = imp.broadcast_tensor(ctx, l, &shape, "ln/broadcast")?;
+            push_sub(imp, ctx, "y_ln_x", Op::Mul, vec![y, l], shape.clone())?
+        }
+    };
+    let op = Op::Unary { func: UnaryFn::Exp };
+    let r = push_sub(imp, ctx, "", op, vec![product], shape)?;
+    imp.bind(out, Value::Tensor(r));
+    Ok(())
+}
+
 pub(crate) fn pow<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(), ImportError> {
     let out = ctx.output_name()?;
     let e = match imp.input(ctx, 1)? {
-        Value::Tensor(_) => {
-            return Err(ctx.unsupported(format!(
-                "the exponent `{}` is computed; only a constant exponent is supported",
-                ctx.input_name(1).unwrap_or_default()
-            )))
-        }
+        Value::Tensor(y) => return pow_computed(imp, ctx, y),
         Value::Const(c) => match c.to_f32().as_slice() {
             [e] if c.dims.iter().product::<usize>() == 1 => *e,
             _ => return Err(ctx.unsupported("the exponent must be one constant value")),

@@ -382,9 +382,11 @@ impl Builder {
         if n.is_power_of_two() {
             return self.push_rescale(x, n.trailing_zeros(), format!("{name}/div"), t.scale);
         }
-        let f = ((1u64 << 16) as f64 / n as f64).round() as i64;
+        // 2^shift / n keeps 16 significant bits whatever n is.
+        let shift = 16 + u64::BITS - (n as u64).leading_zeros();
+        let f = ((1u64 << shift) as f64 / n as f64).round() as i64;
         let m = self.mul_const(x, vec![f; t.numel()], format!("{name}/div"))?;
-        self.push_rescale(m, 16, format!("{name}/div/rescale"), t.scale)
+        self.push_rescale(m, shift, format!("{name}/div/rescale"), t.scale)
     }
 
     /// `x · c` for a float constant broadcast to every element: a free relabel when `c` is one

@@ -46,7 +46,7 @@ pub(crate) fn lower(
             if *n_in == 0 || weight.len() != n_in * n_out || bias.len() != *n_out {
                 return Err(malformed(node, "weight/bias size"));
             }
-            let ws = b.config.weight_scale;
+            let ws = weight_scale_for(weight, b.config.weight_scale);
             let acc_scale = ws + xt.scale;
             let qw = quantize_f32(weight, ws);
             let qb = quantize_f32(bias, acc_scale);
@@ -338,6 +338,28 @@ pub(crate) fn lower(
             }
             b.select(aligned, index.clone(), shape, name)
         }
+    }
+}
+
+/// Significant bits the largest weight of a layer gets when the weight scale leaves it fewer
+/// than [`WEIGHT_BITS`] - 2.
+const WEIGHT_BITS: u32 = 12;
+
+/// The weight scale for `weights`: `base`, unless the largest weight is so small that `base`
+/// leaves it under 10 significant bits (a mean's `1/n`, a tiny layer); then enough for
+/// [`WEIGHT_BITS`] (up to 24), so small weights keep their relative precision. Ordinary
+/// layers keep `base` and their circuits.
+fn weight_scale_for(weights: &[f32], base: u32) -> u32 {
+    let most = weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+    if !(most > 0.0 && most.is_finite()) {
+        return base;
+    }
+    let below_one = (-f64::from(most).log2().floor()).max(0.0) as u32;
+    let want = WEIGHT_BITS + below_one;
+    if want >= base + 3 {
+        want.min(24.max(base))
+    } else {
+        base
     }
 }
 

@@ -443,3 +443,35 @@ fn select_over_an_empty_operand_keeps_positions() {
     let report = accuracy(&g, &q, &[x]).expect("accuracy");
     assert_eq!(report.output_max_abs_error, 0.0);
 }
+
+#[test]
+fn a_mean_over_300_values_keeps_its_precision() {
+    // ReduceMean imports as a Linear of weights 1/300: at the default weight scale 1/300 would
+    // keep under 8 significant bits (an error of 0.1 on a mean of 50).
+    let n = 300;
+    let g = Graph::chain(
+        vec![1, n],
+        vec![Node::new(
+            "mean",
+            Op::Linear {
+                weight: vec![1.0 / n as f32; n],
+                bias: vec![0.0],
+                n_in: n,
+                n_out: 1,
+            },
+            vec![0],
+            vec![1, 1],
+        )],
+    );
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let rows: Vec<Vec<f64>> = (0..3)
+        .map(|_| (0..n).map(|_| rng.gen_range(40.0..60.0)).collect())
+        .collect();
+    let q = quantize(&g, &rows, QuantizeConfig::default(), "src").expect("quantize");
+    let report = accuracy(&g, &q, &rows).expect("accuracy");
+    assert!(
+        report.output_max_abs_error < 1.5e-4 * 60.0,
+        "{}",
+        report.output_max_abs_error
+    );
+}

@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 use super::error::ImportError;
 use super::node::NodeCtx;
+use super::shape::broadcast_shape;
 use super::state::{Importer, Value};
 use super::tensor::{Const, ConstData};
 use crate::graph::{Op, TensorId};
@@ -201,6 +202,24 @@ pub(crate) fn dims_of(imp: &Importer<'_>, v: &Value) -> Vec<usize> {
         Value::Tensor(t) => imp.shape(*t).to_vec(),
         Value::Const(c) => c.dims.clone(),
     }
+}
+
+/// The numpy-broadcast shape of every value in `values` (the first must exist).
+pub(crate) fn broadcast_all(
+    imp: &Importer<'_>,
+    ctx: &NodeCtx<'_>,
+    values: &[Value],
+) -> Result<Vec<usize>, ImportError> {
+    let mut shape = values.first().map(|v| dims_of(imp, v)).unwrap_or_default();
+    for v in values.iter().skip(1) {
+        let d = dims_of(imp, v);
+        shape = broadcast_shape(&shape, &d).ok_or_else(|| {
+            ctx.shape_err(format!(
+                "operand shapes {shape:?} and {d:?} do not broadcast"
+            ))
+        })?;
+    }
+    Ok(shape)
 }
 
 /// Constant integer input `k` (indices, shapes, slice bounds).

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::graph::{Op, Param, TensorId, UnaryFn};
 use crate::onnx::emit::add_scalar;
+use crate::onnx::emit::broadcast_all;
 use crate::onnx::emit::clamp;
 use crate::onnx::emit::push_elementwise;
 use crate::onnx::emit::push_sub;
@@ -253,19 +254,7 @@ pub(crate) fn variadic<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<
     for k in 0..n {
         values.push(imp.input(ctx, k)?);
     }
-    let dims = |imp: &Importer<'g>, v: &Value| match v {
-        Value::Tensor(t) => imp.shape(*t).to_vec(),
-        Value::Const(c) => c.dims.clone(),
-    };
-    let mut shape = dims(imp, &values[0]);
-    for v in &values[1..] {
-        let d = dims(imp, v);
-        shape = broadcast_shape(&shape, &d).ok_or_else(|| {
-            ctx.shape_err(format!(
-                "operand shapes {shape:?} and {d:?} do not broadcast"
-            ))
-        })?;
-    }
+    let shape = broadcast_all(imp, ctx, &values)?;
     let numel: usize = shape.iter().product();
     // Constants merge into one (numpy semantics), activations are brought to the full shape.
     let mut konst: Option<Vec<f32>> = None;

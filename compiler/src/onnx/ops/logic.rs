@@ -11,10 +11,11 @@
 use std::rc::Rc;
 
 use crate::graph::{ElementOp, Op, TensorId, UnaryFn};
+use crate::onnx::emit::broadcast_all;
 use crate::onnx::emit::sub_name;
 use crate::onnx::error::ImportError;
 use crate::onnx::node::NodeCtx;
-use crate::onnx::shape::{broadcast_shape, broadcast_to};
+use crate::onnx::shape::broadcast_to;
 use crate::onnx::state::{Importer, Value};
 use crate::onnx::tensor::{Const, ConstData};
 
@@ -235,19 +236,7 @@ pub(crate) fn logic<'g>(imp: &mut Importer<'g>, ctx: &NodeCtx<'g>) -> Result<(),
     for k in 0..arity {
         values.push(imp.input(ctx, k)?);
     }
-    let dims = |imp: &Importer<'g>, v: &Value| match v {
-        Value::Tensor(t) => imp.shape(*t).to_vec(),
-        Value::Const(c) => c.dims.clone(),
-    };
-    let mut shape = dims(imp, &values[0]);
-    for v in &values[1..] {
-        let d = dims(imp, v);
-        shape = broadcast_shape(&shape, &d).ok_or_else(|| {
-            ctx.shape_err(format!(
-                "operand shapes {shape:?} and {d:?} do not broadcast"
-            ))
-        })?;
-    }
+    let shape = broadcast_all(imp, ctx, &values)?;
     let mut ops = Vec::with_capacity(arity);
     for (k, v) in values.into_iter().enumerate() {
         ops.push(match v {

@@ -5,8 +5,9 @@
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Instance};
 use serde::{Deserialize, Serialize};
-use zkinfer_ir::{QGraph, QOp};
+use zkinfer_ir::{ElementOp, QGraph, QOp};
 
+use crate::chips::abs::AbsConfig;
 use crate::chips::add::AddConfig;
 use crate::chips::bilinear::BilinearConfig;
 use crate::chips::div::DivConfig;
@@ -56,6 +57,9 @@ pub struct OptionalChips {
     /// Weights in advice columns (private or hashed parameters).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub advice_params: bool,
+    /// Absolute values (Abs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abs: bool,
 }
 
 impl OptionalChips {
@@ -68,6 +72,7 @@ impl OptionalChips {
             div: has(|op| matches!(op, QOp::Div { .. })),
             poseidon: graph.hashes_anything(),
             advice_params: graph.advice_params(),
+            abs: has(|op| matches!(op, QOp::Elementwise { op: ElementOp::Abs })),
         }
     }
 }
@@ -109,6 +114,8 @@ pub struct ModelConfig {
     pub div: Option<DivConfig>,
     /// Function-table lookups (only when the graph has lookup nodes).
     pub lookup: Option<LookupConfig>,
+    /// Absolute values (only when the graph has an Abs).
+    pub abs: Option<AbsConfig>,
     /// Poseidon rounds on pool columns 0..=3, their constants in the arithmetic chip's fixed
     /// columns (only when a tensor is hashed).
     pub poseidon: Option<PoseidonConfig>,
@@ -136,6 +143,9 @@ impl ModelConfig {
         let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2], &range);
         let relu = ReluConfig::configure(meta, pool[0], pool[1], pool[2], pool[3], &range);
         let add = AddConfig::configure(meta, pool[0], pool[1], pool[2]);
+        let abs = opt
+            .abs
+            .then(|| AbsConfig::configure(meta, pool[0], pool[1], pool[2], &range));
         let bilinear = opt.bilinear.then(|| BilinearConfig::configure(meta, &pool));
         let max = opt
             .max
@@ -162,6 +172,7 @@ impl ModelConfig {
             rescale,
             relu,
             add,
+            abs,
             bilinear,
             range,
             max,

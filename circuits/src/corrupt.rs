@@ -3,6 +3,7 @@
 //! one site function below, through `lay::tamper!`, on the witness of the one node element
 //! a [`Corruption`] names. Production builds contain none of it.
 
+use crate::chips::abs::AbsWitness;
 use crate::chips::div::DivWitness;
 use crate::chips::relu::ReluWitness;
 
@@ -37,6 +38,11 @@ pub enum CorruptionKind {
     ReluOutput(i64),
     /// Add `delta` to an add output.
     AddOutput(i64),
+    /// Flip an Abs row's sign bit and recompute `y = (1 - 2s)x`: the gate holds, the
+    /// limbs cannot spell the negative `y`.
+    AbsSign,
+    /// Add `delta` to an Abs output.
+    AbsOutput(i64),
     /// Add `delta` to a looked-up value: the function-table lookup fails.
     LookupOutput(i64),
     /// Add `delta` to a group's claimed max on every row, recomputing `d` and `p`: the
@@ -188,6 +194,18 @@ pub(crate) fn relu(kind: CorruptionKind, w: &mut Option<ReluWitness>) {
             w.d = (2 * w.s - 1) * w.x + w.s - 1;
         }
         (CorruptionKind::ReluOutput(d), Some(w)) => w.out += d,
+        _ => {}
+    }
+}
+
+/// An Abs row: `AbsSign`, `AbsOutput`.
+pub(crate) fn abs(kind: CorruptionKind, w: &mut Option<AbsWitness>) {
+    match (kind, w.as_mut()) {
+        (CorruptionKind::AbsSign, Some(w)) => {
+            w.s = 1 - w.s;
+            w.y = (1 - 2 * w.s) * w.x;
+        }
+        (CorruptionKind::AbsOutput(d), Some(w)) => w.y += d,
         _ => {}
     }
 }

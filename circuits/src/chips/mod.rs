@@ -1,6 +1,7 @@
 //! One chip per op. Each has a `Config` (its columns and selectors), `configure` and
 //! `assign`; the layout in [`crate::layout`] drives them from a `Trace`.
 
+pub mod abs;
 pub mod add;
 pub mod bilinear;
 pub mod commit;

@@ -1,5 +1,5 @@
 //! Layouts of the exact elementwise family ([`ElementOp`]): one arm per op, each in a file
-//! of its own (`element/<op>.rs`), built from the existing chips.
+//! of its own (`element/<op>.rs`), on its own chip or on the existing ones.
 
 mod abs;
 
@@ -8,7 +8,7 @@ use zkinfer_ir::ElementOp;
 use crate::config::ModelConfig;
 use crate::error::LayoutFault;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
-use crate::lay::{NodeRows, RowsCtx};
+use crate::lay::{chip, NodeRows, RowsCtx};
 
 /// Rows of an elementwise node.
 pub(crate) fn rows(rc: &RowsCtx<'_>, op: ElementOp) -> NodeRows {
@@ -25,6 +25,6 @@ pub(crate) fn lay(
     op: ElementOp,
 ) -> Result<Vec<Src>, LayoutFault> {
     match op {
-        ElementOp::Abs => abs::lay(&config.relu, &config.add, &config.range, walk, ctx),
+        ElementOp::Abs => abs::lay(chip(&config.abs, "abs")?, &config.range, walk, ctx),
     }
 }

@@ -1,52 +1,45 @@
-//! Layout of `Abs` on existing gates, two rows per element: a ReLU row gives `r = max(x, 0)`
-//! (sign bit, gap `d` range-checked in the row's limbs), then an arithmetic row gives
-//! `y = 2·r - x`, which is `|x|`.
+//! Layout of `Abs`: one row of the abs chip per element, `|x|` spelled by the row's range
+//! limbs to the bits of the input's bound.
 
-use crate::chips::add::{AddCoefs, AddConfig};
+use crate::chips::abs::{AbsConfig, AbsWitness};
 use crate::chips::range::RangeConfig;
-use crate::chips::relu::ReluConfig;
 use crate::error::LayoutFault;
 use crate::field::bits;
 use crate::lay::ctx::{NodeCtx, Src, Walk};
-use crate::lay::relu::relu_row;
 use crate::lay::{tamper, NodeRows, RowsCtx};
 
-/// Rows: two per element; the ReLU gap is checked to the bits of the input's bound.
+/// Rows: one per element; `y` is checked to the bits of the input's bound.
 pub(crate) fn rows(rc: &RowsCtx<'_>) -> NodeRows {
     NodeRows {
-        rows: 2 * rc.numel(),
+        rows: rc.numel(),
         range_bits: bits(rc.operand_bound(0)),
     }
 }
 
 /// `y[i] = |x[i]|`.
 pub(crate) fn lay(
-    relu: &ReluConfig,
-    arith: &AddConfig,
+    chip: &AbsConfig,
     range: &RangeConfig,
     walk: &mut Walk<'_, '_>,
     ctx: &NodeCtx<'_>,
 ) -> Result<Vec<Src>, LayoutFault> {
     let x = ctx.operand(0)?;
     x.expect_len(ctx.numel())?;
+    let y_bits = bits(x.desc.bound);
     let mut out = Vec::with_capacity(ctx.numel());
     for (i, src) in x.src.iter().enumerate() {
-        let (cells, r) = relu_row(relu, range, walk, ctx, i)?;
-        let mut w = match (r, ctx.out_at(i)?) {
-            (Some(r), Some(y)) => Some((r.out, r.x, y)),
+        let mut w = match (x.at(i)?, ctx.out_at(i)?) {
+            (Some(x), Some(y)) => Some(AbsWitness::new(x, y)),
             _ => None,
         };
-        tamper!(ctx, i, add(&mut w));
-        let coefs = AddCoefs {
-            ca: 2,
-            cb: -1,
-            c: 0,
-        };
+        tamper!(ctx, i, abs(&mut w));
         let row = walk.take(1);
-        let y = arith.assign(walk.region, row, coefs, w)?;
-        walk.region.constrain_equal(cells.out, y.a);
-        walk.bind(*src, y.b);
-        out.push(Src::Cell(y.out));
+        let cells = chip.assign(walk.region, row, w)?;
+        walk.bind(*src, cells.x);
+        let mut y = w.map(|w| i128::from(w.y));
+        tamper!(ctx, i, inline_limbs(&mut y));
+        range.assign_limbs(walk.region, row, y, y_bits)?;
+        out.push(Src::Cell(cells.y));
     }
     Ok(out)
 }
@@ -75,29 +68,53 @@ mod tests {
     }
 
     #[test]
-    fn wrong_output_fails_the_arithmetic_row() {
+    fn wrong_output_fails_the_abs_gate() {
         let f = abs_fixture();
         let c = Corruption {
             node: 0,
             element: 3,
-            kind: CorruptionKind::AddOutput(1),
+            kind: CorruptionKind::AbsOutput(1),
         };
         let result = f.mock_with_output(Some(c), &output_with(&f, 3, 1));
-        assert_constraint_failure(result, "arith", "out = ca a + cb b + cm a b + c", 2 * 3 + 1);
+        assert_constraint_failure(result, "abs", "y = (1 - 2s) x", 3);
     }
 
     #[test]
-    fn wrong_sign_fails_the_relu_range_check() {
-        // x = 0 with s flipped to 0: out stays 0 (so |x| still holds), d = -1 < 0.
+    fn output_not_spelled_by_its_limbs_fails_the_abs_gate() {
+        let f = abs_fixture();
+        let c = Corruption {
+            node: 0,
+            element: 5,
+            kind: CorruptionKind::InlineLimbs(-1),
+        };
+        assert_constraint_failure(f.mock(Some(c)), "abs", "y = its limbs", 5);
+    }
+
+    #[test]
+    fn wrong_sign_fails_the_range_check() {
+        // x = -3000 with s = 0: the gate gives y = x = -3000, which no limbs can spell.
+        let f = abs_fixture();
+        let c = Corruption {
+            node: 0,
+            element: 2,
+            kind: CorruptionKind::AbsSign,
+        };
+        let result = f.mock_with_output(Some(c), &output_with(&f, 2, -6000));
+        let bits = crate::field::bits(3000);
+        let limb = overflowing_limb(-3000, bits, &f.params);
+        assert_lookup_failure(result, &format!("limb {limb} in range"), 2);
+    }
+
+    #[test]
+    fn either_sign_of_zero_is_zero() {
+        // The one input where the sign bit is free: both choices give y = 0.
         let f = abs_fixture();
         let c = Corruption {
             node: 0,
             element: 0,
-            kind: CorruptionKind::ReluSign,
+            kind: CorruptionKind::AbsSign,
         };
-        let bits = crate::field::bits(3000);
-        let limb = overflowing_limb(-1, bits, &f.params);
-        assert_lookup_failure(f.mock(Some(c)), &format!("limb {limb} in range"), 0);
+        f.mock(Some(c)).expect("s = 1 at x = 0 still gives |x| = 0");
     }
 
     #[test]

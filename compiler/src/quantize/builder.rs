@@ -367,13 +367,30 @@ impl Builder {
         )
     }
 
-    /// Divides by a positive integer constant `n`, rounding half up: a rescale when `n` is a
-    /// power of two, otherwise a multiply by `round(2^16 / n)` and a 16-bit rescale.
+    /// Divides by a positive integer constant `n`, rounding half up, at `x`'s scale: a rescale
+    /// when `n` is a power of two, otherwise a multiply by `2^shift / n` (16 significant bits)
+    /// and a rescale by `shift`.
     pub fn div_const(
         &mut self,
         x: TensorId,
         n: usize,
         name: &str,
+    ) -> Result<TensorId, QuantizeError> {
+        let scale = self.tensor(x).scale;
+        self.div_const_from(x, n, name, scale)
+    }
+
+    /// [`Builder::div_const`], except that when the multiply by `2^shift / n` would pass the
+    /// bound limit, the low bits of `x` are first dropped by a rescale (which may take a
+    /// calibrated bound), down to scale `min_scale` at most: for a quotient whose consumer
+    /// reads any scale (a variance feeding a table), where `x` carries more fraction bits
+    /// than it needs.
+    pub fn div_const_from(
+        &mut self,
+        x: TensorId,
+        n: usize,
+        name: &str,
+        min_scale: u32,
     ) -> Result<TensorId, QuantizeError> {
         let t = self.tensor(x);
         if n <= 1 {
@@ -385,6 +402,18 @@ impl Builder {
         // 2^shift / n keeps 16 significant bits whatever n is.
         let shift = 16 + u64::BITS - (n as u64).leading_zeros();
         let f = ((1u64 << shift) as f64 / n as f64).round() as i64;
+        let fits = |bound: u64| {
+            super::bits_of(u128::from(bound) * f.unsigned_abs() as u128) <= super::MAX_BOUND_BITS
+        };
+        let x = match (1..=t.scale.saturating_sub(min_scale)).find(|&drop| {
+            fits(rescale_bound(t.bound, drop).min(self.calibrated_bound(x, drop, t.scale - drop)))
+        }) {
+            Some(drop) if !fits(t.bound) => {
+                self.push_rescale(x, drop, format!("{name}/drop"), t.scale - drop)?
+            }
+            _ => x,
+        };
+        let t = self.tensor(x);
         let m = self.mul_const(x, vec![f; t.numel()], format!("{name}/div"))?;
         self.push_rescale(m, shift, format!("{name}/div/rescale"), t.scale)
     }

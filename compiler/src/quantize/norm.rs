@@ -153,7 +153,8 @@ pub(crate) fn layer_norm(
         },
     )?;
     let ss = b.group_sum(sq, group, vec![groups], format!("{name}/sum_sq"))?;
-    let var = b.div_const(ss, group, &format!("{name}/var"))?;
+    // The variance feeds a table, which reads any scale: it may drop fraction bits to fit.
+    let var = b.div_const_from(ss, group, &format!("{name}/var"), b.config.scale)?;
     let eps = f64::from(epsilon);
     let rsqrt = move |v: f64| 1.0 / libm::sqrt(v + eps);
     let f = TableFn {

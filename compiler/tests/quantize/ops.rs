@@ -475,3 +475,44 @@ fn a_mean_over_300_values_keeps_its_precision() {
         report.output_max_abs_error
     );
 }
+
+#[test]
+fn a_layer_norm_over_large_values_compiles_at_a_fine_scale() {
+    // At 2^18, values near 64 square to 2^50 and their sum over 48 to 2^56: the variance's
+    // multiply by 2^22/48 would pass 2^62, so the sum of squares first drops fraction bits.
+    let group = 48;
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let g = Graph::chain(
+        vec![1, 2, group],
+        vec![Node::new(
+            "ln",
+            Op::LayerNorm {
+                gamma: uniform(&mut rng, group, 1.0),
+                beta: uniform(&mut rng, group, 1.0),
+                epsilon: 1e-5,
+                group,
+            },
+            vec![0],
+            vec![1, 2, group],
+        )],
+    );
+    let rows = calib(&mut rng, 4, 2 * group, 64.0);
+    let config = QuantizeConfig {
+        scale: 18,
+        ..QuantizeConfig::DEFAULT
+    };
+    let q = quantize(&g, &rows, config, "src").expect("the variance fits after dropping bits");
+    let drop = q
+        .graph
+        .nodes
+        .iter()
+        .find(|n| n.name == "ln/var/drop")
+        .expect("a rescale drops the sum of squares' low bits");
+    assert!(matches!(drop.op, zkinfer_ir::QOp::Rescale { .. }));
+    let report = accuracy(&g, &q, &rows).expect("accuracy");
+    assert!(
+        report.output_max_abs_error < 1e-4,
+        "{}",
+        report.output_max_abs_error
+    );
+}

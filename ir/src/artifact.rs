@@ -4,7 +4,7 @@
 //! Layout: `magic (8 bytes) | version (u32 LE) | model hash (32 bytes) | payload`.
 //! For `model.zkm` the hash is the SHA-256 of its own payload, checked on read.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -59,14 +59,96 @@ pub fn sha256(bytes: &[u8]) -> ModelHash {
     Sha256::digest(bytes).into()
 }
 
-/// Builds an artifact: header then payload.
-pub fn encode(kind: ArtifactKind, model_hash: &ModelHash, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+/// The envelope that starts every artifact: magic, format version, model hash.
+pub fn envelope(kind: ArtifactKind, model_hash: &ModelHash) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN);
     out.extend_from_slice(kind.magic());
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(model_hash);
+    out
+}
+
+/// Builds an artifact: header then payload.
+pub fn encode(kind: ArtifactKind, model_hash: &ModelHash, payload: &[u8]) -> Vec<u8> {
+    let mut out = envelope(kind, model_hash);
+    out.reserve(payload.len());
     out.extend_from_slice(payload);
     out
+}
+
+/// Reads and checks the envelope at the start of `reader` (a file too large to hold in
+/// memory twice); returns the model hash.
+pub fn read_envelope<R: Read>(
+    reader: &mut R,
+    kind: ArtifactKind,
+    path: &Path,
+) -> Result<ModelHash, ArtifactError> {
+    let mut head = [0u8; HEADER_LEN];
+    read_exact(reader, &mut head, path, kind.name())?;
+    decode(kind, &head, path).map(|(hash, _)| hash)
+}
+
+/// `read_exact` whose short read is a [`ArtifactError::Corrupt`] naming the file and `what`
+/// was cut short.
+pub fn read_exact<R: Read>(
+    reader: &mut R,
+    buf: &mut [u8],
+    path: &Path,
+    what: &str,
+) -> Result<(), ArtifactError> {
+    reader
+        .read_exact(buf)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::UnexpectedEof => ArtifactError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!("{what} is cut short"),
+            },
+            _ => ArtifactError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        })
+}
+
+/// SHA-256 of everything left in `reader`, read in blocks.
+pub fn sha256_reader<R: Read>(reader: &mut R) -> std::io::Result<ModelHash> {
+    let mut hasher = HashingWriter::new(std::io::sink());
+    std::io::copy(reader, &mut hasher)?;
+    Ok(hasher.digest())
+}
+
+/// A writer that passes bytes on to `inner` and hashes them (SHA-256) on the way.
+#[derive(Debug)]
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The SHA-256 of what was written.
+    pub fn digest(self) -> ModelHash {
+        self.hasher.finalize().into()
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or(buf));
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Splits an artifact into its model hash and payload, checking magic and version.
@@ -124,6 +206,15 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, ArtifactError> {
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename,
 /// so a failure never leaves a partial file behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// [`write_atomic`] for a file written piece by piece: `fill` writes (and may seek in) the
+/// temporary file; on any error the temporary file is removed and `path` is left as it was.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), ArtifactError> {
     let io = |source| ArtifactError::Io {
         path: path.to_path_buf(),
         source,
@@ -139,7 +230,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ArtifactError> {
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)?;
         // The rename itself is durable only once the directory is synced.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use zkinfer_circuits::plan;
 use zkinfer_ir::artifact::read_model;
 use zkinfer_ir::ArtifactError;
-use zkinfer_prover::keys::{encode_pk, encode_vk};
+use zkinfer_prover::keys::{encode_vk, write_pk};
 use zkinfer_prover::srs;
 use zkinfer_verifier::key::KeyDigest;
 
@@ -93,8 +93,8 @@ pub fn setup(dir: &Path, srs_choice: &SrsChoice, obs: &dyn Observer) -> Result<S
     let keys = keys?;
     let vk_bytes = encode_vk(keys.pk.get_vk(), &keys.header, &hash);
     let digest = KeyDigest::of(keys.pk.get_vk());
-    let pk_bytes = encode_pk(&keys.pk, &plan.params, &hash);
-    write(obs, &d.pk(), &pk_bytes)?;
+    write_pk(&d.pk(), &keys.pk, &plan.params, &hash)?;
+    obs.wrote(&d.pk(), std::fs::metadata(d.pk()).map_or(0, |m| m.len()));
     write(obs, &d.vk(), &vk_bytes)?;
     let elsewhere = matches!(srs_choice, SrsChoice::File(p) if *p != d.srs());
     if generated || elsewhere {

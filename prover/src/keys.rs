@@ -95,54 +95,87 @@ pub fn encode_vk(
     )
 }
 
-/// Serializes the proving key file.
-pub fn encode_pk(
+/// Largest `CircuitParams` header a proving key file may declare (it is a few hundred bytes).
+const MAX_PK_HEADER: usize = 1 << 20;
+
+/// Writes the proving key file atomically, streaming the key: the file is never held in
+/// memory (a key at k = 20 is several GB). Its SHA-256 is written in place once known.
+pub fn write_pk(
+    path: &Path,
     pk: &ProvingKey<G1Affine>,
     params: &CircuitParams,
     model_hash: &ModelHash,
-) -> Vec<u8> {
-    let mut key = Vec::new();
-    let _ = pk.write(&mut key, SerdeFormat::RawBytesUnchecked);
-    let mut body = artifact::sha256(&key).to_vec();
-    body.extend_from_slice(&key);
+) -> Result<(), ArtifactError> {
+    use std::io::{BufWriter, Seek, SeekFrom, Write};
     let head = serde_json::to_vec(params).unwrap_or_default();
-    artifact::encode(
-        ArtifactKind::ProvingKey,
-        model_hash,
-        &artifact::join_header(&head, &body),
-    )
+    let mut prefix = artifact::envelope(ArtifactKind::ProvingKey, model_hash);
+    prefix.extend_from_slice(&(head.len() as u32).to_le_bytes());
+    prefix.extend_from_slice(&head);
+    let digest_at = prefix.len() as u64;
+    artifact::write_atomic_with(path, |file| {
+        let mut out = BufWriter::with_capacity(1 << 20, &mut *file);
+        out.write_all(&prefix)?;
+        out.write_all(&[0u8; 32])?;
+        let mut hashed = artifact::HashingWriter::new(&mut out);
+        pk.write(&mut hashed, SerdeFormat::RawBytesUnchecked)?;
+        let digest = hashed.digest();
+        out.flush()?;
+        drop(out);
+        file.seek(SeekFrom::Start(digest_at))?;
+        file.write_all(&digest)
+    })
 }
 
-/// Reads `pk.bin`, checking that it belongs to `expected` (the model hash).
+/// Reads `pk.bin`, checking that it belongs to `expected` (the model hash). Streams the file
+/// twice, never holding it in memory: once to check its SHA-256, once to decode the key.
 pub fn read_pk(
     path: &Path,
     expected: &ModelHash,
     model_path: &Path,
 ) -> Result<(ProvingKey<G1Affine>, CircuitParams), ArtifactError> {
-    let bytes = artifact::read_file(path)?;
-    let (hash, payload) = artifact::decode(ArtifactKind::ProvingKey, &bytes, path)?;
-    artifact::ensure_same_model(path, &hash, model_path, expected)?;
+    use std::io::{BufReader, Read, Seek, SeekFrom};
+    let io = |source| ArtifactError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let corrupt = |detail: &str| ArtifactError::Corrupt {
         path: path.to_path_buf(),
         detail: detail.to_string(),
     };
-    let (head, body) =
-        artifact::split_header(payload).ok_or_else(|| corrupt("header cut short"))?;
-    let params: CircuitParams = serde_json::from_slice(head).map_err(|_| corrupt("bad header"))?;
-    let (digest, mut key) = (
-        body.get(..32).ok_or_else(|| corrupt("cut short"))?,
-        body.get(32..).unwrap_or(&[]),
-    );
-    if artifact::sha256(key) != digest {
+    let mut file = BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
+    let hash = artifact::read_envelope(&mut file, ArtifactKind::ProvingKey, path)?;
+    artifact::ensure_same_model(path, &hash, model_path, expected)?;
+    let mut len = [0u8; 4];
+    artifact::read_exact(&mut file, &mut len, path, "the header")?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_PK_HEADER {
+        return Err(corrupt("header cut short"));
+    }
+    let mut head = vec![0u8; len];
+    artifact::read_exact(&mut file, &mut head, path, "the header")?;
+    let params: CircuitParams = serde_json::from_slice(&head).map_err(|_| corrupt("bad header"))?;
+    let mut digest = [0u8; 32];
+    artifact::read_exact(&mut file, &mut digest, path, "the key")?;
+    let key_at = file.stream_position().map_err(io)?;
+    if artifact::sha256_reader(&mut file).map_err(io)? != digest {
         return Err(corrupt(
             "checksum mismatch: the proving key was modified or damaged",
         ));
     }
-    let pk = ProvingKey::read::<_, ModelCircuit>(
-        &mut key,
-        SerdeFormat::RawBytesUnchecked,
-        params.clone(),
-    )
-    .map_err(|e| corrupt(&format!("bad proving key: {e}")))?;
+    file.seek(SeekFrom::Start(key_at)).map_err(io)?;
+    // The key's bytes match their checksum, so halo2's reader (which panics on a short read)
+    // sees what setup wrote; a file swapped between the two passes is still an error.
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ProvingKey::read::<_, ModelCircuit>(
+            &mut (&mut file).take(u64::MAX),
+            SerdeFormat::RawBytesUnchecked,
+            params.clone(),
+        )
+    }));
+    let pk = match decoded {
+        Ok(Ok(pk)) => pk,
+        Ok(Err(e)) => return Err(corrupt(&format!("bad proving key: {e}"))),
+        Err(_) => return Err(corrupt("the proving key changed while it was read")),
+    };
     Ok((pk, params))
 }

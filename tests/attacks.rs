@@ -81,6 +81,48 @@ fn an_input_past_the_bound_with_honest_looking_limbs_fails_the_upper_gate() {
         .assert_rejected("upper gate");
 }
 
+/// `y = 2x` with a power-of-two input bound (128): one range row per input, `x + 128 ∈
+/// [0, 256)`.
+fn doubling_one_row() -> Target {
+    let op = QOp::Linear {
+        weight: vec![2],
+        bias: vec![0],
+        n_in: 1,
+        n_out: 1,
+    };
+    target(single_op(op, 1, 128, 1, 256, 1), &[21])
+}
+
+/// The wrapped input against the one-row bound: `x + 128` spelled in the top limb, the gate
+/// holds, only the limb lookup objects, offline and on-chain.
+#[test]
+fn a_wrapped_input_is_rejected_by_the_one_row_bound() {
+    let t = doubling_one_row();
+    let (instances, honest) = t.honest();
+    t.submit(&instances, honest.clone()).assert_accepted();
+    let mut w = honest;
+    let claim = Fr::from(1_000_000_000_000u64);
+    let x = claim * Fr::from(2u64).invert().unwrap();
+    assert_eq!(replace(&mut w, fr_from_i64(21), x), 2);
+    assert_eq!(replace(&mut w, fr_from_i64(42), claim), 1);
+    t.set_top_limb(&mut w, t.input_rows_start(), x + Fr::from(128u64));
+    t.submit(&[x, claim], w)
+        .assert_rejected("wrapped input, one-row bound");
+}
+
+/// `x = 128`, the one value `|x| <= 128` admits that the one-row check does not: `x + 128 =
+/// 256` needs a ninth bit, so even its honest limbs fail the lookup.
+#[test]
+fn the_bound_itself_is_refused_by_the_one_row_check() {
+    let t = doubling_one_row();
+    let (_, mut w) = t.honest();
+    assert_eq!(replace(&mut w, fr_from_i64(21), fr_from_i64(128)), 2);
+    assert_eq!(replace(&mut w, fr_from_i64(42), fr_from_i64(256)), 1);
+    t.set_limbs(&mut w, t.input_rows_start(), 256, 8);
+    t.submit(&[fr_from_i64(128), fr_from_i64(256)], w)
+        .assert_rejected("x = B past the one-row range");
+}
+
 /// A crafted `model.zkm` with a one-operand Add whose `coef_b` is 1 (`out = a + b`, `b`
 /// tied to nothing). Validation refuses it; with keys made past validation, the layout
 /// still gives `b` a zero coefficient, so a prover's `b = 5, out = a + 5` fails the gate.

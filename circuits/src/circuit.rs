@@ -320,6 +320,39 @@ mod tests {
         assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), lower);
     }
     #[test]
+    fn a_power_of_two_bound_takes_one_row_and_admits_minus_b_to_b_minus_one() {
+        let f = doubling(128, vec![127, -128]);
+        f.mock(None).expect("[-B, B - 1] is in range");
+        assert_eq!(
+            crate::plan::input_rows(&f.graph).rows,
+            2,
+            "one row per input"
+        );
+    }
+
+    #[test]
+    fn a_power_of_two_bound_refuses_b_itself() {
+        let f = doubling(128, vec![3, 128]);
+        let plan = crate::plan::plan(&f.graph).expect("plan");
+        // Input 1's one row follows the node and input 0's row.
+        let row = f.node_start(1) + 1;
+        let limb = overflowing_limb(128 + 128, crate::field::bits(128), &plan.params);
+        assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), row);
+    }
+
+    #[test]
+    fn a_power_of_two_bound_refuses_minus_b_minus_one() {
+        let f = doubling(128, vec![-129, 3]);
+        let plan = crate::plan::plan(&f.graph).expect("plan");
+        let limb = overflowing_limb(-129 + 128, crate::field::bits(128), &plan.params);
+        assert_lookup_failure(
+            f.mock(None),
+            &format!("limb {limb} in range"),
+            f.node_start(1),
+        );
+    }
+
+    #[test]
     fn a_zero_bound_input_admits_only_zero() {
         // A model without inputs reads a one-element anchor bounded by 0.
         doubling(0, vec![0, 0]).mock(None).expect("0 is in range");

@@ -12,12 +12,12 @@ use crate::config::ModelConfig;
 #[cfg(any(test, feature = "test-utils"))]
 use crate::corrupt::Corruption;
 use crate::error::{CircuitError, LayoutFault};
-use crate::field::signed_bits;
+use crate::field::{bits, signed_bits};
 use crate::lay::commit::{lay_commitment, lay_salt};
 pub use crate::lay::ctx::Bindings;
 use crate::lay::ctx::{element, known, NodeCtx, NodeParams, Src, Walk};
 use crate::lay::params::{lay_params, lay_params_commitment};
-use crate::lay::range_row::both_sides;
+use crate::lay::range_row::{both_sides, range_row};
 
 /// The name under which layout errors of the input's bound rows are reported.
 const INPUT_BOUNDS: &str = "(input bounds)";
@@ -232,7 +232,9 @@ fn lay_bounds(
 /// a lower row checks `x + B ∈ [0, 2^b)` and an upper row `B - x ∈ [0, 2^b)`, where `B` is
 /// the compiled input bound and `b = bits(2B)`; both value cells are copied to the input's
 /// instance row. So `|x| <= B` exactly, whatever a verifier checks besides the proof: a
-/// field element that wraps (say `t / 2 mod p` before a weight of 2) cannot pass.
+/// field element that wraps (say `t / 2 mod p` before a weight of 2) cannot pass. A
+/// power-of-two `B` takes the lower row alone, `b = bits(B)`: `x ∈ [-B, B - 1]`
+/// (`zkinfer_ir::input_range`).
 /// The rows follow the last node ([`crate::plan::input_rows`] counts them). Returns the
 /// lower rows' value cells: the input as the nodes see it. Only a public input is copied to
 /// the instance column; a private or hashed one keeps its bound rows all the same.
@@ -242,7 +244,24 @@ fn lay_input_bounds(
     graph: &QGraph,
     input: Option<&[i64]>,
 ) -> Result<Vec<Cell>, LayoutFault> {
-    let rows = lay_bounds(range, walk, graph.input.bound, graph.input.numel(), input)?;
+    let bound = graph.input.bound;
+    let rows: Vec<(Cell, Option<Cell>)> = if zkinfer_ir::input_range::one_row(bound) {
+        // A power-of-two bound: `x + B ∈ [0, 2B)` alone, which admits `[-B, B - 1]`.
+        let b = i128::from(bound);
+        (0..graph.input.numel())
+            .map(|i| {
+                Ok((
+                    range_row(range, walk, element(input, i)?, b, bits(bound))?,
+                    None,
+                ))
+            })
+            .collect::<Result<_, LayoutFault>>()?
+    } else {
+        lay_bounds(range, walk, bound, graph.input.numel(), input)?
+            .into_iter()
+            .map(|(lower, upper)| (lower, Some(upper)))
+            .collect()
+    };
     // The instance row of each element of a public segment.
     let mut instance = vec![None; rows.len()];
     for (segment, at) in instance_starts(graph) {
@@ -258,7 +277,9 @@ fn lay_input_bounds(
     for ((lower, upper), at) in rows.into_iter().zip(instance) {
         if let Some(at) = at {
             walk.bindings.instance_copies.push((lower, at));
-            walk.bindings.instance_copies.push((upper, at));
+            if let Some(upper) = upper {
+                walk.bindings.instance_copies.push((upper, at));
+            }
         }
         cells.push(lower);
     }

@@ -32,9 +32,17 @@ pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
 /// Rows that bound the input in the circuit (two per element, after the last node), and the
 /// width of their range checks: see `layout::lay_input_bounds`.
 pub fn input_rows(graph: &QGraph) -> NodeRows {
-    NodeRows {
-        rows: 2 * graph.input.numel(),
-        range_bits: signed_bits(graph.input.bound),
+    let bound = graph.input.bound;
+    if zkinfer_ir::input_range::one_row(bound) {
+        NodeRows {
+            rows: graph.input.numel(),
+            range_bits: crate::field::bits(bound),
+        }
+    } else {
+        NodeRows {
+            rows: 2 * graph.input.numel(),
+            range_bits: signed_bits(bound),
+        }
     }
 }
 

@@ -15,8 +15,10 @@ pub enum EvalError {
     },
     /// An input element is outside the range the model was compiled (calibrated) for.
     #[error(
-        "input `{name}`[{index}] = {value} (real {real}) is outside the compiled range |q| <= {bound} (scale 2^{scale}); recompile with a calibration set that covers this input",
-        real = *value as f64 / f64::from(1u32 << (*scale).min(31))
+        "input `{name}`[{index}] = {value} (real {real}) is outside the compiled range [{lo}, {hi}] (scale 2^{scale}); recompile with a calibration set that covers this input",
+        real = *value as f64 / f64::from(1u32 << (*scale).min(31)),
+        lo = crate::input_range::range(*bound).0,
+        hi = crate::input_range::range(*bound).1
     )]
     InputOutOfRange {
         /// Input name.

@@ -19,6 +19,7 @@ pub mod elementwise;
 pub mod error;
 pub mod geometry;
 pub mod input;
+pub mod input_range;
 pub mod interface;
 pub mod proof_file;
 pub mod qgraph;

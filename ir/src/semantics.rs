@@ -395,7 +395,7 @@ impl QGraph {
         if let Some((index, &value)) = input
             .iter()
             .enumerate()
-            .find(|(_, v)| v.unsigned_abs() > bound)
+            .find(|(_, v)| !crate::input_range::admits(bound, **v))
         {
             return Err(EvalError::InputOutOfRange {
                 name: self.input_name.clone(),

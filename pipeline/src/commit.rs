@@ -15,7 +15,10 @@ pub fn input_commitments(
     salt: Option<(&str, &str)>,
 ) -> Result<Vec<(Option<String>, String)>> {
     let x = quantized(graph, input)?;
-    if let Some(i) = x.iter().position(|v| v.unsigned_abs() > graph.input.bound) {
+    if let Some(i) = x
+        .iter()
+        .position(|v| !zkinfer_ir::input_range::admits(graph.input.bound, *v))
+    {
         return Err(PipelineError::BadInput {
             origin: input.origin(),
             reason: format!(

@@ -67,7 +67,11 @@ pub enum VerifyError {
         ProofMismatch,
     ),
     /// An input value lies outside the range the circuit was compiled for.
-    #[error("input[{index}] = {value} is outside the compiled range |x| <= {bound}")]
+    #[error(
+        "input[{index}] = {value} is outside the compiled range [{lo}, {hi}]",
+        lo = zkinfer_ir::input_range::range(*bound).0,
+        hi = zkinfer_ir::input_range::range(*bound).1
+    )]
     InputOutOfRange {
         /// Flat index.
         index: usize,

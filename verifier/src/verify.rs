@@ -169,7 +169,7 @@ pub(crate) fn check_public(key: &VerifierKey, proof: &ProofFile) -> Result<Vec<F
         .chain(proof.input_parts.iter().filter_map(|p| p.values.as_ref()))
         .flat_map(|t| t.ints.iter())
         .enumerate()
-        .find(|(_, v)| v.unsigned_abs() > h.input_bound)
+        .find(|(_, v)| !zkinfer_ir::input_range::admits(h.input_bound, **v))
     {
         return Err(VerifyError::InputOutOfRange {
             index,

@@ -185,10 +185,11 @@ mod tests {
         }
     }
 
-    /// Input `[-32, 32]` → sigmoid (table 1) → square (table 0): two nodes, two tags.
+    /// Input `[-32, 32]` → sigmoid (table 1) → square (table 0): two nodes, two tags. (The
+    /// input bound is 33: a power of two would admit `[-32, 31]` only.)
     fn two_lookups(input: Vec<i64>) -> Fixture {
         let n = input.len();
-        let mut g = single_op(QOp::Lookup { table: 1 }, n, 32, n, 64, 1);
+        let mut g = single_op(QOp::Lookup { table: 1 }, n, 33, n, 64, 1);
         g.tables = vec![square(), sigmoid()];
         g.nodes.push(QNode {
             name: "square".into(),

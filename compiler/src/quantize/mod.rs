@@ -266,10 +266,15 @@ pub fn quantize_tuned(
     }
     let calibrated = (max_abs * f64::from(config.scale).exp2()).ceil().max(1.0) as u128;
     // A model without inputs reads a one-element anchor that the circuit fixes to 0.
+    // Rounded up to a power of two: the circuit checks such a bound in one row per element
+    // (zkinfer_ir::input_range).
     let input_bound = if graph.no_input {
         0
     } else {
-        checked_bound(&graph.input_name, calibrated << config.headroom_bits)?
+        checked_bound(
+            &graph.input_name,
+            (calibrated << config.headroom_bits).next_power_of_two(),
+        )?
     };
     let input = QTensor {
         shape: graph.input_shape.clone(),

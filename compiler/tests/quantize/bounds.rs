@@ -55,8 +55,10 @@ fn a_value_past_a_calibrated_bound_is_an_error_naming_the_node() {
     let q = quantize(&g, &calibration(), QuantizeConfig::default(), "src").expect("quantize");
     // The input's own bound admits 2x the calibrated range; values there push the deep
     // layers past 4x theirs somewhere, or evaluate. Either way nothing passes silently.
-    let b = q.graph.input.bound as i64;
-    let x: Vec<i64> = (0..8).map(|i| if i % 2 == 0 { b } else { -b }).collect();
+    let (lo, hi) = zkinfer_ir::input_range::range(q.graph.input.bound);
+    let x: Vec<i64> = (0..8)
+        .map(|i| if i % 2 == 0 { hi as i64 } else { lo as i64 })
+        .collect();
     match q.graph.eval(&x) {
         Ok(_) => {}
         Err(EvalError::CalibratedBoundExceeded {

@@ -146,15 +146,19 @@ pub fn random_table(
     }
 }
 
-/// The seeded random inputs plus the all-`+bound`, all-`-bound` and alternating inputs.
+/// The seeded random inputs plus the all-highest, all-lowest and alternating inputs the
+/// graph admits (`zkinfer_ir::input_range`: `[-B, B - 1]` for a power-of-two bound).
 pub fn inputs(graph: &QGraph, seed: u64) -> Vec<Vec<i64>> {
     let n = graph.input.numel();
-    let bound = graph.input.bound;
+    let (lo, hi) = zkinfer_ir::input_range::range(graph.input.bound);
+    let (lo, hi) = (
+        lo.clamp(i128::from(i64::MIN), 0) as i64,
+        hi.clamp(0, i128::from(i64::MAX)) as i64,
+    );
     let mut rng = rng(seed);
     let mut out: Vec<Vec<i64>> = (0..RANDOM_INPUTS)
-        .map(|_| random_vec(&mut rng, n, bound))
+        .map(|_| (0..n).map(|_| rng.gen_range(lo..=hi)).collect())
         .collect();
-    let (hi, lo) = extremes(bound);
     out.push(vec![hi; n]);
     out.push(vec![lo; n]);
     out.push((0..n).map(|i| if i % 2 == 0 { hi } else { lo }).collect());
@@ -174,7 +178,7 @@ pub fn halfway_inputs(shift: u32, bound: u64, n: usize) -> Vec<Vec<i64>> {
         for base in [k * step - half, edge - half, edge + half, half - edge] {
             for d in -1..=1 {
                 let v = base + d;
-                if v.abs() <= b {
+                if v.abs() <= b && zkinfer_ir::input_range::admits(bound, v as i64) {
                     values.push(v as i64);
                 }
             }

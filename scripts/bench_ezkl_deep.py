@@ -19,6 +19,7 @@ import asyncio
 import inspect
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -74,12 +75,16 @@ def timed(step, *args):
     """Runs `step` in a child under /usr/bin/time and the limit: (seconds, peak GiB) or a reason."""
     tf = tempfile.NamedTemporaryFile(delete=False)
     cmd = ["/usr/bin/time", "-f", "%e %M", "-o", tf.name, sys.executable, __file__, f"--{step}", *args]
+    # Its own process group, so that a timeout stops EZKL too, not only /usr/bin/time.
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=LIMIT)
+        _, err = p.communicate(timeout=LIMIT)
     except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
         return None, f"{step} did not finish within {LIMIT} s"
-    if r.returncode != 0:
-        last = (r.stderr.strip().splitlines() or ["?"])[-1]
+    if p.returncode != 0:
+        last = (err.strip().splitlines() or ["?"])[-1]
         return None, f"{step} failed: {last[:160]}"
     with open(tf.name) as f:
         s, kib = f.read().split()[-2:]

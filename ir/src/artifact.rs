@@ -305,6 +305,27 @@ pub fn join_header(header: &[u8], body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Reads the length-prefixed header [`join_header`] writes from the start of `reader`,
+/// refusing a declared length over `max` (a damaged file) before allocating it.
+pub fn read_joined_header<R: Read>(
+    reader: &mut R,
+    path: &Path,
+    max: usize,
+) -> Result<Vec<u8>, ArtifactError> {
+    let mut len = [0u8; 4];
+    read_exact(reader, &mut len, path, "the header")?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > max {
+        return Err(ArtifactError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("the header declares {len} bytes, more than the {max} allowed"),
+        });
+    }
+    let mut header = vec![0u8; len];
+    read_exact(reader, &mut header, path, "the header")?;
+    Ok(header)
+}
+
 /// Splits what [`join_header`] built; `None` if the bytes are cut short.
 pub fn split_header(payload: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut len = [0u8; 4];

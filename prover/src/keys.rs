@@ -109,8 +109,7 @@ pub fn write_pk(
     use std::io::{BufWriter, Seek, SeekFrom, Write};
     let head = serde_json::to_vec(params).unwrap_or_default();
     let mut prefix = artifact::envelope(ArtifactKind::ProvingKey, model_hash);
-    prefix.extend_from_slice(&(head.len() as u32).to_le_bytes());
-    prefix.extend_from_slice(&head);
+    prefix.extend_from_slice(&artifact::join_header(&head, &[]));
     let digest_at = prefix.len() as u64;
     artifact::write_atomic_with(path, |file| {
         let mut out = BufWriter::with_capacity(1 << 20, &mut *file);
@@ -133,7 +132,7 @@ pub fn read_pk(
     expected: &ModelHash,
     model_path: &Path,
 ) -> Result<(ProvingKey<G1Affine>, CircuitParams), ArtifactError> {
-    use std::io::{BufReader, Read, Seek, SeekFrom};
+    use std::io::{BufReader, Seek, SeekFrom};
     let io = |source| ArtifactError::Io {
         path: path.to_path_buf(),
         source,
@@ -145,14 +144,7 @@ pub fn read_pk(
     let mut file = BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(io)?);
     let hash = artifact::read_envelope(&mut file, ArtifactKind::ProvingKey, path)?;
     artifact::ensure_same_model(path, &hash, model_path, expected)?;
-    let mut len = [0u8; 4];
-    artifact::read_exact(&mut file, &mut len, path, "the header")?;
-    let len = u32::from_le_bytes(len) as usize;
-    if len > MAX_PK_HEADER {
-        return Err(corrupt("header cut short"));
-    }
-    let mut head = vec![0u8; len];
-    artifact::read_exact(&mut file, &mut head, path, "the header")?;
+    let head = artifact::read_joined_header(&mut file, path, MAX_PK_HEADER)?;
     let params: CircuitParams = serde_json::from_slice(&head).map_err(|_| corrupt("bad header"))?;
     let mut digest = [0u8; 32];
     artifact::read_exact(&mut file, &mut digest, path, "the key")?;
@@ -167,7 +159,7 @@ pub fn read_pk(
     // sees what setup wrote; a file swapped between the two passes is still an error.
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         ProvingKey::read::<_, ModelCircuit>(
-            &mut (&mut file).take(u64::MAX),
+            &mut file,
             SerdeFormat::RawBytesUnchecked,
             params.clone(),
         )

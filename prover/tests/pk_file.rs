@@ -85,3 +85,14 @@ fn a_key_of_another_model_is_refused() {
     let err = read_pk(&path, &[8; 32], Path::new("model.zkm")).expect_err("another model");
     assert!(err.to_string().contains("belongs to model"), "{err}");
 }
+
+#[test]
+fn an_implausible_header_length_is_refused_before_allocating() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (path, _) = written_key(tmp.path());
+    let mut bytes = std::fs::read(&path).expect("bytes");
+    // The header length follows the 44-byte envelope.
+    bytes[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(&path, &bytes).expect("write");
+    assert!(corrupt_detail(read(&path)).contains("more than the"));
+}

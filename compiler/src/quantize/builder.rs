@@ -405,13 +405,19 @@ impl Builder {
         let fits = |bound: u64| {
             super::bits_of(u128::from(bound) * f.unsigned_abs() as u128) <= super::MAX_BOUND_BITS
         };
-        let x = match (1..=t.scale.saturating_sub(min_scale)).find(|&drop| {
-            fits(rescale_bound(t.bound, drop).min(self.calibrated_bound(x, drop, t.scale - drop)))
-        }) {
-            Some(drop) if !fits(t.bound) => {
-                self.push_rescale(x, drop, format!("{name}/drop"), t.scale - drop)?
-            }
-            _ => x,
+        // The fewest dropped bits after which the product fits (the rescale's own bound,
+        // calibrated where that applies); none when it fits already or cannot.
+        let drop = if fits(t.bound) {
+            None
+        } else {
+            (1..=t.scale.saturating_sub(min_scale)).find(|&drop| {
+                let scale = t.scale - drop;
+                fits(rescale_bound(t.bound, drop).min(self.calibrated_bound(x, drop, scale)))
+            })
+        };
+        let x = match drop {
+            Some(drop) => self.push_rescale(x, drop, format!("{name}/drop"), t.scale - drop)?,
+            None => x,
         };
         let t = self.tensor(x);
         let m = self.mul_const(x, vec![f; t.numel()], format!("{name}/div"))?;

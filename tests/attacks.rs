@@ -20,13 +20,18 @@ use zkinfer::ir::QOp;
 
 /// `y = 2x` on one input bounded by 100.
 fn doubling() -> Target {
+    doubling_bounded(100)
+}
+
+/// `y = 2x` on one input bounded by `bound`, proven for `x = 21`.
+fn doubling_bounded(bound: u64) -> Target {
     let op = QOp::Linear {
         weight: vec![2],
         bias: vec![0],
         n_in: 1,
         n_out: 1,
     };
-    target(single_op(op, 1, 100, 1, 200, 1), &[21])
+    target(single_op(op, 1, bound, 1, 2 * bound, 1), &[21])
 }
 
 #[test]
@@ -81,23 +86,11 @@ fn an_input_past_the_bound_with_honest_looking_limbs_fails_the_upper_gate() {
         .assert_rejected("upper gate");
 }
 
-/// `y = 2x` with a power-of-two input bound (128): one range row per input, `x + 128 ∈
-/// [0, 256)`.
-fn doubling_one_row() -> Target {
-    let op = QOp::Linear {
-        weight: vec![2],
-        bias: vec![0],
-        n_in: 1,
-        n_out: 1,
-    };
-    target(single_op(op, 1, 128, 1, 256, 1), &[21])
-}
-
-/// The wrapped input against the one-row bound: `x + 128` spelled in the top limb, the gate
+/// The wrapped input against a power-of-two bound (128, checked in one row): `x + 128` spelled in the top limb, the gate
 /// holds, only the limb lookup objects, offline and on-chain.
 #[test]
 fn a_wrapped_input_is_rejected_by_the_one_row_bound() {
-    let t = doubling_one_row();
+    let t = doubling_bounded(128);
     let (instances, honest) = t.honest();
     t.submit(&instances, honest.clone()).assert_accepted();
     let mut w = honest;
@@ -114,7 +107,7 @@ fn a_wrapped_input_is_rejected_by_the_one_row_bound() {
 /// 256` needs a ninth bit, so even its honest limbs fail the lookup.
 #[test]
 fn the_bound_itself_is_refused_by_the_one_row_check() {
-    let t = doubling_one_row();
+    let t = doubling_bounded(128);
     let (_, mut w) = t.honest();
     assert_eq!(replace(&mut w, fr_from_i64(21), fr_from_i64(128)), 2);
     assert_eq!(replace(&mut w, fr_from_i64(42), fr_from_i64(256)), 1);

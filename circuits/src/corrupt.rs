@@ -43,6 +43,9 @@ pub enum CorruptionKind {
     AbsSign,
     /// Add `delta` to an Abs output.
     AbsOutput(i64),
+    /// Set an Abs row's sign to `s` (not a bit) and `y = (1 - 2s)x`: with `x = 1, s = -1`,
+    /// `y = 3` is small enough for the limbs, so only "s is a bit" can object.
+    AbsSignValue(i64),
     /// Add `delta` to a looked-up value: the function-table lookup fails.
     LookupOutput(i64),
     /// Add `delta` to a group's claimed max on every row, recomputing `d` and `p`: the
@@ -206,6 +209,10 @@ pub(crate) fn abs(kind: CorruptionKind, w: &mut Option<AbsWitness>) {
             w.y = (1 - 2 * w.s) * w.x;
         }
         (CorruptionKind::AbsOutput(d), Some(w)) => w.y += d,
+        (CorruptionKind::AbsSignValue(s), Some(w)) => {
+            w.s = s;
+            w.y = (1 - 2 * s) * w.x;
+        }
         _ => {}
     }
 }

@@ -106,6 +106,21 @@ mod tests {
     }
 
     #[test]
+    fn a_sign_that_is_not_a_bit_fails_the_abs_gate() {
+        // x = 1 with s = -1 gives y = 3, which the limbs spell: only "s is a bit" objects.
+        let mut input = abs_fixture().input;
+        input[4] = 1;
+        let f = fixture_of(single_op(ABS, 8, 3000, 8, 3000, 1), input);
+        let c = Corruption {
+            node: 0,
+            element: 4,
+            kind: CorruptionKind::AbsSignValue(-1),
+        };
+        let result = f.mock_with_output(Some(c), &output_with(&f, 4, 2));
+        assert_constraint_failure(result, "abs", "s is a bit", 4);
+    }
+
+    #[test]
     fn either_sign_of_zero_is_zero() {
         // The one input where the sign bit is free: both choices give y = 0.
         let f = abs_fixture();

@@ -19,7 +19,11 @@ both, and EZKL's time over zkinfer's. Usage, from the repository root:
 
 OLD=path/to/another/zkinfer adds that binary's k and error as a "before" column (one proof,
 untimed). SKIP_EZKL=1 leaves EZKL out and TIMED=0 skips the timed proofs: with both, a quick
-table of k and error per fixture for one binary.
+table of k and error per fixture for one binary. ROOT=../shared/models runs the shared models
+instead (`network.onnx`, onnxruntime's output in `ort_output.json`), for example
+
+    ROOT=../shared/models OLD=old/zkinfer /tmp/ezvenv/bin/python scripts/bench_ezkl_tables.py \
+        target/release/zkinfer mlp_small mlp_medium cnn_mnist tiny_transformer
 """
 
 import asyncio
@@ -33,7 +37,13 @@ import sys
 import tempfile
 import time
 
-ROOT = "tests/fixtures/ops"
+ROOT = os.environ.get("ROOT", "tests/fixtures/ops")
+
+
+def model_file(d):
+    """The fixture's ONNX file: `model.onnx`, or `network.onnx` in the shared models."""
+    m = os.path.join(d, "model.onnx")
+    return m if os.path.exists(m) else os.path.join(d, "network.onnx")
 
 
 def run(cmd):
@@ -44,7 +54,13 @@ def run(cmd):
 
 
 def expected(name):
-    with open(os.path.join(ROOT, name, "expected.json")) as f:
+    """The fixture's description and onnxruntime's flat output values."""
+    d = os.path.join(ROOT, name)
+    if not os.path.exists(os.path.join(d, "expected.json")):
+        with open(os.path.join(d, "ort_output.json")) as f:
+            e = json.load(f)
+        return {"ops": ["shared model"]}, e["output"]
+    with open(os.path.join(d, "expected.json")) as f:
         e = json.load(f)
     return e, [v for o in e["outputs"] for v in o["values"]]
 
@@ -58,7 +74,7 @@ def zkinfer(zk, name, tmp, timed=True):
     d = os.path.join(ROOT, name)
     build = os.path.join(tmp, "build")
     inp = os.path.join(d, "input.json")
-    run([zk, "compile", os.path.join(d, "model.onnx"), "--calibration", inp, "--out", build])
+    run([zk, "compile", model_file(d), "--calibration", inp, "--out", build])
     with open(os.path.join(build, "report.json")) as f:
         plan = json.load(f)["plan"]
     run([zk, "setup", build, "--insecure-test-srs"])
@@ -82,7 +98,7 @@ def ezkl_side(name, tmp):
     import ezkl
 
     d = os.path.abspath(os.path.join(ROOT, name))
-    model, data = os.path.join(d, "model.onnx"), os.path.join(d, "input.json")
+    model, data = model_file(d), os.path.join(d, "input.json")
     p = lambda f: os.path.join(tmp, f)  # noqa: E731
     ezkl.gen_settings(model, p("settings.json"))
     wait(ezkl.calibrate_settings(data, model, p("settings.json"), "resources"))

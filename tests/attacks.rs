@@ -54,10 +54,10 @@ fn a_wrapped_input_is_rejected_offline_and_on_chain() {
     assert_eq!(replace(&mut w, fr_from_i64(42), claim), 1);
     // The best limbs a prover can write: all of `x + B` (and `B - x`) in the top limb, so
     // the decomposition gates hold and only the limb lookups can object.
-    let row = t.input_rows_start();
+    let rows = t.input_check_rows();
     let bound = Fr::from(100u64);
-    t.set_top_limb(&mut w, row, x + bound);
-    t.set_top_limb(&mut w, row + 1, bound - x);
+    t.set_top_limb(&mut w, rows[0], x + bound);
+    t.set_top_limb(&mut w, rows[1], bound - x);
     t.submit(&[x, claim], w).assert_rejected("wrapped input");
 }
 
@@ -98,7 +98,7 @@ fn a_wrapped_input_is_rejected_by_the_one_row_bound() {
     let x = claim * Fr::from(2u64).invert().unwrap();
     assert_eq!(replace(&mut w, fr_from_i64(21), x), 2);
     assert_eq!(replace(&mut w, fr_from_i64(42), claim), 1);
-    t.set_top_limb(&mut w, t.input_rows_start(), x + Fr::from(128u64));
+    t.set_top_limb(&mut w, t.input_check_rows()[0], x + Fr::from(128u64));
     t.submit(&[x, claim], w)
         .assert_rejected("wrapped input, one-row bound");
 }
@@ -111,7 +111,7 @@ fn the_bound_itself_is_refused_by_the_one_row_check() {
     let (_, mut w) = t.honest();
     assert_eq!(replace(&mut w, fr_from_i64(21), fr_from_i64(128)), 2);
     assert_eq!(replace(&mut w, fr_from_i64(42), fr_from_i64(256)), 1);
-    t.set_limbs(&mut w, t.input_rows_start(), 256, 8);
+    t.set_limbs(&mut w, t.input_check_rows()[0], 256, 8);
     t.submit(&[fr_from_i64(128), fr_from_i64(256)], w)
         .assert_rejected("x = B past the one-row range");
 }

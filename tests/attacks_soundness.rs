@@ -74,11 +74,11 @@ fn a_private_input_past_its_bound_is_rejected() {
     // lane; the upper row keeps the honest 21 (100 - 21 spelled honestly). Only the copy
     // tying the two rows to one cell can object.
     let (_, mut w) = t.honest();
-    let row = t.input_rows_start();
-    set(&mut w, t.config.range.value, row, fr_from_i64(150));
-    t.set_limbs(&mut w, row, 250, plan::signed_bits(100));
+    let rows = t.input_check_rows();
+    set(&mut w, t.config.range.value, rows[0], fr_from_i64(150));
+    t.set_limbs(&mut w, rows[0], 250, plan::signed_bits(100));
     assert_eq!(replace(&mut w, fr_from_i64(21), fr_from_i64(150)), 2);
-    set(&mut w, t.config.range.value, row + 1, fr_from_i64(21));
+    set(&mut w, t.config.range.value, rows[1], fr_from_i64(21));
     assert_eq!(replace(&mut w, fr_from_i64(42), fr_from_i64(300)), 1);
     t.submit(&[fr_from_i64(300)], w)
         .assert_rejected("private input past its bound");

@@ -157,6 +157,7 @@ impl Circuit<Fr> for ModelCircuit {
             &CircuitParams {
                 k: 8,
                 lanes: 1,
+                outs: 1,
                 limb_bits: 4,
                 limbs: 1,
                 fn_table_rows: 0,
@@ -232,12 +233,14 @@ mod tests {
     fn whole_model_passes() {
         let f = mlp();
         f.mock(None).expect("honest model proof");
-        // The planner's row accounting matches the layout: the input's bound checks follow
-        // the last node and end the plan.
+        // The planner's row accounting matches the layout: the input's bound checks that do
+        // not fit on the linear rows follow the last node and end the plan.
         let last = f.graph.nodes.len() - 1;
+        let shape = f.params.dot_shape();
+        let side = crate::plan::side_capacity(&f.graph, shape);
         let end = f.node_start(last)
-            + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], f.params.lanes).rows
-            + crate::plan::tail_total(&f.graph).rows;
+            + crate::plan::node_rows(&f.graph, &f.graph.nodes[last], shape).rows
+            + crate::plan::tail_total(&f.graph, side).rows;
         assert_eq!(end, crate::plan::plan(&f.graph).expect("plan").rows);
     }
 
@@ -267,6 +270,23 @@ mod tests {
                 .all(|e| matches!(e, VerifyFailure::Permutation { .. })),
             "{failures:#?}"
         );
+    }
+
+    /// The rows of the input's bound checks: on the Linear's rows first, where the range
+    /// columns are idle, the others after the node.
+    fn check_rows(f: &Fixture) -> Vec<usize> {
+        let rows = crate::layout::input_bound_rows(&f.graph, f.params.dot_shape());
+        let side = crate::plan::side_capacity(&f.graph, f.params.dot_shape());
+        let after = f.node_start(f.graph.nodes.len());
+        assert!(
+            rows.iter().enumerate().all(|(i, r)| if i < side {
+                *r == i
+            } else {
+                *r == after + i - side
+            }),
+            "{rows:?}"
+        );
+        rows
     }
 
     /// One Linear node `y = 2x + 1` on two inputs bounded by `bound`, proven for `input`
@@ -303,8 +323,8 @@ mod tests {
     fn an_input_above_the_bound_fails_its_upper_check() {
         let f = doubling(100, vec![3, 101]);
         let plan = crate::plan::plan(&f.graph).expect("plan");
-        // Input 1's rows follow the node and input 0's two rows; its upper row is the second.
-        let upper = f.node_start(1) + 3;
+        // Input 1's rows come after input 0's two rows; its upper row is the second.
+        let upper = check_rows(&f)[3];
         let bits = crate::field::signed_bits(100);
         let limb = overflowing_limb(100 - 101, bits, &plan.params);
         assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), upper);
@@ -314,7 +334,7 @@ mod tests {
     fn an_input_below_the_bound_fails_its_lower_check() {
         let f = doubling(100, vec![-101, 3]);
         let plan = crate::plan::plan(&f.graph).expect("plan");
-        let lower = f.node_start(1);
+        let lower = check_rows(&f)[0];
         let bits = crate::field::signed_bits(100);
         let limb = overflowing_limb(-101 + 100, bits, &plan.params);
         assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), lower);
@@ -334,8 +354,8 @@ mod tests {
     fn a_power_of_two_bound_refuses_b_itself() {
         let f = doubling(128, vec![3, 128]);
         let plan = crate::plan::plan(&f.graph).expect("plan");
-        // Input 1's one row follows the node and input 0's row.
-        let row = f.node_start(1) + 1;
+        // Input 1's one row comes after input 0's.
+        let row = check_rows(&f)[1];
         let limb = overflowing_limb(128 + 128, crate::field::bits(128), &plan.params);
         assert_lookup_failure(f.mock(None), &format!("limb {limb} in range"), row);
     }
@@ -348,7 +368,7 @@ mod tests {
         assert_lookup_failure(
             f.mock(None),
             &format!("limb {limb} in range"),
-            f.node_start(1),
+            check_rows(&f)[0],
         );
     }
 
@@ -375,8 +395,7 @@ mod tests {
                 other => panic!("expected the range lookup to fail, got {other:?}"),
             })
             .collect();
-        let lower = f.node_start(1) + 2;
-        assert_eq!(rows, [lower, lower + 1]);
+        assert_eq!(rows, check_rows(&f)[2..4]);
     }
 
     // The wrapped-input attack (a field element past every bound) is a real proof in

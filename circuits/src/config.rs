@@ -24,8 +24,12 @@ use crate::chips::rescale::RescaleConfig;
 pub struct CircuitParams {
     /// log2 of the number of rows.
     pub k: u32,
-    /// Dot-product lanes per row.
+    /// Dot-product lanes per row: activations shared by the row's accumulators.
     pub lanes: usize,
+    /// Accumulators per row: output elements that share the row's activation lanes (1 in
+    /// keys made before this field existed).
+    #[serde(default = "one")]
+    pub outs: usize,
     /// Bits per range-check limb.
     pub limb_bits: u32,
     /// Limb columns per range-check row.
@@ -81,11 +85,45 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-impl CircuitParams {
-    /// Width of the shared advice pool: the lanes plus the accumulator, and at least the
-    /// four columns the ReLU row needs.
+fn one() -> usize {
+    1
+}
+
+/// The linear chip's row shape: activation lanes, and accumulators sharing them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DotShape {
+    /// Activation lanes per row.
+    pub lanes: usize,
+    /// Accumulators per row (output elements computed side by side).
+    pub outs: usize,
+}
+
+impl DotShape {
+    /// `lanes` lanes and `outs` accumulators, each at least 1.
+    pub fn new(lanes: usize, outs: usize) -> Self {
+        DotShape {
+            lanes: lanes.max(1),
+            outs: outs.max(1),
+        }
+    }
+
+    /// Width of the advice pool this shape needs: column 0 (the range-check value, idle on
+    /// linear rows), the lanes, the accumulators, and at least the four columns the ReLU
+    /// row needs.
     pub fn pool_width(&self) -> usize {
-        (self.lanes + 1).max(4)
+        (1 + self.lanes + self.outs).max(4)
+    }
+}
+
+impl CircuitParams {
+    /// The linear chip's row shape.
+    pub fn dot_shape(&self) -> DotShape {
+        DotShape::new(self.lanes, self.outs)
+    }
+
+    /// Width of the shared advice pool ([`DotShape::pool_width`]).
+    pub fn pool_width(&self) -> usize {
+        self.dot_shape().pool_width()
     }
 }
 
@@ -135,9 +173,13 @@ impl ModelConfig {
         }
         let instance = meta.instance_column();
         meta.enable_equality(instance);
-        let lanes = params.lanes.clamp(1, width - 1);
+        let shape = params.dot_shape();
         let opt = params.optional;
-        let linear = LinearConfig::configure(meta, &pool[..lanes], pool[lanes], opt.advice_params);
+        // Pool column 0 stays out of the linear chip: range checks placed on linear rows
+        // use it (with the limb columns, also idle there).
+        let lanes = &pool[1..=shape.lanes];
+        let accs = &pool[1 + shape.lanes..1 + shape.lanes + shape.outs];
+        let linear = LinearConfig::configure(meta, lanes, accs, opt.advice_params);
         let range =
             RangeConfig::configure(meta, pool[0], params.limbs.max(1), params.limb_bits.max(1));
         let rescale = RescaleConfig::configure(meta, pool[0], pool[1], pool[2], &range);

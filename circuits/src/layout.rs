@@ -1,6 +1,7 @@
 //! Lays the whole graph out in one region, node by node, and wires tensors together with
-//! copy constraints. Row order is the node order, then the input's bound checks; each op's
-//! file in the `lay` module says how many rows it takes.
+//! copy constraints. Row order is the node order, then the input's bound checks that did not
+//! fit on the linear chip's rows (where the range columns are idle); each op's file in the
+//! `lay` module says how many rows it takes.
 
 use halo2_proofs::circuit::Cell;
 use halo2_proofs::circuit::Region;
@@ -8,7 +9,7 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_ir::{ParamVisibility, QGraph, Trace, Visibility};
 
 use crate::chips::range::RangeConfig;
-use crate::config::ModelConfig;
+use crate::config::{DotShape, ModelConfig};
 #[cfg(any(test, feature = "test-utils"))]
 use crate::corrupt::Corruption;
 use crate::error::{CircuitError, LayoutFault};
@@ -55,24 +56,33 @@ pub fn lay_out(
     };
     // Pin the region's extent to row 0 so failure locations are absolute rows.
     region.assign_fixed(config.range.offset, 0, Fr::zero());
+    let shape = DotShape::new(config.linear.lanes(), config.linear.outs());
+    let planned: Vec<usize> = graph
+        .nodes
+        .iter()
+        .map(|n| crate::lay::rows(graph, n, shape).rows)
+        .collect();
+    // The input's bound checks sit on the linear chip's rows first, then follow the nodes.
+    let mut side: Vec<usize> = side_rows(graph, shape)
+        .into_iter()
+        .flatten()
+        .take(crate::plan::input_rows(graph).rows)
+        .collect();
+    side.reverse();
     let mut walk = Walk {
         region,
         bindings: Bindings::default(),
         row: 0,
+        side,
     };
-    let lanes = config.linear.lanes();
-    let planned: Vec<usize> = graph
-        .nodes
-        .iter()
-        .map(|n| crate::lay::rows(graph, n, lanes).rows)
-        .collect();
     let mut tensors: Vec<Vec<Src>> = Vec::with_capacity(graph.nodes.len() + 1);
-    // The input's bound rows follow the nodes; lay them first so that every consumer of the
-    // input copies a bounded cell (and an output that is an input element has a cell).
+    // Lay the input's bound rows first so that every consumer of the input copies a bounded
+    // cell (and an output that is an input element has a cell).
     let bounds_at: usize = planned.iter().sum();
     walk.row = bounds_at;
     let input = known(trace, 0).map_err(input_fault)?;
     let bounded = lay_input_bounds(&config.range, &mut walk, graph, input).map_err(input_fault)?;
+    walk.side.clear();
     let params_fault = |fault: LayoutFault| CircuitError::Layout {
         node: PARAMETERS.into(),
         op: "Parameters",
@@ -207,6 +217,40 @@ pub fn lay_out(
     Ok(walk.bindings)
 }
 
+/// The row ranges of the linear chip (Linear and Conv nodes) in layout order: pool column 0
+/// and the range columns are idle there, so the input's bound checks sit on these rows
+/// before taking rows of their own after the nodes.
+pub fn side_rows(graph: &QGraph, shape: DotShape) -> Vec<std::ops::Range<usize>> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    for node in &graph.nodes {
+        let rows = crate::lay::rows(graph, node, shape).rows;
+        if crate::lay::leaves_range_idle(&node.op) && rows > 0 {
+            out.push(at..at + rows);
+        }
+        at += rows;
+    }
+    out
+}
+
+/// The row of each of the input's bound checks, in layout order (element by element; the
+/// lower then the upper row of a two-row check): the side rows first
+/// ([`side_rows`]), then the rows after the last node.
+pub fn input_bound_rows(graph: &QGraph, shape: DotShape) -> Vec<usize> {
+    let n = crate::plan::input_rows(graph).rows;
+    let after: usize = graph
+        .nodes
+        .iter()
+        .map(|node| crate::lay::rows(graph, node, shape).rows)
+        .sum();
+    side_rows(graph, shape)
+        .into_iter()
+        .flatten()
+        .chain(after..)
+        .take(n)
+        .collect()
+}
+
 /// Two range rows per value: `v + B ∈ [0, 2^b)` and `B - v ∈ [0, 2^b)`, where
 /// `b = bits(2B)`, their value cells copy-constrained to each other; returns each value's
 /// (lower, upper) value cells.
@@ -235,7 +279,8 @@ fn lay_bounds(
 /// field element that wraps (say `t / 2 mod p` before a weight of 2) cannot pass. A
 /// power-of-two `B` takes the lower row alone, `b = bits(B)`: `x ∈ [-B, B - 1]`
 /// (`zkinfer_ir::input_range`).
-/// The rows follow the last node ([`crate::plan::input_rows`] counts them). Returns the
+/// The rows sit on the linear chip's idle rows, then follow the last node
+/// ([`input_bound_rows`]; [`crate::plan::input_rows`] counts them). Returns the
 /// lower rows' value cells: the input as the nodes see it. Only a public input is copied to
 /// the instance column; a private or hashed one keeps its bound rows all the same.
 fn lay_input_bounds(

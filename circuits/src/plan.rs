@@ -1,15 +1,16 @@
-//! Layout planner: chooses `k`, the number of dot-product lanes and the limb width.
+//! Layout planner: chooses `k`, the linear chip's row shape (lanes and accumulators) and the
+//! limb width.
 //!
-//! Cost model: proving work grows with `2^k` times the number of committed columns
-//! (advice columns, plus three polynomials per lookup, plus the permutation's share).
-//! The planner tries every lane count and keeps the cheapest plan that fits.
+//! Cost model: proving work grows with `2^k` times a weighted count of columns (advice
+//! columns, fixed columns, three polynomials per lookup, the permutation's share). The
+//! planner tries every row shape and keeps the cheapest plan that fits.
 
 use serde::{Deserialize, Serialize};
 use zkinfer_ir::{QGraph, QNode, QOp};
 
 use crate::chips::lookup::LookupConfig;
 use crate::chips::range::{limbs_needed, RangeConfig};
-pub use crate::config::{CircuitParams, OptionalChips};
+pub use crate::config::{CircuitParams, DotShape, OptionalChips};
 use crate::error::CircuitError;
 pub use crate::field::{bits, signed_bits};
 pub use crate::lay::NodeRows;
@@ -22,15 +23,28 @@ pub const RESERVED_ROWS: usize = 16;
 /// Largest `k` the planner will choose.
 pub const MAX_K: u32 = 24;
 const LANE_CHOICES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
+const OUT_CHOICES: [usize; 6] = [1, 2, 3, 4, 6, 8];
+/// Most weight columns (lanes times accumulators) a row may have.
+const MAX_WEIGHT_COLUMNS: usize = 64;
 
 /// Rows used by one node, and the widest range check it needs: what its op's layout file
 /// in `lay/` says.
-pub fn node_rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
-    crate::lay::rows(graph, node, lanes)
+pub fn node_rows(graph: &QGraph, node: &QNode, shape: DotShape) -> NodeRows {
+    crate::lay::rows(graph, node, shape)
 }
 
-/// Rows that bound the input in the circuit (two per element, after the last node), and the
-/// width of their range checks: see `layout::lay_input_bounds`.
+/// Rows on which the input's bound checks can sit beside another chip (the linear chip's
+/// rows, [`crate::layout::side_rows`]).
+pub fn side_capacity(graph: &QGraph, shape: DotShape) -> usize {
+    crate::layout::side_rows(graph, shape)
+        .iter()
+        .map(|r| r.len())
+        .sum()
+}
+
+/// Range-check rows that bound the input in the circuit (one or two per element), and their
+/// width: see `layout::lay_input_bounds`. They sit on the linear chip's idle rows first
+/// ([`side_capacity`]); [`tail_rows`] counts the rest.
 pub fn input_rows(graph: &QGraph) -> NodeRows {
     let bound = graph.input.bound;
     if zkinfer_ir::input_range::one_row(bound) {
@@ -47,13 +61,19 @@ pub fn input_rows(graph: &QGraph) -> NodeRows {
 }
 
 /// The row blocks after the last node, in layout order and with the names `plan` shows: the
-/// input's bound checks ([`INPUT_BOUND_ROWS`]), the parameter rows when parameters are
-/// advice, then as the visibilities ask the salt row, the input's commitment, the
-/// parameters' commitment, the output's bound checks and its commitment.
-pub fn tail_rows(graph: &QGraph) -> Vec<(&'static str, NodeRows)> {
+/// input's bound checks that do not fit on the `side` idle rows of the linear chip
+/// ([`INPUT_BOUND_ROWS`]), the parameter rows when parameters are advice, then as the
+/// visibilities ask the salt row, the input's commitment, the parameters' commitment, the
+/// output's bound checks and its commitment.
+pub fn tail_rows(graph: &QGraph, side: usize) -> Vec<(&'static str, NodeRows)> {
     use crate::chips::commit;
     use zkinfer_ir::Visibility::Hashed;
-    let mut out = vec![(INPUT_BOUND_ROWS, input_rows(graph))];
+    let input = input_rows(graph);
+    let input = NodeRows {
+        rows: input.rows.saturating_sub(side),
+        ..input
+    };
+    let mut out = vec![(INPUT_BOUND_ROWS, input)];
     let block = |rows, range_bits| NodeRows { rows, range_bits };
     let params = graph.param_tensors();
     if graph.advice_params() {
@@ -104,9 +124,10 @@ pub fn tail_rows(graph: &QGraph) -> Vec<(&'static str, NodeRows)> {
 /// The name of the labels digest's row (see [`crate::vk_header::VkHeader::labels_digest`]).
 pub const LABELS_ROWS: &str = "(key labels)";
 
-/// All rows after the last node, and their widest range check.
-pub fn tail_total(graph: &QGraph) -> NodeRows {
-    tail_rows(graph)
+/// All rows after the last node, and their widest range check (the input's bound checks
+/// counted, whatever rows they sit on).
+pub fn tail_total(graph: &QGraph, side: usize) -> NodeRows {
+    tail_rows(graph, side)
         .into_iter()
         .fold(NodeRows::default(), |a, (_, b)| NodeRows {
             rows: a.rows + b.rows,
@@ -153,9 +174,10 @@ pub struct Plan {
     pub cost: u64,
 }
 
-/// Prove-time model: seconds = `PROVE_FIXED_S + PROVE_S_PER_COST · cost`, fitted on release
-/// proofs of the five reference models (BENCHMARKS.md, 2-core AMD EPYC): within about 15 %.
-pub const PROVE_S_PER_COST: f64 = 5.8e-6;
+/// Prove-time model: seconds = `PROVE_FIXED_S + PROVE_S_PER_COST · cost`
+/// ([`Columns::cost`]), fitted on release proofs of the shared models over 31 row shapes
+/// (BENCHMARKS.md, 2-core AMD EPYC): within about 15 %.
+pub const PROVE_S_PER_COST: f64 = 1.0e-6;
 /// See [`PROVE_S_PER_COST`].
 pub const PROVE_FIXED_S: f64 = 0.2;
 /// Prove-memory model: bytes = `PROVE_FIXED_BYTES + PROVE_BYTES_PER_CELL · 2^k · columns`
@@ -173,7 +195,8 @@ impl Plan {
     /// Estimated proving-key size, in bytes: the fixed, permutation and advice-sized
     /// polynomials on the extended domain dominate it.
     pub fn estimated_pk_bytes(&self) -> u64 {
-        let polys = (self.fixed_columns + self.params.lanes + 8 + self.advice_columns) as u64;
+        let polys =
+            (self.fixed_columns + self.params.pool_width() + 8 + self.advice_columns) as u64;
         polys * (1u64 << self.params.k) * 32 * 5
     }
 
@@ -181,6 +204,60 @@ impl Plan {
     pub fn predicted_prove_bytes(&self) -> u64 {
         let cells = (1u64 << self.params.k) * (self.advice_columns + self.fixed_columns) as u64;
         (PROVE_FIXED_BYTES + PROVE_BYTES_PER_CELL * cells as f64) as u64
+    }
+}
+
+/// The columns of a circuit, counted as the cost model weighs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Columns {
+    /// Advice columns.
+    pub advice: usize,
+    /// Fixed columns (selectors excluded).
+    pub fixed: usize,
+    /// Lookup arguments.
+    pub lookups: usize,
+    /// Equality-enabled columns (the permutation argument's).
+    pub equality: usize,
+}
+
+impl Columns {
+    /// The columns `params` configures.
+    pub fn of(params: &CircuitParams) -> Self {
+        let opt = params.optional;
+        let shape = params.dot_shape();
+        let fn_lookups = usize::from(params.fn_table_rows > 0);
+        let limbs = params.limbs.max(1);
+        // The linear chip's weights and biases: advice with private or hashed parameters.
+        let weights = shape.lanes * shape.outs + shape.outs;
+        let advice_weights = if opt.advice_params { weights } else { 0 };
+        let pool = shape.pool_width();
+        // Weights and biases, rescale, arith (4), division, range offset and tags, range
+        // table, and the function lookup's tag and table (selectors are not counted).
+        let fixed = weights - advice_weights
+            + 2
+            + 4
+            + usize::from(opt.div)
+            + 1
+            + limbs
+            + 2
+            + 4 * fn_lookups;
+        Columns {
+            advice: pool + limbs + advice_weights,
+            fixed,
+            lookups: limbs + fn_lookups,
+            equality: pool + 1 + advice_weights,
+        }
+    }
+
+    /// Relative proving cost at `2^k` rows: column-rows weighted by what each kind of column
+    /// costs the prover (an advice column is interpolated, committed and brought to the
+    /// extended domain, and most take part in the permutation; a fixed one is only brought
+    /// to the extended domain; a lookup commits three more polynomials). The weights are a
+    /// least-squares fit of release proofs of the shared models over 31 row shapes
+    /// (BENCHMARKS.md "Several outputs per linear row"), in microseconds per 100 rows.
+    pub fn cost(&self, k: u32) -> u64 {
+        let weighted = 605 * self.advice + 133 * self.fixed + 2554 * self.lookups;
+        (1u64 << k) * weighted as u64 / 100
     }
 }
 
@@ -194,22 +271,36 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
         return Err(CircuitError::NothingToProve);
     }
     let fn_rows = fn_table_rows(graph);
-    let fn_lookups = usize::from(fn_rows > 0);
     let optional = OptionalChips::of(graph);
     let mut best: Option<Plan> = None;
     let lane_limit = graph.max_lanes.unwrap_or(usize::MAX).max(1);
-    for lanes in LANE_CHOICES.into_iter().filter(|l| *l <= lane_limit) {
-        let tail = tail_total(graph);
+    let has_dots = graph
+        .nodes
+        .iter()
+        .any(|n| crate::lay::leaves_range_idle(&n.op));
+    let shapes = LANE_CHOICES.into_iter().flat_map(|lanes| {
+        OUT_CHOICES
+            .into_iter()
+            .map(move |outs| DotShape::new(lanes, outs))
+    });
+    for shape in shapes.filter(|s| {
+        s.lanes <= lane_limit
+            && s.lanes * s.outs <= lane_limit.clamp(1, MAX_WEIGHT_COLUMNS)
+            // Without a Linear or Conv node, extra accumulators are idle columns.
+            && (has_dots || s.outs == 1)
+    }) {
+        let side = side_capacity(graph, shape);
+        let tail = tail_total(graph, side);
         let (mut rows, mut max_bits) = (tail.rows, tail.range_bits.max(1));
         let mut per_node = Vec::with_capacity(graph.nodes.len() + 1);
         for node in &graph.nodes {
-            let r = node_rows(graph, node, lanes);
+            let r = node_rows(graph, node, shape);
             rows += r.rows;
             max_bits = max_bits.max(r.range_bits);
             per_node.push((node.name.clone(), r.rows));
         }
         per_node.extend(
-            tail_rows(graph)
+            tail_rows(graph, side)
                 .into_iter()
                 .map(|(name, r)| (name.to_string(), r.rows)),
         );
@@ -223,28 +314,14 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
             let limbs = limbs_needed(max_bits, limb_bits).max(1);
             let params = CircuitParams {
                 k,
-                lanes,
+                lanes: shape.lanes,
+                outs: shape.outs,
                 limb_bits,
                 limbs,
                 fn_table_rows: fn_rows,
                 optional,
             };
-            // Advice weights move the weight and bias columns from fixed to advice.
-            let weight_columns = if optional.advice_params { lanes + 1 } else { 0 };
-            let advice = params.pool_width() + limbs + weight_columns;
-            let lookups = limbs + fn_lookups;
-            // Weights and bias, rescale, arith (4), division, range offset and tags, range table,
-            // and the function lookup's tag and table (selectors are not counted).
-            let fixed = lanes + 1 - weight_columns
-                + 2
-                + 4
-                + usize::from(optional.div)
-                + 1
-                + limbs
-                + 2
-                + 4 * fn_lookups;
-            let perm = params.pool_width() + 1 + weight_columns;
-            let cost = (1u64 << k) * (advice as u64 + 3 * lookups as u64 + perm.div_ceil(2) as u64);
+            let columns = Columns::of(&params);
             let candidate = Plan {
                 params,
                 rows,
@@ -252,10 +329,10 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
                 table_rows,
                 fn_table_rows: fn_rows,
                 instances,
-                advice_columns: advice,
-                fixed_columns: fixed,
-                lookups,
-                cost,
+                advice_columns: columns.advice,
+                fixed_columns: columns.fixed,
+                lookups: columns.lookups,
+                cost: columns.cost(k),
             };
             if best.as_ref().is_none_or(|b| candidate.cost < b.cost) {
                 best = Some(candidate);
@@ -291,15 +368,17 @@ mod tests {
     fn max_lanes_caps_the_layout_width() {
         let mut g = wide_linear();
         let fastest = plan(&g).unwrap();
-        assert!(fastest.params.lanes > 4, "{:?}", fastest.params);
+        let weights = |p: &super::CircuitParams| p.lanes * p.outs;
+        assert!(weights(&fastest.params) > 4, "{:?}", fastest.params);
         g.max_lanes = Some(4);
         let narrow = plan(&g).unwrap();
-        assert!(narrow.params.lanes <= 4);
+        assert!(weights(&narrow.params) <= 4, "{:?}", narrow.params);
         assert!(narrow.advice_columns < fastest.advice_columns);
         assert!(narrow.fixed_columns < fastest.fixed_columns);
         assert!(narrow.rows > fastest.rows);
-        // A limit below every choice still leaves the one-lane layout.
+        // A limit below every choice still leaves the one-lane, one-output layout.
         g.max_lanes = Some(0);
-        assert_eq!(plan(&g).unwrap().params.lanes, 1);
+        let one = plan(&g).unwrap().params;
+        assert_eq!((one.lanes, one.outs), (1, 1));
     }
 }

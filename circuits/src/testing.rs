@@ -162,7 +162,7 @@ impl Fixture {
     pub fn node_start(&self, index: usize) -> usize {
         self.graph.nodes[..index]
             .iter()
-            .map(|n| crate::plan::node_rows(&self.graph, n, self.params.lanes).rows)
+            .map(|n| crate::plan::node_rows(&self.graph, n, self.params.dot_shape()).rows)
             .sum()
     }
 }
@@ -257,17 +257,26 @@ pub fn overflowing_limb(shifted: i128, bits: u32, params: &CircuitParams) -> usi
         .unwrap_or_else(|| panic!("{shifted} fits in {bits} bits"))
 }
 
-/// The fixture laid out with `lanes` linear lanes instead of the planner's choice
-/// (`k` grows if the rows need it).
-pub fn with_lanes(mut f: Fixture, lanes: usize) -> Fixture {
+/// The fixture laid out with `lanes` linear lanes and one accumulator per row instead of the
+/// planner's choice (`k` grows if the rows need it).
+pub fn with_lanes(f: Fixture, lanes: usize) -> Fixture {
+    with_shape(f, lanes, 1)
+}
+
+/// The fixture laid out with `lanes` linear lanes and `outs` accumulators per row instead of
+/// the planner's choice (`k` grows if the rows need it).
+pub fn with_shape(mut f: Fixture, lanes: usize, outs: usize) -> Fixture {
     f.params.lanes = lanes;
+    f.params.outs = outs;
+    let shape = f.params.dot_shape();
+    let side = crate::plan::side_capacity(&f.graph, shape);
     let rows: usize = f
         .graph
         .nodes
         .iter()
-        .map(|n| crate::plan::node_rows(&f.graph, n, lanes).rows)
+        .map(|n| crate::plan::node_rows(&f.graph, n, shape).rows)
         .sum::<usize>()
-        + crate::plan::tail_total(&f.graph).rows;
+        + crate::plan::tail_total(&f.graph, side).rows;
     while (1usize << f.params.k) < rows + crate::plan::RESERVED_ROWS {
         f.params.k += 1;
     }

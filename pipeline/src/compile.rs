@@ -312,8 +312,12 @@ pub fn compile(
             "input": q.graph.input_visibility_text(),
             "output": q.graph.output_visibility,
             "params": q.graph.param_visibility,
-            // What the modes cost: the rows after the nodes, block by block.
-            "rows": zkinfer_circuits::plan::tail_rows(&q.graph)
+            // What the modes cost: the rows after the nodes, block by block (the input's
+            // bound checks that do not fit on the linear chip's rows).
+            "rows": zkinfer_circuits::plan::tail_rows(
+                &q.graph,
+                zkinfer_circuits::plan::side_capacity(&q.graph, plan.params.dot_shape()),
+            )
                 .into_iter()
                 .map(|(name, r)| (name.to_string(), json!(r.rows)))
                 .collect::<serde_json::Map<_, _>>(),

@@ -94,10 +94,11 @@ pub fn run(
     }
     let p = &plan.params;
     outln!(
-        "  circuit: k = {}, {} rows used, {} lanes, {} advice + {} fixed columns, {} lookups",
+        "  circuit: k = {}, {} rows used, {} lanes x {} outputs per row, {} advice + {} fixed columns, {} lookups",
         p.k,
         plan.rows,
         p.lanes,
+        p.outs.max(1),
         plan.advice_columns,
         plan.fixed_columns,
         plan.lookups

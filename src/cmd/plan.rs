@@ -21,8 +21,9 @@ pub fn run(dir: &Path) -> Result<()> {
         plan.fn_table_rows
     );
     outln!(
-        "dot-product lanes: {}; range limbs: {} x {} bits",
+        "dot products: {} lanes x {} outputs per row; range limbs: {} x {} bits",
         p.lanes,
+        p.outs.max(1),
         p.limbs,
         p.limb_bits
     );
@@ -42,6 +43,14 @@ pub fn run(dir: &Path) -> Result<()> {
     outln!("rows per node:");
     for (name, rows) in &plan.node_rows {
         outln!("  {name:<40} {rows:>8}");
+    }
+    let on_linear = plan::input_rows(&graph)
+        .rows
+        .min(plan::side_capacity(&graph, p.dot_shape()));
+    if on_linear > 0 {
+        outln!(
+            "  {on_linear} input bound check(s) sit on Linear/Conv rows (their range columns are idle there)"
+        );
     }
     let calibrated = graph.calibrated_bounds();
     if !calibrated.is_empty() {

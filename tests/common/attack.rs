@@ -145,13 +145,10 @@ impl Target {
         Verdict { offline, evm }
     }
 
-    /// Row of the first input-bound check (they follow the last node).
-    pub fn input_rows_start(&self) -> usize {
-        self.graph
-            .nodes
-            .iter()
-            .map(|n| plan::node_rows(&self.graph, n, self.params.lanes).rows)
-            .sum()
+    /// Rows of the input's bound checks, in order (on the linear rows first, then after the
+    /// last node).
+    pub fn input_check_rows(&self) -> Vec<usize> {
+        zkinfer_circuits::layout::input_bound_rows(&self.graph, self.params.dot_shape())
     }
 
     /// Writes the limbs (and nothing else) of a `bits`-bit check of `shifted` on `row`.
@@ -182,11 +179,12 @@ impl Target {
     /// prover would that wants an out-of-range input through.
     pub fn forge_input(&self, w: &mut Witness, i: usize, x: Fr, lower: i128, upper: i128) {
         let bits = plan::signed_bits(self.graph.input.bound);
-        let row = self.input_rows_start() + 2 * i;
+        let rows = self.input_check_rows();
+        let (row, upper_row) = (rows[2 * i], rows[2 * i + 1]);
         set(w, self.config.range.value, row, x);
         self.set_limbs(w, row, lower, bits);
-        set(w, self.config.range.value, row + 1, x);
-        self.set_limbs(w, row + 1, upper, bits);
+        set(w, self.config.range.value, upper_row, x);
+        self.set_limbs(w, upper_row, upper, bits);
     }
 }
 

@@ -20,6 +20,8 @@ use crate::error::{KeyProblem, SrsPoint, VerifyError};
 /// Largest circuit parameters a key may declare (guards against hostile files).
 const MAX_K: u32 = 26;
 const MAX_LANES: usize = 256;
+/// Most accumulators per linear row a key may declare.
+const MAX_OUTS: usize = 64;
 const MAX_LIMBS: usize = 32;
 const MAX_LIMB_BITS: u32 = 24;
 
@@ -100,6 +102,7 @@ impl VerifierKey {
         let ranges = [
             ("k", u64::from(c.k), 4, u64::from(MAX_K)),
             ("lanes", c.lanes as u64, 1, MAX_LANES as u64),
+            ("outs", c.outs as u64, 1, MAX_OUTS as u64),
             ("limbs", c.limbs as u64, 1, MAX_LIMBS as u64),
             (
                 "limb_bits",

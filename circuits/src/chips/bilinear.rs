@@ -210,9 +210,18 @@ mod tests {
         assert!(BilinearConfig::has_padding(0, 2));
         // Shape [2, 3, 5, 4] with 4 linear lanes: pool 5, 2 bilinear lanes, 3 rows per
         // dot product, 24 dot products and one zero row for the padding lane.
-        assert_eq!(crate::lay::matmul::rows_for(2, 3, 5, 4, 4), 1 + 24 * 3);
-        assert_eq!(crate::lay::matmul::rows_for(2, 3, 6, 4, 4), 24 * 3);
-        assert_eq!(crate::lay::matmul::rows_for(2, 0, 5, 4, 4), 0);
+        assert_eq!(
+            crate::lay::matmul::rows_for(2, 3, 5, 4, crate::config::DotShape::new(4, 1)),
+            1 + 24 * 3
+        );
+        assert_eq!(
+            crate::lay::matmul::rows_for(2, 3, 6, 4, crate::config::DotShape::new(4, 1)),
+            24 * 3
+        );
+        assert_eq!(
+            crate::lay::matmul::rows_for(2, 0, 5, 4, crate::config::DotShape::new(4, 1)),
+            0
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Conv on the linear chip with gathered lanes: output element `o` is one dot product whose
-//! lanes are the input elements of `geom.taps(o)`, copied from their sources, against the
-//! matching weights (fixed cells, or advice copied from the checked parameter cells), plus
-//! the bias of `o`'s output channel.
+//! Conv on the linear chip with gathered lanes: the output channels of one conv group are
+//! taken `M` at a time (the linear chip's accumulators), and for each output position the
+//! group's outputs share one run of rows whose lanes are the input elements of the
+//! position's taps (the same for every channel of the conv group), copied from their
+//! sources, against each channel's matching weights (fixed cells, or advice copied from the
+//! checked parameter cells), plus its bias.
 //!
 //! An output whose window lies entirely in the padding has no taps: it still takes one
 //! first row, with every weight 0, so its accumulator is pinned to the bias.
@@ -10,22 +12,24 @@ use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::bn256::Fr;
 use zkinfer_ir::geometry::ConvGeom;
 
-use crate::chips::linear::{running_sums, LinearConfig};
+use crate::chips::linear::{running_sums, DotSpec, LinearConfig};
+use crate::config::DotShape;
 use crate::error::LayoutFault;
-use crate::lay::ctx::{bind_dot_params, expect_len, value, NodeCtx, Src, Walk};
+use crate::lay::ctx::{bind_dot_params, bind_idle_params, expect_len, value, NodeCtx, Src, Walk};
 use crate::lay::{tamper, NodeRows, RowsCtx};
 
-/// Rows of a Conv: one dot product of `taps(o).len()` lanes per output element.
+/// Rows of a Conv: per conv group, `ceil(channels / M)` channel groups, each one run of
+/// `ceil(taps / K)` rows per output position.
 ///
 /// Counted without listing the taps: an output at `(oy, ox)` has
 /// `channels_per_group · valid_ky(oy) · valid_kx(ox)` of them, the same in every output
 /// channel. The layout's caller checks this count against the rows it actually used.
 pub(crate) fn rows(rc: &RowsCtx<'_>, geom: &ConvGeom) -> NodeRows {
-    NodeRows::plain(rows_with(geom, rc.lanes))
+    NodeRows::plain(rows_with(geom, rc.shape))
 }
 
-/// [`rows`] for `lanes` dot-product lanes.
-pub(crate) fn rows_with(geom: &ConvGeom, lanes: usize) -> usize {
+/// [`rows`] for the linear chip's `shape`.
+pub(crate) fn rows_with(geom: &ConvGeom, shape: DotShape) -> usize {
     // Kernel offsets that land inside the input, for each output position along axis `a`.
     let inside = |a: usize, outs: usize, len: usize| -> Vec<usize> {
         (0..outs)
@@ -47,10 +51,24 @@ pub(crate) fn rows_with(geom: &ConvGeom, lanes: usize) -> usize {
         .iter()
         .flat_map(|cy| {
             xs.iter()
-                .map(move |cx| LinearConfig::rows_per_dot(cpg * cy * cx, lanes))
+                .map(move |cx| LinearConfig::rows_per_dot(cpg * cy * cx, shape.lanes))
         })
         .sum();
-    geom.out_channels * plane
+    channel_groups(geom, shape.outs).len() * plane
+}
+
+/// The output channels laid side by side, in layout order: each conv group's channels, `outs`
+/// at a time.
+pub(crate) fn channel_groups(geom: &ConvGeom, outs: usize) -> Vec<std::ops::Range<usize>> {
+    let per_group = geom.out_channels / geom.groups.max(1);
+    (0..geom.groups.max(1))
+        .flat_map(|g| {
+            let (lo, hi) = (g * per_group, (g + 1) * per_group);
+            (lo..hi)
+                .step_by(outs.max(1))
+                .map(move |c| c..(c + outs.max(1)).min(hi))
+        })
+        .collect()
 }
 
 /// `acc[o] = bias[channel(o)] + Σ_(i, w) ∈ taps(o) weight[w] * x[i]`.
@@ -70,64 +88,114 @@ pub(crate) fn lay(
     expect_len("weight", geom.weight_len(), weight.len())?;
     expect_len("bias", geom.out_channels, bias.len())?;
     let lanes = linear.lanes();
-    let mut out = Vec::with_capacity(geom.out_numel());
-    for o in 0..geom.out_numel() {
-        let taps = geom.taps(o);
-        let b = bias
-            .get(geom.out_channel(o))
-            .copied()
-            .ok_or(LayoutFault::Parameter(
-                "a Conv output channel without a bias",
-            ))?;
-        let mut srcs = Vec::with_capacity(taps.len());
-        let mut w = Vec::with_capacity(taps.len());
-        for &(i, wi) in &taps {
-            srcs.push(x.src(i)?);
-            w.push(
-                weight
-                    .get(wi)
-                    .copied()
-                    .ok_or(LayoutFault::Parameter("a Conv tap without a weight"))?,
-            );
-        }
-        let mut xs: Option<Vec<i64>> = match x.val {
-            Some(_) => Some(
-                taps.iter()
-                    .map(|&(i, _)| x.at(i).map(|v| v.unwrap_or_default()))
-                    .collect::<Result<_, _>>()?,
-            ),
-            None => None,
-        };
-        tamper!(ctx, o, dot_lanes(&mut xs));
-        let mut sums = xs.as_deref().map(|x| running_sums(x, &w, b, lanes));
-        tamper!(ctx, o, dot_sums(&mut sums));
-        let lane_values: Vec<Value<Fr>> = (0..taps.len())
-            .map(|l| value(xs.as_ref().and_then(|x| x.get(l).copied())))
-            .collect();
-        let row = walk.take(LinearConfig::rows_per_dot(w.len(), lanes));
-        let dot = linear.assign_dot(walk.region, row, &lane_values, &w, b, sums.as_deref())?;
-        for (src, cell) in srcs.iter().zip(&dot.lanes) {
-            walk.bind(*src, *cell);
-        }
-        if let Some(p) = &ctx.params {
-            let missing = LayoutFault::Parameter("parameter cells of the wrong length");
-            let (wc, bc) = (p.tensor(0)?, p.tensor(1)?);
-            let weights = taps
+    let plane = geom.out_h() * geom.out_w();
+    let mut out: Vec<Option<Src>> = vec![None; geom.out_numel()];
+    for channels in channel_groups(geom, linear.outs()) {
+        for pixel in 0..plane {
+            let first = channels.start * plane + pixel;
+            let taps = geom.taps(first);
+            let srcs = taps
                 .iter()
-                .map(|&(_, wi)| wc.get(wi).copied().ok_or(missing.clone()))
+                .map(|&(i, _)| x.src(i))
                 .collect::<Result<Vec<_>, _>>()?;
-            let bias = bc.get(geom.out_channel(o)).copied().ok_or(missing)?;
-            bind_dot_params(walk, &dot, &weights, bias, p.zero)?;
+            #[allow(unused_mut)]
+            let mut xs: Option<Vec<i64>> = match x.val {
+                Some(_) => Some(
+                    taps.iter()
+                        .map(|&(i, _)| x.at(i).map(|v| v.unwrap_or_default()))
+                        .collect::<Result<_, _>>()?,
+                ),
+                None => None,
+            };
+            let mut ws = Vec::with_capacity(channels.len());
+            let mut biases = Vec::with_capacity(channels.len());
+            for c in channels.clone() {
+                let o = c * plane + pixel;
+                let own = geom.taps(o);
+                if own.len() != taps.len() || own.iter().zip(&taps).any(|(a, b)| a.0 != b.0) {
+                    return Err(LayoutFault::Parameter(
+                        "Conv channels of one group read different inputs",
+                    ));
+                }
+                let w = own
+                    .iter()
+                    .map(|&(_, wi)| {
+                        weight
+                            .get(wi)
+                            .copied()
+                            .ok_or(LayoutFault::Parameter("a Conv tap without a weight"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                ws.push(w);
+                biases.push(bias.get(c).copied().ok_or(LayoutFault::Parameter(
+                    "a Conv output channel without a bias",
+                ))?);
+            }
+            // The lanes are shared: change them before any running sum reads them.
+            for c in channels.clone() {
+                tamper!(ctx, c * plane + pixel, dot_lanes(&mut xs));
+            }
+            let mut sums = Vec::with_capacity(channels.len());
+            for (c, (w, b)) in channels.clone().zip(ws.iter().zip(&biases)) {
+                let o = c * plane + pixel;
+                let mut s = xs.as_deref().map(|x| running_sums(x, w, *b, lanes));
+                tamper!(ctx, o, dot_sums(&mut s));
+                sums.push(s);
+            }
+            let lane_values: Vec<Value<Fr>> = (0..taps.len())
+                .map(|l| value(xs.as_ref().and_then(|x| x.get(l).copied())))
+                .collect();
+            let specs: Vec<DotSpec<'_>> = ws
+                .iter()
+                .zip(&biases)
+                .zip(&sums)
+                .map(|((w, b), s)| DotSpec {
+                    w,
+                    bias: *b,
+                    sums: s.as_deref(),
+                })
+                .collect();
+            let row = walk.take(LinearConfig::rows_per_dot(taps.len(), lanes));
+            let group = linear.assign_group(walk.region, row, &lane_values, &specs)?;
+            for (src, cell) in srcs.iter().zip(&group.lanes) {
+                walk.bind(*src, *cell);
+            }
+            if let Some(p) = &ctx.params {
+                let missing = LayoutFault::Parameter("parameter cells of the wrong length");
+                let (wc, bc) = (p.tensor(0)?, p.tensor(1)?);
+                for (c, dot) in channels.clone().zip(&group.dots) {
+                    let weights = geom
+                        .taps(c * plane + pixel)
+                        .iter()
+                        .map(|&(_, wi)| wc.get(wi).copied().ok_or(missing.clone()))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let bias = bc.get(c).copied().ok_or(missing.clone())?;
+                    bind_dot_params(walk, dot, &weights, bias, p.zero)?;
+                }
+                bind_idle_params(walk, group.dots.get(channels.len()..), p.zero);
+            }
+            for (c, dot) in channels.clone().zip(&group.dots) {
+                if let Some(slot) = out.get_mut(c * plane + pixel) {
+                    *slot = Some(Src::Cell(dot.out));
+                }
+            }
         }
-        out.push(Src::Cell(dot.out));
     }
-    Ok(out)
+    out.into_iter()
+        .map(|s| {
+            s.ok_or(LayoutFault::Parameter(
+                "a Conv output without a dot product",
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use zkinfer_ir::geometry::ConvGeom;
     use zkinfer_ir::QOp;
+
+    use crate::config::DotShape;
 
     use crate::chips::linear::LinearConfig;
     use crate::corrupt::{Corruption, CorruptionKind};
@@ -224,10 +292,10 @@ mod tests {
         for (s, g) in geoms.iter().enumerate() {
             let f = conv_fixture(g, 20 + s as u64);
             f.mock(None).expect("honest witness, planner's lanes");
-            for lanes in [1, 4, 12] {
-                with_lanes(f.clone(), lanes)
+            for (lanes, outs) in [(1, 1), (4, 1), (12, 1), (4, 2), (2, 3), (3, 8)] {
+                with_shape(f.clone(), lanes, outs)
                     .mock(None)
-                    .unwrap_or_else(|e| panic!("{g:?}, {lanes} lanes: {e:#?}"));
+                    .unwrap_or_else(|e| panic!("{g:?}, {lanes}x{outs}: {e:#?}"));
             }
         }
     }
@@ -237,11 +305,11 @@ mod tests {
         let g = padding_only_rims();
         // 6x6 outputs per channel, only the centre 2x2 touches the input (one tap each).
         assert_eq!(g.out_shape(), [2, 6, 6]);
-        assert_eq!(super::rows_with(&g, 4), 72);
+        assert_eq!(super::rows_with(&g, DotShape::new(4, 1)), 72);
         let g = plain();
         // 3 channels x 3x3 outputs, 18 taps each.
-        assert_eq!(super::rows_with(&g, 4), 27 * 5);
-        assert_eq!(super::rows_with(&g, 1), 27 * 18);
+        assert_eq!(super::rows_with(&g, DotShape::new(4, 1)), 27 * 5);
+        assert_eq!(super::rows_with(&g, DotShape::new(1, 1)), 27 * 18);
     }
 
     #[test]
@@ -260,7 +328,19 @@ mod tests {
                 let by_taps: usize = (0..g.out_numel())
                     .map(|o| LinearConfig::rows_per_dot(g.taps(o).len(), lanes))
                     .sum();
-                assert_eq!(super::rows_with(g, lanes), by_taps, "{g:?}, {lanes} lanes");
+                let shape = DotShape::new(lanes, 1);
+                assert_eq!(super::rows_with(g, shape), by_taps, "{g:?}, {lanes} lanes");
+                // With several accumulators, one run of rows per channel group and position.
+                for outs in [2, 3, 8] {
+                    let plane = g.out_h() * g.out_w();
+                    let by_groups: usize = super::channel_groups(g, outs)
+                        .iter()
+                        .flat_map(|c| (0..plane).map(move |p| c.start * plane + p))
+                        .map(|o| LinearConfig::rows_per_dot(g.taps(o).len(), lanes))
+                        .sum();
+                    let shape = DotShape::new(lanes, outs);
+                    assert_eq!(super::rows_with(g, shape), by_groups, "{g:?}, {shape:?}");
+                }
             }
         }
     }
@@ -320,6 +400,7 @@ mod tests {
             kind: CorruptionKind::DotLane(5),
         };
         let result = f.mock_with_output(Some(c), &output_with(&f, o, delta));
-        assert_copy_failure(result, 0, dot_start(&g, 4, o));
+        // The lanes are pool columns 1..=K (column 0 is the range-check value).
+        assert_copy_failure(result, 1, dot_start(&g, 4, o));
     }
 }

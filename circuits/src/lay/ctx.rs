@@ -31,6 +31,9 @@ pub(crate) struct Walk<'a, 'r> {
     pub(crate) region: &'a mut Region<'r, Fr>,
     pub(crate) bindings: Bindings,
     pub(crate) row: usize,
+    /// Rows of other chips whose range columns are idle, last first: a standalone range
+    /// row goes there before taking a row of its own ([`Walk::take_range_row`]).
+    pub(crate) side: Vec<usize>,
 }
 
 impl Walk<'_, '_> {
@@ -46,6 +49,11 @@ impl Walk<'_, '_> {
         let at = self.row;
         self.row += rows;
         at
+    }
+
+    /// A row for one standalone range check: the next idle side row, else the next free row.
+    pub(crate) fn take_range_row(&mut self) -> usize {
+        self.side.pop().unwrap_or_else(|| self.take(1))
     }
 }
 
@@ -97,6 +105,20 @@ impl NodeParams {
             .get(i)
             .map(Vec::as_slice)
             .ok_or(LayoutFault::Parameter("a parameter tensor without cells"))
+    }
+}
+
+/// Copy-constrains every advice weight and bias of the idle accumulators of a group (those
+/// past its last output) to the zero cell. Nothing to do with fixed weights.
+pub(crate) fn bind_idle_params(
+    walk: &mut Walk<'_, '_>,
+    idle: Option<&[crate::chips::linear::DotCells]>,
+    zero: Cell,
+) {
+    for dot in idle.unwrap_or_default() {
+        for cell in dot.bias.iter().chain(&dot.weights) {
+            walk.region.constrain_equal(*cell, zero);
+        }
     }
 }
 

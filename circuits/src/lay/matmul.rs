@@ -10,7 +10,7 @@ use halo2_proofs::halo2curves::bn256::Fr;
 
 use crate::chips::add::{AddConfig, ArithCoefs};
 use crate::chips::bilinear::{bilinear_sums, BilinearConfig};
-use crate::config::CircuitParams;
+use crate::config::DotShape;
 use crate::error::LayoutFault;
 use crate::field::fr_from_i64;
 use crate::lay::ctx::{element, NodeCtx, Src, Walk};
@@ -18,17 +18,18 @@ use crate::lay::{tamper, NodeRows, RowsCtx};
 
 /// Rows of a MatMul laid out with `rc.lanes` linear lanes (the pool width follows from them).
 pub(crate) fn rows(rc: &RowsCtx<'_>, [batch, m, k, n]: [usize; 4]) -> NodeRows {
-    NodeRows::plain(rows_for(batch, m, k, n, rc.lanes))
+    NodeRows::plain(rows_for(batch, m, k, n, rc.shape))
 }
 
-/// [`rows`] of a `[batch, m, k] x [batch, k, n]` MatMul with `lanes` linear lanes.
-pub(crate) fn rows_for(batch: usize, m: usize, k: usize, n: usize, lanes: usize) -> usize {
-    let width = CircuitParams {
-        lanes,
-        ..CircuitParams::default()
-    }
-    .pool_width();
-    rows_with(batch, m, k, n, BilinearConfig::lanes_for(width))
+/// [`rows`] of a `[batch, m, k] x [batch, k, n]` MatMul beside a linear chip of `shape`.
+pub(crate) fn rows_for(batch: usize, m: usize, k: usize, n: usize, shape: DotShape) -> usize {
+    rows_with(
+        batch,
+        m,
+        k,
+        n,
+        BilinearConfig::lanes_for(shape.pool_width()),
+    )
 }
 
 /// Rows of a MatMul over `h` bilinear lanes: an optional zero row, then the dot products.

@@ -23,7 +23,7 @@ pub(crate) mod select;
 
 use zkinfer_ir::{QGraph, QNode, QOp};
 
-use crate::config::ModelConfig;
+use crate::config::{DotShape, ModelConfig};
 use crate::error::LayoutFault;
 pub(crate) use ctx::{NodeCtx, Src, Walk};
 
@@ -65,13 +65,14 @@ impl NodeRows {
     }
 }
 
-/// What an op's row count may depend on: the node, its operands' bounds and the lanes.
+/// What an op's row count may depend on: the node, its operands' bounds and the linear
+/// chip's row shape.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RowsCtx<'a> {
     pub(crate) graph: &'a QGraph,
     pub(crate) node: &'a QNode,
-    /// Dot-product lanes of the layout.
-    pub(crate) lanes: usize,
+    /// The linear chip's lanes and accumulators per row.
+    pub(crate) shape: DotShape,
 }
 
 impl RowsCtx<'_> {
@@ -90,9 +91,9 @@ impl RowsCtx<'_> {
     }
 }
 
-/// Rows of `node` laid out with `lanes` dot-product lanes.
-pub(crate) fn rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
-    let rc = RowsCtx { graph, node, lanes };
+/// Rows of `node` laid out with the linear chip's `shape`.
+pub(crate) fn rows(graph: &QGraph, node: &QNode, shape: DotShape) -> NodeRows {
+    let rc = RowsCtx { graph, node, shape };
     match &node.op {
         QOp::Linear { n_in, n_out, .. } => linear::rows(&rc, *n_in, *n_out),
         QOp::Rescale { shift } => rescale::rows(&rc, *shift),
@@ -108,6 +109,12 @@ pub(crate) fn rows(graph: &QGraph, node: &QNode, lanes: usize) -> NodeRows {
         QOp::Elementwise { op } => element::rows(&rc, *op),
         QOp::Check { lo, hi } => check::rows(&rc, *lo, *hi),
     }
+}
+
+/// Whether `op`'s rows leave pool column 0 and the range-check columns idle (the linear
+/// chip's rows): standalone range checks may sit on them ([`crate::layout::side_rows`]).
+pub(crate) fn leaves_range_idle(op: &QOp) -> bool {
+    matches!(op, QOp::Linear { .. } | QOp::Conv { .. })
 }
 
 /// The configured optional chip, or the fault naming it.

@@ -247,7 +247,7 @@ mod tests {
         let f = structural_linear();
         assert_eq!(f.mock(None), Ok(()));
         // The block: the zero row and one row per value (7·3 weights, 3 biases).
-        let (_, block) = crate::plan::tail_rows(&f.graph)
+        let (_, block) = crate::plan::tail_rows(&f.graph, 0)
             .into_iter()
             .find(|(name, _)| name.contains("parameter"))
             .expect("a parameter block");
@@ -289,6 +289,39 @@ mod tests {
         out[0] += 3 * f.input[0];
         let result = f.mock_with_output(Some(c), &out);
         assert_copy_failure(result, f.params.pool_width(), 0);
+    }
+
+    #[test]
+    fn grouped_outputs_bind_each_weight_and_pin_the_idle_accumulator() {
+        // 3 outputs over 2 accumulators: the second group has one idle accumulator, whose
+        // advice weights and bias are copied from the zero cell.
+        for mode in [ParamVisibility::Private, ParamVisibility::Hashed] {
+            let f = with_shape(linear(mode), 4, 2);
+            assert_eq!(f.mock(None), Ok(()), "{mode:?}");
+        }
+        let f = with_shape(linear(ParamVisibility::Private), 4, 2);
+        // Output 2 is the second group's first accumulator: its first weight (weight column
+        // 0 of accumulator 0) on the group's first row (row 2: each group takes 2 rows).
+        let c = Corruption {
+            node: 0,
+            element: 2,
+            kind: CorruptionKind::ParamWeight(3),
+        };
+        let mut out = f.trace.get(f.graph.output).unwrap().to_vec();
+        out[2] += 3 * f.input[0];
+        let result = f.mock_with_output(Some(c), &out);
+        assert_copy_failure(result, f.params.pool_width(), 2);
+        // Output 1 is the first group's second accumulator: its weights sit in columns
+        // pool_width + 4.. (after accumulator 0's four).
+        let c = Corruption {
+            node: 0,
+            element: 1,
+            kind: CorruptionKind::ParamWeight(3),
+        };
+        let mut out = f.trace.get(f.graph.output).unwrap().to_vec();
+        out[1] += 3 * f.input[0];
+        let result = f.mock_with_output(Some(c), &out);
+        assert_copy_failure(result, f.params.pool_width() + 4, 0);
     }
 
     #[test]

@@ -64,7 +64,7 @@ fn one_row(
     bits: u32,
     upper: bool,
 ) -> Result<Cell, LayoutFault> {
-    let at = walk.take(1);
+    let at = walk.take_range_row();
     let shifted = |v: i128| if upper { offset - v } else { v + offset };
     let witness = v.map(|v| range.witness(shifted(v), bits));
     let value = value_i128(v);

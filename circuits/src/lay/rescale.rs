@@ -84,7 +84,14 @@ mod tests {
     fn a_tight_declared_bound_gets_an_upper_row_and_honest_values_pass() {
         let tight = rescale_fixture(10, vec![4, -8, 38, 0]);
         let loose = rescale_fixture(25, vec![4, -8, 38, 0]);
-        let rows = |f: &Fixture| crate::lay::rows(&f.graph, &f.graph.nodes[0], 1).rows;
+        let rows = |f: &Fixture| {
+            crate::lay::rows(
+                &f.graph,
+                &f.graph.nodes[0],
+                crate::config::DotShape::new(1, 1),
+            )
+            .rows
+        };
         assert_eq!((rows(&tight), rows(&loose)), (12, 8));
         tight.mock(None).expect("honest witness, tight bound");
         loose.mock(None).expect("honest witness, implied bound");

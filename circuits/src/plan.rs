@@ -22,8 +22,8 @@ pub const INPUT_BOUND_ROWS: &str = "(input bound checks)";
 pub const RESERVED_ROWS: usize = 16;
 /// Largest `k` the planner will choose.
 pub const MAX_K: u32 = 24;
-const LANE_CHOICES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
-const OUT_CHOICES: [usize; 6] = [1, 2, 3, 4, 6, 8];
+const LANE_CHOICES: [usize; 10] = [1, 2, 4, 6, 8, 10, 12, 16, 24, 32];
+const OUT_CHOICES: [usize; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 /// Most weight columns (lanes times accumulators) a row may have.
 const MAX_WEIGHT_COLUMNS: usize = 64;
 

@@ -79,9 +79,9 @@ enum Command {
         /// --max-error.
         #[arg(long)]
         table_scale: Option<u32>,
-        /// At most this many dot-product lanes per row (default: the fastest layout). Fewer
-        /// lanes mean fewer columns: a cheaper on-chain verifier (less gas, a smaller key
-        /// contract) for a longer proof. `export-verifier` prints the resulting cost.
+        /// At most this many weight columns per linear row, lanes times outputs (default: the
+        /// fastest layout). Fewer mean fewer columns: a cheaper on-chain verifier (less gas, a
+        /// smaller key contract) for a longer proof. `export-verifier` prints the resulting cost.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
         max_lanes: Option<u32>,
         /// What proofs reveal of the input: public (its values are public instances),

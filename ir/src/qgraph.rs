@@ -234,8 +234,9 @@ pub struct QGraph {
     /// Lookup tables, shared by every node with the same function and domain.
     #[serde(default)]
     pub tables: Vec<Table>,
-    /// Layout limit chosen at compile time: at most this many dot-product lanes per row.
-    /// Fewer lanes mean fewer columns (cheaper on-chain verification) and longer proofs.
+    /// Layout limit chosen at compile time: at most this many weight columns (dot-product lanes
+    /// times accumulators) per linear row. Fewer mean fewer columns (cheaper on-chain
+    /// verification) and longer proofs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_lanes: Option<usize>,
     /// The graph inputs laid end to end in `input`, when there are several (empty: one, named

@@ -275,7 +275,7 @@ mod tests {
     /// The rows of the input's bound checks: on the Linear's rows first, where the range
     /// columns are idle, the others after the node.
     fn check_rows(f: &Fixture) -> Vec<usize> {
-        let rows = crate::layout::input_bound_rows(&f.graph, f.params.dot_shape());
+        let rows = crate::plan::input_bound_rows(&f.graph, f.params.dot_shape());
         let side = crate::plan::side_capacity(&f.graph, f.params.dot_shape());
         let after = f.node_start(f.graph.nodes.len());
         assert!(

@@ -63,7 +63,7 @@ pub fn lay_out(
         .map(|n| crate::lay::rows(graph, n, shape).rows)
         .collect();
     // The input's bound checks sit on the linear chip's rows first, then follow the nodes.
-    let mut side: Vec<usize> = side_rows(graph, shape)
+    let mut side: Vec<usize> = crate::plan::side_rows(graph, shape)
         .into_iter()
         .flatten()
         .take(crate::plan::input_rows(graph).rows)
@@ -217,40 +217,6 @@ pub fn lay_out(
     Ok(walk.bindings)
 }
 
-/// The row ranges of the linear chip (Linear and Conv nodes) in layout order: pool column 0
-/// and the range columns are idle there, so the input's bound checks sit on these rows
-/// before taking rows of their own after the nodes.
-pub fn side_rows(graph: &QGraph, shape: DotShape) -> Vec<std::ops::Range<usize>> {
-    let mut at = 0;
-    let mut out = Vec::new();
-    for node in &graph.nodes {
-        let rows = crate::lay::rows(graph, node, shape).rows;
-        if crate::lay::leaves_range_idle(&node.op) && rows > 0 {
-            out.push(at..at + rows);
-        }
-        at += rows;
-    }
-    out
-}
-
-/// The row of each of the input's bound checks, in layout order (element by element; the
-/// lower then the upper row of a two-row check): the side rows first
-/// ([`side_rows`]), then the rows after the last node.
-pub fn input_bound_rows(graph: &QGraph, shape: DotShape) -> Vec<usize> {
-    let n = crate::plan::input_rows(graph).rows;
-    let after: usize = graph
-        .nodes
-        .iter()
-        .map(|node| crate::lay::rows(graph, node, shape).rows)
-        .sum();
-    side_rows(graph, shape)
-        .into_iter()
-        .flatten()
-        .chain(after..)
-        .take(n)
-        .collect()
-}
-
 /// Two range rows per value: `v + B ∈ [0, 2^b)` and `B - v ∈ [0, 2^b)`, where
 /// `b = bits(2B)`, their value cells copy-constrained to each other; returns each value's
 /// (lower, upper) value cells.
@@ -280,7 +246,7 @@ fn lay_bounds(
 /// power-of-two `B` takes the lower row alone, `b = bits(B)`: `x ∈ [-B, B - 1]`
 /// (`zkinfer_ir::input_range`).
 /// The rows sit on the linear chip's idle rows, then follow the last node
-/// ([`input_bound_rows`]; [`crate::plan::input_rows`] counts them). Returns the
+/// ([`crate::plan::input_bound_rows`]; [`crate::plan::input_rows`] counts them). Returns the
 /// lower rows' value cells: the input as the nodes see it. Only a public input is copied to
 /// the instance column; a private or hashed one keeps its bound rows all the same.
 fn lay_input_bounds(

@@ -33,13 +33,44 @@ pub fn node_rows(graph: &QGraph, node: &QNode, shape: DotShape) -> NodeRows {
     crate::lay::rows(graph, node, shape)
 }
 
-/// Rows on which the input's bound checks can sit beside another chip (the linear chip's
-/// rows, [`crate::layout::side_rows`]).
-pub fn side_capacity(graph: &QGraph, shape: DotShape) -> usize {
-    crate::layout::side_rows(graph, shape)
+/// The row ranges of the linear chip (Linear and Conv nodes) in layout order: pool column 0
+/// and the range columns are idle there, so the input's bound checks sit on these rows
+/// before taking rows of their own after the nodes.
+pub fn side_rows(graph: &QGraph, shape: DotShape) -> Vec<std::ops::Range<usize>> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    for node in &graph.nodes {
+        let rows = crate::lay::rows(graph, node, shape).rows;
+        if crate::lay::leaves_range_idle(&node.op) && rows > 0 {
+            out.push(at..at + rows);
+        }
+        at += rows;
+    }
+    out
+}
+
+/// The row of each of the input's bound checks, in layout order (element by element; the
+/// lower then the upper row of a two-row check): the side rows first
+/// ([`side_rows`]), then the rows after the last node.
+pub fn input_bound_rows(graph: &QGraph, shape: DotShape) -> Vec<usize> {
+    let n = input_rows(graph).rows;
+    let after: usize = graph
+        .nodes
         .iter()
-        .map(|r| r.len())
-        .sum()
+        .map(|node| crate::lay::rows(graph, node, shape).rows)
+        .sum();
+    side_rows(graph, shape)
+        .into_iter()
+        .flatten()
+        .chain(after..)
+        .take(n)
+        .collect()
+}
+
+/// Rows on which the input's bound checks can sit beside another chip (the linear chip's
+/// rows, [`side_rows`]).
+pub fn side_capacity(graph: &QGraph, shape: DotShape) -> usize {
+    side_rows(graph, shape).iter().map(|r| r.len()).sum()
 }
 
 /// Range-check rows that bound the input in the circuit (one or two per element), and their

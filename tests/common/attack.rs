@@ -148,7 +148,7 @@ impl Target {
     /// Rows of the input's bound checks, in order (on the linear rows first, then after the
     /// last node).
     pub fn input_check_rows(&self) -> Vec<usize> {
-        zkinfer_circuits::layout::input_bound_rows(&self.graph, self.params.dot_shape())
+        zkinfer_circuits::plan::input_bound_rows(&self.graph, self.params.dot_shape())
     }
 
     /// Writes the limbs (and nothing else) of a `bits`-bit check of `shifted` on `row`.

@@ -112,7 +112,7 @@ pub(crate) fn rows(graph: &QGraph, node: &QNode, shape: DotShape) -> NodeRows {
 }
 
 /// Whether `op`'s rows leave pool column 0 and the range-check columns idle (the linear
-/// chip's rows): standalone range checks may sit on them ([`crate::layout::side_rows`]).
+/// chip's rows): standalone range checks may sit on them (`plan::side_rows`).
 pub(crate) fn leaves_range_idle(op: &QOp) -> bool {
     matches!(op, QOp::Linear { .. } | QOp::Conv { .. })
 }

@@ -77,6 +77,10 @@ pub enum CorruptionKind {
     /// recompute its running sums: the gate holds, only the copy from the checked
     /// parameter cell can catch it.
     ParamWeight(i64),
+    /// Give the first idle accumulator of a Linear group (against advice weights) the first
+    /// weight `delta`, its running sums to match: the gate holds, only the copy of that weight
+    /// from the zero cell can catch it. Aimed at the group's last output element.
+    IdleWeight(i64),
     /// Put `delta` in the first padding weight of a Linear dot product against advice
     /// weights, with 1 in its activation lane, and add `delta` to the last running sum: the
     /// gate holds, only the copy from the zero cell can catch it.
@@ -136,6 +140,23 @@ pub(crate) fn dot_pad(
                 *last += d;
             }
         }
+    }
+}
+
+/// The idle accumulators of a Linear group: `IdleWeight` adds one with a nonzero weight when
+/// the group has a spare accumulator (`spare > 0`).
+pub(crate) fn idle_weight(
+    kind: CorruptionKind,
+    idle: &mut Vec<(Vec<i64>, Option<Vec<i64>>)>,
+    x: Option<&[i64]>,
+    lanes: usize,
+    spare: usize,
+) {
+    if let (CorruptionKind::IdleWeight(d), true) = (kind, spare > 0) {
+        let mut w = vec![0; x.map_or(1, <[i64]>::len).max(1)];
+        w[0] = d;
+        let sums = x.map(|x| crate::chips::linear::running_sums(x, &w, 0, lanes));
+        idle.push((w, sums));
     }
 }
 

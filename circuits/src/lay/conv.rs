@@ -89,6 +89,7 @@ pub(crate) fn lay(
     expect_len("bias", geom.out_channels, bias.len())?;
     let lanes = linear.lanes();
     let plane = geom.out_h() * geom.out_w();
+    let per_channel = geom.weight_len() / geom.out_channels.max(1);
     let mut out: Vec<Option<Src>> = vec![None; geom.out_numel()];
     for channels in channel_groups(geom, linear.outs()) {
         for pixel in 0..plane {
@@ -107,19 +108,17 @@ pub(crate) fn lay(
                 ),
                 None => None,
             };
+            // Channel `c` of the conv group reads the same inputs as the group's first
+            // channel, its weights `per_channel` further on (ConvGeom::taps' weight order).
+            let weight_at = |c: usize| {
+                let shift = (c - channels.start) * per_channel;
+                taps.iter().map(move |&(_, wi)| wi + shift)
+            };
             let mut ws = Vec::with_capacity(channels.len());
             let mut biases = Vec::with_capacity(channels.len());
             for c in channels.clone() {
-                let o = c * plane + pixel;
-                let own = geom.taps(o);
-                if own.len() != taps.len() || own.iter().zip(&taps).any(|(a, b)| a.0 != b.0) {
-                    return Err(LayoutFault::Parameter(
-                        "Conv channels of one group read different inputs",
-                    ));
-                }
-                let w = own
-                    .iter()
-                    .map(|&(_, wi)| {
+                let w = weight_at(c)
+                    .map(|wi| {
                         weight
                             .get(wi)
                             .copied()
@@ -164,10 +163,8 @@ pub(crate) fn lay(
                 let missing = LayoutFault::Parameter("parameter cells of the wrong length");
                 let (wc, bc) = (p.tensor(0)?, p.tensor(1)?);
                 for (c, dot) in channels.clone().zip(&group.dots) {
-                    let weights = geom
-                        .taps(c * plane + pixel)
-                        .iter()
-                        .map(|&(_, wi)| wc.get(wi).copied().ok_or(missing.clone()))
+                    let weights = weight_at(c)
+                        .map(|wi| wc.get(wi).copied().ok_or(missing.clone()))
                         .collect::<Result<Vec<_>, _>>()?;
                     let bias = bc.get(c).copied().ok_or(missing.clone())?;
                     bind_dot_params(walk, dot, &weights, bias, p.zero)?;

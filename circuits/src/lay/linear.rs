@@ -66,12 +66,22 @@ pub(crate) fn lay(
                 ws.push(w);
                 sums.push(s);
             }
+            #[allow(unused_mut)]
+            let mut idle: Vec<(Vec<i64>, Option<Vec<i64>>)> = Vec::new();
+            tamper!(
+                ctx,
+                r * n_out + units.end - 1,
+                idle_weight(&mut idle, xv, lanes, outs - units.len())
+            );
             let specs: Vec<DotSpec<'_>> = units
                 .clone()
-                .zip(ws.iter().zip(&sums))
-                .map(|(j, (w, s))| DotSpec {
+                .map(|j| bias[j])
+                .chain(idle.iter().map(|_| 0))
+                .zip(ws.iter().chain(idle.iter().map(|(w, _)| w)))
+                .zip(sums.iter().chain(idle.iter().map(|(_, s)| s)))
+                .map(|((b, w), s)| DotSpec {
                     w,
-                    bias: bias[j],
+                    bias: b,
                     sums: s.as_deref(),
                 })
                 .collect();

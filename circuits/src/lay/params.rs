@@ -322,6 +322,17 @@ mod tests {
         out[1] += 3 * f.input[0];
         let result = f.mock_with_output(Some(c), &out);
         assert_copy_failure(result, f.params.pool_width() + 4, 0);
+        // The idle accumulator of the second group given weight 5 on its first lane (its
+        // running sums follow, the outputs do not change): only that weight's copy from the
+        // zero cell (accumulator 1's first weight column, the group's first row) objects.
+        let c = Corruption {
+            node: 0,
+            element: 2,
+            kind: CorruptionKind::IdleWeight(5),
+        };
+        let out = f.trace.get(f.graph.output).unwrap().to_vec();
+        let result = f.mock_with_output(Some(c), &out);
+        assert_copy_failure(result, f.params.pool_width() + 4, 2);
     }
 
     #[test]

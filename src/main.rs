@@ -97,9 +97,12 @@ enum Command {
         #[arg(long, default_value = "public")]
         output_visibility: zkinfer::ir::Visibility,
         /// Where the weights and constants live: fixed (in the verifying key), private
-        /// (advice the prover supplies: one key for every weight set of the same widths), or
+        /// (advice the prover supplies: one key for every weight set of the same widths),
         /// hashed (private plus a Poseidon commitment to them, the same in every proof; see
-        /// `zkinfer hash DIR`).
+        /// `zkinfer hash DIR`), or committed (fixed columns left out of the key: each proof
+        /// carries the KZG commitments of the weight columns and their Keccak digest names
+        /// the weight set; one key for every weight set of the same widths, proving as fast
+        /// as fixed; the weights are range-checked at compile time, not in the circuit).
         #[arg(long, default_value = "fixed")]
         param_visibility: zkinfer::ir::ParamVisibility,
     },
@@ -182,7 +185,9 @@ enum Command {
         #[arg(long, value_name = "HASH")]
         expect_output_hash: Option<String>,
         /// For hashed parameters: the model's commitment the proof must expose (as
-        /// `zkinfer hash DIR` prints it).
+        /// `zkinfer hash DIR` prints it). For committed parameters: the weight set's digest
+        /// (as `setup` and `zkinfer hash DIR` print it); without it the proof only shows
+        /// that some values in the key's weight columns give the output.
         #[arg(long, value_name = "HASH")]
         expect_param_hash: Option<String>,
     },
@@ -198,6 +203,10 @@ enum Command {
         /// Where to write the Solidity file.
         #[arg(long, default_value = "Verifier.sol")]
         out: PathBuf,
+        /// With committed parameters: a proof of the weight set the contract is for (the
+        /// contract pins its weight points, whose digest is the proof's param_hash).
+        #[arg(long)]
+        weights_from: Option<PathBuf>,
     },
     /// Run inference only and print the output (no proof).
     Run {
@@ -218,7 +227,8 @@ enum Command {
     /// Print the commitment a proof will expose: with --input, that of an input (for a
     /// hashed-input model), so a data owner can publish it before any proof exists (check it
     /// with `verify --expect-input-hash`); without, that of the model's weights and
-    /// constants (for hashed parameters; `verify --expect-param-hash`).
+    /// constants (for hashed parameters; `verify --expect-param-hash`), or, for committed
+    /// parameters, the digest of the weight points (read from the keys `setup` wrote).
     ///
     /// An input's commitment is the model's packing of the quantized input (see the README's
     /// visibility section) chained through circom's Poseidon(2) from the salt; the weights'
@@ -459,7 +469,11 @@ fn main() -> ExitCode {
                 cmd::verify::run_checked(&vk, &proof, source.as_ref()).map(|_| ())
             }
         }
-        Command::ExportVerifier { dir, out } => cmd::export::run(&dir, &out),
+        Command::ExportVerifier {
+            dir,
+            out,
+            weights_from,
+        } => cmd::export::run(&dir, &out, weights_from.as_deref()),
         Command::Run {
             dir,
             input,

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use halo2_proofs::halo2curves::bn256::Fr;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use zkinfer::circuits::plan;
 use zkinfer::circuits::poseidon::{commit, commit_params, from_hex, to_hex};
+use zkinfer::circuits::{committed, plan};
 use zkinfer::compiler::{onnx, quantize, QuantizeConfig};
 use zkinfer::ir::artifact::{encode_model, hash_hex, sha256};
 use zkinfer::ir::input::{group_samples, quantize_values, read_input_rows};
@@ -75,7 +75,7 @@ fn compiled_fixture(name: &str, modes: impl FnOnce(&mut QGraph)) -> Setup {
     let srs = generate_insecure_seeded(p.params.k, ChaCha20Rng::seed_from_u64(5));
     let g = Arc::new(q.graph);
     let keys = setup(g.clone(), &p.params, &srs).unwrap();
-    let vk = encode_vk(keys.pk.get_vk(), &keys.header, &model_hash);
+    let vk = encode_vk(keys.verifying_key(), &keys.header, &model_hash);
     let key = VerifierKey::from_bytes(&vk, Path::new("vk.bin")).unwrap();
     let samples = rows
         .iter()
@@ -83,7 +83,7 @@ fn compiled_fixture(name: &str, modes: impl FnOnce(&mut QGraph)) -> Setup {
         .collect();
     Setup {
         graph: g,
-        params: p.params,
+        params: keys.header.circuit.clone(),
         keys,
         srs,
         key,
@@ -104,7 +104,11 @@ impl Setup {
     }
 
     fn prove(&self, sample: usize, salt: Fr) -> ProofFile {
-        self.prove_graph(self.graph.clone(), sample, salt)
+        let mut proof = self.prove_graph(self.graph.clone(), sample, salt);
+        if let Some(points) = self.keys.param_points().unwrap() {
+            committed::attach(&mut proof, &points);
+        }
+        proof
     }
 
     /// A proof with this setup's proving key of `graph` (another weight set, say).
@@ -421,6 +425,143 @@ fn hashed_params_bind_the_weights_and_private_ones_do_not() {
     assert!(matches!(
         verify(&s.key, &p),
         Err(VerifyError::Mismatch(ProofMismatch::ParamVisibility { .. }))
+    ));
+}
+
+#[test]
+fn committed_params_share_one_key_and_bind_the_weights_through_their_points() {
+    let s = compiled_modes(
+        Visibility::Public,
+        Visibility::Public,
+        ParamVisibility::Committed,
+    );
+    let columns = s.keys.header.circuit.param_columns.clone();
+    assert!(
+        !columns.is_empty(),
+        "the mlp's weights fill some fixed columns"
+    );
+    // As fast as fixed parameters: no advice weights, no commitment rows, no extra instance.
+    assert!(!s.params.optional.advice_params && !s.params.optional.poseidon);
+    let proof = s.prove(0, Fr::zero());
+    assert_eq!(proof.param_commitments.len(), columns.len());
+    assert_eq!(proof.instances.len(), s.key.header.instance_count());
+    verify(&s.key, &proof).expect("honest committed-params proof");
+    verify_in_evm(&s.key, &proof).expect("honest committed-params proof on chain");
+    // The architecture key alone does not verify it: the weights are not in it.
+    let bytes = hex::decode(&proof.proof).unwrap();
+    assert!(matches!(
+        check_proof(&s.key, &instances(&proof), &bytes),
+        Err(VerifyError::ProofRejected(_))
+    ));
+
+    // Another weight set of the same widths: setup gives the very same vk.bin, and its
+    // proofs carry other points, so another digest.
+    let other = Arc::new(other_weights(&s.graph));
+    let plan_params = zkinfer::circuits::CircuitParams {
+        param_columns: Vec::new(),
+        ..s.params.clone()
+    };
+    let keys2 = setup(other.clone(), &plan_params, &s.srs).unwrap();
+    assert_eq!(keys2.header, s.keys.header);
+    assert_eq!(
+        keys2
+            .verifying_key()
+            .to_bytes(halo2_proofs::SerdeFormat::RawBytes),
+        s.keys
+            .verifying_key()
+            .to_bytes(halo2_proofs::SerdeFormat::RawBytes)
+    );
+    let trace = run_checked(&other, &s.samples[0]).unwrap();
+    let mut forged = prove_with_salt(
+        other,
+        &s.params,
+        &keys2.pk,
+        &s.srs,
+        trace,
+        &s.hash,
+        Fr::zero(),
+    )
+    .unwrap();
+    committed::attach(&mut forged, &keys2.param_points().unwrap().unwrap());
+    assert_ne!(forged.param_hash, proof.param_hash);
+    verify(&s.key, &forged).expect("a proof of the other weights, under their own digest");
+    // Presented as a proof of the first weight set (its points and digest), both verifiers
+    // reject it.
+    let mut claimed = forged.clone();
+    claimed.param_commitments = proof.param_commitments.clone();
+    claimed.param_hash = proof.param_hash.clone();
+    assert!(matches!(
+        verify(&s.key, &claimed),
+        Err(VerifyError::ProofRejected(_))
+    ));
+    assert!(verify_in_evm(&s.key, &claimed).is_err());
+    // The first set's proof with the second set's points: rejected too.
+    let mut swapped = proof.clone();
+    swapped.param_commitments = forged.param_commitments.clone();
+    swapped.param_hash = forged.param_hash.clone();
+    assert!(matches!(
+        verify(&s.key, &swapped),
+        Err(VerifyError::ProofRejected(_))
+    ));
+    assert!(verify_in_evm(&s.key, &swapped).is_err());
+
+    // The file itself: a digest that is not the points', a point dropped or not a point, a
+    // missing digest, points for a key without committed parameters.
+    let mut p = proof.clone();
+    p.param_hash = Some(flip_low_bit(p.param_hash.as_deref().unwrap()));
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::ParamDigest { .. }))
+    ));
+    let mut p = proof.clone();
+    p.param_commitments.pop();
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::ParamPointCount { expected, got }))
+            if expected == columns.len() && got + 1 == expected
+    ));
+    let mut p = proof.clone();
+    p.param_commitments[0] = "11".repeat(64);
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::ParamPoint {
+            index: 0
+        }))
+    ));
+    let mut p = proof.clone();
+    p.param_hash = None;
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::ParamVisibility { .. }))
+    ));
+    // A point moved by the generator, with the digest recomputed: the key it implies is not
+    // the one the proof was made with.
+    let mut points: Vec<_> = proof
+        .param_commitments
+        .iter()
+        .map(|h| committed::decode_point(h).unwrap())
+        .collect();
+    {
+        use halo2_proofs::halo2curves::bn256::G1;
+        use halo2_proofs::halo2curves::group::Curve;
+        points[0] = (G1::from(points[0]) + G1::generator()).to_affine();
+    }
+    let mut p = proof.clone();
+    committed::attach(&mut p, &points);
+    assert!(matches!(
+        verify(&s.key, &p),
+        Err(VerifyError::ProofRejected(_))
+    ));
+    assert!(verify_in_evm(&s.key, &p).is_err());
+    let fixed = compiled(Visibility::Public);
+    let mut p = fixed.prove(0, Fr::zero());
+    p.param_commitments = proof.param_commitments.clone();
+    assert!(matches!(
+        verify(&fixed.key, &p),
+        Err(VerifyError::Mismatch(ProofMismatch::ParamPointCount {
+            expected: 0,
+            ..
+        }))
     ));
 }
 

@@ -334,3 +334,79 @@ fn shared_cnn_mnist_with_everything_private() {
         ],
     );
 }
+
+#[test]
+fn the_cli_proves_with_committed_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Path::new("tests/fixtures/ops/torch_mlp");
+    let (onnx, input) = (fx.join("model.onnx"), fx.join("input.json"));
+    let dir = tmp.path().join("build");
+    let proof = tmp.path().join("proof.json");
+    ok(&[
+        "compile",
+        arg(&onnx),
+        "--calibration",
+        arg(&input),
+        "--out",
+        arg(&dir),
+        "--param-visibility",
+        "committed",
+    ]);
+    let setup = ok(&["setup", arg(&dir), "--insecure-test-srs"]);
+    let digest = setup
+        .lines()
+        .find_map(|l| l.strip_prefix("weight set digest: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no digest in {setup}"))
+        .to_string();
+    assert_eq!(ok(&["hash", arg(&dir)]).trim(), digest);
+    ok(&[
+        "prove",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--out",
+        arg(&proof),
+    ]);
+    let p = ProofFile::read(&proof).unwrap();
+    assert_eq!(p.param_hash.as_deref(), Some(digest.as_str()));
+    assert!(!p.param_commitments.is_empty());
+    let vk = dir.join("vk.bin");
+    for evm in [false, true] {
+        let mut args = vec!["verify", arg(&vk), arg(&proof), "--expect-param-hash"];
+        args.push(&digest);
+        if evm {
+            args.insert(1, "--evm");
+        }
+        ok(&args);
+    }
+    let e = fails(&[
+        "verify",
+        arg(&vk),
+        arg(&proof),
+        "--expect-param-hash",
+        &flip_low_bit(&digest),
+    ]);
+    assert!(e.contains("param hash"), "{e}");
+    // The architecture key rebuilt from the compiled model is vk.bin.
+    ok(&["verify", arg(&vk), arg(&proof), "--model", arg(&dir)]);
+    // A contract pins one weight set: without a proof of it, a clear error and no file.
+    let sol = tmp.path().join("Verifier.sol");
+    let e = fails(&["export-verifier", arg(&dir), "--out", arg(&sol)]);
+    assert!(e.contains("--weights-from"), "{e}");
+    assert!(!sol.exists());
+    ok(&[
+        "export-verifier",
+        arg(&dir),
+        "--out",
+        arg(&sol),
+        "--weights-from",
+        arg(&proof),
+    ]);
+    assert!(sol.exists());
+}
+
+#[test]
+fn shared_cnn_mnist_with_committed_parameters() {
+    shared_model_in_mode("cnn_mnist", &["--param-visibility", "committed"]);
+}

@@ -162,6 +162,7 @@ impl Circuit<Fr> for ModelCircuit {
                 limbs: 1,
                 fn_table_rows: 0,
                 optional: Default::default(),
+                param_columns: Vec::new(),
             },
         )
     }

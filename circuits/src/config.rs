@@ -41,6 +41,11 @@ pub struct CircuitParams {
     /// Chips configured only when the graph needs them (fewer gates and columns otherwise).
     #[serde(default)]
     pub optional: OptionalChips,
+    /// With committed parameters, the fixed columns whose cells hold trained weights (in
+    /// halo2's fixed-column order, increasing): their commitments come with each proof
+    /// (`crate::committed`); empty otherwise. Part of the header, so the labels digest pins it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub param_columns: Vec<usize>,
 }
 
 /// Gates that exist only in circuits whose graph uses them.

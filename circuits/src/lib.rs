@@ -23,6 +23,7 @@
 
 pub mod chips;
 pub mod circuit;
+pub mod committed;
 pub mod config;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod corrupt;

@@ -351,6 +351,7 @@ pub fn plan(graph: &QGraph) -> Result<Plan, CircuitError> {
                 limbs,
                 fn_table_rows: fn_rows,
                 optional,
+                param_columns: Vec::new(),
             };
             let columns = Columns::of(&params);
             let candidate = Plan {

@@ -126,6 +126,11 @@ pub struct ProofFile {
     /// they are hashed: the same in every proof of that model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param_hash: Option<String>,
+    /// With committed parameters, the KZG commitment of the weights in each weight column
+    /// of the key (64-byte hex points), which the verifier adds to its key; `param_hash` is
+    /// then their Keccak-256 digest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub param_commitments: Vec<String>,
     /// The output split by graph output, when the model has several (the verifier checks
     /// that the parts are the output's values, with the names and shapes of its key).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

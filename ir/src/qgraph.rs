@@ -298,6 +298,16 @@ pub fn op_params(op: &QOp) -> Vec<&[i64]> {
     }
 }
 
+/// The parameter tensors of `op`, mutably, in [`op_params`]'s order.
+fn op_params_mut(op: &mut QOp) -> Vec<&mut Vec<i64>> {
+    match op {
+        QOp::Linear { weight, bias, .. } | QOp::Conv { weight, bias, .. } => vec![weight, bias],
+        QOp::MulConst { factor } => vec![factor],
+        QOp::Add { constant, .. } if !constant.is_empty() => vec![constant],
+        _ => Vec::new(),
+    }
+}
+
 /// The width bound of [`ParamTensor::bound`] for `values`.
 pub fn param_bound(values: &[i64]) -> u64 {
     let max = values.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
@@ -415,7 +425,19 @@ impl QGraph {
 
     /// Whether the weights and constants are advice (private or hashed).
     pub fn advice_params(&self) -> bool {
-        !self.param_visibility.is_fixed()
+        self.param_visibility.is_advice()
+    }
+
+    /// A copy whose trained parameters (every parameter tensor of a non-structural node) are
+    /// `f` of their values; the structure, bounds and structural constants are unchanged.
+    pub fn map_trained_params(&self, f: impl Fn(i64) -> i64) -> QGraph {
+        let mut g = self.clone();
+        for node in g.nodes.iter_mut().filter(|n| !n.structural) {
+            for values in op_params_mut(&mut node.op) {
+                values.iter_mut().for_each(|v| *v = f(*v));
+            }
+        }
+        g
     }
 
     /// Every parameter tensor, in node order (see [`op_params`]).

@@ -131,12 +131,22 @@ pub enum ParamVisibility {
     /// Private, plus a Poseidon commitment to every weight and constant as one public value:
     /// the model's identity without its weights.
     Hashed,
+    /// Fixed columns left out of the verifying key: the trained weights' KZG column
+    /// commitments travel with each proof (one point per column that holds them), and their
+    /// Keccak digest names the weight set. One key serves every weight set of the same
+    /// widths; a proof costs what a fixed-parameter one does.
+    Committed,
 }
 
 impl ParamVisibility {
     /// Whether this is [`ParamVisibility::Fixed`] (serde's skip test).
     pub fn is_fixed(&self) -> bool {
         *self == ParamVisibility::Fixed
+    }
+
+    /// Whether the weights are advice cells the prover supplies (private or hashed).
+    pub fn is_advice(&self) -> bool {
+        matches!(self, ParamVisibility::Private | ParamVisibility::Hashed)
     }
 }
 
@@ -146,6 +156,7 @@ impl fmt::Display for ParamVisibility {
             ParamVisibility::Fixed => "fixed",
             ParamVisibility::Private => "private",
             ParamVisibility::Hashed => "hashed",
+            ParamVisibility::Committed => "committed",
         })
     }
 }
@@ -158,8 +169,9 @@ impl FromStr for ParamVisibility {
             "fixed" => Ok(ParamVisibility::Fixed),
             "private" => Ok(ParamVisibility::Private),
             "hashed" => Ok(ParamVisibility::Hashed),
+            "committed" => Ok(ParamVisibility::Committed),
             other => Err(format!(
-                "`{other}` is not a parameter visibility: use fixed, private or hashed"
+                "`{other}` is not a parameter visibility: use fixed, private, hashed or committed"
             )),
         }
     }
@@ -185,6 +197,7 @@ mod tests {
             ParamVisibility::Fixed,
             ParamVisibility::Private,
             ParamVisibility::Hashed,
+            ParamVisibility::Committed,
         ] {
             assert_eq!(v.to_string().parse::<ParamVisibility>(), Ok(v));
         }

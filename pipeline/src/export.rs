@@ -35,11 +35,47 @@ pub fn vk_path(dir: &Path) -> PathBuf {
     }
 }
 
-/// Renders the Solidity verifier for the key in `dir` (DIR/vk.bin, or a vk.bin path).
-pub fn export_verifier(dir: &Path) -> Result<ExportedVerifier> {
+/// Renders the Solidity verifier for the key in `dir` (DIR/vk.bin, or a vk.bin path). With
+/// committed parameters the contract is for one weight set: `weights_from` is a proof of
+/// that set, whose weight points it takes (checked against the proof's `param_hash`).
+pub fn export_verifier(dir: &Path, weights_from: Option<&Path>) -> Result<ExportedVerifier> {
     let vk = vk_path(dir);
-    let key = VerifierKey::read(&vk)?;
-    let evm_key = key_data(&key).map_err(|e| PipelineError::EvmKey {
+    let arch = VerifierKey::read(&vk)?;
+    let committed = arch.header.param_visibility == zkinfer_ir::ParamVisibility::Committed;
+    let key = match (committed, weights_from) {
+        (false, None) => std::borrow::Cow::Borrowed(&arch),
+        (false, Some(_)) => {
+            return Err(PipelineError::option(
+                "--weights-from",
+                format!(
+                    "{}: this key's parameters are {}, not committed; its verifier needs no weight points",
+                    vk.display(),
+                    arch.header.param_visibility
+                ),
+            ))
+        }
+        (true, None) => {
+            return Err(PipelineError::option(
+                "--weights-from",
+                format!(
+                    "{}: this key's parameters are committed, so a contract verifies one weight set: pass a proof of it (--weights-from proof.json) for its weight points",
+                    vk.display()
+                ),
+            ))
+        }
+        (true, Some(path)) => {
+            let proof = zkinfer_ir::proof_file::ProofFile::read(path)?;
+            arch.for_proof(&proof)
+                .map_err(|e| PipelineError::Rejected {
+                    proof: path.display().to_string(),
+                    vk: vk.display().to_string(),
+                    evm: false,
+                    source: Box::new(e),
+                })?
+        }
+    };
+    let key = &*key;
+    let evm_key = key_data(key).map_err(|e| PipelineError::EvmKey {
         vk: vk.display().to_string(),
         source: Box::new(e),
     })?;

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::plonk::ProvingKey;
 use zkinfer_circuits::plan::CircuitParams;
-use zkinfer_circuits::poseidon;
+use zkinfer_circuits::{committed, poseidon};
 use zkinfer_ir::artifact::{hash_hex, read_model, ModelHash};
 use zkinfer_ir::proof_file::{ProofFile, TensorValues};
-use zkinfer_ir::QGraph;
+use zkinfer_ir::{ParamVisibility, QGraph};
 use zkinfer_prover::srs::LoadedSrs;
 use zkinfer_prover::{keys, prove_with_salt, srs};
 use zkinfer_runtime::DeviceChoice;
+use zkinfer_verifier::VerifierKey;
 
 use crate::error::{PipelineError, Result};
 use crate::input::Input;
@@ -29,6 +30,8 @@ pub struct ProvingModel {
     params: CircuitParams,
     pk: ProvingKey<G1Affine>,
     srs: LoadedSrs,
+    /// With committed parameters, the weight points every proof carries and their digest.
+    params_committed: Option<(Vec<String>, String)>,
 }
 
 /// The salt of a proof's commitments.
@@ -78,12 +81,18 @@ impl ProvingModel {
                 need: params.k,
             });
         }
+        let params_committed = if graph.param_visibility == ParamVisibility::Committed {
+            Some(weight_points(&d, &pk, &params)?)
+        } else {
+            None
+        };
         Ok(ProvingModel {
             graph: Arc::new(graph),
             hash,
             params,
             pk,
             srs,
+            params_committed,
         })
     }
 
@@ -93,6 +102,11 @@ impl ProvingModel {
     }
 
     /// The model hash (hex), as proofs name it.
+    /// With committed parameters, the weight set's digest (every proof's `param_hash`).
+    pub fn param_digest(&self) -> Option<&str> {
+        self.params_committed.as_ref().map(|(_, d)| d.as_str())
+    }
+
     pub fn model_hash(&self) -> String {
         hash_hex(&self.hash)
     }
@@ -141,8 +155,13 @@ impl ProvingModel {
                 salt_value,
             )
         });
+        let mut proof = proof?;
+        if let Some((points, digest)) = &self.params_committed {
+            proof.param_commitments = points.clone();
+            proof.param_hash = Some(digest.clone());
+        }
         Ok(Proved {
-            proof: proof?,
+            proof,
             output,
             fresh_salt: fresh.then(|| poseidon::to_hex(&salt_value)),
             prove_s: took.as_secs_f64(),
@@ -151,6 +170,29 @@ impl ProvingModel {
 }
 
 /// A random salt below 2^248 (so always a canonical field element).
+/// The weight points of a committed-parameter model: its proving key's fixed commitments
+/// less those of the architecture key in DIR/vk.bin, on the key's weight columns; and their
+/// digest.
+fn weight_points(
+    d: &ModelDir,
+    pk: &ProvingKey<G1Affine>,
+    params: &CircuitParams,
+) -> Result<(Vec<String>, String)> {
+    let arch = VerifierKey::read(&d.vk())?;
+    let points = committed::param_points(pk.get_vk(), arch.halo2_key(), &params.param_columns)
+        .map_err(|e| {
+            PipelineError::KeyMismatch(format!(
+                "{} and {} are not keys of one committed-parameter setup: {e}",
+                d.pk().display(),
+                d.vk().display()
+            ))
+        })?;
+    Ok((
+        points.iter().map(committed::encode_point).collect(),
+        committed::param_digest(&points),
+    ))
+}
+
 fn fresh_salt() -> Fr {
     let mut bytes = [0u8; 31];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);

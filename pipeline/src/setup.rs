@@ -35,6 +35,10 @@ pub struct SetupOutcome {
     pub srs_s: f64,
     /// Seconds spent generating the keys.
     pub keygen_s: f64,
+    /// With committed parameters, the weight set's digest (what each proof's `param_hash`
+    /// will be).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param_digest: Option<String>,
 }
 
 /// Generates keys for the model in `dir`: writes DIR/pk.bin and DIR/vk.bin (and DIR/srs.bin
@@ -91,9 +95,12 @@ pub fn setup(dir: &Path, srs_choice: &SrsChoice, obs: &dyn Observer) -> Result<S
         zkinfer_prover::setup(graph, &plan.params, &loaded)
     });
     let keys = keys?;
-    let vk_bytes = encode_vk(keys.pk.get_vk(), &keys.header, &hash);
-    let digest = KeyDigest::of(keys.pk.get_vk());
-    write_pk(&d.pk(), &keys.pk, &plan.params, &hash)?;
+    let vk_bytes = encode_vk(keys.verifying_key(), &keys.header, &hash);
+    let digest = KeyDigest::of(keys.verifying_key());
+    let param_digest = keys
+        .param_points()?
+        .map(|p| zkinfer_circuits::committed::param_digest(&p));
+    write_pk(&d.pk(), &keys.pk, &keys.header.circuit, &hash)?;
     obs.wrote(&d.pk(), std::fs::metadata(d.pk()).map_or(0, |m| m.len()));
     write(obs, &d.vk(), &vk_bytes)?;
     let elsewhere = matches!(srs_choice, SrsChoice::File(p) if *p != d.srs());
@@ -105,5 +112,6 @@ pub fn setup(dir: &Path, srs_choice: &SrsChoice, obs: &dyn Observer) -> Result<S
         k,
         srs_s,
         keygen_s: took.as_secs_f64(),
+        param_digest,
     })
 }

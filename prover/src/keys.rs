@@ -10,10 +10,11 @@ use std::sync::Arc;
 use halo2_proofs::halo2curves::bn256::G1Affine;
 use halo2_proofs::plonk::{keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::SerdeFormat;
+use zkinfer_circuits::committed;
 use zkinfer_circuits::vk_header::{points, SrsHeader, VkHeader};
 use zkinfer_circuits::{CircuitParams, ModelCircuit};
 use zkinfer_ir::artifact::{self, ArtifactKind, ModelHash};
-use zkinfer_ir::{ArtifactError, QGraph};
+use zkinfer_ir::{ArtifactError, ParamVisibility, QGraph};
 
 use crate::error::ProverError;
 use crate::srs::LoadedSrs;
@@ -23,8 +24,39 @@ use crate::srs::LoadedSrs;
 pub struct Keys {
     /// The proving key.
     pub pk: ProvingKey<G1Affine>,
-    /// Everything a verifier needs besides the halo2 VK.
+    /// Everything a verifier needs besides the halo2 VK; `header.circuit` are the circuit
+    /// parameters the keys were made with (the plan's, plus the weight columns with
+    /// committed parameters).
     pub header: VkHeader,
+    /// With committed parameters, the architecture key `vk.bin` holds (the proving key's
+    /// own verifying key includes the weights).
+    pub architecture: Option<VerifyingKey<G1Affine>>,
+}
+
+impl Keys {
+    /// The verifying key `vk.bin` holds: the architecture key with committed parameters,
+    /// else the proving key's.
+    pub fn verifying_key(&self) -> &VerifyingKey<G1Affine> {
+        self.architecture.as_ref().unwrap_or(self.pk.get_vk())
+    }
+
+    /// With committed parameters, the weights' points (one per weight column) and their
+    /// digest; `None` otherwise.
+    pub fn param_points(&self) -> Result<Option<Vec<G1Affine>>, ProverError> {
+        let Some(arch) = &self.architecture else {
+            return Ok(None);
+        };
+        committed::param_points(self.pk.get_vk(), arch, &self.header.circuit.param_columns)
+            .map(Some)
+            .map_err(committed_error)
+    }
+}
+
+fn committed_error(e: committed::CommittedError) -> ProverError {
+    ProverError::Halo2 {
+        stage: "key generation (committed parameters)",
+        detail: e.to_string(),
+    }
 }
 
 /// Builds the verifier-facing header.
@@ -70,13 +102,35 @@ pub fn setup(
     graph
         .validate()
         .map_err(zkinfer_circuits::CircuitError::from)?;
-    let header = vk_header(&graph, params, srs);
-    let circuit = ModelCircuit::keygen(graph, params.clone());
+    // Committed parameters: find the weight columns, then make the architecture key with
+    // them recorded (the labels digest covers them).
+    let (params, architecture) = if graph.param_visibility == ParamVisibility::Committed {
+        let columns =
+            committed::param_columns(&srs.params, &graph, params).map_err(committed_error)?;
+        let params = CircuitParams {
+            param_columns: columns,
+            ..params.clone()
+        };
+        let arch =
+            committed::architecture_key(&srs.params, &graph, &params).map_err(committed_error)?;
+        (params, Some(arch))
+    } else {
+        (params.clone(), None)
+    };
+    let header = vk_header(&graph, &params, srs);
+    let circuit = ModelCircuit::keygen(graph, params);
     let halo2 =
         |e: halo2_proofs::plonk::Error| ProverError::from_halo2("key generation", e, &circuit);
     let vk = keygen_vk(&srs.params, &circuit).map_err(halo2)?;
     let pk = keygen_pk(&srs.params, vk, &circuit).map_err(halo2)?;
-    Ok(Keys { pk, header })
+    let keys = Keys {
+        pk,
+        header,
+        architecture,
+    };
+    // The weights may only move the weight columns' commitments.
+    keys.param_points()?;
+    Ok(keys)
 }
 
 /// Serializes the verifying key file.

@@ -120,6 +120,8 @@ pub fn prove_with_salt(
             .then(|| instances.iter().rev().nth(1))
             .flatten()
             .map(|f| format!("0x{}", fr_to_hex_be(f))),
+        // Committed parameters: the caller adds the weight points (see `Keys::param_points`).
+        param_commitments: Vec::new(),
         outputs: match graph.output_visibility {
             Visibility::Public => output.named_parts(&graph.output_parts),
             _ => Vec::new(),

@@ -244,10 +244,14 @@ fn run(
     })
 }
 
-/// Renders the Solidity verifier of the key in `dir`; returns it and its costs as JSON.
+/// Renders the Solidity verifier of the key in `dir` (with committed parameters, for the
+/// weight set of the proof at `weights_from`); returns it and its costs as JSON.
 #[pyfunction]
-fn export_verifier(py: Python<'_>, dir: String) -> PyResult<String> {
-    py.detach(move || json(&export(Path::new(&dir)).map_err(to_py)?))
+#[pyo3(signature = (dir, weights_from=None))]
+fn export_verifier(py: Python<'_>, dir: String, weights_from: Option<String>) -> PyResult<String> {
+    py.detach(move || {
+        json(&export(Path::new(&dir), weights_from.as_deref().map(Path::new)).map_err(to_py)?)
+    })
 }
 
 /// The Rust side of `zkinfer`.

@@ -310,13 +310,17 @@ def run(
     return out
 
 
-def export_verifier(dir: PathLike, out: Optional[PathLike] = None) -> Dict[str, Any]:
+def export_verifier(
+    dir: PathLike, out: Optional[PathLike] = None, weights_from: Optional[PathLike] = None
+) -> Dict[str, Any]:
     """The Solidity verifier of the key in ``dir`` (DIR/vk.bin, or a vk.bin path).
 
-    Returns ``{"source", "key_digest", "calldata_len", "msm_terms", ...}``; with ``out``,
-    also writes the source there.
+    With committed parameters the contract is for one weight set: ``weights_from`` is a
+    proof of it. Returns ``{"source", "key_digest", "calldata_len", "msm_terms", ...}``;
+    with ``out``, also writes the source there.
     """
-    r: Dict[str, Any] = json.loads(_native.export_verifier(os.fspath(dir)))
+    wf = None if weights_from is None else os.fspath(weights_from)
+    r: Dict[str, Any] = json.loads(_native.export_verifier(os.fspath(dir), wf))
     if out is not None:
         tmp = os.fspath(out) + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:

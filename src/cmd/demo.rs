@@ -69,6 +69,6 @@ pub fn run(out: &Path, name: &str) -> Result<()> {
         build.display(),
         sol.display()
     ));
-    super::export::run(&build, &sol)?;
+    super::export::run(&build, &sol, None)?;
     Ok(())
 }

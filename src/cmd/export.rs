@@ -6,9 +6,10 @@ use anyhow::Result;
 use zkinfer::pipeline::export_verifier;
 use zkinfer::verifier::evm::solidity;
 
-/// Writes `Verifier.sol` for the key in `dir` (DIR/vk.bin, or a vk.bin path).
-pub fn run(dir: &Path, out: &Path) -> Result<()> {
-    let v = export_verifier(dir)?;
+/// Writes `Verifier.sol` for the key in `dir` (DIR/vk.bin, or a vk.bin path); with
+/// committed parameters, for the weight set of the proof `weights_from`.
+pub fn run(dir: &Path, out: &Path, weights_from: Option<&Path>) -> Result<()> {
+    let v = export_verifier(dir, weights_from)?;
     super::write(out, v.source.as_bytes())?;
     outln!(
         "contract {}: generic verifier code plus a key contract of {} bytes",

@@ -44,6 +44,17 @@ pub fn run(dir: &Path, input: &Path, row: usize, salt: Option<&Path>) -> Result<
 pub fn params(dir: &Path) -> Result<()> {
     let d = ModelDir::new(dir);
     let (graph, _) = read_model(&d.model())?;
+    if graph.param_visibility == zkinfer::ir::ParamVisibility::Committed {
+        let model =
+            zkinfer::pipeline::ProvingModel::load(dir, &zkinfer::progress::Terminal::default())
+                .context(
+                "committed parameters: the digest comes from the keys; run `zkinfer setup` first",
+            )?;
+        if let Some(digest) = model.param_digest() {
+            outln!("{digest}");
+        }
+        return Ok(());
+    }
     if graph.param_visibility != zkinfer::ir::ParamVisibility::Hashed {
         eprintln!(
             "note: this model's parameters are {}; its proofs expose no commitment to them (compile with --param-visibility hashed)",

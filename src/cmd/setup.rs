@@ -19,6 +19,9 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupO
     };
     let outcome = setup(dir, &choice, &Terminal::default())?;
     outln!("key digest: {}", outcome.key_digest);
+    if let Some(d) = &outcome.param_digest {
+        outln!("weight set digest: {d} (every proof's param_hash; verify --expect-param-hash)");
+    }
     Ok(outcome)
 }
 

@@ -90,7 +90,13 @@ fn print_output(output: Option<&TensorValues>, file: &ProofFile) -> Result<()> {
         outln!("input hash: {h}");
     }
     if let Some(h) = &file.param_hash {
-        outln!("param hash: {h}");
+        if file.param_commitments.is_empty() {
+            outln!("param hash: {h}");
+        } else {
+            outln!(
+                "param hash: {h} (the digest of the weight points; compare it with the weight set's, or pass --expect-param-hash)"
+            );
+        }
     }
     for part in &file.outputs {
         outln!(

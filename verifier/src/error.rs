@@ -234,6 +234,25 @@ pub enum KeyProblem {
         /// Permutation commitments in the key.
         permutation_got: usize,
     },
+    /// The weight columns are not increasing fixed columns of the circuit, or a key whose
+    /// parameters are not committed lists some.
+    #[error(
+        "bad weight columns {columns:?} for {visibility} parameters and {fixed} fixed columns"
+    )]
+    ParamColumns {
+        /// The header's list.
+        columns: Vec<usize>,
+        /// The key's parameter visibility.
+        visibility: zkinfer_ir::ParamVisibility,
+        /// Fixed columns of the circuit.
+        fixed: usize,
+    },
+    /// The committed-parameter architecture key could not be rebuilt.
+    #[error("committed parameters: {detail}")]
+    Committed {
+        /// What went wrong.
+        detail: String,
+    },
     /// Bytes follow the end of the halo2 key.
     #[error("{count} trailing bytes after the key")]
     TrailingBytes {
@@ -403,6 +422,28 @@ pub enum ProofMismatch {
         /// What the file must do with the field.
         must: &'static str,
     },
+    /// The proof file holds a number of weight points other than the key's weight columns.
+    #[error("`param_commitments`: {got} points, the key has {expected} weight columns")]
+    ParamPointCount {
+        /// The key's weight columns.
+        expected: usize,
+        /// Points in the file.
+        got: usize,
+    },
+    /// A weight point is not a curve point in the proof format.
+    #[error("`param_commitments[{index}]`: not a G1 point (64 bytes hex, x then y little-endian, or zeros for the identity)")]
+    ParamPoint {
+        /// Its position.
+        index: usize,
+    },
+    /// The file's `param_hash` is not the digest of its weight points.
+    #[error("`param_hash`: {got}, but the weight points' digest is {expected}")]
+    ParamDigest {
+        /// The points' digest.
+        expected: String,
+        /// The file's value.
+        got: String,
+    },
 }
 
 impl ProofMismatch {
@@ -420,7 +461,11 @@ impl ProofMismatch {
             | ProofMismatch::InstanceValue { index }
             | ProofMismatch::Labels { index } => format!("instances[{index}]"),
             ProofMismatch::Visibility { field, .. } => (*field).into(),
-            ProofMismatch::ParamVisibility { .. } => "param_hash".into(),
+            ProofMismatch::ParamVisibility { .. } | ProofMismatch::ParamDigest { .. } => {
+                "param_hash".into()
+            }
+            ProofMismatch::ParamPointCount { .. } => "param_commitments".into(),
+            ProofMismatch::ParamPoint { index } => format!("param_commitments[{index}]"),
             ProofMismatch::InputPartCount { .. } => "input_parts".into(),
             ProofMismatch::InputPart { index, field } => format!("input_parts[{index}].{field}"),
         }

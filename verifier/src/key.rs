@@ -11,9 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use zkinfer_circuits::transcript::be_bytes;
 use zkinfer_circuits::vk_header::{points, VkHeader};
-use zkinfer_circuits::ModelCircuit;
+use zkinfer_circuits::{committed, ModelCircuit};
 use zkinfer_ir::artifact::{self, ArtifactKind, ModelHash};
-use zkinfer_ir::QGraph;
+use zkinfer_ir::{ParamVisibility, QGraph};
 
 use crate::error::{KeyProblem, SrsPoint, VerifyError};
 
@@ -68,7 +68,7 @@ fn verifier_params(header: &VkHeader, path: &Path) -> Result<ParamsKZG<Bn256>, V
 }
 
 /// A verifying key with its header and KZG verifier parameters.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct VerifierKey {
     /// Circuit parameters, public layout and SRS description.
     pub header: VkHeader,
@@ -205,6 +205,22 @@ impl VerifierKey {
         if rest != 0 {
             return Err(bad(path, KeyProblem::TrailingBytes { count: rest }));
         }
+        let columns = &header.circuit.param_columns;
+        let increasing = columns.windows(2).all(|w| w.first() < w.get(1));
+        let committed = header.param_visibility == ParamVisibility::Committed;
+        if !increasing
+            || columns.iter().any(|&c| c >= fixed_expected)
+            || (!committed && !columns.is_empty())
+        {
+            return Err(bad(
+                path,
+                KeyProblem::ParamColumns {
+                    columns: columns.clone(),
+                    visibility: header.param_visibility,
+                    fixed: fixed_expected,
+                },
+            ));
+        }
         Ok(VerifierKey {
             header,
             model_hash,
@@ -224,7 +240,7 @@ impl VerifierKey {
     /// SRS. `origin` names the compiled model in errors.
     pub fn rebuild(
         graph: Arc<QGraph>,
-        header: VkHeader,
+        mut header: VkHeader,
         model_hash: ModelHash,
         srs: &ParamsKZG<Bn256>,
         origin: &Path,
@@ -243,9 +259,28 @@ impl VerifierKey {
             .validate()
             .map_err(|source| bad(origin, KeyProblem::InvalidModel { source }))?;
         let params = verifier_params(&header, origin)?;
-        let circuit = ModelCircuit::keygen(graph, header.circuit.clone());
-        let vk = keygen_vk(srs, &circuit)
-            .map_err(|source| bad(origin, KeyProblem::Keygen { source }))?;
+        let vk = if graph.param_visibility == ParamVisibility::Committed {
+            // The architecture key, with the weight columns found as setup finds them.
+            let keygen = |e: committed::CommittedError| match e {
+                committed::CommittedError::Keygen(source) => {
+                    bad(origin, KeyProblem::Keygen { source })
+                }
+                other => bad(
+                    origin,
+                    KeyProblem::Committed {
+                        detail: other.to_string(),
+                    },
+                ),
+            };
+            let mut circuit = header.circuit.clone();
+            circuit.param_columns =
+                committed::param_columns(srs, &graph, &circuit).map_err(keygen)?;
+            header.circuit = circuit;
+            committed::architecture_key(srs, &graph, &header.circuit).map_err(keygen)?
+        } else {
+            let circuit = ModelCircuit::keygen(graph, header.circuit.clone());
+            keygen_vk(srs, &circuit).map_err(|source| bad(origin, KeyProblem::Keygen { source }))?
+        };
         Ok(VerifierKey {
             header,
             model_hash,
@@ -277,6 +312,66 @@ impl VerifierKey {
             + (3 * perm_sets).saturating_sub(1) // z(x), z(ωx) per set, z(ω^last·x) but the last
             + 5 * lookups;
         64 * points + 32 * scalars
+    }
+
+    /// The halo2 verifying key.
+    pub fn halo2_key(&self) -> &VerifyingKey<G1Affine> {
+        &self.vk
+    }
+
+    /// The key `proof` was made with: this key, or with committed parameters this key plus
+    /// the proof's weight points (checked against its `param_hash`).
+    pub fn for_proof(
+        &self,
+        proof: &zkinfer_ir::proof_file::ProofFile,
+    ) -> Result<std::borrow::Cow<'_, VerifierKey>, VerifyError> {
+        use crate::error::ProofMismatch;
+        let columns = &self.header.circuit.param_columns;
+        if self.header.param_visibility != ParamVisibility::Committed {
+            if !proof.param_commitments.is_empty() {
+                return Err(VerifyError::Mismatch(ProofMismatch::ParamPointCount {
+                    expected: 0,
+                    got: proof.param_commitments.len(),
+                }));
+            }
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        if proof.param_commitments.len() != columns.len() {
+            return Err(VerifyError::Mismatch(ProofMismatch::ParamPointCount {
+                expected: columns.len(),
+                got: proof.param_commitments.len(),
+            }));
+        }
+        let points = proof
+            .param_commitments
+            .iter()
+            .enumerate()
+            .map(|(index, s)| committed::decode_point(s).ok_or(ProofMismatch::ParamPoint { index }))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(VerifyError::Mismatch)?;
+        let digest = committed::param_digest(&points);
+        let norm = |s: &str| s.trim_start_matches("0x").to_ascii_lowercase();
+        match &proof.param_hash {
+            Some(h) if norm(h) == norm(&digest) => {}
+            other => {
+                return Err(VerifyError::Mismatch(ProofMismatch::ParamDigest {
+                    expected: digest,
+                    got: other.clone().unwrap_or_default(),
+                }))
+            }
+        }
+        let vk = committed::with_points(&self.vk, columns, &points).ok_or(
+            VerifyError::Mismatch(ProofMismatch::ParamPointCount {
+                expected: columns.len(),
+                got: points.len(),
+            }),
+        )?;
+        Ok(std::borrow::Cow::Owned(VerifierKey {
+            header: self.header.clone(),
+            model_hash: self.model_hash,
+            vk,
+            params: self.params.clone(),
+        }))
     }
 
     /// True when the key was made from a locally generated test SRS.

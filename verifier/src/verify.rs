@@ -313,6 +313,9 @@ fn public_param_hash(h: &VkHeader, proof: &ProofFile) -> Result<Vec<Fr>, ProofMi
         (ParamVisibility::Hashed, Some(hash)) => fr_from_hex_be(hash.trim_start_matches("0x"))
             .map(|f| vec![f])
             .ok_or(refuse("hold a 32-byte big-endian field element")),
+        // Not a public value: the weight points' digest, checked by `VerifierKey::for_proof`.
+        (ParamVisibility::Committed, Some(_)) => Ok(Vec::new()),
+        (ParamVisibility::Committed, None) => Err(refuse("hold the weight points' digest")),
         (_, Some(_)) => Err(refuse("not hold it")),
         (_, None) => Ok(Vec::new()),
     }
@@ -321,9 +324,10 @@ fn public_param_hash(h: &VkHeader, proof: &ProofFile) -> Result<Vec<Fr>, ProofMi
 /// Checks `proof` against `key`: model identity, public values, then the proof itself.
 pub fn verify(key: &VerifierKey, proof: &ProofFile) -> Result<Verified, VerifyError> {
     let instances = check_public(key, proof)?;
+    let key = key.for_proof(proof)?;
     let bytes = hex::decode(&proof.proof)
         .map_err(|source| VerifyError::Malformed(MalformedProof::NotHex { source }))?;
-    check_proof(key, &instances, &bytes)?;
+    check_proof(&key, &instances, &bytes)?;
     Ok(Verified {
         output: proof.output.clone(),
         insecure_srs: key.insecure_srs(),

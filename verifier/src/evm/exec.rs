@@ -183,6 +183,7 @@ pub fn verify_in_evm(
     proof: &zkinfer_ir::proof_file::ProofFile,
 ) -> Result<EvmVerified, VerifyError> {
     crate::verify::check_public(key, proof)?;
+    let key = &*key.for_proof(proof)?;
     let calldata = crate::calldata::encode(proof)?;
     // The proof follows one word per public value; refuse a wrong length as `verify` does.
     let got = calldata.len().saturating_sub(32 * proof.instances.len());

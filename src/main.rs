@@ -105,6 +105,15 @@ enum Command {
         /// as fixed; the weights are range-checked at compile time, not in the circuit).
         #[arg(long, default_value = "fixed")]
         param_visibility: zkinfer::ir::ParamVisibility,
+        /// Split the model into this many chunks, proved as separate circuits linked by
+        /// salted commitments to their boundaries (DIR/chunk-i and DIR/chunks.json). Cuts go
+        /// where exactly one computed tensor is live (between blocks), balancing rows.
+        #[arg(long, conflicts_with = "max_k", value_parser = clap::value_parser!(u32).range(2..=4096))]
+        chunks: Option<u32>,
+        /// Split the model into as few chunks as keep every chunk's circuit at or under 2^K
+        /// rows (see --chunks).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(4..=26))]
+        max_k: Option<u32>,
     },
     /// Print the circuit plan of a compiled model: k, columns, rows per node, cost.
     Plan {
@@ -404,7 +413,14 @@ fn main() -> ExitCode {
             input_visibility,
             output_visibility,
             param_visibility,
+            chunks,
+            max_k,
         } => {
+            let chunking = match (chunks, max_k) {
+                (Some(n), _) => Some(zkinfer::pipeline::chunked::Chunking::Count(n as usize)),
+                (None, Some(k)) => Some(zkinfer::pipeline::chunked::Chunking::MaxK(k)),
+                (None, None) => None,
+            };
             let config = QuantizeConfig {
                 scale: scale.unwrap_or(QuantizeConfig::DEFAULT.scale),
                 weight_scale,
@@ -421,14 +437,14 @@ fn main() -> ExitCode {
                 output_visibility,
                 param_visibility,
             };
-            cmd::compile::run(&model, &calibration, &out, config, &search)
+            cmd::compile::run(&model, &calibration, &out, config, &search, chunking)
         }
         Command::Plan { dir } => cmd::plan::run(&dir),
         Command::Setup {
             dir,
             insecure_test_srs,
             srs,
-        } => cmd::setup::run(&dir, insecure_test_srs, srs.as_deref()).map(|_| ()),
+        } => cmd::setup::run_any(&dir, insecure_test_srs, srs.as_deref()),
         Command::Prove {
             dir,
             input,
@@ -449,24 +465,28 @@ fn main() -> ExitCode {
             expect_param_hash,
         } => {
             use cmd::verify::Committed;
-            let source = model.map(|model| cmd::verify::ModelSource { model, srs, onnx });
             let expected = [
                 (Committed::Input, expect_input_hash),
                 (Committed::Output, expect_output_hash),
                 (Committed::Params, expect_param_hash),
             ];
-            for (which, want) in expected {
-                if let Some(want) = want {
-                    if let Err(e) = cmd::verify::check_hash(&proof, which, &want) {
-                        eprintln!("error: {e:#}");
-                        return ExitCode::FAILURE;
+            if cmd::verify::is_bundle(&proof) {
+                cmd::verify::run_chunked(&vk, &proof, evm, model.is_some(), &expected)
+            } else {
+                let source = model.map(|model| cmd::verify::ModelSource { model, srs, onnx });
+                for (which, want) in expected {
+                    if let Some(want) = want {
+                        if let Err(e) = cmd::verify::check_hash(&proof, which, &want) {
+                            eprintln!("error: {e:#}");
+                            return ExitCode::FAILURE;
+                        }
                     }
                 }
-            }
-            if evm {
-                cmd::verify::run_evm_checked(&vk, &proof, source.as_ref())
-            } else {
-                cmd::verify::run_checked(&vk, &proof, source.as_ref()).map(|_| ())
+                if evm {
+                    cmd::verify::run_evm_checked(&vk, &proof, source.as_ref())
+                } else {
+                    cmd::verify::run_checked(&vk, &proof, source.as_ref()).map(|_| ())
+                }
             }
         }
         Command::ExportVerifier {

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod artifact;
+pub mod chunk;
 pub mod elementwise;
 pub mod error;
 pub mod geometry;

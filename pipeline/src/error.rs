@@ -143,6 +143,9 @@ pub enum PipelineError {
     /// A commitment in the proof is not the expected one, or is absent.
     #[error("{0}")]
     CommitmentMismatch(String),
+    /// A chunked proof bundle was refused (a chunk proof, a link, or the bundle itself).
+    #[error("{0}")]
+    ChunkRejected(Box<zkinfer_verifier::chunked::ChunkedError>),
     /// JSON could not be written.
     #[error("encoding JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -241,7 +244,7 @@ impl PipelineError {
             PipelineError::InvalidOption { .. } => "invalid_option",
             PipelineError::BadInput { .. } => "bad_input",
             PipelineError::SrsTooSmall { .. } | PipelineError::SrsKeyMismatch { .. } => "srs",
-            PipelineError::Rejected { .. } => "rejected",
+            PipelineError::Rejected { .. } | PipelineError::ChunkRejected(_) => "rejected",
             PipelineError::Key(_) => "artifact",
             PipelineError::EvmKey { .. } => "evm",
             PipelineError::KeyMismatch(_) => "key_mismatch",

@@ -29,6 +29,14 @@ pub enum Input<'a> {
     },
     /// One sample as lists of floats, one per graph input (in graph order).
     Values(&'a [Vec<f64>]),
+    /// One sample already quantized at the model's input scale (a chunk's boundary values);
+    /// `origin` names it in errors.
+    Quantized {
+        /// The integers, the whole input laid end to end.
+        values: &'a [i64],
+        /// What to call it in errors.
+        origin: &'a str,
+    },
 }
 
 impl Input<'_> {
@@ -38,13 +46,14 @@ impl Input<'_> {
             Input::File { path, .. } => path.display().to_string(),
             Input::Json { origin, .. } => (*origin).to_string(),
             Input::Values(_) => "the input values".to_string(),
+            Input::Quantized { origin, .. } => (*origin).to_string(),
         }
     }
 
     fn row(&self) -> usize {
         match self {
             Input::File { row, .. } | Input::Json { row, .. } => *row,
-            Input::Values(_) => 0,
+            Input::Values(_) | Input::Quantized { .. } => 0,
         }
     }
 
@@ -58,6 +67,12 @@ impl Input<'_> {
             }
             Input::Json { text, origin, .. } => parse_input_rows(text, Path::new(origin))?,
             Input::Values(v) => v.to_vec(),
+            Input::Quantized { origin, .. } => {
+                return Err(PipelineError::BadInput {
+                    origin: (*origin).to_string(),
+                    reason: "quantized values are not float lists".into(),
+                })
+            }
         })
     }
 }
@@ -113,5 +128,19 @@ pub fn sample(graph: &QGraph, input: &Input<'_>) -> Result<Vec<f64>> {
 
 /// The quantized sample `input` holds for `graph`.
 pub fn quantized(graph: &QGraph, input: &Input<'_>) -> Result<Vec<i64>> {
+    if let Input::Quantized { values, origin } = input {
+        let n = graph.input.numel();
+        if values.len() != n {
+            return Err(PipelineError::BadInput {
+                origin: (*origin).to_string(),
+                reason: format!(
+                    "{} values, the model input `{}` needs {n}",
+                    values.len(),
+                    graph.input_name
+                ),
+            });
+        }
+        return Ok(values.to_vec());
+    }
     Ok(quantize_values(&sample(graph, input)?, graph.input.scale))
 }

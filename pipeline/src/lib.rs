@@ -25,6 +25,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod chunked;
 pub mod commit;
 pub mod compile;
 pub mod error;

@@ -193,7 +193,7 @@ fn weight_points(
     ))
 }
 
-fn fresh_salt() -> Fr {
+pub(crate) fn fresh_salt() -> Fr {
     let mut bytes = [0u8; 31];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
     poseidon::from_hex(&format!("0x00{}", hex::encode(bytes))).unwrap_or_default()

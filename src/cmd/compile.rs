@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Result;
 use zkinfer::compiler::QuantizeConfig;
 use zkinfer::ir::artifact::hash_hex;
-use zkinfer::pipeline::{compile_file, Search};
+use zkinfer::pipeline::{chunked, compile_file, Search};
 use zkinfer::progress::Terminal;
 
 /// Compiles `model` into `out` and prints the per-node error and the circuit.
@@ -15,6 +15,7 @@ pub fn run(
     out: &Path,
     config: QuantizeConfig,
     search: &Search,
+    chunking: Option<chunked::Chunking>,
 ) -> Result<()> {
     let c = compile_file(
         model,
@@ -114,5 +115,23 @@ pub fn run(
         );
     }
     outln!("  model hash {}", hash_hex(&c.hash));
+    if let Some(how) = chunking {
+        let m = chunked::write_chunks(out, how, &Terminal::default())?;
+        outln!(
+            "split into {} chunks (DIR/chunk-i, linked by salted commitments to their boundaries):",
+            m.manifest.chunks.len()
+        );
+        for (i, (c, (k, rows))) in m.manifest.chunks.iter().zip(&m.plans).enumerate() {
+            outln!(
+                "  chunk {i}: nodes {}..{}, k = {k} ({rows} rows), reads `{}` {:?}, gives `{}` {:?}",
+                c.nodes[0],
+                c.nodes[1],
+                c.input.name,
+                c.input.shape,
+                c.output.name,
+                c.output.shape
+            );
+        }
+    }
     Ok(())
 }

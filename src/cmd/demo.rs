@@ -38,7 +38,14 @@ pub fn run(out: &Path, name: &str) -> Result<()> {
         build.display()
     ));
     let search = zkinfer::pipeline::Search::default();
-    super::compile::run(&model, &input, &build, QuantizeConfig::default(), &search)?;
+    super::compile::run(
+        &model,
+        &input,
+        &build,
+        QuantizeConfig::default(),
+        &search,
+        None,
+    )?;
     show(format!(
         "zkinfer setup {} --insecure-test-srs",
         build.display()

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use zkinfer::pipeline::{prove, Input, Salt};
+use zkinfer::pipeline::{chunked, prove, Input, Salt};
 use zkinfer::progress::Terminal;
 use zkinfer::runtime::DeviceChoice;
 
@@ -28,6 +28,9 @@ pub fn run(
         None => Salt::Fresh,
     };
     let input = Input::File { path: input, row };
+    if chunked::read_manifest(dir)?.is_some() {
+        return run_chunked(dir, &input, out, device, &salt);
+    }
     let proved = prove(dir, &input, &salt, device, &Terminal::default())?;
     let proof = &proved.proof;
     // The salt, drawn now, is written beside the proof before it.
@@ -66,4 +69,41 @@ pub fn run(
         );
     }
     Ok(proved.prove_s)
+}
+
+/// Proves a chunked model: every chunk in turn, one bundle.
+fn run_chunked(
+    dir: &Path,
+    input: &Input<'_>,
+    out: &Path,
+    device: DeviceChoice,
+    salt: &Salt,
+) -> Result<f64> {
+    let proved = chunked::prove_chunks(dir, input, salt, device, &Terminal::default())?;
+    let first = proved.bundle.chunks.first();
+    let last = proved.bundle.chunks.last();
+    let user_hashes = first.is_some_and(|p| p.input_hash.is_some() || !p.input_parts.is_empty())
+        || last.is_some_and(|p| p.output_hash.is_some());
+    if let (Some(fresh), true) = (&proved.fresh_salt, user_hashes) {
+        let mut path = out.as_os_str().to_owned();
+        path.push(".salt");
+        let path = std::path::PathBuf::from(path);
+        write(&path, format!("{fresh}\n").as_bytes())?;
+        eprintln!(
+            "the salt is secret: keep {} to open the commitment later",
+            path.display()
+        );
+    }
+    write(
+        out,
+        serde_json::to_string_pretty(&proved.bundle)?.as_bytes(),
+    )?;
+    for (i, s) in proved.prove_s.iter().enumerate() {
+        outln!("chunk {i}: proved in {s:.2} s");
+    }
+    match last.and_then(|p| p.output.as_ref()) {
+        Some(t) => outln!("output: {:?}", t.floats),
+        None => outln!("output (not in the proof): {:?}", proved.output.floats),
+    }
+    Ok(proved.prove_s.iter().sum())
 }

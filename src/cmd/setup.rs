@@ -25,6 +25,23 @@ pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupO
     Ok(outcome)
 }
 
+/// Generates keys for the model in `dir`, chunk by chunk when it is chunked.
+pub fn run_any(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<()> {
+    if zkinfer::pipeline::chunked::read_manifest(dir)?.is_none() {
+        return run(dir, insecure, srs_path).map(|_| ());
+    }
+    let choice = match (insecure, srs_path) {
+        (true, _) => SrsChoice::InsecureTest,
+        (false, Some(p)) => SrsChoice::File(p.to_path_buf()),
+        (false, None) => bail!("choose an SRS: --insecure-test-srs for testing, or --srs FILE"),
+    };
+    let digests = zkinfer::pipeline::chunked::setup_chunks(dir, &choice, &Terminal::default())?;
+    for (i, d) in digests.iter().enumerate() {
+        outln!("chunk {i} key digest: {d}");
+    }
+    Ok(())
+}
+
 /// Writes an insecure test SRS of size 2^k.
 pub fn srs_gen(k: u32, out: &Path) -> Result<()> {
     if !(4..=26).contains(&k) {

@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use anyhow::Result;
+use zkinfer::ir::chunk::ChunkedProof;
 use zkinfer::ir::proof_file::{ProofFile, TensorValues};
 use zkinfer::pipeline::verify::{check_hash as check_proof_hash, INSECURE_KEY_WARNING};
-use zkinfer::pipeline::{verify, verify_evm};
+use zkinfer::pipeline::{chunked, verify, verify_evm};
 use zkinfer::progress::Terminal;
 
 pub use zkinfer::pipeline::verify::Committed;
@@ -106,5 +107,71 @@ fn print_output(output: Option<&TensorValues>, file: &ProofFile) -> Result<()> {
             part.values.floats
         );
     }
+    Ok(())
+}
+
+/// Whether the file at `proof` is a chunked model's bundle.
+pub fn is_bundle(proof: &Path) -> bool {
+    std::fs::read_to_string(proof).is_ok_and(|t| ChunkedProof::is_bundle(&t))
+}
+
+/// Verifies a chunked model's bundle against the chunk keys of the model directory `vk`
+/// (or its chunks.json): every chunk proof, every link; `expected` commitments are the first
+/// chunk's input and the last chunk's output.
+pub fn run_chunked(
+    vk: &Path,
+    proof: &Path,
+    evm: bool,
+    with_model: bool,
+    expected: &[(Committed, Option<String>)],
+) -> Result<()> {
+    if with_model {
+        anyhow::bail!(
+            "--model checks one key; a chunked bundle has one key per chunk (DIR/chunk-i/vk.bin): \
+             rebuild each with `zkinfer verify DIR/chunk-i/vk.bin` on its own proof instead"
+        );
+    }
+    let dir = if vk.is_dir() {
+        vk.to_path_buf()
+    } else {
+        vk.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let text = std::fs::read_to_string(proof)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", proof.display()))?;
+    let bundle: ChunkedProof = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not a chunk bundle: {e}", proof.display()))?;
+    for (which, want) in expected {
+        let Some(want) = want else { continue };
+        let file = match which {
+            Committed::Input => bundle.chunks.first(),
+            Committed::Output => bundle.chunks.last(),
+            Committed::Params => bundle.chunks.first(),
+        };
+        if let Some(file) = file {
+            check_proof_hash(file, proof, *which, want)?;
+        }
+    }
+    let (verified, gas) = chunked::verify_chunks_in(&dir, &bundle, evm)?;
+    outln!(
+        "verified: {} chunk proofs and {} links",
+        bundle.chunks.len(),
+        bundle.chunks.len().saturating_sub(1)
+    );
+    match (
+        &verified.output,
+        bundle.chunks.last().and_then(|p| p.output_hash.as_ref()),
+    ) {
+        (Some(t), _) => outln!("output: {:?}", t.floats),
+        (None, Some(h)) => outln!("output hash: {h} (the output itself stays private)"),
+        (None, None) => outln!("output: private (the proof shows only that the model ran)"),
+    }
+    // The first chunk's input is the model's: its commitment, when hashed, is the user's.
+    if let Some(h) = bundle.chunks.first().and_then(|p| p.input_hash.as_ref()) {
+        outln!("input hash: {h}");
+    }
+    if let Some(gas) = gas {
+        outln!("gas: {gas} (one verification per chunk, in the embedded EVM)");
+    }
+    warn_insecure(verified.insecure_srs);
     Ok(())
 }

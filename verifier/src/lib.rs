@@ -22,6 +22,7 @@
 )]
 
 pub mod calldata;
+pub mod chunked;
 pub mod error;
 pub mod evm;
 #[doc(hidden)]

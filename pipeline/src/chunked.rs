@@ -1,0 +1,346 @@
+//! Chunked models: a compiled model split at tensor boundaries into chunks that each prove
+//! as an ordinary model (DIR/chunk-0, DIR/chunk-1, ... and DIR/chunks.json), linked by
+//! salted commitments to their boundaries (`zkinfer_ir::chunk`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use zkinfer_circuits::plan;
+use zkinfer_ir::artifact::{encode_model, hash_hex, read_model, ModelHash};
+use zkinfer_ir::chunk::{
+    self, chunk_tensor, ChunkEntry, ChunkManifest, ChunkedProof, BUNDLE_FORMAT, MANIFEST_FORMAT,
+    MANIFEST_VERSION,
+};
+use zkinfer_ir::QGraph;
+use zkinfer_verifier::chunked::verify_chunks;
+use zkinfer_verifier::VerifierKey;
+
+use crate::error::{PipelineError, Result};
+use crate::input::Input;
+use crate::layout::ModelDir;
+use crate::observer::{step, Observer};
+use crate::prove::{ProvingModel, Salt};
+use crate::run::checked_trace;
+use crate::setup::{setup, SrsChoice};
+use crate::write::write;
+use zkinfer_runtime::DeviceChoice;
+
+/// How many chunks `compile` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunking {
+    /// Exactly this many (`--chunks N`).
+    Count(usize),
+    /// As few as keep every chunk's circuit at or under this k (`--max-k K`).
+    MaxK(u32),
+}
+
+/// `chunks.json` in a model directory.
+pub fn manifest_path(dir: &Path) -> PathBuf {
+    dir.join("chunks.json")
+}
+
+/// The manifest of a chunked model directory, or `None` for an ordinary one.
+pub fn read_manifest(dir: &Path) -> Result<Option<ChunkManifest>> {
+    let path = manifest_path(dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| PipelineError::read(&path, e))?;
+    let m: ChunkManifest = serde_json::from_str(&text)?;
+    if m.format != MANIFEST_FORMAT || m.version != MANIFEST_VERSION || m.chunks.is_empty() {
+        return Err(PipelineError::KeyMismatch(format!(
+            "{}: not a chunk manifest this version reads (format `{}`, version {}, {} chunks)",
+            path.display(),
+            m.format,
+            m.version,
+            m.chunks.len()
+        )));
+    }
+    Ok(Some(m))
+}
+
+/// What splitting wrote.
+#[derive(Debug, Clone)]
+pub struct ChunkedModel {
+    /// The manifest.
+    pub manifest: ChunkManifest,
+    /// Each chunk's circuit k and rows.
+    pub plans: ChunkPlans,
+}
+
+/// Each chunk's circuit k and rows.
+pub type ChunkPlans = Vec<(u32, usize)>;
+
+fn chunk_plans(chunks: &[QGraph]) -> Result<ChunkPlans> {
+    chunks
+        .iter()
+        .map(|c| {
+            c.validate()?;
+            let p = plan(c)?;
+            Ok((p.params.k, p.rows))
+        })
+        .collect()
+}
+
+/// The chunks of `graph` for `how`, with their plans (k, rows).
+pub fn choose_chunks(graph: &QGraph, how: Chunking) -> Result<(Vec<QGraph>, ChunkPlans)> {
+    let whole = plan(graph).ok();
+    let cost: Vec<u64> = (0..graph.nodes.len())
+        .map(|i| {
+            whole
+                .as_ref()
+                .and_then(|p| p.node_rows.get(i))
+                .map_or(1, |(_, r)| *r as u64 + 1)
+        })
+        .collect();
+    let split = |n: usize| -> Result<Vec<QGraph>> {
+        let cuts = chunk::balanced_cuts(graph, n, &cost)
+            .map_err(|e| PipelineError::option("--chunks", e.to_string()))?;
+        chunk::split(graph, &cuts).map_err(|e| PipelineError::option("--chunks", e.to_string()))
+    };
+    match how {
+        Chunking::Count(n) => {
+            let chunks = split(n.max(1))?;
+            let plans = chunk_plans(&chunks)?;
+            Ok((chunks, plans))
+        }
+        Chunking::MaxK(k) => {
+            let most = chunk::valid_cuts(graph).len() + 1;
+            let mut last_err = None;
+            for n in 1..=most {
+                let chunks = split(n)?;
+                match chunk_plans(&chunks) {
+                    Ok(plans) if plans.iter().all(|(ck, _)| *ck <= k) => {
+                        return Ok((chunks, plans))
+                    }
+                    Ok(plans) => {
+                        last_err = plans.iter().map(|p| p.0).max();
+                    }
+                    Err(_) => {}
+                }
+            }
+            Err(PipelineError::option(
+                "--max-k",
+                format!(
+                    "no split into at most {most} chunks keeps every chunk at k <= {k} (the best \
+                     found needs k = {}); the model's valid boundaries are too far apart",
+                    last_err.map_or("?".into(), |x| x.to_string())
+                ),
+            ))
+        }
+    }
+}
+
+/// Splits the compiled model in `dir` as `how` says and writes DIR/chunk-i/model.zkm and
+/// DIR/chunks.json (the whole model.zkm stays: inference runs on it once per proof).
+pub fn write_chunks(dir: &Path, how: Chunking, obs: &dyn Observer) -> Result<ChunkedModel> {
+    let d = ModelDir::new(dir);
+    let (graph, hash) = read_model(&d.model())?;
+    let (chunks, plans) = choose_chunks(&graph, how)?;
+    let mut entries = Vec::with_capacity(chunks.len());
+    let mut start = 0;
+    for (i, c) in chunks.iter().enumerate() {
+        let name = format!("chunk-{i}");
+        let cd = ModelDir::new(&dir.join(&name));
+        std::fs::create_dir_all(&cd.dir).map_err(|source| PipelineError::Io {
+            action: "create",
+            path: cd.dir.clone(),
+            source,
+        })?;
+        let (zkm, chash) = encode_model(c);
+        write(obs, &cd.model(), &zkm)?;
+        let out = c
+            .output_tensor()
+            .cloned()
+            .unwrap_or_else(|| c.input.clone());
+        entries.push(ChunkEntry {
+            dir: name,
+            model_hash: hash_hex(&chash),
+            nodes: [start, start + c.nodes.len()],
+            input: chunk_tensor(&c.input_name, &c.input),
+            output: chunk_tensor(&c.output_name, &out),
+        });
+        start += c.nodes.len();
+    }
+    let manifest = ChunkManifest {
+        format: MANIFEST_FORMAT.into(),
+        version: MANIFEST_VERSION,
+        model_hash: hash_hex(&hash),
+        chunks: entries,
+    };
+    write(
+        obs,
+        &manifest_path(dir),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    Ok(ChunkedModel { manifest, plans })
+}
+
+fn check_whole(dir: &Path, m: &ChunkManifest) -> Result<(QGraph, ModelHash)> {
+    let d = ModelDir::new(dir);
+    let (graph, hash) = read_model(&d.model())?;
+    if hash_hex(&hash) != m.model_hash {
+        return Err(PipelineError::KeyMismatch(format!(
+            "{} names model {}, but {} is model {}: compile again with --chunks",
+            manifest_path(dir).display(),
+            m.model_hash,
+            d.model().display(),
+            hash_hex(&hash)
+        )));
+    }
+    Ok((graph, hash))
+}
+
+/// Keys for every chunk: one SRS at the largest chunk's k (DIR/srs.bin), downsized per chunk.
+pub fn setup_chunks(dir: &Path, srs_choice: &SrsChoice, obs: &dyn Observer) -> Result<Vec<String>> {
+    let m = read_manifest(dir)?.ok_or_else(|| {
+        PipelineError::option("DIR", format!("{} has no chunks.json", dir.display()))
+    })?;
+    check_whole(dir, &m)?;
+    let mut kmax = 0;
+    for c in &m.chunks {
+        let (g, _) = read_model(&ModelDir::new(&dir.join(&c.dir)).model())?;
+        kmax = kmax.max(plan(&g)?.params.k);
+    }
+    let srs_path = match srs_choice {
+        SrsChoice::File(p) => p.clone(),
+        SrsChoice::InsecureTest => {
+            obs.warn("WARNING: generating an INSECURE test SRS; proofs made with it are for testing only");
+            let (loaded, _) = step(obs, &format!("generating test SRS (k = {kmax})"), || {
+                zkinfer_prover::srs::generate_insecure(kmax)
+            });
+            let path = ModelDir::new(dir).srs();
+            write(obs, &path, &zkinfer_prover::srs::encode(&loaded))?;
+            path
+        }
+    };
+    let mut digests = Vec::with_capacity(m.chunks.len());
+    for (i, c) in m.chunks.iter().enumerate() {
+        obs.note(&format!("chunk {i} of {} ({}):", m.chunks.len(), c.dir));
+        let out = setup(&dir.join(&c.dir), &SrsChoice::File(srs_path.clone()), obs)?;
+        digests.push(out.key_digest);
+    }
+    Ok(digests)
+}
+
+/// A chunked proof and the model's output.
+#[derive(Debug, Clone)]
+pub struct ChunkedProved {
+    /// The bundle.
+    pub bundle: ChunkedProof,
+    /// The whole model's output (quantized values of the last chunk).
+    pub output: zkinfer_ir::proof_file::TensorValues,
+    /// Seconds per chunk proof.
+    pub prove_s: Vec<f64>,
+    /// The salt drawn for this proof (none when one was given): every commitment uses it.
+    pub fresh_salt: Option<String>,
+}
+
+/// Runs the whole model once on `input`, then proves every chunk on its boundary values with
+/// one salt (fresh, or `salt`'s).
+pub fn prove_chunks(
+    dir: &Path,
+    input: &Input<'_>,
+    salt: &Salt,
+    device: DeviceChoice,
+    obs: &dyn Observer,
+) -> Result<ChunkedProved> {
+    let m = read_manifest(dir)?.ok_or_else(|| {
+        PipelineError::option("DIR", format!("{} has no chunks.json", dir.display()))
+    })?;
+    let (graph, _) = check_whole(dir, &m)?;
+    let graph = Arc::new(graph);
+    let (trace, _) = checked_trace(&graph, input, device)?;
+    let fresh_salt = matches!(salt, Salt::Fresh)
+        .then(|| zkinfer_circuits::poseidon::to_hex(&crate::prove::fresh_salt()));
+    let salt = match &fresh_salt {
+        Some(hex) => Salt::Given {
+            hex: hex.clone(),
+            origin: "a fresh salt".into(),
+        },
+        None => salt.clone(),
+    };
+    let mut proofs = Vec::with_capacity(m.chunks.len());
+    let mut times = Vec::with_capacity(m.chunks.len());
+    let mut output = None;
+    for (i, c) in m.chunks.iter().enumerate() {
+        // The chunk's input: the model input for the first, its boundary tensor after.
+        let values: Vec<i64> = if i == 0 {
+            crate::input::quantized(&graph, input)?
+        } else {
+            let [first, _] = c.nodes;
+            let boundary = m
+                .chunks
+                .get(i - 1)
+                .map(|p| p.output.name.clone())
+                .unwrap_or_default();
+            let id = graph
+                .nodes
+                .iter()
+                .take(first)
+                .position(|n| n.name == boundary)
+                .map(|p| p + 1)
+                .ok_or_else(|| {
+                    PipelineError::KeyMismatch(format!(
+                        "{}: boundary `{boundary}` of chunk {i} is not a node before it",
+                        manifest_path(dir).display()
+                    ))
+                })?;
+            trace.get(id).map(<[i64]>::to_vec).unwrap_or_default()
+        };
+        let model = ProvingModel::load(&dir.join(&c.dir), obs)?;
+        let chunk_input = Input::Quantized {
+            values: &values,
+            origin: &c.dir,
+        };
+        let proved = model.prove(&chunk_input, &salt, device, obs)?;
+        times.push(proved.prove_s);
+        output = Some(proved.output);
+        proofs.push(proved.proof);
+    }
+    Ok(ChunkedProved {
+        bundle: ChunkedProof {
+            format: BUNDLE_FORMAT.into(),
+            version: 1,
+            model_hash: m.model_hash.clone(),
+            chunks: proofs,
+        },
+        output: output.ok_or_else(|| PipelineError::option("DIR", "the model has no chunks"))?,
+        prove_s: times,
+        fresh_salt,
+    })
+}
+
+/// Verifies a bundle against the chunk keys of `dir` (DIR/chunk-i/vk.bin), offline or with
+/// each chunk's Solidity verifier in the embedded EVM (then the total gas is returned).
+pub fn verify_chunks_in(
+    dir: &Path,
+    bundle: &ChunkedProof,
+    evm: bool,
+) -> Result<(zkinfer_verifier::verify::Verified, Option<u64>)> {
+    let m = read_manifest(dir)?.ok_or_else(|| {
+        PipelineError::option("VK", format!("{} has no chunks.json", dir.display()))
+    })?;
+    let keys = m
+        .chunks
+        .iter()
+        .map(|c| VerifierKey::read(&ModelDir::new(&dir.join(&c.dir)).vk()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let verified =
+        verify_chunks(&m, &keys, bundle).map_err(|e| PipelineError::ChunkRejected(Box::new(e)))?;
+    if !evm {
+        return Ok((verified, None));
+    }
+    let mut gas = 0;
+    for (i, (key, proof)) in keys.iter().zip(&bundle.chunks).enumerate() {
+        let v = zkinfer_verifier::evm::exec::verify_in_evm(key, proof).map_err(|source| {
+            PipelineError::ChunkRejected(Box::new(zkinfer_verifier::chunked::ChunkedError::Chunk {
+                index: i,
+                dir: m.chunks.get(i).map(|c| c.dir.clone()).unwrap_or_default(),
+                source: Box::new(source),
+            }))
+        })?;
+        gas += v.gas;
+    }
+    Ok((verified, Some(gas)))
+}

@@ -1,0 +1,127 @@
+//! Verifying a chunked model's proof bundle: every chunk proof against its own key, and
+//! every link (chunk `i`'s output commitment equals chunk `i + 1`'s input commitment).
+
+use zkinfer_ir::chunk::{ChunkManifest, ChunkedProof, BUNDLE_FORMAT};
+use zkinfer_ir::Visibility;
+
+use crate::error::VerifyError;
+use crate::key::VerifierKey;
+use crate::verify::{verify, Verified};
+
+/// Why a bundle is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ChunkedError {
+    /// The file is not a bundle of this manifest's model.
+    #[error("the bundle {0}")]
+    Bundle(String),
+    /// A chunk's proof does not verify against its key.
+    #[error("chunk {index} (`{dir}`): {source}")]
+    Chunk {
+        /// Position of the chunk.
+        index: usize,
+        /// Its directory.
+        dir: String,
+        /// Why.
+        #[source]
+        source: Box<VerifyError>,
+    },
+    /// Two consecutive chunks do not commit to the same boundary values.
+    #[error("link {index} (boundary `{boundary}`, chunk {index} -> {next}): {why}")]
+    Link {
+        /// The earlier chunk.
+        index: usize,
+        /// The later chunk.
+        next: usize,
+        /// The boundary tensor's name.
+        boundary: String,
+        /// What differs.
+        why: String,
+    },
+}
+
+/// Verifies `bundle` against the chunk keys `keys` (in the manifest's order): the count,
+/// each chunk's model, each proof, each link. Returns the last chunk's verification (the
+/// model's output, when public).
+pub fn verify_chunks(
+    manifest: &ChunkManifest,
+    keys: &[VerifierKey],
+    bundle: &ChunkedProof,
+) -> Result<Verified, ChunkedError> {
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(ChunkedError::Bundle(format!(
+            "has format `{}`, not `{BUNDLE_FORMAT}`",
+            bundle.format
+        )));
+    }
+    if bundle.model_hash != manifest.model_hash {
+        return Err(ChunkedError::Bundle(format!(
+            "is for model {}, the keys for model {}",
+            bundle.model_hash, manifest.model_hash
+        )));
+    }
+    let n = manifest.chunks.len();
+    if bundle.chunks.len() != n || keys.len() != n {
+        return Err(ChunkedError::Bundle(format!(
+            "holds {} chunk proofs; the model has {n} chunks ({} keys given)",
+            bundle.chunks.len(),
+            keys.len()
+        )));
+    }
+    let mut last = None;
+    for (index, ((entry, key), proof)) in manifest
+        .chunks
+        .iter()
+        .zip(keys)
+        .zip(&bundle.chunks)
+        .enumerate()
+    {
+        let chunk_err = |source| ChunkedError::Chunk {
+            index,
+            dir: entry.dir.clone(),
+            source: Box::new(source),
+        };
+        let key_hash = zkinfer_ir::artifact::hash_hex(&key.model_hash);
+        if key_hash != entry.model_hash {
+            return Err(chunk_err(VerifyError::ModelMismatch {
+                proof_model: entry.model_hash.clone(),
+                key_model: key_hash,
+            }));
+        }
+        last = Some(verify(key, proof).map_err(chunk_err)?);
+    }
+    for (index, pair) in bundle.chunks.windows(2).enumerate() {
+        let (Some(a), Some(b)) = (pair.first(), pair.get(1)) else {
+            continue;
+        };
+        let boundary = manifest
+            .chunks
+            .get(index)
+            .map(|c| c.output.name.clone())
+            .unwrap_or_default();
+        let link = |why: String| ChunkedError::Link {
+            index,
+            next: index + 1,
+            boundary: boundary.clone(),
+            why,
+        };
+        // The keys say both ends are hashed; check rather than trust the manifest.
+        let ends_hashed = keys.get(index).map(|k| k.header.output_visibility)
+            == Some(Visibility::Hashed)
+            && keys.get(index + 1).map(|k| k.header.input_visibility) == Some(Visibility::Hashed);
+        if !ends_hashed {
+            return Err(link("its keys do not commit to both ends".into()));
+        }
+        match (&a.output_hash, &b.input_hash) {
+            (Some(x), Some(y)) if x == y => {}
+            (x, y) => {
+                return Err(link(format!(
+                    "chunk {index} commits to {}, chunk {} to {}",
+                    x.as_deref().unwrap_or("nothing"),
+                    index + 1,
+                    y.as_deref().unwrap_or("nothing")
+                )))
+            }
+        }
+    }
+    last.ok_or_else(|| ChunkedError::Bundle("holds no chunk".into()))
+}

@@ -8,6 +8,8 @@ venv="$root/target/python-test-venv"
 rm -rf "$venv" "$root/target/python-wheels"
 python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.9,<2" "numpy>=1.22" "pytest>=7"
+# Ray runs the distributed proving test (a local two-node cluster).
+"$venv/bin/pip" install -q --disable-pip-version-check "ray>=2.9,<3"
 # The dev profile reuses what `cargo test` built (dependencies are optimized there anyway);
 # `pip install ./python` builds the release wheel users get.
 (cd "$root/python" && "$venv/bin/maturin" build --quiet --locked --profile dev \

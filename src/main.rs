@@ -156,6 +156,10 @@ enum Command {
         /// from its hash).
         #[arg(long)]
         salt: Option<PathBuf>,
+        /// For a chunked model (compile --chunks): prove this many chunks at a time (each
+        /// holds its own proving key in memory; `plan DIR` shows each chunk's memory).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=256))]
+        jobs: u32,
     },
     /// Verify a proof offline. Exits 0 and prints "verified" and the key digest on success.
     ///
@@ -452,7 +456,16 @@ fn main() -> ExitCode {
             out,
             device,
             salt,
-        } => cmd::prove::run(&dir, &input, row, &out, device, salt.as_deref()).map(|_| ()),
+            jobs,
+        } => cmd::prove::run_any(
+            &dir,
+            &input,
+            row,
+            &out,
+            device,
+            salt.as_deref(),
+            jobs as usize,
+        ),
         Command::Verify {
             vk,
             proof,

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::Path;
 
 use zkinfer::ir::chunk::ChunkedProof;
@@ -183,4 +185,78 @@ fn broken_links_and_misplaced_chunk_proofs_are_refused() {
     let mut foreign = a.clone();
     foreign.model_hash = "00".repeat(32);
     assert!(matches!(f.verify(&foreign), Err(ChunkedError::Bundle(_))));
+}
+
+#[test]
+fn the_cli_compiles_plans_proves_and_verifies_a_chunked_model() {
+    use common::cli::{fails, ok, s as arg};
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = Path::new("tests/fixtures/ops/torch_mlp");
+    let (onnx, input) = (fx.join("model.onnx"), fx.join("input.json"));
+    let dir = tmp.path().join("build");
+    let proof = tmp.path().join("proof.json");
+    let compiled = ok(&[
+        "compile",
+        arg(&onnx),
+        "--calibration",
+        arg(&input),
+        "--out",
+        arg(&dir),
+        "--chunks",
+        "2",
+    ]);
+    assert!(compiled.contains("split into 2 chunks"), "{compiled}");
+    let plan = ok(&["plan", arg(&dir)]);
+    assert!(
+        plan.contains("chunk 0 (chunk-0): k = ") && plan.contains("chunk 1"),
+        "{plan}"
+    );
+    ok(&["setup", arg(&dir), "--insecure-test-srs"]);
+    let proved = ok(&[
+        "prove",
+        arg(&dir),
+        "--input",
+        arg(&input),
+        "--out",
+        arg(&proof),
+        "--jobs",
+        "2",
+    ]);
+    assert!(proved.contains("chunk 1: proved"), "{proved}");
+    let verified = ok(&["verify", arg(&dir), arg(&proof)]);
+    assert!(
+        verified.contains("verified: 2 chunk proofs and 1 links"),
+        "{verified}"
+    );
+    let evm = ok(&["verify", "--evm", arg(&dir), arg(&proof)]);
+    assert!(evm.contains("gas: "), "{evm}");
+    // Too many chunks for the model's boundaries: a clear error naming the option.
+    let e = fails(&[
+        "compile",
+        arg(&onnx),
+        "--calibration",
+        arg(&input),
+        "--out",
+        arg(&tmp.path().join("many")),
+        "--chunks",
+        "50",
+    ]);
+    assert!(
+        e.contains("--chunks") && e.contains("valid boundaries"),
+        "{e}"
+    );
+    assert!(
+        !tmp.path().join("many").exists(),
+        "a refused split writes nothing"
+    );
+    // Compiled again unsplit, the directory loses its stale manifest.
+    ok(&[
+        "compile",
+        arg(&onnx),
+        "--calibration",
+        arg(&input),
+        "--out",
+        arg(&dir),
+    ]);
+    assert!(!dir.join("chunks.json").exists());
 }

@@ -236,35 +236,51 @@ pub struct ChunkedProved {
     pub fresh_salt: Option<String>,
 }
 
-/// Runs the whole model once on `input`, then proves every chunk on its boundary values with
-/// one salt (fresh, or `salt`'s).
-pub fn prove_chunks(
+/// The proving jobs of one chunked proof: each chunk's input values (the model input for
+/// the first, its boundary tensor after) and the one salt every commitment uses.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ChunkJobs {
+    /// SHA-256 of the whole model (hex).
+    pub model_hash: String,
+    /// Per chunk: its directory (relative to the model directory) and quantized input.
+    pub chunks: Vec<ChunkJob>,
+    /// The salt (0x-prefixed hex).
+    pub salt: String,
+    /// True when the salt was drawn now.
+    pub fresh_salt: bool,
+}
+
+/// One chunk's proving job.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ChunkJob {
+    /// The chunk's directory, relative to the model directory.
+    pub dir: String,
+    /// Its input, quantized.
+    pub values: Vec<i64>,
+}
+
+/// Runs the whole model once on `input` and returns every chunk's job.
+pub fn chunk_jobs(
     dir: &Path,
     input: &Input<'_>,
     salt: &Salt,
     device: DeviceChoice,
-    obs: &dyn Observer,
-) -> Result<ChunkedProved> {
+) -> Result<ChunkJobs> {
     let m = read_manifest(dir)?.ok_or_else(|| {
         PipelineError::option("DIR", format!("{} has no chunks.json", dir.display()))
     })?;
     let (graph, _) = check_whole(dir, &m)?;
     let graph = Arc::new(graph);
     let (trace, _) = checked_trace(&graph, input, device)?;
-    let fresh_salt = matches!(salt, Salt::Fresh)
-        .then(|| zkinfer_circuits::poseidon::to_hex(&crate::prove::fresh_salt()));
-    let salt = match &fresh_salt {
-        Some(hex) => Salt::Given {
-            hex: hex.clone(),
-            origin: "a fresh salt".into(),
-        },
-        None => salt.clone(),
+    let (salt, fresh_salt) = match salt {
+        Salt::Fresh => (
+            zkinfer_circuits::poseidon::to_hex(&crate::prove::fresh_salt()),
+            true,
+        ),
+        Salt::Given { hex, .. } => (hex.trim().to_string(), false),
     };
-    let mut proofs = Vec::with_capacity(m.chunks.len());
-    let mut times = Vec::with_capacity(m.chunks.len());
-    let mut output = None;
+    let mut chunks = Vec::with_capacity(m.chunks.len());
     for (i, c) in m.chunks.iter().enumerate() {
-        // The chunk's input: the model input for the first, its boundary tensor after.
         let values: Vec<i64> = if i == 0 {
             crate::input::quantized(&graph, input)?
         } else {
@@ -288,26 +304,126 @@ pub fn prove_chunks(
                 })?;
             trace.get(id).map(<[i64]>::to_vec).unwrap_or_default()
         };
-        let model = ProvingModel::load(&dir.join(&c.dir), obs)?;
-        let chunk_input = Input::Quantized {
-            values: &values,
-            origin: &c.dir,
-        };
-        let proved = model.prove(&chunk_input, &salt, device, obs)?;
-        times.push(proved.prove_s);
-        output = Some(proved.output);
-        proofs.push(proved.proof);
+        chunks.push(ChunkJob {
+            dir: c.dir.clone(),
+            values,
+        });
+    }
+    Ok(ChunkJobs {
+        model_hash: m.model_hash.clone(),
+        chunks,
+        salt,
+        fresh_salt,
+    })
+}
+
+/// Proves one chunk job of the model in `dir` (what a Ray task runs). Returns the proof and
+/// its seconds.
+pub fn prove_job(
+    dir: &Path,
+    job: &ChunkJob,
+    salt: &str,
+    device: DeviceChoice,
+    obs: &dyn Observer,
+) -> Result<(
+    zkinfer_ir::proof_file::ProofFile,
+    zkinfer_ir::proof_file::TensorValues,
+    f64,
+)> {
+    if job.dir.contains("..") || Path::new(&job.dir).is_absolute() {
+        return Err(PipelineError::option(
+            "chunk",
+            format!("`{}` is not a chunk directory of the model", job.dir),
+        ));
+    }
+    let model = ProvingModel::load(&dir.join(&job.dir), obs)?;
+    let input = Input::Quantized {
+        values: &job.values,
+        origin: &job.dir,
+    };
+    let salt = Salt::Given {
+        hex: salt.to_string(),
+        origin: "the chunk salt".into(),
+    };
+    let proved = model.prove(&input, &salt, device, obs)?;
+    Ok((proved.proof, proved.output, proved.prove_s))
+}
+
+/// Runs the whole model once on `input`, then proves every chunk on its boundary values with
+/// one salt (fresh, or `salt`'s), `jobs` chunks at a time.
+pub fn prove_chunks(
+    dir: &Path,
+    input: &Input<'_>,
+    salt: &Salt,
+    device: DeviceChoice,
+    obs: &dyn Observer,
+) -> Result<ChunkedProved> {
+    prove_chunks_with(dir, input, salt, device, 1, obs)
+}
+
+/// [`prove_chunks`] with `jobs` chunk proofs at a time (each on its own thread; the
+/// prover's own threads are shared).
+pub fn prove_chunks_with(
+    dir: &Path,
+    input: &Input<'_>,
+    salt: &Salt,
+    device: DeviceChoice,
+    jobs: usize,
+    obs: &dyn Observer,
+) -> Result<ChunkedProved> {
+    let plan = chunk_jobs(dir, input, salt, device)?;
+    let n = plan.chunks.len();
+    type Done = Result<(
+        zkinfer_ir::proof_file::ProofFile,
+        zkinfer_ir::proof_file::TensorValues,
+        f64,
+    )>;
+    let mut done: Vec<Option<Done>> = (0..n).map(|_| None).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(n));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, n.max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(job) = plan.chunks.get(i) else { break };
+                obs.note(&format!("proving chunk {i} of {n} ({})", job.dir));
+                let r = prove_job(dir, job, &plan.salt, device, obs);
+                let failed = r.is_err();
+                if let Ok(mut v) = results.lock() {
+                    v.push((i, r));
+                }
+                if failed {
+                    // Stop handing out chunks; the error is reported below.
+                    next.store(n, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    for (i, r) in results.into_inner().unwrap_or_default() {
+        if let Some(slot) = done.get_mut(i) {
+            *slot = Some(r);
+        }
+    }
+    let mut proofs = Vec::with_capacity(n);
+    let mut times = Vec::with_capacity(n);
+    let mut output = None;
+    for (i, r) in done.into_iter().enumerate() {
+        let (proof, out, s) =
+            r.ok_or_else(|| PipelineError::option("DIR", format!("chunk {i} was not proved")))??;
+        proofs.push(proof);
+        times.push(s);
+        output = Some(out);
     }
     Ok(ChunkedProved {
         bundle: ChunkedProof {
             format: BUNDLE_FORMAT.into(),
             version: 1,
-            model_hash: m.model_hash.clone(),
+            model_hash: plan.model_hash.clone(),
             chunks: proofs,
         },
         output: output.ok_or_else(|| PipelineError::option("DIR", "the model has no chunks"))?,
         prove_s: times,
-        fresh_salt,
+        fresh_salt: plan.fresh_salt.then_some(plan.salt),
     })
 }
 

@@ -13,9 +13,9 @@ use zkinfer_compiler::QuantizeConfig;
 use zkinfer_ir::proof_file::ProofFile;
 use zkinfer_pipeline::error::one_line;
 use zkinfer_pipeline::{
-    compile, export_verifier as export, run as run_model, setup as setup_keys, verify_proof,
-    DeviceChoice, Input, InputVisibility, ModelSource, PipelineError, ProvingModel, Quiet, Salt,
-    Search, Source, SrsChoice,
+    chunked, compile, export_verifier as export, run as run_model, setup as setup_keys,
+    verify_proof, DeviceChoice, Input, InputVisibility, ModelSource, PipelineError, ProvingModel,
+    Quiet, Salt, Search, Source, SrsChoice,
 };
 
 create_exception!(_native, ZkinferError, PyException, "A zkinfer flow failed.");
@@ -254,6 +254,123 @@ fn export_verifier(py: Python<'_>, dir: String, weights_from: Option<String>) ->
     })
 }
 
+/// Splits the compiled model in `dir` into `chunks` chunks, or as few as keep every chunk at
+/// k <= `max_k`; returns chunks.json's text.
+#[pyfunction]
+#[pyo3(signature = (dir, chunks=None, max_k=None))]
+fn chunk_model(
+    py: Python<'_>,
+    dir: String,
+    chunks: Option<usize>,
+    max_k: Option<u32>,
+) -> PyResult<String> {
+    let how = match (chunks, max_k) {
+        (Some(n), None) if n >= 2 => chunked::Chunking::Count(n),
+        (None, Some(k)) => chunked::Chunking::MaxK(k),
+        _ => {
+            return Err(invalid(
+                "chunks",
+                "give chunks (at least 2) or max_k, not both",
+            ))
+        }
+    };
+    py.detach(move || {
+        let m = chunked::write_chunks(Path::new(&dir), how, &Quiet).map_err(to_py)?;
+        json(&m.manifest)
+    })
+}
+
+/// Keys for every chunk of the chunked model in `dir`; returns the chunk key digests as JSON.
+#[pyfunction]
+#[pyo3(signature = (dir, srs=None, insecure_test_srs=false))]
+fn setup_chunks(
+    py: Python<'_>,
+    dir: String,
+    srs: Option<String>,
+    insecure_test_srs: bool,
+) -> PyResult<String> {
+    let choice = match (insecure_test_srs, srs) {
+        (true, None) => SrsChoice::InsecureTest,
+        (false, Some(p)) => SrsChoice::File(PathBuf::from(p)),
+        _ => {
+            return Err(invalid(
+                "srs",
+                "give srs or insecure_test_srs=True, one of them",
+            ))
+        }
+    };
+    py.detach(move || {
+        json(&chunked::setup_chunks(Path::new(&dir), &choice, &Quiet).map_err(to_py)?)
+    })
+}
+
+/// The proving jobs of one chunked proof: runs the model in `dir` once on the input and
+/// returns {model_hash, chunks: [{dir, values}], salt, fresh_salt} as JSON.
+#[pyfunction]
+#[pyo3(signature = (dir, input_path=None, input=None, row=0, salt=None, device="auto".to_string()))]
+fn chunk_jobs(
+    py: Python<'_>,
+    dir: String,
+    input_path: Option<String>,
+    input: Option<Vec<Vec<f64>>>,
+    row: usize,
+    salt: Option<String>,
+    device: String,
+) -> PyResult<String> {
+    let device: DeviceChoice = device.parse().map_err(|e| invalid("device", e))?;
+    let salt = match salt {
+        Some(hex) => Salt::Given {
+            hex,
+            origin: "salt".into(),
+        },
+        None => Salt::Fresh,
+    };
+    py.detach(move || {
+        let input = input_of(&input_path, row, &input)?;
+        json(&chunked::chunk_jobs(Path::new(&dir), &input, &salt, device).map_err(to_py)?)
+    })
+}
+
+/// Proves one chunk job (`job_json`: {dir, values}) of the chunked model in `dir` with the
+/// proof's salt; returns the chunk proof's JSON.
+#[pyfunction]
+#[pyo3(signature = (dir, job_json, salt, device="auto".to_string()))]
+fn prove_chunk(
+    py: Python<'_>,
+    dir: String,
+    job_json: String,
+    salt: String,
+    device: String,
+) -> PyResult<String> {
+    let device: DeviceChoice = device.parse().map_err(|e| invalid("device", e))?;
+    py.detach(move || {
+        let job: chunked::ChunkJob =
+            serde_json::from_str(&job_json).map_err(|e| invalid("job", e.to_string()))?;
+        let (proof, _, _) =
+            chunked::prove_job(Path::new(&dir), &job, &salt, device, &Quiet).map_err(to_py)?;
+        Ok(proof.to_json())
+    })
+}
+
+/// Verifies a chunked model's bundle (its JSON text) against the chunk keys in `dir`;
+/// returns {verified, chunks, output, insecure_srs, gas} as JSON.
+#[pyfunction]
+#[pyo3(signature = (dir, bundle_json, evm=false))]
+fn verify_chunked(py: Python<'_>, dir: String, bundle_json: String, evm: bool) -> PyResult<String> {
+    py.detach(move || {
+        let bundle: zkinfer_ir::chunk::ChunkedProof =
+            serde_json::from_str(&bundle_json).map_err(|e| invalid("bundle", e.to_string()))?;
+        let (v, gas) = chunked::verify_chunks_in(Path::new(&dir), &bundle, evm).map_err(to_py)?;
+        json(&serde_json::json!({
+            "verified": true,
+            "chunks": bundle.chunks.len(),
+            "output": v.output,
+            "insecure_srs": v.insecure_srs,
+            "gas": gas,
+        }))
+    })
+}
+
 /// The Rust side of `zkinfer`.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -266,6 +383,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(export_verifier, m)?)?;
+    m.add_function(wrap_pyfunction!(chunk_model, m)?)?;
+    m.add_function(wrap_pyfunction!(setup_chunks, m)?)?;
+    m.add_function(wrap_pyfunction!(chunk_jobs, m)?)?;
+    m.add_function(wrap_pyfunction!(prove_chunk, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_chunked, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -64,5 +64,17 @@ def run(
 ) -> str:
     """Runs one sample; returns {output, parts, device} as JSON."""
 
-def export_verifier(dir: str) -> str:
+def export_verifier(dir: str, weights_from: Optional[str] = None) -> str:
     """Renders the Solidity verifier; returns {source, key_digest, ...} as JSON."""
+def chunk_model(dir: str, chunks: Optional[int] = None, max_k: Optional[int] = None) -> str: ...
+def setup_chunks(dir: str, srs: Optional[str] = None, insecure_test_srs: bool = False) -> str: ...
+def chunk_jobs(
+    dir: str,
+    input_path: Optional[str] = None,
+    input: Optional[List[List[float]]] = None,
+    row: int = 0,
+    salt: Optional[str] = None,
+    device: str = "auto",
+) -> str: ...
+def prove_chunk(dir: str, job_json: str, salt: str, device: str = "auto") -> str: ...
+def verify_chunked(dir: str, bundle_json: str, evm: bool = False) -> str: ...

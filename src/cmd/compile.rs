@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use zkinfer::compiler::QuantizeConfig;
 use zkinfer::ir::artifact::hash_hex;
-use zkinfer::pipeline::{chunked, compile_file, Search};
+use zkinfer::pipeline::{chunked, compile, Input, Search, Source};
 use zkinfer::progress::Terminal;
 
 /// Compiles `model` into `out` and prints the per-node error and the circuit.
@@ -17,14 +17,33 @@ pub fn run(
     search: &Search,
     chunking: Option<chunked::Chunking>,
 ) -> Result<()> {
-    let c = compile_file(
-        model,
-        calibration,
-        out,
-        config,
-        search,
-        &Terminal::default(),
-    )?;
+    let obs = Terminal::default();
+    let bytes = std::fs::read(model).with_context(|| format!("cannot read {}", model.display()))?;
+    let label = model.display().to_string();
+    let source = Source {
+        bytes: &bytes,
+        label: &label,
+        base: model.parent(),
+    };
+    let sample = Input::File {
+        path: calibration,
+        row: 0,
+    };
+    let c = compile(source, &sample, config, search, &obs)?;
+    // Check the split before anything is written: a refused split leaves no files.
+    if let Some(how) = chunking {
+        chunked::choose_chunks(&c.graph, how)?;
+    }
+    c.write(out, &obs)?;
+    let stale = chunked::manifest_path(out);
+    if chunking.is_none() && stale.exists() {
+        std::fs::remove_file(&stale)
+            .with_context(|| format!("cannot remove the stale {}", stale.display()))?;
+        eprintln!(
+            "note: removed {} (it split the previous compile; use --chunks to split again)",
+            stale.display()
+        );
+    }
     let (q, acc, plan) = (&c.graph, &c.accuracy, &c.plan);
     outln!(
         "compiled {} ({} nodes, {} MACs)",

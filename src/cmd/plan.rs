@@ -7,9 +7,50 @@ use zkinfer::circuits::plan;
 use zkinfer::ir::artifact::read_model;
 use zkinfer::layout::ModelDir;
 
-/// Prints the plan of the model in `dir`.
+/// Prints the plan of the model in `dir`; for a chunked model, each chunk's too.
 pub fn run(dir: &Path) -> Result<()> {
     let (graph, _) = read_model(&ModelDir::new(dir).model())?;
+    if let Some(m) = zkinfer::pipeline::chunked::read_manifest(dir)? {
+        let whole = plan(&graph).ok();
+        if let Some(w) = &whole {
+            outln!(
+                "as one circuit: k = {}, {} rows, predicted {:.2} s and {} peak memory",
+                w.params.k,
+                w.rows,
+                w.predicted_prove_s(),
+                super::human_bytes(w.predicted_prove_bytes())
+            );
+        }
+        outln!(
+            "in {} chunks (chunks.json), each its own circuit:",
+            m.chunks.len()
+        );
+        let mut total_s = 0.0;
+        let mut peak = 0;
+        for (i, c) in m.chunks.iter().enumerate() {
+            let (g, _) = read_model(&ModelDir::new(&dir.join(&c.dir)).model())?;
+            let p = plan(&g)?;
+            total_s += p.predicted_prove_s();
+            peak = peak.max(p.predicted_prove_bytes());
+            outln!(
+                "  chunk {i} ({}): k = {}, {} rows, predicted {:.2} s, {} peak memory; boundary in `{}` {:?}, out `{}` {:?}",
+                c.dir,
+                p.params.k,
+                p.rows,
+                p.predicted_prove_s(),
+                super::human_bytes(p.predicted_prove_bytes()),
+                c.input.name,
+                c.input.shape,
+                c.output.name,
+                c.output.shape
+            );
+        }
+        outln!(
+            "predicted: {total_s:.2} s one chunk at a time ({} peak); with N machines about the largest chunk's time per round of N",
+            super::human_bytes(peak)
+        );
+        return Ok(());
+    }
     let plan = plan(&graph)?;
     let p = &plan.params;
     outln!(

@@ -28,9 +28,6 @@ pub fn run(
         None => Salt::Fresh,
     };
     let input = Input::File { path: input, row };
-    if chunked::read_manifest(dir)?.is_some() {
-        return run_chunked(dir, &input, out, device, &salt);
-    }
     let proved = prove(dir, &input, &salt, device, &Terminal::default())?;
     let proof = &proved.proof;
     // The salt, drawn now, is written beside the proof before it.
@@ -71,15 +68,42 @@ pub fn run(
     Ok(proved.prove_s)
 }
 
-/// Proves a chunked model: every chunk in turn, one bundle.
+/// Proves row `row` of `input` for the model in `dir`, chunk by chunk (`jobs` at a time) when
+/// it is chunked.
+pub fn run_any(
+    dir: &Path,
+    input: &Path,
+    row: usize,
+    out: &Path,
+    device: DeviceChoice,
+    salt: Option<&Path>,
+    jobs: usize,
+) -> Result<()> {
+    if chunked::read_manifest(dir)?.is_none() {
+        return run(dir, input, row, out, device, salt).map(|_| ());
+    }
+    let salt = match salt {
+        Some(path) => Salt::Given {
+            hex: std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the salt {}", path.display()))?,
+            origin: path.display().to_string(),
+        },
+        None => Salt::Fresh,
+    };
+    let input = Input::File { path: input, row };
+    run_chunked(dir, &input, out, device, &salt, jobs).map(|_| ())
+}
+
+/// Proves a chunked model: every chunk, `jobs` at a time, one bundle.
 fn run_chunked(
     dir: &Path,
     input: &Input<'_>,
     out: &Path,
     device: DeviceChoice,
     salt: &Salt,
+    jobs: usize,
 ) -> Result<f64> {
-    let proved = chunked::prove_chunks(dir, input, salt, device, &Terminal::default())?;
+    let proved = chunked::prove_chunks_with(dir, input, salt, device, jobs, &Terminal::default())?;
     let first = proved.bundle.chunks.first();
     let last = proved.bundle.chunks.last();
     let user_hashes = first.is_some_and(|p| p.input_hash.is_some() || !p.input_parts.is_empty())

@@ -486,6 +486,8 @@ fn main() -> ExitCode {
             if cmd::verify::is_bundle(&proof) {
                 cmd::verify::run_chunked(&vk, &proof, evm, model.is_some(), &expected)
             } else {
+                // A model directory stands for its vk.bin.
+                let vk = if vk.is_dir() { vk.join("vk.bin") } else { vk };
                 let source = model.map(|model| cmd::verify::ModelSource { model, srs, onnx });
                 for (which, want) in expected {
                     if let Some(want) = want {

@@ -223,6 +223,7 @@ fn the_cli_compiles_plans_proves_and_verifies_a_chunked_model() {
         "2",
     ]);
     assert!(proved.contains("chunk 1: proved"), "{proved}");
+    assert!(!tmp.path().join("proof.json.parts").exists(), "the run's state is removed");
     let verified = ok(&["verify", arg(&dir), arg(&proof)]);
     assert!(
         verified.contains("verified: 2 chunk proofs and 1 links"),
@@ -259,4 +260,42 @@ fn the_cli_compiles_plans_proves_and_verifies_a_chunked_model() {
         arg(&dir),
     ]);
     assert!(!dir.join("chunks.json").exists());
+}
+
+#[test]
+fn an_interrupted_run_proves_only_the_missing_chunks() {
+    let f = chunked_mlp(3);
+    let state = f.dir.join("proof.json.parts");
+    let input = |row| Input::File {
+        path: &f.input,
+        row,
+    };
+    let run = |row| {
+        chunked::prove_chunks_with(
+            &f.dir,
+            &input(row),
+            &Salt::Fresh,
+            DeviceChoice::Cpu,
+            2,
+            Some(&state),
+            &Quiet,
+        )
+        .unwrap()
+    };
+    let first = run(0);
+    assert!(first.prove_s.iter().all(|s| *s > 0.0));
+    // A crash after chunks 0 and 2: chunk 1's proof never reached the state directory.
+    std::fs::remove_file(state.join("chunk-1.json")).unwrap();
+    let again = run(0);
+    assert_eq!(again.prove_s[0], 0.0);
+    assert_eq!(again.prove_s[2], 0.0);
+    assert!(again.prove_s[1] > 0.0);
+    // The kept proofs and the new one share the first attempt's salt: the bundle verifies.
+    assert_eq!(again.fresh_salt, first.fresh_salt);
+    assert_eq!(again.bundle.chunks[0], first.bundle.chunks[0]);
+    f.verify(&again.bundle).unwrap();
+    // Another input: nothing is kept.
+    let other = run(1);
+    assert!(other.prove_s.iter().all(|s| *s > 0.0));
+    f.verify(&other.bundle).unwrap();
 }

@@ -248,6 +248,8 @@ pub struct ChunkJobs {
     pub salt: String,
     /// True when the salt was drawn now.
     pub fresh_salt: bool,
+    /// The whole model's output on this input.
+    pub output: zkinfer_ir::proof_file::TensorValues,
 }
 
 /// One chunk's proving job.
@@ -314,6 +316,7 @@ pub fn chunk_jobs(
         chunks,
         salt,
         fresh_salt,
+        output: crate::run::output_values(&graph, &trace),
     })
 }
 
@@ -358,20 +361,113 @@ pub fn prove_chunks(
     device: DeviceChoice,
     obs: &dyn Observer,
 ) -> Result<ChunkedProved> {
-    prove_chunks_with(dir, input, salt, device, 1, obs)
+    prove_chunks_with(dir, input, salt, device, 1, None, obs)
+}
+
+/// What a resumable run keeps between attempts (`STATE/state.json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct RunState {
+    model_hash: String,
+    input_sha256: String,
+    salt: String,
+}
+
+fn input_digest(values: &[i64]) -> String {
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    hash_hex(&zkinfer_ir::artifact::sha256(&bytes))
+}
+
+/// The salt and the chunk proofs a previous attempt at the same proof left in `state`
+/// (same model, same input; the salt given now, if any, must be the one it used).
+fn resumed(
+    dir: &Path,
+    state: &Path,
+    m: &ChunkManifest,
+    input_sha256: &str,
+    salt: &Salt,
+) -> Option<(String, Vec<Option<zkinfer_ir::proof_file::ProofFile>>)> {
+    let text = std::fs::read_to_string(state.join("state.json")).ok()?;
+    let s: RunState = serde_json::from_str(&text).ok()?;
+    let same_salt = match salt {
+        Salt::Fresh => true,
+        Salt::Given { hex, .. } => hex.trim() == s.salt,
+    };
+    if s.model_hash != m.model_hash || s.input_sha256 != input_sha256 || !same_salt {
+        return None;
+    }
+    let proofs = m
+        .chunks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let p = zkinfer_ir::proof_file::ProofFile::read(&state.join(format!("chunk-{i}.json")))
+                .ok()?;
+            // Kept only if it still verifies with the chunk's key (keys may have been remade).
+            let key = VerifierKey::read(&ModelDir::new(&dir.join(&c.dir)).vk()).ok()?;
+            let ok = p.model_hash == c.model_hash && zkinfer_verifier::verify(&key, &p).is_ok();
+            ok.then_some(p)
+        })
+        .collect();
+    Some((s.salt, proofs))
 }
 
 /// [`prove_chunks`] with `jobs` chunk proofs at a time (each on its own thread; the
-/// prover's own threads are shared).
+/// prover's own threads are shared). With `resume`, each chunk proof is kept in that
+/// directory as it is made, and a later call for the same model and input proves only the
+/// chunks missing there (with the salt the first attempt drew); the caller removes it once
+/// the bundle is written.
 pub fn prove_chunks_with(
     dir: &Path,
     input: &Input<'_>,
     salt: &Salt,
     device: DeviceChoice,
     jobs: usize,
+    resume: Option<&Path>,
     obs: &dyn Observer,
 ) -> Result<ChunkedProved> {
-    let plan = chunk_jobs(dir, input, salt, device)?;
+    let m = read_manifest(dir)?.ok_or_else(|| {
+        PipelineError::option("DIR", format!("{} has no chunks.json", dir.display()))
+    })?;
+    let (graph, _) = check_whole(dir, &m)?;
+    let digest = input_digest(&crate::input::quantized(&graph, input)?);
+    let earlier = resume.and_then(|state| resumed(dir, state, &m, &digest, salt));
+    let (salt, mut kept, fresh_from_earlier) = match earlier {
+        Some((hex, proofs)) => {
+            let n = proofs.iter().flatten().count();
+            obs.note(&format!(
+                "resuming: {n} of {} chunk proofs kept",
+                m.chunks.len()
+            ));
+            (
+                Salt::Given {
+                    hex,
+                    origin: "the resumed run".into(),
+                },
+                proofs,
+                matches!(salt, Salt::Fresh),
+            )
+        }
+        None => (salt.clone(), vec![None; m.chunks.len()], false),
+    };
+    let mut plan = chunk_jobs(dir, input, &salt, device)?;
+    plan.fresh_salt |= fresh_from_earlier;
+    if let Some(state) = resume {
+        std::fs::create_dir_all(state).map_err(|source| PipelineError::Io {
+            action: "create",
+            path: state.to_path_buf(),
+            source,
+        })?;
+        let s = RunState {
+            model_hash: m.model_hash.clone(),
+            input_sha256: digest,
+            salt: plan.salt.clone(),
+        };
+        write(
+            obs,
+            &state.join("state.json"),
+            serde_json::to_string(&s)?.as_bytes(),
+        )?;
+    }
     let n = plan.chunks.len();
     type Done = Result<(
         zkinfer_ir::proof_file::ProofFile,
@@ -386,8 +482,19 @@ pub fn prove_chunks_with(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(job) = plan.chunks.get(i) else { break };
+                if kept.get(i).is_some_and(Option::is_some) {
+                    continue;
+                }
                 obs.note(&format!("proving chunk {i} of {n} ({})", job.dir));
                 let r = prove_job(dir, job, &plan.salt, device, obs);
+                if let (Ok((proof, _, _)), Some(state)) = (&r, resume) {
+                    // Kept for a later attempt; a failed write only loses the resumption.
+                    let _ = write(
+                        obs,
+                        &state.join(format!("chunk-{i}.json")),
+                        proof.to_json().as_bytes(),
+                    );
+                }
                 let failed = r.is_err();
                 if let Ok(mut v) = results.lock() {
                     v.push((i, r));
@@ -406,13 +513,16 @@ pub fn prove_chunks_with(
     }
     let mut proofs = Vec::with_capacity(n);
     let mut times = Vec::with_capacity(n);
-    let mut output = None;
     for (i, r) in done.into_iter().enumerate() {
-        let (proof, out, s) =
+        if let Some(p) = kept.get_mut(i).and_then(Option::take) {
+            proofs.push(p);
+            times.push(0.0);
+            continue;
+        }
+        let (proof, _, s) =
             r.ok_or_else(|| PipelineError::option("DIR", format!("chunk {i} was not proved")))??;
         proofs.push(proof);
         times.push(s);
-        output = Some(out);
     }
     Ok(ChunkedProved {
         bundle: ChunkedProof {
@@ -421,7 +531,7 @@ pub fn prove_chunks_with(
             model_hash: plan.model_hash.clone(),
             chunks: proofs,
         },
-        output: output.ok_or_else(|| PipelineError::option("DIR", "the model has no chunks"))?,
+        output: plan.output.clone(),
         prove_s: times,
         fresh_salt: plan.fresh_salt.then_some(plan.salt),
     })

@@ -103,7 +103,20 @@ fn run_chunked(
     salt: &Salt,
     jobs: usize,
 ) -> Result<f64> {
-    let proved = chunked::prove_chunks_with(dir, input, salt, device, jobs, &Terminal::default())?;
+    // Each chunk proof is kept in OUT.parts/ as it is made: a crashed or interrupted run,
+    // started again with the same model and input, proves only the missing chunks.
+    let mut parts = out.as_os_str().to_owned();
+    parts.push(".parts");
+    let parts = std::path::PathBuf::from(parts);
+    let proved = chunked::prove_chunks_with(
+        dir,
+        input,
+        salt,
+        device,
+        jobs,
+        Some(&parts),
+        &Terminal::default(),
+    )?;
     let first = proved.bundle.chunks.first();
     let last = proved.bundle.chunks.last();
     let user_hashes = first.is_some_and(|p| p.input_hash.is_some() || !p.input_parts.is_empty())
@@ -122,8 +135,14 @@ fn run_chunked(
         out,
         serde_json::to_string_pretty(&proved.bundle)?.as_bytes(),
     )?;
+    std::fs::remove_dir_all(&parts)
+        .with_context(|| format!("cannot remove {}", parts.display()))?;
     for (i, s) in proved.prove_s.iter().enumerate() {
-        outln!("chunk {i}: proved in {s:.2} s");
+        if *s > 0.0 {
+            outln!("chunk {i}: proved in {s:.2} s");
+        } else {
+            outln!("chunk {i}: kept from the interrupted run");
+        }
     }
     match last.and_then(|p| p.output.as_ref()) {
         Some(t) => outln!("output: {:?}", t.floats),

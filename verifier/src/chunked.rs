@@ -111,6 +111,28 @@ pub fn verify_chunks(
         if !ends_hashed {
             return Err(link("its keys do not commit to both ends".into()));
         }
+        // Both ends must read the boundary alike (shape, scale, and the bound the packing of
+        // the commitment uses), or equal commitments could stand for different values.
+        let (Some(out_key), Some(in_key)) = (keys.get(index), keys.get(index + 1)) else {
+            continue;
+        };
+        let out_bound = manifest.chunks.get(index).map(|c| c.output.bound);
+        let (oh, ih) = (&out_key.header, &in_key.header);
+        if oh.output_shape != ih.input_shape
+            || oh.output_scale != ih.input_scale
+            || out_bound != Some(ih.input_bound)
+        {
+            return Err(link(format!(
+                "chunk {index} gives {:?} at scale {} (bound {}), chunk {} reads {:?} at scale {} (bound {})",
+                oh.output_shape,
+                oh.output_scale,
+                out_bound.map_or("?".into(), |b| b.to_string()),
+                index + 1,
+                ih.input_shape,
+                ih.input_scale,
+                ih.input_bound
+            )));
+        }
         match (&a.output_hash, &b.input_hash) {
             (Some(x), Some(y)) if x == y => {}
             (x, y) => {

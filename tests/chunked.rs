@@ -223,7 +223,10 @@ fn the_cli_compiles_plans_proves_and_verifies_a_chunked_model() {
         "2",
     ]);
     assert!(proved.contains("chunk 1: proved"), "{proved}");
-    assert!(!tmp.path().join("proof.json.parts").exists(), "the run's state is removed");
+    assert!(
+        !tmp.path().join("proof.json.parts").exists(),
+        "the run's state is removed"
+    );
     let verified = ok(&["verify", arg(&dir), arg(&proof)]);
     assert!(
         verified.contains("verified: 2 chunk proofs and 1 links"),

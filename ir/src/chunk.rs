@@ -119,8 +119,19 @@ pub fn valid_cuts(graph: &QGraph) -> Vec<Cut> {
         .collect()
 }
 
-/// `n` chunks of about equal cost: the valid cuts nearest to `total · j / n` of the running
-/// sum of `cost` (one entry per node), in order and distinct.
+/// Rows a link costs, both ends together, for a boundary like `t`: the commitment on each
+/// side (one packing row per value, 74 Poseidon rows per packed element of
+/// `⌊253 / bits(2B)⌋` values) and the output side's two bound rows per value.
+pub fn link_rows(t: &QTensor) -> u64 {
+    let n = t.numel() as u64;
+    let bits = u64::from(u64::BITS - t.bound.saturating_mul(2).leading_zeros()).max(1);
+    let per = (253 / bits).max(1);
+    2 * (1 + n + 74 * n.div_ceil(per)) + 2 * n
+}
+
+/// `n` chunks of about equal cost: for each `total · j / n` of the running sum of `cost`
+/// (one entry per node), the valid cut that minimises its distance to that target plus its
+/// link's rows ([`link_rows`]): so a narrow boundary near the target beats a wide one on it.
 pub fn balanced_cuts(graph: &QGraph, n: usize, cost: &[u64]) -> Result<Vec<Cut>, ChunkError> {
     let cuts = valid_cuts(graph);
     if n <= 1 {
@@ -151,7 +162,10 @@ pub fn balanced_cuts(graph: &QGraph, n: usize, cost: &[u64]) -> Result<Vec<Cut>,
             .unwrap_or(&[])
             .iter()
             .filter(|c| Some(c.tensor) != prev)
-            .min_by_key(|c| prefix(c.after).abs_diff(target))
+            .min_by_key(|c| {
+                let link = graph.tensor(c.tensor).map_or(0, link_rows);
+                prefix(c.after).abs_diff(target) + link
+            })
             .copied();
         if let Some(c) = best {
             chosen.push(c);
@@ -465,6 +479,37 @@ mod tests {
         assert_eq!(
             balanced_cuts(&g, 5, &[1; 5]),
             Err(ChunkError::TooFewCuts { wanted: 5, cuts: 3 })
+        );
+    }
+
+    #[test]
+    fn a_narrow_boundary_beats_a_wide_one_near_the_same_place() {
+        // x [1, 2] -> wide [1, 64] -> narrow [1, 2] -> out: cutting after `wide` splits the
+        // cost exactly, after `narrow` one row off; the narrow link is far cheaper.
+        let linear = |n_in: usize, n_out: usize| QOp::Linear {
+            weight: vec![0; n_in * n_out],
+            bias: vec![0; n_out],
+            n_in,
+            n_out,
+        };
+        let wide = qtensor(&[1, 64], 0, 1 << 40);
+        let narrow = qtensor(&[1, 2], 0, 9);
+        assert!(link_rows(&wide) > 10 * link_rows(&narrow));
+        let g = graph(
+            qtensor(&[1, 2], 0, 8),
+            vec![
+                node("wide", linear(2, 64), &[0], wide),
+                node("narrow", linear(64, 2), &[1], narrow),
+                node("out", add(1), &[2], qtensor(&[1, 2], 0, 10)),
+            ],
+        );
+        let cuts = balanced_cuts(&g, 2, &[10, 1, 10]).unwrap();
+        assert_eq!(
+            cuts,
+            vec![Cut {
+                after: 2,
+                tensor: 2
+            }]
         );
     }
 

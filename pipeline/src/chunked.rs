@@ -217,8 +217,18 @@ pub fn setup_chunks(dir: &Path, srs_choice: &SrsChoice, obs: &dyn Observer) -> R
     let mut digests = Vec::with_capacity(m.chunks.len());
     for (i, c) in m.chunks.iter().enumerate() {
         obs.note(&format!("chunk {i} of {} ({}):", m.chunks.len(), c.dir));
-        let out = setup(&dir.join(&c.dir), &SrsChoice::File(srs_path.clone()), obs)?;
+        let chunk_dir = dir.join(&c.dir);
+        let out = setup(&chunk_dir, &SrsChoice::File(srs_path.clone()), obs)?;
         digests.push(out.key_digest);
+        // The chunk's prover reads DIR/srs.bin (downsized): no copy per chunk.
+        let copy = ModelDir::new(&chunk_dir).srs();
+        if srs_path == ModelDir::new(dir).srs() && copy.exists() {
+            std::fs::remove_file(&copy).map_err(|source| PipelineError::Io {
+                action: "remove",
+                path: copy.clone(),
+                source,
+            })?;
+        }
     }
     Ok(digests)
 }

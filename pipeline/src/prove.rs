@@ -73,7 +73,17 @@ impl ProvingModel {
             keys::read_pk(&d.pk(), &hash, &d.model())
         })
         .0?;
-        let srs = srs::read(&d.srs())?;
+        let srs = match chunk_parent_srs(dir) {
+            // A chunk of a chunked model reads its parent's SRS, downsized to its own k.
+            Some(parent) if !d.srs().exists() => {
+                let mut srs = srs::read(&parent)?;
+                if srs.k() > params.k {
+                    srs::downsize(&mut srs, params.k);
+                }
+                srs
+            }
+            _ => srs::read(&d.srs())?,
+        };
         if srs.k() != params.k {
             return Err(PipelineError::SrsKeyMismatch {
                 srs: d.srs().display().to_string(),
@@ -170,6 +180,13 @@ impl ProvingModel {
 }
 
 /// A random salt below 2^248 (so always a canonical field element).
+/// DIR/../srs.bin when DIR is a chunk of a chunked model (its parent holds chunks.json).
+fn chunk_parent_srs(dir: &Path) -> Option<std::path::PathBuf> {
+    let parent = dir.parent()?;
+    let srs = parent.join("srs.bin");
+    (parent.join("chunks.json").exists() && srs.exists()).then_some(srs)
+}
+
 /// The weight points of a committed-parameter model: its proving key's fixed commitments
 /// less those of the architecture key in DIR/vk.bin, on the key's weight columns; and their
 /// digest.

@@ -234,6 +234,18 @@ fn the_cli_compiles_plans_proves_and_verifies_a_chunked_model() {
     );
     let evm = ok(&["verify", "--evm", arg(&dir), arg(&proof)]);
     assert!(evm.contains("gas: "), "{evm}");
+    // One Solidity verifier per chunk; the directory itself has none.
+    let sol = tmp.path().join("Verifier.sol");
+    let e = fails(&["export-verifier", arg(&dir), "--out", arg(&sol)]);
+    assert!(e.contains("chunked model") && e.contains("chunk-0"), "{e}");
+    assert!(!sol.exists());
+    ok(&[
+        "export-verifier",
+        arg(&dir.join("chunk-0")),
+        "--out",
+        arg(&sol),
+    ]);
+    assert!(sol.exists());
     // Too many chunks for the model's boundaries: a clear error naming the option.
     let e = fails(&[
         "compile",

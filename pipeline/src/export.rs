@@ -40,6 +40,16 @@ pub fn vk_path(dir: &Path) -> PathBuf {
 /// that set, whose weight points it takes (checked against the proof's `param_hash`).
 pub fn export_verifier(dir: &Path, weights_from: Option<&Path>) -> Result<ExportedVerifier> {
     let vk = vk_path(dir);
+    if !vk.exists() && crate::chunked::manifest_path(dir).exists() {
+        return Err(PipelineError::option(
+            "DIR",
+            format!(
+                "{} is a chunked model: each chunk has its own key and verifier                  (export-verifier {}/chunk-0, ...); one on-chain verification of the whole                  bundle needs aggregation",
+                dir.display(),
+                dir.display()
+            ),
+        ));
+    }
     let arch = VerifierKey::read(&vk)?;
     let committed = arch.header.param_visibility == zkinfer_ir::ParamVisibility::Committed;
     let key = match (committed, weights_from) {

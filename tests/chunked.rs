@@ -134,7 +134,14 @@ fn broken_links_and_misplaced_chunk_proofs_are_refused() {
     // A chunk proof dropped.
     let mut dropped = a.clone();
     dropped.chunks.remove(1);
-    assert!(matches!(f.verify(&dropped), Err(ChunkedError::Bundle(_))));
+    assert!(matches!(
+        f.verify(&dropped),
+        Err(ChunkedError::Count {
+            proofs: 2,
+            chunks: 3,
+            ..
+        })
+    ));
     // A chunk's proof made for another chunk (the last one twice): refused by its key.
     let mut other = a.clone();
     other.chunks[1] = a.chunks[2].clone();
@@ -184,7 +191,10 @@ fn broken_links_and_misplaced_chunk_proofs_are_refused() {
     // A bundle of another model.
     let mut foreign = a.clone();
     foreign.model_hash = "00".repeat(32);
-    assert!(matches!(f.verify(&foreign), Err(ChunkedError::Bundle(_))));
+    assert!(matches!(
+        f.verify(&foreign),
+        Err(ChunkedError::Model { .. })
+    ));
 }
 
 #[test]
@@ -313,4 +323,16 @@ fn an_interrupted_run_proves_only_the_missing_chunks() {
     let other = run(1);
     assert!(other.prove_s.iter().all(|s| *s > 0.0));
     f.verify(&other.bundle).unwrap();
+}
+
+#[test]
+fn a_manifest_naming_other_directories_is_refused() {
+    let f = chunked_mlp(2);
+    let bundle = f.prove(0);
+    let path = f.dir.join("chunks.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"chunk-1\"", "\"../elsewhere\"")).unwrap();
+    let e = chunked::verify_chunks_in(&f.dir, &bundle, false).unwrap_err();
+    assert!(matches!(e, PipelineError::KeyMismatch(_)), "{e}");
+    assert!(e.to_string().contains("chunk-0, chunk-1"), "{e}");
 }

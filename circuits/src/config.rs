@@ -43,7 +43,7 @@ pub struct CircuitParams {
     pub optional: OptionalChips,
     /// With committed parameters, the fixed columns whose cells hold trained weights (in
     /// halo2's fixed-column order, increasing): their commitments come with each proof
-    /// (`crate::committed`); empty otherwise. Part of the header, so the labels digest pins it.
+    /// (committed.rs); empty otherwise. Part of the header, so the labels digest pins it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub param_columns: Vec<usize>,
 }

@@ -3,7 +3,6 @@
 //! salted commitments to their boundaries (`zkinfer_ir::chunk`).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use zkinfer_circuits::plan;
 use zkinfer_ir::artifact::{encode_model, hash_hex, read_model, ModelHash};
@@ -47,9 +46,20 @@ pub fn read_manifest(dir: &Path) -> Result<Option<ChunkManifest>> {
     }
     let text = std::fs::read_to_string(&path).map_err(|e| PipelineError::read(&path, e))?;
     let m: ChunkManifest = serde_json::from_str(&text)?;
-    if m.format != MANIFEST_FORMAT || m.version != MANIFEST_VERSION || m.chunks.is_empty() {
+    // Chunk directories are DIR/chunk-0, DIR/chunk-1, ...: a manifest naming any other path
+    // (`..`, an absolute one) is refused rather than followed.
+    let named_in_order = m
+        .chunks
+        .iter()
+        .enumerate()
+        .all(|(i, c)| c.dir == format!("chunk-{i}"));
+    if m.format != MANIFEST_FORMAT
+        || m.version != MANIFEST_VERSION
+        || m.chunks.is_empty()
+        || !named_in_order
+    {
         return Err(PipelineError::KeyMismatch(format!(
-            "{}: not a chunk manifest this version reads (format `{}`, version {}, {} chunks)",
+            "{}: not a chunk manifest this version reads (format `{}`, version {}, {} chunks, directories chunk-0, chunk-1, ... in order)",
             path.display(),
             m.format,
             m.version,
@@ -57,6 +67,19 @@ pub fn read_manifest(dir: &Path) -> Result<Option<ChunkManifest>> {
         )));
     }
     Ok(Some(m))
+}
+
+/// The manifest of `dir`, which must be a chunked model directory.
+fn manifest(dir: &Path) -> Result<ChunkManifest> {
+    read_manifest(dir)?.ok_or_else(|| {
+        PipelineError::option(
+            "DIR",
+            format!(
+                "{} has no chunks.json (compile it with --chunks)",
+                dir.display()
+            ),
+        )
+    })
 }
 
 /// What splitting wrote.
@@ -193,9 +216,7 @@ fn check_whole(dir: &Path, m: &ChunkManifest) -> Result<(QGraph, ModelHash)> {
 
 /// Keys for every chunk: one SRS at the largest chunk's k (DIR/srs.bin), downsized per chunk.
 pub fn setup_chunks(dir: &Path, srs_choice: &SrsChoice, obs: &dyn Observer) -> Result<Vec<String>> {
-    let m = read_manifest(dir)?.ok_or_else(|| {
-        PipelineError::option("DIR", format!("{} has no chunks.json", dir.display()))
-    })?;
+    let m = manifest(dir)?;
     check_whole(dir, &m)?;
     let mut kmax = 0;
     for c in &m.chunks {
@@ -278,12 +299,21 @@ pub fn chunk_jobs(
     salt: &Salt,
     device: DeviceChoice,
 ) -> Result<ChunkJobs> {
-    let m = read_manifest(dir)?.ok_or_else(|| {
-        PipelineError::option("DIR", format!("{} has no chunks.json", dir.display()))
-    })?;
+    let m = manifest(dir)?;
     let (graph, _) = check_whole(dir, &m)?;
-    let graph = Arc::new(graph);
-    let (trace, _) = checked_trace(&graph, input, device)?;
+    jobs_of(dir, &m, &graph, input, salt, device)
+}
+
+/// [`chunk_jobs`] for a manifest and whole model already read.
+fn jobs_of(
+    dir: &Path,
+    m: &ChunkManifest,
+    graph: &QGraph,
+    input: &Input<'_>,
+    salt: &Salt,
+    device: DeviceChoice,
+) -> Result<ChunkJobs> {
+    let (trace, _) = checked_trace(graph, input, device)?;
     let (salt, fresh_salt) = match salt {
         Salt::Fresh => (
             zkinfer_circuits::poseidon::to_hex(&crate::prove::fresh_salt()),
@@ -294,7 +324,7 @@ pub fn chunk_jobs(
     let mut chunks = Vec::with_capacity(m.chunks.len());
     for (i, c) in m.chunks.iter().enumerate() {
         let values: Vec<i64> = if i == 0 {
-            crate::input::quantized(&graph, input)?
+            crate::input::quantized(graph, input)?
         } else {
             let [first, _] = c.nodes;
             let boundary = m
@@ -326,7 +356,7 @@ pub fn chunk_jobs(
         chunks,
         salt,
         fresh_salt,
-        output: crate::run::output_values(&graph, &trace),
+        output: crate::run::output_values(graph, &trace),
     })
 }
 
@@ -435,9 +465,7 @@ pub fn prove_chunks_with(
     resume: Option<&Path>,
     obs: &dyn Observer,
 ) -> Result<ChunkedProved> {
-    let m = read_manifest(dir)?.ok_or_else(|| {
-        PipelineError::option("DIR", format!("{} has no chunks.json", dir.display()))
-    })?;
+    let m = manifest(dir)?;
     let (graph, _) = check_whole(dir, &m)?;
     let digest = input_digest(&crate::input::quantized(&graph, input)?);
     let earlier = resume.and_then(|state| resumed(dir, state, &m, &digest, salt));
@@ -459,7 +487,7 @@ pub fn prove_chunks_with(
         }
         None => (salt.clone(), vec![None; m.chunks.len()], false),
     };
-    let mut plan = chunk_jobs(dir, input, &salt, device)?;
+    let mut plan = jobs_of(dir, &m, &graph, input, &salt, device)?;
     plan.fresh_salt |= fresh_from_earlier;
     if let Some(state) = resume {
         std::fs::create_dir_all(state).map_err(|source| PipelineError::Io {
@@ -554,9 +582,7 @@ pub fn verify_chunks_in(
     bundle: &ChunkedProof,
     evm: bool,
 ) -> Result<(zkinfer_verifier::verify::Verified, Option<u64>)> {
-    let m = read_manifest(dir)?.ok_or_else(|| {
-        PipelineError::option("VK", format!("{} has no chunks.json", dir.display()))
-    })?;
+    let m = manifest(dir)?;
     let keys = m
         .chunks
         .iter()

@@ -67,6 +67,30 @@ fn input_of<'a>(
     }
 }
 
+/// The SRS the `srs` / `insecure_test_srs` arguments choose.
+fn srs_choice(srs: Option<String>, insecure_test_srs: bool) -> PyResult<SrsChoice> {
+    match (insecure_test_srs, srs) {
+        (true, None) => Ok(SrsChoice::InsecureTest),
+        (false, Some(p)) => Ok(SrsChoice::File(PathBuf::from(p))),
+        (true, Some(_)) => Err(invalid("srs", "give srs or insecure_test_srs, not both")),
+        (false, None) => Err(invalid(
+            "srs",
+            "choose an SRS: insecure_test_srs=True for testing, or srs=PATH",
+        )),
+    }
+}
+
+/// The salt argument: given hex, or a fresh one.
+fn salt_of(salt: Option<String>) -> Salt {
+    match salt {
+        Some(hex) => Salt::Given {
+            hex,
+            origin: "salt".into(),
+        },
+        None => Salt::Fresh,
+    }
+}
+
 /// Compiles an ONNX model (a file or its bytes) into `out`; returns report.json's text.
 #[pyfunction]
 #[pyo3(signature = (out, model_path=None, model_bytes=None, calibration_path=None, calibration=None, scale=None, weight_scale=None, headroom_bits=None, bound_headroom_bits=None, max_error=None, table_scale=None, max_lanes=None, input_visibility="public".to_string(), output_visibility="public".to_string(), param_visibility="fixed".to_string()))]
@@ -153,17 +177,7 @@ fn setup(
     srs: Option<String>,
     insecure_test_srs: bool,
 ) -> PyResult<String> {
-    let choice = match (insecure_test_srs, srs) {
-        (true, None) => SrsChoice::InsecureTest,
-        (false, Some(p)) => SrsChoice::File(PathBuf::from(p)),
-        (true, Some(_)) => return Err(invalid("srs", "give srs or insecure_test_srs, not both")),
-        (false, None) => {
-            return Err(invalid(
-                "srs",
-                "choose an SRS: insecure_test_srs=True for testing, or srs=PATH",
-            ))
-        }
-    };
+    let choice = srs_choice(srs, insecure_test_srs)?;
     py.detach(move || json(&setup_keys(Path::new(&dir), &choice, &Quiet).map_err(to_py)?))
 }
 
@@ -180,13 +194,7 @@ fn prove(
     device: String,
 ) -> PyResult<(String, String)> {
     let device: DeviceChoice = device.parse().map_err(|e| invalid("device", e))?;
-    let salt = match salt {
-        Some(hex) => Salt::Given {
-            hex,
-            origin: "salt".into(),
-        },
-        None => Salt::Fresh,
-    };
+    let salt = salt_of(salt);
     py.detach(move || {
         let input = input_of(&input_path, row, &input)?;
         let model = ProvingModel::load(Path::new(&dir), &Quiet).map_err(to_py)?;
@@ -289,16 +297,7 @@ fn setup_chunks(
     srs: Option<String>,
     insecure_test_srs: bool,
 ) -> PyResult<String> {
-    let choice = match (insecure_test_srs, srs) {
-        (true, None) => SrsChoice::InsecureTest,
-        (false, Some(p)) => SrsChoice::File(PathBuf::from(p)),
-        _ => {
-            return Err(invalid(
-                "srs",
-                "give srs or insecure_test_srs=True, one of them",
-            ))
-        }
-    };
+    let choice = srs_choice(srs, insecure_test_srs)?;
     py.detach(move || {
         json(&chunked::setup_chunks(Path::new(&dir), &choice, &Quiet).map_err(to_py)?)
     })
@@ -318,13 +317,7 @@ fn chunk_jobs(
     device: String,
 ) -> PyResult<String> {
     let device: DeviceChoice = device.parse().map_err(|e| invalid("device", e))?;
-    let salt = match salt {
-        Some(hex) => Salt::Given {
-            hex,
-            origin: "salt".into(),
-        },
-        None => Salt::Fresh,
-    };
+    let salt = salt_of(salt);
     py.detach(move || {
         let input = input_of(&input_path, row, &input)?;
         json(&chunked::chunk_jobs(Path::new(&dir), &input, &salt, device).map_err(to_py)?)

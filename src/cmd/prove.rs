@@ -9,6 +9,18 @@ use zkinfer::runtime::DeviceChoice;
 
 use super::write;
 
+/// The salt in the file at `path`, or a fresh one.
+fn salt_from(path: Option<&Path>) -> Result<Salt> {
+    Ok(match path {
+        Some(path) => Salt::Given {
+            hex: std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the salt {}", path.display()))?,
+            origin: path.display().to_string(),
+        },
+        None => Salt::Fresh,
+    })
+}
+
 /// Proves row `row` of `input` for the model in `dir`, running it on `device`; returns the
 /// proving time in seconds.
 pub fn run(
@@ -19,14 +31,7 @@ pub fn run(
     device: DeviceChoice,
     salt: Option<&Path>,
 ) -> Result<f64> {
-    let salt = match salt {
-        Some(path) => Salt::Given {
-            hex: std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the salt {}", path.display()))?,
-            origin: path.display().to_string(),
-        },
-        None => Salt::Fresh,
-    };
+    let salt = salt_from(salt)?;
     let input = Input::File { path: input, row };
     let proved = prove(dir, &input, &salt, device, &Terminal::default())?;
     let proof = &proved.proof;
@@ -82,14 +87,7 @@ pub fn run_any(
     if chunked::read_manifest(dir)?.is_none() {
         return run(dir, input, row, out, device, salt).map(|_| ());
     }
-    let salt = match salt {
-        Some(path) => Salt::Given {
-            hex: std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the salt {}", path.display()))?,
-            origin: path.display().to_string(),
-        },
-        None => Salt::Fresh,
-    };
+    let salt = salt_from(salt)?;
     let input = Input::File { path: input, row };
     run_chunked(dir, &input, out, device, &salt, jobs).map(|_| ())
 }

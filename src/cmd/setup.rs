@@ -10,13 +10,18 @@ use zkinfer::prover::srs_import::{SrsFile, PINNED};
 
 use super::write;
 
-/// Generates keys for the model in `dir`.
-pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupOutcome> {
-    let choice = match (insecure, srs_path) {
+/// The SRS the flags choose.
+fn srs_choice(insecure: bool, srs_path: Option<&Path>) -> Result<SrsChoice> {
+    Ok(match (insecure, srs_path) {
         (true, _) => SrsChoice::InsecureTest,
         (false, Some(p)) => SrsChoice::File(p.to_path_buf()),
         (false, None) => bail!("choose an SRS: --insecure-test-srs for testing, or --srs FILE"),
-    };
+    })
+}
+
+/// Generates keys for the model in `dir`.
+pub fn run(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<SetupOutcome> {
+    let choice = srs_choice(insecure, srs_path)?;
     let outcome = setup(dir, &choice, &Terminal::default())?;
     outln!("key digest: {}", outcome.key_digest);
     if let Some(d) = &outcome.param_digest {
@@ -30,11 +35,7 @@ pub fn run_any(dir: &Path, insecure: bool, srs_path: Option<&Path>) -> Result<()
     if zkinfer::pipeline::chunked::read_manifest(dir)?.is_none() {
         return run(dir, insecure, srs_path).map(|_| ());
     }
-    let choice = match (insecure, srs_path) {
-        (true, _) => SrsChoice::InsecureTest,
-        (false, Some(p)) => SrsChoice::File(p.to_path_buf()),
-        (false, None) => bail!("choose an SRS: --insecure-test-srs for testing, or --srs FILE"),
-    };
+    let choice = srs_choice(insecure, srs_path)?;
     let digests = zkinfer::pipeline::chunked::setup_chunks(dir, &choice, &Terminal::default())?;
     for (i, d) in digests.iter().enumerate() {
         outln!("chunk {i} key digest: {d}");

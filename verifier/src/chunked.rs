@@ -11,9 +11,32 @@ use crate::verify::{verify, Verified};
 /// Why a bundle is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ChunkedError {
-    /// The file is not a bundle of this manifest's model.
-    #[error("the bundle {0}")]
-    Bundle(String),
+    /// The file's format tag is not a bundle's.
+    #[error("the bundle has format `{found}`, not `{BUNDLE_FORMAT}`")]
+    Format {
+        /// The tag found.
+        found: String,
+    },
+    /// The bundle is for another model than the keys.
+    #[error("the bundle is for model {bundle}, the keys for model {keys}")]
+    Model {
+        /// The bundle's model hash.
+        bundle: String,
+        /// The manifest's.
+        keys: String,
+    },
+    /// The bundle, the manifest and the keys disagree on the number of chunks.
+    #[error(
+        "the bundle holds {proofs} chunk proofs; the model has {chunks} chunks ({keys} keys given)"
+    )]
+    Count {
+        /// Chunk proofs in the bundle.
+        proofs: usize,
+        /// Chunks in the manifest.
+        chunks: usize,
+        /// Keys given.
+        keys: usize,
+    },
     /// A chunk's proof does not verify against its key.
     #[error("chunk {index} (`{dir}`): {source}")]
     Chunk {
@@ -48,24 +71,23 @@ pub fn verify_chunks(
     bundle: &ChunkedProof,
 ) -> Result<Verified, ChunkedError> {
     if bundle.format != BUNDLE_FORMAT {
-        return Err(ChunkedError::Bundle(format!(
-            "has format `{}`, not `{BUNDLE_FORMAT}`",
-            bundle.format
-        )));
+        return Err(ChunkedError::Format {
+            found: bundle.format.clone(),
+        });
     }
     if bundle.model_hash != manifest.model_hash {
-        return Err(ChunkedError::Bundle(format!(
-            "is for model {}, the keys for model {}",
-            bundle.model_hash, manifest.model_hash
-        )));
+        return Err(ChunkedError::Model {
+            bundle: bundle.model_hash.clone(),
+            keys: manifest.model_hash.clone(),
+        });
     }
     let n = manifest.chunks.len();
-    if bundle.chunks.len() != n || keys.len() != n {
-        return Err(ChunkedError::Bundle(format!(
-            "holds {} chunk proofs; the model has {n} chunks ({} keys given)",
-            bundle.chunks.len(),
-            keys.len()
-        )));
+    if bundle.chunks.len() != n || keys.len() != n || n == 0 {
+        return Err(ChunkedError::Count {
+            proofs: bundle.chunks.len(),
+            chunks: n,
+            keys: keys.len(),
+        });
     }
     let mut last = None;
     for (index, ((entry, key), proof)) in manifest
@@ -145,5 +167,9 @@ pub fn verify_chunks(
             }
         }
     }
-    last.ok_or_else(|| ChunkedError::Bundle("holds no chunk".into()))
+    last.ok_or(ChunkedError::Count {
+        proofs: 0,
+        chunks: n,
+        keys: keys.len(),
+    })
 }
